@@ -1,0 +1,181 @@
+/*
+ * analyze.c - the data path for one capture file, top to bottom.
+ */
+#include "analyze.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "capture.h"
+#include "decode.h"
+
+struct analyze_ctx {
+	struct store *st;
+	uint64_t connections;
+	int store_failed;
+};
+
+static void on_conn_done(void *ctx, const struct conn_record *rec)
+{
+	struct analyze_ctx *a = ctx;
+	a->connections++;
+	if (!a->store_failed && store_conn_add(a->st, rec) != 0)
+		a->store_failed = 1;
+}
+
+static kl_time wall_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (kl_time)ts.tv_sec * KL_NS_PER_SEC + ts.tv_nsec;
+}
+
+static double mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void progress_line(const char *path, struct capture *cap, uint64_t packets,
+			  double started, bool final)
+{
+	uint64_t done, total;
+	capture_progress(cap, &done, &total);
+	double secs = mono_now() - started;
+	double pps = secs > 0 ? (double)packets / secs : 0;
+	if (total > 0 && !final)
+		fprintf(stderr, "\r%s: %.1f%% of %.1f MB, %llu packets, %.0f packets/s   ",
+			path, 100.0 * (double)done / (double)total, (double)total / 1e6,
+			(unsigned long long)packets, pps);
+	else
+		fprintf(stderr, "\r%s: %llu packets, %.0f packets/s%s", path,
+			(unsigned long long)packets, pps, final ? "\033[K\n" : "   ");
+	fflush(stderr);
+}
+
+int analyze_file(struct store *st, const char *path, const struct analyze_options *o,
+		 struct analyze_result *res, char *err, size_t errlen)
+{
+	memset(res, 0, sizeof *res);
+	struct store_run_totals *t = &res->totals;
+	struct capture *cap = capture_open_file(path, o->filter, err, errlen);
+	if (!cap)
+		return -1;
+	int dlt = capture_linktype(cap);
+	if (!decode_linktype_supported(dlt)) {
+		snprintf(err, errlen, "%s: unsupported link type %s (%d)", path,
+			 capture_linktype_name(cap), dlt);
+		capture_close(cap);
+		return -1;
+	}
+
+	struct store_run_info info = {
+		.source = path, .source_kind = "file", .filter = o->filter,
+		.link_type = dlt, .link_type_name = capture_linktype_name(cap),
+		.started_at = wall_now(),
+	};
+	res->run_id = store_run_begin(st, &info);
+	if (res->run_id < 0) {
+		snprintf(err, errlen, "%s", store_errmsg(st));
+		capture_close(cap);
+		return -1;
+	}
+
+	struct analyze_ctx actx = { .st = st };
+	struct flow_hooks hooks = { on_conn_done, &actx };
+	struct flow_table *ft = flow_table_new(&o->flow, &hooks, err, errlen);
+	if (!ft) {
+		t->status = STORE_RUN_ERROR;
+		t->message = err;
+		t->finished_at = wall_now();
+		store_run_finish(st, t);
+		capture_close(cap);
+		return -1;
+	}
+
+	double started = mono_now(), last_progress = started;
+	enum capture_status cs;
+	struct capture_pkt pkt;
+	struct decode_tcp d;
+	while ((cs = capture_next(cap, &pkt)) == CAPTURE_PACKET) {
+		t->packets++;
+		t->bytes += pkt.wirelen;
+		if (t->first_packet == 0)
+			t->first_packet = pkt.ts;
+		t->last_packet = pkt.ts;
+		switch (decode_packet(dlt, pkt.data, pkt.caplen, &d)) {
+		case DECODE_TCP:
+			flow_table_packet(ft, &d, pkt.ts);
+			break;
+		case DECODE_NOT_TCP:
+		case DECODE_UNSUPPORTED_LINK:
+			t->packets_not_tcp++;
+			break;
+		case DECODE_FRAGMENT:
+			t->packets_fragment++;
+			break;
+		case DECODE_TRUNCATED:
+			t->packets_truncated++;
+			break;
+		case DECODE_MALFORMED:
+			t->packets_malformed++;
+			break;
+		}
+		if ((t->packets & 0xffff) == 0) {
+			if (o->progress && mono_now() - last_progress >= 0.25) {
+				last_progress = mono_now();
+				progress_line(path, cap, t->packets, started, false);
+			}
+			if (actx.store_failed)
+				break;
+		}
+		if (o->stop && *o->stop)
+			break;
+	}
+
+	/* Whatever stopped the loop, every connection still open is stored. */
+	flow_table_flush(ft);
+	struct flow_stats fs = flow_table_stats(ft);
+	flow_table_free(ft);
+	if (o->progress)
+		progress_line(path, cap, t->packets, started, true);
+
+	int rc = 0;
+	t->connections = actx.connections;
+	t->reasm_cap_hits = fs.reasm_cap_hits;
+	t->connections_evicted = fs.conns_evicted;
+	t->finished_at = wall_now();
+	if (actx.store_failed) {
+		t->status = STORE_RUN_ERROR;
+		snprintf(err, errlen, "%s: %s", path, store_errmsg(st));
+		t->message = err;
+		rc = -1;
+	} else if (cs == CAPTURE_PACKET) {
+		t->status = STORE_RUN_INTERRUPTED;
+		t->message = "interrupted by a signal";
+		snprintf(err, errlen, "%s: interrupted after %llu packets; what was read is stored",
+			 path, (unsigned long long)t->packets);
+		rc = -1;
+	} else if (cs == CAPTURE_TRUNCATED) {
+		t->status = STORE_RUN_TRUNCATED;
+		snprintf(err, errlen, "%s; the %llu packets before it are stored",
+			 capture_error(cap), (unsigned long long)t->packets);
+		t->message = err;
+		rc = -1;
+	} else if (cs == CAPTURE_ERROR) {
+		t->status = STORE_RUN_ERROR;
+		snprintf(err, errlen, "%s", capture_error(cap));
+		t->message = err;
+		rc = -1;
+	} else {
+		t->status = STORE_RUN_COMPLETE;
+	}
+	if (store_run_finish(st, t) != 0) {
+		snprintf(err, errlen, "%s: %s", path, store_errmsg(st));
+		rc = -1;
+	}
+	capture_close(cap);
+	return rc;
+}

@@ -1,0 +1,189 @@
+/*
+ * capture.c - capture files through libpcap; gzip through zlib.
+ *
+ * libpcap reads from a FILE *, so a gzip file becomes a FILE * whose read
+ * function is gzread() (glibc fopencookie): no temporary file, and the
+ * decompression runs in the same pass as the parsing.
+ */
+#include "capture.h"
+
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <zlib.h>
+
+struct capture {
+	pcap_t *pcap;
+	FILE *fp;                     /* the stream libpcap reads */
+	gzFile gz;                    /* non-NULL for a gzip file */
+	uint64_t size;                /* file size in bytes */
+	char path[512];
+	char err[PCAP_ERRBUF_SIZE + 600];
+};
+
+static ssize_t gz_cookie_read(void *cookie, char *buf, size_t n)
+{
+	gzFile gz = cookie;
+	if (n > (size_t)INT32_MAX)
+		n = (size_t)INT32_MAX;
+	int got = gzread(gz, buf, (unsigned)n);
+	return got < 0 ? -1 : (ssize_t)got;
+}
+
+static int gz_cookie_close(void *cookie)
+{
+	(void)cookie;                 /* gzclose() is done by capture_close() */
+	return 0;
+}
+
+static int file_is_gzip(FILE *f)
+{
+	unsigned char magic[2];
+	size_t got = fread(magic, 1, sizeof magic, f);
+	rewind(f);
+	return got == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+}
+
+struct capture *capture_open_file(const char *path, const char *filter,
+				  char *err, size_t errlen)
+{
+	char pcap_err[PCAP_ERRBUF_SIZE] = "";
+	struct capture *c = calloc(1, sizeof *c);
+	if (!c) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	snprintf(c->path, sizeof c->path, "%s", path);
+
+	FILE *raw = fopen(path, "rb");
+	if (!raw) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	struct stat st;
+	if (fstat(fileno(raw), &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s: is a directory", path);
+		fclose(raw);
+		goto fail;
+	}
+	c->size = (uint64_t)st.st_size;
+
+	if (file_is_gzip(raw)) {
+		int fd = dup(fileno(raw));
+		fclose(raw);
+		c->gz = fd >= 0 ? gzdopen(fd, "rb") : NULL;
+		if (!c->gz) {
+			snprintf(err, errlen, "%s: cannot open gzip stream", path);
+			goto fail;
+		}
+		gzbuffer(c->gz, 256 * 1024);
+		cookie_io_functions_t io = { .read = gz_cookie_read, .close = gz_cookie_close };
+		c->fp = fopencookie(c->gz, "rb", io);
+		if (!c->fp) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto fail;
+		}
+	} else {
+		c->fp = raw;
+	}
+
+	c->pcap = pcap_fopen_offline_with_tstamp_precision(c->fp,
+			PCAP_TSTAMP_PRECISION_NANO, pcap_err);
+	if (!c->pcap) {
+		/* libpcap says "unknown file format" for anything that is not
+		 * pcap or pcapng, and "truncated dump file" for a short header. */
+		if (strstr(pcap_err, "unknown file format"))
+			snprintf(err, errlen, "%s: not a pcap or pcapng capture%s", path,
+				 c->gz ? " (inside gzip)" : "");
+		else
+			snprintf(err, errlen, "%s: %s", path, pcap_err);
+		goto fail;
+	}
+	c->fp = NULL;                 /* pcap_close() closes it now */
+
+	if (filter && *filter) {
+		struct bpf_program prog;
+		if (pcap_compile(c->pcap, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+			snprintf(err, errlen, "bad filter '%s': %s", filter, pcap_geterr(c->pcap));
+			goto fail;
+		}
+		int rc = pcap_setfilter(c->pcap, &prog);
+		pcap_freecode(&prog);
+		if (rc != 0) {
+			snprintf(err, errlen, "filter '%s': %s", filter, pcap_geterr(c->pcap));
+			goto fail;
+		}
+	}
+	return c;
+fail:
+	capture_close(c);
+	return NULL;
+}
+
+enum capture_status capture_next(struct capture *c, struct capture_pkt *out)
+{
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	int rc = pcap_next_ex(c->pcap, &h, &data);
+	if (rc == 1) {
+		/* With nanosecond precision, tv_usec holds nanoseconds. */
+		out->ts = (kl_time)h->ts.tv_sec * KL_NS_PER_SEC + (kl_time)h->ts.tv_usec;
+		out->caplen = h->caplen;
+		out->wirelen = h->len;
+		out->data = data;
+		return CAPTURE_PACKET;
+	}
+	if (rc == PCAP_ERROR_BREAK)
+		return CAPTURE_END;
+	const char *msg = pcap_geterr(c->pcap);
+	snprintf(c->err, sizeof c->err, "%s: %s", c->path, msg);
+	if (strstr(msg, "truncated"))
+		return CAPTURE_TRUNCATED;
+	return CAPTURE_ERROR;
+}
+
+int capture_linktype(const struct capture *c)
+{
+	return pcap_datalink(c->pcap);
+}
+
+const char *capture_linktype_name(const struct capture *c)
+{
+	const char *n = pcap_datalink_val_to_name(pcap_datalink(c->pcap));
+	return n ? n : "unknown";
+}
+
+const char *capture_error(const struct capture *c)
+{
+	return c->err;
+}
+
+void capture_progress(const struct capture *c, uint64_t *done, uint64_t *total)
+{
+	*total = c->size;
+	*done = 0;
+	if (c->gz) {
+		z_off_t off = gzoffset(c->gz);
+		*done = off > 0 ? (uint64_t)off : 0;
+	} else if (c->pcap) {
+		FILE *f = pcap_file(c->pcap);
+		long off = f ? ftell(f) : -1;
+		*done = off > 0 ? (uint64_t)off : 0;
+	}
+}
+
+void capture_close(struct capture *c)
+{
+	if (!c)
+		return;
+	if (c->pcap)
+		pcap_close(c->pcap);
+	else if (c->fp)
+		fclose(c->fp);
+	if (c->gz)
+		gzclose(c->gz);
+	free(c);
+}

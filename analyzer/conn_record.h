@@ -1,0 +1,52 @@
+/*
+ * conn_record.h - the facts kalens keeps about one finished TCP connection.
+ *
+ * The flow table fills one of these when a connection ends (closed and
+ * lingered, evicted idle, replaced by port reuse, or still open at the end
+ * of the capture) and hands it to the store.  It is a plain value: the
+ * receiver copies what it keeps before returning.
+ */
+#ifndef KALENS_CONN_RECORD_H
+#define KALENS_CONN_RECORD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kl.h"
+
+enum conn_closer { CONN_CLOSER_NONE = 0, CONN_CLOSER_CLIENT, CONN_CLOSER_SERVER };
+
+enum conn_close_kind {
+	CONN_CLOSE_OPEN = 0,   /* still open when the capture (or run) ended */
+	CONN_CLOSE_FIN,        /* the first close seen was a FIN */
+	CONN_CLOSE_RST,        /* the first close seen was an RST */
+	CONN_CLOSE_IDLE,       /* evicted after the idle timeout, no FIN/RST */
+};
+
+struct conn_record {
+	uint8_t ip_version;              /* 4 or 6 */
+	uint8_t client_ip[16];           /* IPv4 in the first 4 bytes */
+	uint8_t server_ip[16];
+	uint16_t client_port, server_port;
+
+	kl_time first_seen, last_seen;
+	bool syn_seen;                   /* the client's SYN was captured */
+	bool has_handshake_rtt;
+	kl_time handshake_rtt;           /* SYN to the ACK of the SYN-ACK */
+	enum conn_closer close_initiator;
+	enum conn_close_kind close_kind;
+	kl_time close_ts;                /* first FIN/RST, when close_kind is fin/rst */
+
+	uint64_t packets[2];             /* indexed by enum kl_dir */
+	uint64_t bytes[2];               /* TCP payload bytes on the wire, retransmissions included */
+	uint64_t gap_bytes;              /* both directions */
+	uint64_t retransmitted_bytes;    /* both directions */
+	bool one_sided;                  /* packets seen in one direction only */
+
+	const char *protocol;            /* "unknown" until a dissector claims it; static storage */
+};
+
+const char *conn_closer_name(enum conn_closer c);        /* "client", "server" or NULL */
+const char *conn_close_kind_name(enum conn_close_kind k); /* "open", "fin", "rst", "idle" */
+
+#endif

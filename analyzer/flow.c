@@ -1,0 +1,643 @@
+/*
+ * flow.c - the connection table.
+ *
+ * Layout: connections live in fixed chunks of CHUNK_SIZE records (allocated
+ * when the table grows, never per packet) and are named by a 32-bit index.
+ * The hash table is open addressing with linear probing over two parallel
+ * arrays (index+1 and the 32-bit hash, so most probes never touch a
+ * connection); deletion shifts later entries back, so there are no
+ * tombstones and probe chains stay short.  Two doubly linked lists in
+ * least-recently-active order (open and closed connections) make idle
+ * expiry and eviction O(1) per connection: packets arrive in time order,
+ * so the head of each list is always the first to expire.
+ */
+#include "flow.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "tcp_reasm.h"
+
+#define CHUNK_SHIFT 10
+#define CHUNK_SIZE (1u << CHUNK_SHIFT)
+#define NIL UINT32_MAX
+#define TABLE_MIN_SLOTS 4096u
+
+/* After a connection closed, a segment this far from where its sender's
+ * sequence space stood belongs to a new connection on the same 5-tuple
+ * whose SYN was not captured. */
+#define FLOW_REUSE_JUMP (1u << 24)
+
+struct flow_key {
+	uint8_t a_ip[16], b_ip[16];   /* a: the lower (ip, port) endpoint */
+	uint16_t a_port, b_port;
+	uint8_t ip_version;
+	uint8_t pad[3];               /* zeroed: keys are compared with memcmp */
+};
+
+enum conn_list { LIST_NONE = 0, LIST_OPEN, LIST_CLOSED, LIST_COUNT };
+enum probe_state { PROBE_NONE = 0, PROBE_ACTIVE, PROBE_CLAIMED };
+
+struct conn {
+	struct flow_key key;
+	uint32_t hash;
+	uint32_t self;                /* this record's index */
+	uint32_t prev, next;          /* list links; `next` also links the free list */
+	uint8_t list;                 /* enum conn_list */
+	bool client_is_a;
+	bool syn_seen, synack_seen, rtt_done, rst_seen, closed;
+	bool fin_seen[2], snd_valid[2];
+	uint8_t close_initiator;      /* enum conn_closer */
+	uint8_t close_kind;           /* enum conn_close_kind */
+	uint8_t probe;                /* enum probe_state */
+	uint8_t probe_len[2];
+	uint8_t probe_buf[2][DISSECT_PROBE_BYTES];
+	uint32_t client_isn;
+	uint32_t snd_next[2];         /* highest sequence end sent, per direction */
+	kl_time first_seen, last_seen, syn_ts, close_ts, handshake_rtt;
+	uint64_t packets[2], bytes[2];
+	struct flow_table *ft;
+	const struct dissector *dis;
+	void *dctx;
+	struct tcp_reasm reasm;
+};
+
+struct flow_table {
+	struct flow_config cfg;
+	struct flow_hooks hooks;
+	uint64_t seed;
+	uint32_t *slots;              /* connection index + 1; 0 = empty */
+	uint32_t *slot_hash;
+	uint32_t mask;                /* slots - 1 */
+	uint32_t count;               /* connections in the table */
+	struct conn **chunks;
+	uint32_t nchunks, chunks_cap;
+	uint32_t free_head;
+	uint32_t head[LIST_COUNT], tail[LIST_COUNT];
+	kl_time now, last_expire;
+	struct tcp_reasm_pool *pool;
+	struct flow_stats st;
+};
+
+void flow_config_defaults(struct flow_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->idle_timeout = 900 * KL_NS_PER_SEC;
+	cfg->closed_linger = 10 * KL_NS_PER_SEC;
+	cfg->max_conns = 1u << 20;
+	cfg->reasm_conn_cap = 1u << 20;
+	cfg->reasm_global_cap = (size_t)256 << 20;
+	cfg->dissectors = NULL;
+}
+
+static inline struct conn *conn_at(const struct flow_table *ft, uint32_t i)
+{
+	return &ft->chunks[i >> CHUNK_SHIFT][i & (CHUNK_SIZE - 1)];
+}
+
+
+/* ---- hashing ----------------------------------------------------------- */
+
+static uint32_t key_hash(const struct flow_key *k, uint64_t seed)
+{
+	uint64_t w[5];
+	memcpy(w, k, sizeof w);
+	uint64_t h = seed;
+	for (size_t i = 0; i < 5; i++) {
+		h = (h ^ w[i]) * UINT64_C(0x9E3779B97F4A7C15);
+		h ^= h >> 29;
+	}
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+/* Fill the canonical key; returns true when the packet's source is `a`. */
+static bool key_make(struct flow_key *k, const struct decode_tcp *d)
+{
+	memset(k, 0, sizeof *k);
+	int cmp = memcmp(d->src, d->dst, 16);
+	bool src_is_a = cmp < 0 || (cmp == 0 && d->sport <= d->dport);
+	if (src_is_a) {
+		memcpy(k->a_ip, d->src, 16);
+		memcpy(k->b_ip, d->dst, 16);
+		k->a_port = d->sport;
+		k->b_port = d->dport;
+	} else {
+		memcpy(k->a_ip, d->dst, 16);
+		memcpy(k->b_ip, d->src, 16);
+		k->a_port = d->dport;
+		k->b_port = d->sport;
+	}
+	k->ip_version = d->ip_version;
+	return src_is_a;
+}
+
+/* Index of the connection with this key, or NIL; *slot gets its slot or
+ * the empty slot where it would go. */
+static uint32_t table_find(const struct flow_table *ft, const struct flow_key *k,
+			   uint32_t hash, uint32_t *slot)
+{
+	uint32_t i = hash & ft->mask;
+	for (;;) {
+		uint32_t v = ft->slots[i];
+		if (v == 0) {
+			*slot = i;
+			return NIL;
+		}
+		if (ft->slot_hash[i] == hash &&
+		    memcmp(&conn_at(ft, v - 1)->key, k, sizeof *k) == 0) {
+			*slot = i;
+			return v - 1;
+		}
+		i = (i + 1) & ft->mask;
+	}
+}
+
+/* Remove slot i, shifting back the entries whose probe chain crossed it. */
+static void table_remove_slot(struct flow_table *ft, uint32_t i)
+{
+	uint32_t j = i;
+	for (;;) {
+		j = (j + 1) & ft->mask;
+		if (ft->slots[j] == 0)
+			break;
+		uint32_t home = ft->slot_hash[j] & ft->mask;
+		bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+		if (stays)
+			continue;
+		ft->slots[i] = ft->slots[j];
+		ft->slot_hash[i] = ft->slot_hash[j];
+		i = j;
+	}
+	ft->slots[i] = 0;
+}
+
+static bool table_resize(struct flow_table *ft, uint32_t nslots)
+{
+	uint32_t *slots = calloc(nslots, sizeof *slots);
+	uint32_t *hashes = calloc(nslots, sizeof *hashes);
+	if (!slots || !hashes) {
+		free(slots);
+		free(hashes);
+		return false;
+	}
+	uint32_t mask = nslots - 1;
+	for (uint32_t i = 0; ft->slots && i <= ft->mask; i++) {
+		if (ft->slots[i] == 0)
+			continue;
+		uint32_t j = ft->slot_hash[i] & mask;
+		while (slots[j])
+			j = (j + 1) & mask;
+		slots[j] = ft->slots[i];
+		hashes[j] = ft->slot_hash[i];
+	}
+	free(ft->slots);
+	free(ft->slot_hash);
+	ft->slots = slots;
+	ft->slot_hash = hashes;
+	ft->mask = mask;
+	return true;
+}
+
+/* ---- activity lists ---------------------------------------------------- */
+
+static void list_unlink(struct flow_table *ft, struct conn *c)
+{
+	if (c->list == LIST_NONE)
+		return;
+	if (c->prev != NIL)
+		conn_at(ft, c->prev)->next = c->next;
+	else
+		ft->head[c->list] = c->next;
+	if (c->next != NIL)
+		conn_at(ft, c->next)->prev = c->prev;
+	else
+		ft->tail[c->list] = c->prev;
+	c->list = LIST_NONE;
+	c->prev = c->next = NIL;
+}
+
+static void list_append(struct flow_table *ft, struct conn *c, uint32_t idx, uint8_t list)
+{
+	c->list = list;
+	c->next = NIL;
+	c->prev = ft->tail[list];
+	if (c->prev != NIL)
+		conn_at(ft, c->prev)->next = idx;
+	else
+		ft->head[list] = idx;
+	ft->tail[list] = idx;
+}
+
+/* Mark activity: move to the tail of its list (the most recent end). */
+static void list_touch(struct flow_table *ft, struct conn *c, uint32_t idx, uint8_t list)
+{
+	if (c->list == list && ft->tail[list] == idx)
+		return;
+	list_unlink(ft, c);
+	list_append(ft, c, idx, list);
+}
+
+/* ---- dissector hand-off -------------------------------------------------- */
+
+static void conn_claim(struct conn *c, const struct dissector *d)
+{
+	const struct flow_key *k = &c->key;
+	struct dissect_conn_info info = {
+		.ip_version = k->ip_version,
+		.client_ip = c->client_is_a ? k->a_ip : k->b_ip,
+		.server_ip = c->client_is_a ? k->b_ip : k->a_ip,
+		.client_port = c->client_is_a ? k->a_port : k->b_port,
+		.server_port = c->client_is_a ? k->b_port : k->a_port,
+		.first_seen = c->first_seen,
+	};
+	c->dctx = d->ctx_new(&info);
+	if (!c->dctx) {
+		c->probe = PROBE_NONE;
+		return;
+	}
+	c->dis = d;
+	c->probe = PROBE_CLAIMED;
+}
+
+/* Offer the first bytes of a direction to the registry.  Bytes of earlier
+ * segments that were not enough to decide are kept (up to
+ * DISSECT_PROBE_BYTES) and replayed to the dissector that claims. */
+static void probe_offer(struct conn *c, enum kl_dir dir, const uint8_t *p, size_t n,
+			uint64_t off, kl_time ts)
+{
+	const struct dissector *const *list = c->ft->cfg.dissectors;
+	size_t have = c->probe_len[dir];
+	uint8_t joined[DISSECT_PROBE_BYTES];
+	const uint8_t *view = p;
+	size_t vn = n;
+	if (have) {
+		size_t take = n < DISSECT_PROBE_BYTES - have ? n : DISSECT_PROBE_BYTES - have;
+		memcpy(joined, c->probe_buf[dir], have);
+		memcpy(joined + have, p, take);
+		view = joined;
+		vn = have + take;
+	}
+	bool more = false;
+	for (size_t i = 0; list && list[i]; i++) {
+		enum dissect_verdict v = list[i]->probe(dir, view, vn);
+		if (v == DISSECT_YES) {
+			conn_claim(c, list[i]);
+			if (c->probe != PROBE_CLAIMED)
+				return;
+			if (have)
+				c->dis->data(c->dctx, dir, c->probe_buf[dir], have, off - have, ts);
+			c->dis->data(c->dctx, dir, p, n, off, ts);
+			return;
+		}
+		more |= v == DISSECT_MORE;
+	}
+	if (!more || vn >= DISSECT_PROBE_BYTES) {
+		c->probe = PROBE_NONE;
+		return;
+	}
+	memcpy(c->probe_buf[dir] + have, p, n);   /* vn < DISSECT_PROBE_BYTES: n fits */
+	c->probe_len[dir] = (uint8_t)(have + n);
+}
+
+static void sink_data(void *ctx, enum kl_dir dir, const uint8_t *p, size_t n,
+		      uint64_t off, kl_time ts)
+{
+	struct conn *c = ctx;
+	if (c->probe == PROBE_CLAIMED)
+		c->dis->data(c->dctx, dir, p, n, off, ts);
+	else if (c->probe == PROBE_ACTIVE)
+		probe_offer(c, dir, p, n, off, ts);
+}
+
+static void sink_gap(void *ctx, enum kl_dir dir, uint64_t off, uint64_t len, kl_time ts)
+{
+	struct conn *c = ctx;
+	if (c->probe == PROBE_CLAIMED)
+		c->dis->gap(c->dctx, dir, off, len, ts);
+	else if (c->probe == PROBE_ACTIVE)
+		c->probe_len[dir] = 0;    /* kept bytes are no longer contiguous */
+}
+
+static void sink_eof(void *ctx, enum kl_dir dir, kl_time ts)
+{
+	struct conn *c = ctx;
+	if (c->probe == PROBE_CLAIMED)
+		c->dis->eof(c->dctx, dir, ts);
+}
+
+static const struct tcp_reasm_sink flow_sink = { sink_data, sink_gap, sink_eof };
+
+/* ---- connection lifecycle ------------------------------------------------ */
+
+static void conn_record_fill(const struct conn *c, struct conn_record *r)
+{
+	const struct flow_key *k = &c->key;
+	memset(r, 0, sizeof *r);
+	r->ip_version = k->ip_version;
+	memcpy(r->client_ip, c->client_is_a ? k->a_ip : k->b_ip, 16);
+	memcpy(r->server_ip, c->client_is_a ? k->b_ip : k->a_ip, 16);
+	r->client_port = c->client_is_a ? k->a_port : k->b_port;
+	r->server_port = c->client_is_a ? k->b_port : k->a_port;
+	r->first_seen = c->first_seen;
+	r->last_seen = c->last_seen;
+	r->syn_seen = c->syn_seen;
+	r->has_handshake_rtt = c->rtt_done;
+	r->handshake_rtt = c->handshake_rtt;
+	r->close_initiator = (enum conn_closer)c->close_initiator;
+	r->close_kind = (enum conn_close_kind)c->close_kind;
+	r->close_ts = c->close_ts;
+	for (int d = 0; d < 2; d++) {
+		struct tcp_reasm_half_stats hs = tcp_reasm_half_stats(&c->reasm, (enum kl_dir)d);
+		r->packets[d] = c->packets[d];
+		r->bytes[d] = c->bytes[d];
+		r->gap_bytes += hs.gap_bytes;
+		r->retransmitted_bytes += hs.retrans_bytes;
+	}
+	r->one_sided = c->packets[0] == 0 || c->packets[1] == 0;
+	if (c->dis)
+		r->protocol = c->dis->protocol ? c->dis->protocol(c->dctx) : NULL;
+	if (c->dis && !r->protocol)
+		r->protocol = c->dis->name;
+	if (!r->protocol)
+		r->protocol = "unknown";
+}
+
+/* End a connection: flush its streams, emit its record, free its slot.
+ * `kind_if_open` is its close_kind when no FIN or RST was seen. */
+static void conn_end(struct flow_table *ft, struct conn *c, enum conn_close_kind kind_if_open)
+{
+	uint32_t idx = c->self;
+	tcp_reasm_finish(&c->reasm, c->last_seen);
+	if (c->close_kind == CONN_CLOSE_OPEN)
+		c->close_kind = (uint8_t)kind_if_open;
+
+	struct conn_record rec;
+	conn_record_fill(c, &rec);
+	if (ft->hooks.conn_done)
+		ft->hooks.conn_done(ft->hooks.ctx, &rec);
+	if (c->dis)
+		c->dis->ctx_free(c->dctx);
+
+	uint32_t slot;
+	if (table_find(ft, &c->key, c->hash, &slot) == idx)
+		table_remove_slot(ft, slot);
+	ft->count--;
+	list_unlink(ft, c);
+	c->dis = NULL;
+	c->dctx = NULL;
+	c->next = ft->free_head;
+	ft->free_head = idx;
+}
+
+static bool pool_grow(struct flow_table *ft)
+{
+	if (ft->nchunks == ft->chunks_cap) {
+		uint32_t cap = ft->chunks_cap ? ft->chunks_cap * 2 : 16;
+		struct conn **chunks = realloc(ft->chunks, cap * sizeof *chunks);
+		if (!chunks)
+			return false;
+		ft->chunks = chunks;
+		ft->chunks_cap = cap;
+	}
+	struct conn *chunk = calloc(CHUNK_SIZE, sizeof *chunk);
+	if (!chunk)
+		return false;
+	uint32_t base = ft->nchunks << CHUNK_SHIFT;
+	ft->chunks[ft->nchunks++] = chunk;
+	/* Thread the new records onto the free list, lowest index first. */
+	for (uint32_t i = CHUNK_SIZE; i-- > 0;) {
+		chunk[i].next = ft->free_head;
+		ft->free_head = base + i;
+	}
+	return true;
+}
+
+static struct conn *conn_new(struct flow_table *ft, const struct flow_key *k, uint32_t hash,
+			     const struct decode_tcp *d, bool src_is_a, kl_time ts)
+{
+	if (ft->count >= ft->cfg.max_conns) {
+		uint32_t victim = ft->head[LIST_CLOSED] != NIL ? ft->head[LIST_CLOSED]
+							       : ft->head[LIST_OPEN];
+		if (victim == NIL)
+			return NULL;
+		conn_end(ft, conn_at(ft, victim), CONN_CLOSE_IDLE);
+		ft->st.conns_evicted++;
+	}
+	if ((uint64_t)(ft->count + 1) * 2 > (uint64_t)ft->mask + 1 &&
+	    !table_resize(ft, (ft->mask + 1) * 2))
+		return NULL;
+	if (ft->free_head == NIL && !pool_grow(ft))
+		return NULL;
+
+	uint32_t idx = ft->free_head;
+	struct conn *c = conn_at(ft, idx);
+	ft->free_head = c->next;
+	memset(c, 0, sizeof *c);
+	c->key = *k;
+	c->hash = hash;
+	c->self = idx;
+	c->prev = c->next = NIL;
+	c->ft = ft;
+	c->first_seen = c->last_seen = ts;
+
+	/* Roles: SYN sender, else SYN-ACK receiver, else the higher port. */
+	bool src_is_client;
+	uint8_t sa = d->flags & (KL_TCP_SYN | KL_TCP_ACK);
+	if (sa == KL_TCP_SYN)
+		src_is_client = true;
+	else if (sa == (KL_TCP_SYN | KL_TCP_ACK))
+		src_is_client = false;
+	else
+		src_is_client = d->sport >= d->dport;
+	c->client_is_a = src_is_client == src_is_a;
+
+	const struct dissector *const *list = ft->cfg.dissectors;
+	c->probe = list && list[0] ? PROBE_ACTIVE : PROBE_NONE;
+	tcp_reasm_init(&c->reasm, ft->pool, &flow_sink, c);
+
+	uint32_t slot;
+	table_find(ft, k, hash, &slot);
+	ft->slots[slot] = idx + 1;
+	ft->slot_hash[slot] = hash;
+	ft->count++;
+	ft->st.conns_total++;
+	list_append(ft, c, idx, LIST_OPEN);
+	return c;
+}
+
+/* Does this segment start a new connection on c's 5-tuple? */
+static bool starts_new_conn(const struct conn *c, enum kl_dir dir, const struct decode_tcp *d)
+{
+	uint8_t sa = d->flags & (KL_TCP_SYN | KL_TCP_ACK);
+	if (sa == KL_TCP_SYN) {
+		/* A retransmitted SYN carries the same ISN; any other SYN opens a
+		 * new connection (tshark splits tcp.stream the same way). */
+		return !(c->syn_seen && dir == KL_TO_SERVER && d->seq == c->client_isn);
+	}
+	if (!c->closed || !c->snd_valid[dir] || (d->flags & KL_TCP_RST))
+		return false;
+	uint32_t dist = d->seq - c->snd_next[dir];
+	if ((int32_t)dist < 0)
+		dist = (uint32_t)-dist;
+	return dist > FLOW_REUSE_JUMP;
+}
+
+void flow_table_packet(struct flow_table *ft, const struct decode_tcp *d, kl_time ts)
+{
+	if (ts > ft->now)
+		ft->now = ts;
+	if (ft->now - ft->last_expire >= KL_NS_PER_SEC)
+		flow_table_expire(ft, ft->now);
+
+	struct flow_key k;
+	bool src_is_a = key_make(&k, d);
+	uint32_t hash = key_hash(&k, ft->seed);
+	uint32_t slot;
+	uint32_t idx = table_find(ft, &k, hash, &slot);
+	struct conn *c = idx == NIL ? NULL : conn_at(ft, idx);
+	enum kl_dir dir = KL_TO_SERVER;
+
+	if (c) {
+		dir = src_is_a == c->client_is_a ? KL_TO_SERVER : KL_TO_CLIENT;
+		if (starts_new_conn(c, dir, d)) {
+			ft->st.conns_port_reused++;
+			conn_end(ft, c, CONN_CLOSE_OPEN);
+			c = NULL;
+		}
+	}
+	if (!c) {
+		c = conn_new(ft, &k, hash, d, src_is_a, ts);
+		if (!c)
+			return;
+		idx = c->self;
+		dir = src_is_a == c->client_is_a ? KL_TO_SERVER : KL_TO_CLIENT;
+	}
+
+	c->packets[dir]++;
+	c->bytes[dir] += d->payload_len;
+	c->last_seen = ts;
+
+	uint8_t f = d->flags;
+	if ((f & (KL_TCP_SYN | KL_TCP_ACK)) == KL_TCP_SYN && dir == KL_TO_SERVER && !c->syn_seen) {
+		c->syn_seen = true;
+		c->syn_ts = ts;
+		c->client_isn = d->seq;
+	}
+	if ((f & (KL_TCP_SYN | KL_TCP_ACK)) == (KL_TCP_SYN | KL_TCP_ACK) && dir == KL_TO_CLIENT)
+		c->synack_seen = true;
+	/* Handshake RTT as Wireshark's iRTT: the SYN to the client's ACK of
+	 * the SYN-ACK. */
+	if (!c->rtt_done && c->syn_seen && c->synack_seen && dir == KL_TO_SERVER &&
+	    (f & (KL_TCP_SYN | KL_TCP_ACK | KL_TCP_RST)) == KL_TCP_ACK) {
+		c->rtt_done = true;
+		c->handshake_rtt = ts - c->syn_ts;
+	}
+	if ((f & (KL_TCP_FIN | KL_TCP_RST)) && c->close_kind == CONN_CLOSE_OPEN) {
+		c->close_initiator = dir == KL_TO_SERVER ? CONN_CLOSER_CLIENT : CONN_CLOSER_SERVER;
+		c->close_kind = (f & KL_TCP_RST) ? CONN_CLOSE_RST : CONN_CLOSE_FIN;
+		c->close_ts = ts;
+	}
+	if (f & KL_TCP_FIN)
+		c->fin_seen[dir] = true;
+	if (f & KL_TCP_RST)
+		c->rst_seen = true;
+	if (!(f & KL_TCP_RST)) {
+		uint32_t end = d->seq + d->payload_len + (f & KL_TCP_SYN ? 1u : 0u) +
+			       (f & KL_TCP_FIN ? 1u : 0u);
+		if (!c->snd_valid[dir] || (int32_t)(end - c->snd_next[dir]) > 0)
+			c->snd_next[dir] = end;
+		c->snd_valid[dir] = true;
+	}
+	if (!c->closed && (c->rst_seen || (c->fin_seen[0] && c->fin_seen[1])))
+		c->closed = true;
+	list_touch(ft, c, idx, c->closed ? LIST_CLOSED : LIST_OPEN);
+
+	struct tcp_seg seg = {
+		.seq = d->seq, .ack = d->ack, .flags = f,
+		.payload = d->payload, .caplen = d->payload_caplen, .len = d->payload_len,
+	};
+	tcp_reasm_push(&c->reasm, dir, &seg, ts);
+}
+
+void flow_table_expire(struct flow_table *ft, kl_time now)
+{
+	ft->last_expire = now;
+	uint32_t i;
+	while ((i = ft->head[LIST_CLOSED]) != NIL &&
+	       conn_at(ft, i)->last_seen + ft->cfg.closed_linger <= now)
+		conn_end(ft, conn_at(ft, i), CONN_CLOSE_OPEN);
+	while ((i = ft->head[LIST_OPEN]) != NIL &&
+	       conn_at(ft, i)->last_seen + ft->cfg.idle_timeout <= now)
+		conn_end(ft, conn_at(ft, i), CONN_CLOSE_IDLE);
+}
+
+void flow_table_flush(struct flow_table *ft)
+{
+	for (int l = LIST_OPEN; l < LIST_COUNT; l++) {
+		uint32_t i;
+		while ((i = ft->head[l]) != NIL)
+			conn_end(ft, conn_at(ft, i), CONN_CLOSE_OPEN);
+	}
+}
+
+struct flow_table *flow_table_new(const struct flow_config *cfg,
+				  const struct flow_hooks *hooks,
+				  char *err, size_t errlen)
+{
+	struct flow_table *ft = calloc(1, sizeof *ft);
+	if (!ft)
+		goto oom;
+	ft->cfg = *cfg;
+	if (ft->cfg.max_conns == 0)
+		ft->cfg.max_conns = 1;
+	if (hooks)
+		ft->hooks = *hooks;
+	ft->free_head = NIL;
+	for (int l = 0; l < LIST_COUNT; l++)
+		ft->head[l] = ft->tail[l] = NIL;
+	/* A seeded hash: crafted 5-tuples cannot be made to collide. */
+	if (getrandom(&ft->seed, sizeof ft->seed, GRND_NONBLOCK) != (ssize_t)sizeof ft->seed)
+		ft->seed = (uint64_t)(uintptr_t)ft ^ UINT64_C(0x5851F42D4C957F2D);
+	ft->pool = tcp_reasm_pool_new(cfg->reasm_conn_cap, cfg->reasm_global_cap);
+	if (!ft->pool || !table_resize(ft, TABLE_MIN_SLOTS))
+		goto oom;
+	return ft;
+oom:
+	snprintf(err, errlen, "out of memory creating the connection table");
+	flow_table_free(ft);
+	return NULL;
+}
+
+struct flow_stats flow_table_stats(const struct flow_table *ft)
+{
+	struct flow_stats s = ft->st;
+	s.conns_open = ft->count;
+	struct tcp_reasm_pool_stats ps = tcp_reasm_pool_stats(ft->pool);
+	s.reasm_cap_hits = ps.cap_hits;
+	s.reasm_bytes_peak = ps.bytes_buffered_peak;
+	return s;
+}
+
+void flow_table_free(struct flow_table *ft)
+{
+	if (!ft)
+		return;
+	for (int l = LIST_OPEN; l < LIST_COUNT; l++) {
+		for (uint32_t i = ft->head[l]; i != NIL; i = conn_at(ft, i)->next) {
+			struct conn *c = conn_at(ft, i);
+			tcp_reasm_release(&c->reasm);
+			if (c->dis)
+				c->dis->ctx_free(c->dctx);
+		}
+	}
+	for (uint32_t k = 0; k < ft->nchunks; k++)
+		free(ft->chunks[k]);
+	free(ft->chunks);
+	free(ft->slots);
+	free(ft->slot_hash);
+	tcp_reasm_pool_free(ft->pool);
+	free(ft);
+}

@@ -1,0 +1,86 @@
+/*
+ * flow.h - the connection table: TCP segments in, connection records out.
+ *
+ * flow_table_packet() finds the connection of a decoded segment (a hash on
+ * the canonical 5-tuple, open addressing, no allocation per packet), keeps
+ * its lifecycle (handshake, FIN/RST from either side, port reuse), feeds
+ * its reassembler, and hands reassembled bytes to the dissector that
+ * claimed it.  A connection ends when:
+ *   - it closed (RST, or FIN both ways) and `closed_linger` passed with no
+ *     packet (trailing ACKs stay with the connection they belong to);
+ *   - a new SYN arrives on its 5-tuple with another ISN, or a segment far
+ *     outside its sequence space arrives after it closed (port reuse);
+ *   - no packet came for `idle_timeout` (close_kind 'idle');
+ *   - the table is full and it is the least recently active (counted);
+ *   - flow_table_flush() at the end of the input (close_kind as seen, or
+ *     'open').
+ * Each ending produces one struct conn_record through hooks->conn_done.
+ *
+ * Roles: the client is the sender of the SYN; without one, the receiver of
+ * the SYN-ACK; without either, the endpoint with the higher port (the
+ * server usually has the well-known, lower one; on a tie, the destination
+ * of the first packet seen is the server).
+ *
+ * Time comes only from packet timestamps, so a file reads the same at any
+ * speed.
+ */
+#ifndef KALENS_FLOW_H
+#define KALENS_FLOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conn_record.h"
+#include "decode.h"
+#include "dissect.h"
+#include "kl.h"
+
+struct flow_config {
+	kl_time idle_timeout;         /* default 900 s */
+	kl_time closed_linger;        /* default 10 s */
+	uint32_t max_conns;           /* default 1 << 20 tracked at once */
+	size_t reasm_conn_cap;        /* default 1 MiB out-of-order per connection */
+	size_t reasm_global_cap;      /* default 256 MiB out-of-order in all */
+	const struct dissector *const *dissectors;  /* NULL-terminated; NULL: none */
+};
+
+void flow_config_defaults(struct flow_config *cfg);
+
+struct flow_hooks {
+	/* A connection ended; `rec` is borrowed for the call. */
+	void (*conn_done)(void *ctx, const struct conn_record *rec);
+	void *ctx;
+};
+
+struct flow_stats {
+	uint64_t conns_open;          /* tracked now */
+	uint64_t conns_total;         /* created so far */
+	uint64_t conns_evicted;       /* ended because the table was full */
+	uint64_t conns_port_reused;   /* ended by a new connection on their 5-tuple */
+	uint64_t reasm_cap_hits;
+	uint64_t reasm_bytes_peak;
+};
+
+/* Caller owns the table; `cfg` is copied, `hooks` is copied. NULL with a
+ * message in err on failure. */
+struct flow_table *flow_table_new(const struct flow_config *cfg,
+				  const struct flow_hooks *hooks,
+				  char *err, size_t errlen);
+
+/* One decoded TCP segment captured at `ts`.  d->payload is borrowed for
+ * the call. */
+void flow_table_packet(struct flow_table *ft, const struct decode_tcp *d, kl_time ts);
+
+/* End connections idle (or closed) long enough as of `now`.  Called by
+ * flow_table_packet() as packet time advances; live capture calls it on
+ * timer ticks too. */
+void flow_table_expire(struct flow_table *ft, kl_time now);
+
+/* End every connection (end of input): each produces its record. */
+void flow_table_flush(struct flow_table *ft);
+
+struct flow_stats flow_table_stats(const struct flow_table *ft);
+
+void flow_table_free(struct flow_table *ft);   /* NULL allowed; ends nothing */
+
+#endif

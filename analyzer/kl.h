@@ -1,0 +1,31 @@
+/*
+ * kl.h - small definitions shared by every kalens module.
+ *
+ * Time inside kalens is an integer count of nanoseconds since the epoch
+ * (kl_time); it becomes a REAL number of seconds only at the SQLite
+ * boundary, so microsecond captures keep every digit and nanosecond
+ * captures lose nothing on the way.
+ */
+#ifndef KALENS_KL_H
+#define KALENS_KL_H
+
+#include <stdint.h>
+
+#define KALENS_VERSION "0.1.0"
+
+typedef int64_t kl_time;                 /* nanoseconds since the epoch */
+
+#define KL_NS_PER_SEC INT64_C(1000000000)
+#define KL_SEC(s) ((kl_time)((s) * (double)KL_NS_PER_SEC))
+
+static inline double kl_time_seconds(kl_time t)
+{
+	return (double)(t / KL_NS_PER_SEC) + (double)(t % KL_NS_PER_SEC) / 1e9;
+}
+
+/* Direction of a byte or packet within a connection. */
+enum kl_dir { KL_TO_SERVER = 0, KL_TO_CLIENT = 1 };
+
+#define KL_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif

@@ -1,0 +1,245 @@
+/*
+ * report.c - an overview of the stored connections, for people.
+ *
+ * Everything comes from SQL on the documented schema (docs/schema.md), so
+ * every number printed can be reproduced with `kalens sql`.  Runs are
+ * selected by the bound parameter ?1 (0: all runs).
+ */
+#include "report.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store.h"
+
+#define RUN_FILTER " (?1 = 0 OR run_id = ?1) "
+#define REPORT_TOP_SERVERS 20
+
+static void fmt_bytes(char *buf, size_t n, double b)
+{
+	static const char *const unit[] = { "B", "kB", "MB", "GB", "TB" };
+	size_t u = 0;
+	while (b >= 1000 && u + 1 < sizeof unit / sizeof unit[0]) {
+		b /= 1000;
+		u++;
+	}
+	snprintf(buf, n, u ? "%.1f %s" : "%.0f %s", b, unit[u]);
+}
+
+static void fmt_secs(char *buf, size_t n, double s, int null)
+{
+	if (null)
+		snprintf(buf, n, "-");
+	else if (s < 1e-3)
+		snprintf(buf, n, "%.0f us", s * 1e6);
+	else if (s < 1)
+		snprintf(buf, n, "%.1f ms", s * 1e3);
+	else if (s < 120)
+		snprintf(buf, n, "%.2f s", s);
+	else
+		snprintf(buf, n, "%.1f min", s / 60);
+}
+
+static sqlite3_stmt *prep(sqlite3 *db, const char *sql, int64_t run, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "report query failed: %s", sqlite3_errmsg(db));
+		return NULL;
+	}
+	if (sqlite3_bind_parameter_count(st) >= 1)
+		sqlite3_bind_int64(st, 1, run);
+	return st;
+}
+
+/* The q-quantile (0..1) of a REAL column over the selected connections,
+ * by the nearest-rank method; *null when there are no values. */
+static double quantile(sqlite3 *db, const char *col, int64_t run, double q, int *null)
+{
+	char sql[512];
+	snprintf(sql, sizeof sql,
+		 "SELECT %s FROM connections WHERE" RUN_FILTER "AND %s IS NOT NULL "
+		 "ORDER BY %s LIMIT 1 OFFSET (SELECT CAST(%f * (COUNT(*) - 1) + 0.5 AS INTEGER) "
+		 "FROM connections WHERE" RUN_FILTER "AND %s IS NOT NULL)",
+		 col, col, col, q, col);
+	char err[256];
+	sqlite3_stmt *st = prep(db, sql, run, err, sizeof err);
+	double v = 0;
+	*null = 1;
+	if (st && sqlite3_step(st) == SQLITE_ROW) {
+		v = sqlite3_column_double(st, 0);
+		*null = 0;
+	}
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int print_runs(sqlite3 *db, int64_t run, FILE *out, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = prep(db,
+		"SELECT id, source, status, COALESCE(packets, 0), COALESCE(connections, 0), "
+		"COALESCE(last_packet - first_packet, 0), COALESCE(link_type, '?'), "
+		"COALESCE(packets_truncated + packets_malformed, 0), message "
+		"FROM runs WHERE ?1 = 0 OR id = ?1 ORDER BY id", run, err, errlen);
+	if (!st)
+		return -1;
+	int n = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (n++ == 0)
+			fprintf(out, "Runs\n");
+		char span[32];
+		fmt_secs(span, sizeof span, sqlite3_column_double(st, 5), 0);
+		fprintf(out, "  #%lld %s  [%s, %s]  %lld packets over %s, %lld connections",
+			(long long)sqlite3_column_int64(st, 0),
+			(const char *)sqlite3_column_text(st, 1),
+			(const char *)sqlite3_column_text(st, 2),
+			(const char *)sqlite3_column_text(st, 6),
+			(long long)sqlite3_column_int64(st, 3), span,
+			(long long)sqlite3_column_int64(st, 4));
+		if (sqlite3_column_int64(st, 7) > 0)
+			fprintf(out, ", %lld undecodable packets", (long long)sqlite3_column_int64(st, 7));
+		fputc('\n', out);
+		if (sqlite3_column_type(st, 8) != SQLITE_NULL)
+			fprintf(out, "     %s\n", (const char *)sqlite3_column_text(st, 8));
+	}
+	sqlite3_finalize(st);
+	if (n == 0) {
+		snprintf(err, errlen, run ? "no run %lld in the database" : "the database holds no run",
+			 (long long)run);
+		return -1;
+	}
+	fputc('\n', out);
+	return 0;
+}
+
+static int print_totals(sqlite3 *db, int64_t run, FILE *out, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = prep(db,
+		"SELECT COUNT(*), TOTAL(syn_seen), TOTAL(one_sided),"
+		" TOTAL(close_initiator = 'client' AND close_kind = 'fin'),"
+		" TOTAL(close_initiator = 'client' AND close_kind = 'rst'),"
+		" TOTAL(close_initiator = 'server' AND close_kind = 'fin'),"
+		" TOTAL(close_initiator = 'server' AND close_kind = 'rst'),"
+		" TOTAL(close_kind = 'idle'), TOTAL(close_kind = 'open'),"
+		" TOTAL(bytes_to_server), TOTAL(bytes_to_client),"
+		" TOTAL(gap_bytes), TOTAL(retransmitted_bytes),"
+		" COUNT(DISTINCT server_ip || ' ' || server_port),"
+		" COUNT(DISTINCT client_ip)"
+		" FROM connections WHERE" RUN_FILTER, run, err, errlen);
+	if (!st)
+		return -1;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		snprintf(err, errlen, "report query failed: %s", sqlite3_errmsg(db));
+		return -1;
+	}
+	long long n = sqlite3_column_int64(st, 0);
+#define COL(i) ((long long)sqlite3_column_double(st, (i)))
+	char up[32], down[32], gap[32], rtx[32];
+	fmt_bytes(up, sizeof up, sqlite3_column_double(st, 9));
+	fmt_bytes(down, sizeof down, sqlite3_column_double(st, 10));
+	fmt_bytes(gap, sizeof gap, sqlite3_column_double(st, 11));
+	fmt_bytes(rtx, sizeof rtx, sqlite3_column_double(st, 12));
+	fprintf(out, "Connections: %lld to %lld servers from %lld clients\n", n,
+		(long long)sqlite3_column_int64(st, 13), (long long)sqlite3_column_int64(st, 14));
+	fprintf(out, "  handshake seen      %lld   (picked up mid-stream: %lld, one direction only: %lld)\n",
+		COL(1), n - COL(1), COL(2));
+	fprintf(out, "  closed by client    %lld   (FIN %lld, RST %lld)\n", COL(3) + COL(4), COL(3), COL(4));
+	fprintf(out, "  closed by server    %lld   (FIN %lld, RST %lld)\n", COL(5) + COL(6), COL(5), COL(6));
+	fprintf(out, "  ended idle          %lld\n", COL(7));
+	fprintf(out, "  open at the end     %lld\n", COL(8));
+	fprintf(out, "  payload             %s to servers, %s to clients\n", up, down);
+	fprintf(out, "  missing / resent    %s gap, %s retransmitted\n", gap, rtx);
+#undef COL
+	sqlite3_finalize(st);
+
+	int null50, null95;
+	double p50 = quantile(db, "handshake_rtt", run, 0.5, &null50);
+	double p95 = quantile(db, "handshake_rtt", run, 0.95, &null95);
+	char a[32], b[32];
+	fmt_secs(a, sizeof a, p50, null50);
+	fmt_secs(b, sizeof b, p95, null95);
+	fprintf(out, "  handshake RTT       median %s, p95 %s\n", a, b);
+	p50 = quantile(db, "last_seen - first_seen", run, 0.5, &null50);
+	p95 = quantile(db, "last_seen - first_seen", run, 0.95, &null95);
+	fmt_secs(a, sizeof a, p50, null50);
+	fmt_secs(b, sizeof b, p95, null95);
+	fprintf(out, "  duration            median %s, p95 %s\n\n", a, b);
+	return 0;
+}
+
+static int print_servers(sqlite3 *db, int64_t run, FILE *out, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = prep(db,
+		"SELECT CASE WHEN ip_version = 6 THEN '[' || server_ip || ']' ELSE server_ip END"
+		" || ':' || server_port AS server, COUNT(*) AS n,"
+		" TOTAL(close_initiator = 'client'), TOTAL(close_initiator = 'server'),"
+		" TOTAL(close_kind = 'rst'), TOTAL(close_kind IN ('idle', 'open')),"
+		" TOTAL(bytes_to_server), TOTAL(bytes_to_client), TOTAL(syn_seen = 0)"
+		" FROM connections WHERE" RUN_FILTER
+		" GROUP BY server_ip, server_port ORDER BY n DESC, server LIMIT ?2",
+		run, err, errlen);
+	if (!st)
+		return -1;
+	sqlite3_bind_int(st, 2, REPORT_TOP_SERVERS + 1);
+	fprintf(out, "By server (most connections first)\n");
+	fprintf(out, "  %-40s %7s %8s %8s %6s %8s %10s %10s %8s\n", "server", "conns",
+		"cli-clo", "srv-clo", "rst", "idle/op", "to server", "to client", "mid-strm");
+	int rows = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (++rows > REPORT_TOP_SERVERS) {
+			fprintf(out, "  (more servers: kalens sql DB \"SELECT server_ip, server_port,"
+				" COUNT(*) FROM connections GROUP BY 1, 2\")\n");
+			break;
+		}
+		char up[32], down[32];
+		fmt_bytes(up, sizeof up, sqlite3_column_double(st, 6));
+		fmt_bytes(down, sizeof down, sqlite3_column_double(st, 7));
+		fprintf(out, "  %-40s %7lld %8lld %8lld %6lld %8lld %10s %10s %8lld\n",
+			(const char *)sqlite3_column_text(st, 0),
+			(long long)sqlite3_column_int64(st, 1),
+			(long long)sqlite3_column_double(st, 2),
+			(long long)sqlite3_column_double(st, 3),
+			(long long)sqlite3_column_double(st, 4),
+			(long long)sqlite3_column_double(st, 5), up, down,
+			(long long)sqlite3_column_double(st, 8));
+	}
+	sqlite3_finalize(st);
+	if (rows == 0)
+		fprintf(out, "  (no connections)\n");
+	return 0;
+}
+
+int report_print(const char *db_path, int64_t run_id, FILE *out, char *err, size_t errlen)
+{
+	sqlite3 *db = NULL;
+	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", db_path, db ? sqlite3_errmsg(db) : "cannot open");
+		sqlite3_close(db);
+		return -1;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	int rc = -1;
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		snprintf(err, errlen, "%s: not a kalens database (%s)", db_path, sqlite3_errmsg(db));
+		goto out;
+	}
+	int version = sqlite3_column_int(st, 0);
+	if (version < 1 || version > STORE_SCHEMA_VERSION) {
+		snprintf(err, errlen, version ? "%s: written by a newer kalens (schema %d)"
+					      : "%s: not a kalens database", db_path, version);
+		goto out;
+	}
+	fprintf(out, "kalens report: %s\n\n", db_path);
+	if (print_runs(db, run_id, out, err, errlen) == 0 &&
+	    print_totals(db, run_id, out, err, errlen) == 0 &&
+	    print_servers(db, run_id, out, err, errlen) == 0)
+		rc = 0;
+out:
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return rc;
+}

@@ -1,0 +1,81 @@
+/*
+ * store.h - the SQLite store: schema, runs and connections.
+ *
+ * One database holds any number of runs; a run is one capture file (or one
+ * live capture).  A run row is inserted and committed before any of its
+ * data, then connections are inserted through prepared statements in
+ * batched transactions (every STORE_BATCH_ROWS rows, or store_flush()).
+ * A run that stops early (signal, error, truncated file) keeps everything
+ * committed so far and says so in runs.status.  Nothing ever deletes or
+ * rewrites an earlier run.  The schema is documented in docs/schema.md;
+ * PRAGMA user_version holds STORE_SCHEMA_VERSION.
+ */
+#ifndef KALENS_STORE_H
+#define KALENS_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conn_record.h"
+#include "kl.h"
+
+#define STORE_SCHEMA_VERSION 1
+#define STORE_BATCH_ROWS 4096
+
+struct store;
+
+/* How a run ended, stored in runs.status. */
+enum store_run_status {
+	STORE_RUN_RUNNING = 0,   /* not finished: still going, or the process died */
+	STORE_RUN_COMPLETE,      /* read to the end */
+	STORE_RUN_TRUNCATED,     /* the capture file ended mid-record; what was read is kept */
+	STORE_RUN_INTERRUPTED,   /* stopped by SIGINT/SIGTERM */
+	STORE_RUN_ERROR,         /* stopped by a read error; runs.message says which */
+};
+
+struct store_run_info {
+	const char *source;           /* file path or interface name; copied */
+	const char *source_kind;      /* "file" or "live" */
+	const char *filter;           /* BPF filter or NULL */
+	int link_type;                /* DLT_* */
+	const char *link_type_name;   /* e.g. "EN10MB" */
+	kl_time started_at;           /* wall clock when the run began */
+};
+
+struct store_run_totals {
+	kl_time finished_at;          /* wall clock */
+	uint64_t packets, bytes;      /* frames read and their wire bytes */
+	uint64_t packets_dropped;     /* by the kernel (live) or 0 */
+	uint64_t packets_not_tcp, packets_fragment, packets_truncated, packets_malformed;
+	uint64_t connections;
+	uint64_t reasm_cap_hits;      /* times a reassembly memory cap forced a gap */
+	uint64_t connections_evicted; /* removed for the connection cap */
+	kl_time first_packet, last_packet; /* capture time span, 0 when no packet */
+	enum store_run_status status;
+	const char *message;          /* NULL, or why it stopped (copied) */
+};
+
+/* Open or create the database at `path` (WAL, schema created or checked).
+ * On failure returns NULL and writes a message naming the file into err. */
+struct store *store_open(const char *path, char *err, size_t errlen);
+
+/* Insert the run row and commit it; later calls belong to this run.
+ * Returns the run id (> 0) or -1. */
+int64_t store_run_begin(struct store *s, const struct store_run_info *info);
+
+/* Add one connection to the current run (inside the open batch). 0 or -1. */
+int store_conn_add(struct store *s, const struct conn_record *c);
+
+/* Commit the open batch now (live capture calls this every few seconds). */
+int store_flush(struct store *s);
+
+/* Commit the open batch and record the run's totals and status. 0 or -1. */
+int store_run_finish(struct store *s, const struct store_run_totals *t);
+
+/* The last error, with context ("insert connection: disk I/O error"). */
+const char *store_errmsg(const struct store *s);
+
+/* Commit what is open and close the database.  NULL is allowed. */
+void store_close(struct store *s);
+
+#endif

@@ -1,0 +1,62 @@
+/* testutil.c - see testutil.h. */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+const char *tu_src_path(const char *rel)
+{
+	static char buf[4096];
+	snprintf(buf, sizeof buf, "%s/%s", KALENS_SOURCE_DIR, rel);
+	return buf;
+}
+
+char *tu_tmpdir(void)
+{
+	char tmpl[] = "/tmp/kalens-test-XXXXXX";
+	char *d = mkdtemp(tmpl);
+	return d ? strdup(d) : NULL;
+}
+
+void tu_rmtree(char *dir)
+{
+	if (!dir)
+		return;
+	char cmd[4200];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	free(dir);
+}
+
+char *tu_run(const char *cmd, int *status)
+{
+	FILE *f = popen(cmd, "r");
+	if (!f) {
+		*status = -1;
+		return NULL;
+	}
+	size_t cap = 4096, n = 0;
+	char *out = malloc(cap);
+	size_t got;
+	while (out && (got = fread(out + n, 1, cap - n - 1, f)) > 0) {
+		n += got;
+		if (cap - n < 2) {
+			char *bigger = realloc(out, cap * 2);
+			if (!bigger) {
+				free(out);
+				out = NULL;
+				break;
+			}
+			out = bigger;
+			cap *= 2;
+		}
+	}
+	if (out)
+		out[n] = '\0';
+	int st = pclose(f);
+	*status = (st != -1 && WIFEXITED(st)) ? WEXITSTATUS(st) : -1;
+	return out;
+}

@@ -21,12 +21,24 @@
  *  - retransmitted bytes are dropped and counted; on overlap the first copy
  *    wins (what most stacks deliver);
  *  - out-of-order bytes are copied into a per-direction list, bounded by a
- *    per-connection cap and a global cap shared through a tcp_reasm_pool;
- *    when a cap would be exceeded, the hole before the buffered data is
- *    declared a gap and delivery resumes (skip ahead, never stall);
+ *    per-connection cap (both directions together) and a global cap shared
+ *    through a tcp_reasm_pool.  Memory is charged as the bytes held plus
+ *    TCP_REASM_NODE_CHARGE per buffered segment, so a flood of one-byte
+ *    segments is bounded too.  When a cap would be exceeded, the hole
+ *    before the buffered data is declared a gap and delivery resumes (skip
+ *    ahead, never stall);
  *  - an ACK that acknowledges bytes of the other direction which were
- *    never seen proves they were lost from the capture: that hole becomes
- *    a gap at once instead of waiting for the cap (Zeek does the same);
+ *    never seen, while bytes after them (or that direction's FIN) were
+ *    seen, proves they were lost from the capture: that hole becomes a gap
+ *    at once instead of waiting for the cap (Zeek does the same).  An ACK
+ *    ahead of everything seen is not enough: capture reordering between
+ *    directions routinely shows the ACK before the data it acknowledges;
+ *  - bytes before offset 0 (a mid-stream pickup) are never reported: the
+ *    stream starts at the first byte seen;
+ *  - an RST ends its own direction (buffered data flushed with gaps, then
+ *    eof); the payload of an RST is ignored, as receivers do (RFC 9293
+ *    §3.10.7.4 lets data ride on an RST only as a diagnostic);
+ *  - bytes after a FIN, and segments after eof, are ignored;
  *  - a segment more than KL_REASM_MAX_JUMP bytes beyond the next expected
  *    offset is not buffered (it cannot belong to this stream); it is
  *    counted in `bad_seq_segments`;
@@ -46,6 +58,9 @@
 
 #define KL_REASM_MAX_JUMP (UINT64_C(1) << 30)
 
+/* Memory charged per buffered out-of-order segment, on top of its bytes. */
+#define TCP_REASM_NODE_CHARGE 64
+
 struct tcp_reasm_sink {
 	void (*data)(void *ctx, enum kl_dir dir, const uint8_t *p, size_t n,
 		     uint64_t off, kl_time ts);
@@ -58,7 +73,7 @@ struct tcp_reasm_sink {
 struct tcp_reasm_pool;
 
 struct tcp_reasm_pool_stats {
-	uint64_t bytes_buffered;      /* out-of-order bytes held now */
+	uint64_t bytes_buffered;      /* out-of-order memory charged now */
 	uint64_t bytes_buffered_peak;
 	uint64_t cap_hits;            /* times a cap forced a gap */
 };
@@ -77,9 +92,10 @@ struct tcp_reasm_half {
 	uint64_t next_off;            /* next in-order offset expected */
 	uint64_t fin_off;             /* offset of the FIN, when fin_seen */
 	uint32_t isn;                 /* seq of offset 0, minus one */
-	uint32_t ooo_bytes;           /* bytes held in `ooo` */
+	uint64_t ooo_charge;          /* memory charged for `ooo` */
 	bool started, syn_seen, fin_seen, eof_sent;
 	struct tcp_reasm_node *ooo;   /* sorted by offset, non-overlapping */
+	struct tcp_reasm_node *ooo_tail;
 	uint64_t gap_bytes, retrans_bytes, delivered_bytes;
 	uint64_t bad_seq_segments;
 };
@@ -105,7 +121,7 @@ struct tcp_reasm_half_stats {
 	uint64_t retrans_bytes;       /* payload bytes seen again and dropped */
 	uint64_t delivered_bytes;     /* bytes given to sink->data */
 	uint64_t bad_seq_segments;    /* segments far outside the stream */
-	uint32_t ooo_bytes;           /* out-of-order bytes held now */
+	uint64_t ooo_bytes;           /* memory charged for out-of-order data now */
 };
 
 /* Initialise in place.  `pool`, `sink` and `sink_ctx` are borrowed and must

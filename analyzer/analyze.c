@@ -3,6 +3,8 @@
  */
 #include "analyze.h"
 
+#include <pcap/pcap.h>
+
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -65,8 +67,11 @@ int analyze_file(struct store *st, const char *path, const struct analyze_option
 		return -1;
 	int dlt = capture_linktype(cap);
 	if (!decode_linktype_supported(dlt)) {
-		snprintf(err, errlen, "%s: unsupported link type %s (%d)", path,
-			 capture_linktype_name(cap), dlt);
+		const char *name = pcap_datalink_val_to_name(dlt);
+		if (name)
+			snprintf(err, errlen, "%s: unsupported link type %s (%d)", path, name, dlt);
+		else
+			snprintf(err, errlen, "%s: unsupported link type %d", path, dlt);
 		capture_close(cap);
 		return -1;
 	}
@@ -152,7 +157,9 @@ int analyze_file(struct store *st, const char *path, const struct analyze_option
 		snprintf(err, errlen, "%s: %s", path, store_errmsg(st));
 		t->message = err;
 		rc = -1;
-	} else if (cs == CAPTURE_PACKET) {
+	} else if (cs == CAPTURE_PACKET || (o->stop && *o->stop)) {
+		/* A signal during a blocking read (a pipe) surfaces as a read
+		 * error: the stop request is still what ended the run. */
 		t->status = STORE_RUN_INTERRUPTED;
 		t->message = "interrupted by a signal";
 		snprintf(err, errlen, "%s: interrupted after %llu packets; what was read is stored",

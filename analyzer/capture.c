@@ -8,11 +8,13 @@
 #include "capture.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 struct capture {
@@ -58,27 +60,55 @@ struct capture *capture_open_file(const char *path, const char *filter,
 	}
 	snprintf(c->path, sizeof c->path, "%s", path);
 
-	FILE *raw = fopen(path, "rb");
-	if (!raw) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		goto fail;
-	}
-	struct stat st;
-	if (fstat(fileno(raw), &st) == 0 && S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "%s: is a directory", path);
-		fclose(raw);
-		goto fail;
-	}
-	c->size = (uint64_t)st.st_size;
-
-	if (file_is_gzip(raw)) {
-		int fd = dup(fileno(raw));
-		fclose(raw);
+	FILE *raw = NULL;
+	bool from_stdin = strcmp(path, "-") == 0;
+	if (from_stdin) {
+		/* A pipe cannot be rewound after sniffing the gzip magic, so
+		 * standard input always goes through zlib, which passes data that
+		 * is not gzip through unchanged ("transparent" reading). */
+		int fd = dup(STDIN_FILENO);
 		c->gz = fd >= 0 ? gzdopen(fd, "rb") : NULL;
 		if (!c->gz) {
-			snprintf(err, errlen, "%s: cannot open gzip stream", path);
+			snprintf(err, errlen, "standard input: %s", fd < 0 ? strerror(errno)
+									: "cannot read");
+			if (fd >= 0)
+				close(fd);
 			goto fail;
 		}
+	} else {
+		raw = fopen(path, "rb");
+		if (!raw) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto fail;
+		}
+		struct stat st;
+		if (fstat(fileno(raw), &st) != 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			fclose(raw);
+			goto fail;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			snprintf(err, errlen, "%s: is a directory", path);
+			fclose(raw);
+			goto fail;
+		}
+		c->size = S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+		/* A FIFO cannot be rewound either: read it through zlib too. */
+		if (!S_ISREG(st.st_mode) || file_is_gzip(raw)) {
+			int fd = dup(fileno(raw));
+			fclose(raw);
+			raw = NULL;
+			c->gz = fd >= 0 ? gzdopen(fd, "rb") : NULL;
+			if (!c->gz) {
+				snprintf(err, errlen, "%s: cannot open gzip stream", path);
+				if (fd >= 0)
+					close(fd);
+				goto fail;
+			}
+		}
+	}
+
+	if (c->gz) {
 		gzbuffer(c->gz, 256 * 1024);
 		cookie_io_functions_t io = { .read = gz_cookie_read, .close = gz_cookie_close };
 		c->fp = fopencookie(c->gz, "rb", io);

@@ -67,6 +67,7 @@ static const char usage_read[] =
 	"\n"
 	"Read each capture FILE (pcap or pcapng, optionally gzip-compressed) into\n"
 	"the database as one run; earlier runs in the database are kept.\n"
+	"A FILE of - reads standard input.\n"
 	"\n"
 	"  -o, --output DB          database to write (default: " DEFAULT_DB ")\n"
 	"  -f, --filter EXPR        BPF filter, as tcpdump writes it\n"

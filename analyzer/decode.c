@@ -40,6 +40,8 @@ static enum decode_result decode_tcp(struct rd *r, uint32_t wire_len,
 				     struct decode_tcp *out)
 {
 	size_t avail = rd_left(r);
+	if (wire_len < 20)
+		return DECODE_MALFORMED;     /* the IP length leaves no room for TCP */
 	if (avail < 20)
 		return DECODE_TRUNCATED;
 	out->sport = rd_be16(r);

@@ -101,8 +101,9 @@ Test(flow, handshake_roles_rtt_and_close)
 	cr_assert_eq(r->close_initiator, CONN_CLOSER_SERVER);
 	cr_assert_eq(r->close_kind, CONN_CLOSE_FIN);
 	cr_assert_eq(r->close_ts, T0 + MS(40));
-	cr_assert_eq(r->packets[KL_TO_SERVER], 5);
-	cr_assert_eq(r->packets[KL_TO_CLIENT], 3);
+	/* client: SYN, ACK, request, FIN; server: SYN-ACK, response, FIN, ACK */
+	cr_assert_eq(r->packets[KL_TO_SERVER], 4);
+	cr_assert_eq(r->packets[KL_TO_CLIENT], 4);
 	cr_assert_eq(r->bytes[KL_TO_SERVER], 18);
 	cr_assert_eq(r->bytes[KL_TO_CLIENT], 19);
 	cr_assert_eq(r->gap_bytes, 0);
@@ -253,8 +254,11 @@ Test(flow, many_connections_and_removals)
 	struct flow_stats st = flow_table_stats(ft);
 	cr_assert_eq(st.conns_total, 20000);
 	/* Every surviving connection is still found: a packet on it does not
-	 * create another. */
+	 * create another.  (The reset ones end at the first expiry pass, as
+	 * their linger is 0, so they are left out.) */
 	for (uint32_t i = 0; i < 20000; i++) {
+		if (i % 3 == 0)
+			continue;
 		struct endpoint c = CLI;
 		c.ip[2] = (uint8_t)(i >> 8);
 		c.ip[3] = (uint8_t)i;

@@ -1,0 +1,377 @@
+/*
+ * test_cli.c - the kalens command line as a user meets it: exit codes and
+ * messages, truncated and foreign files, gzip and standard input, BPF
+ * filters, appending runs, and SIGINT in the middle of a read.
+ *
+ * Expected values come from the capture file itself (its record headers,
+ * walked here independently of libpcap and kalens) or from comparing two
+ * kalens runs that must agree (gzip vs plain), never from pasted output.
+ */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#define CAP "captures/public/zeek/http/bro.org.pcap"
+
+static char *dir;
+
+static void setup(void)
+{
+	dir = tu_tmpdir();
+	cr_assert_not_null(dir);
+}
+
+static void teardown(void)
+{
+	tu_rmtree(dir);
+}
+
+TestSuite(cli, .init = setup, .fini = teardown);
+
+/* Run `kalens ARGS` with stderr folded into the output. */
+static char *kalens(const char *args, int *status)
+{
+	char cmd[8192];
+	snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s 2>&1", dir, KALENS_BINARY, args);
+	return tu_run(cmd, status);
+}
+
+static char *path_in(const char *name)
+{
+	static char buf[4][1024];
+	static int i;
+	i = (i + 1) % 4;
+	snprintf(buf[i], sizeof buf[i], "%s/%s", dir, name);
+	return buf[i];
+}
+
+/* One integer from a query, or -1. */
+static int64_t query_int(const char *db, const char *sql)
+{
+	sqlite3 *h;
+	int64_t v = -1;
+	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+		sqlite3_stmt *st;
+		if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK) {
+			if (sqlite3_step(st) == SQLITE_ROW)
+				v = sqlite3_column_int64(st, 0);
+			sqlite3_finalize(st);
+		}
+	}
+	sqlite3_close(h);
+	return v;
+}
+
+/* One text value (malloc'd) from a query, or NULL. */
+static char *query_text(const char *db, const char *sql)
+{
+	sqlite3 *h;
+	char *v = NULL;
+	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+		sqlite3_stmt *st;
+		if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK) {
+			if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+				v = strdup((const char *)sqlite3_column_text(st, 0));
+			sqlite3_finalize(st);
+		}
+	}
+	sqlite3_close(h);
+	return v;
+}
+
+static uint8_t *slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	cr_assert_not_null(f, "%s", path);
+	fseek(f, 0, SEEK_END);
+	long sz = ftell(f);
+	rewind(f);
+	uint8_t *b = malloc((size_t)sz);
+	cr_assert_eq(fread(b, 1, (size_t)sz, f), (size_t)sz);
+	fclose(f);
+	*n = (size_t)sz;
+	return b;
+}
+
+static void spit(const char *path, const void *p, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	cr_assert_not_null(f);
+	cr_assert_eq(fwrite(p, 1, n, f), n);
+	fclose(f);
+}
+
+/* The byte offset of record `k` (0-based) of a little-endian pcap file,
+ * and the number of records; walked from the record headers. */
+static size_t pcap_record_offset(const uint8_t *b, size_t n, size_t k, size_t *count)
+{
+	cr_assert_geq(n, 24);
+	cr_assert(b[0] == 0xd4 && b[1] == 0xc3 && b[2] == 0xb2 && b[3] == 0xa1,
+		  "test capture is not a little-endian microsecond pcap");
+	size_t off = 24, i = 0, at = 0;
+	while (off + 16 <= n) {
+		if (i == k)
+			at = off;
+		uint32_t incl = (uint32_t)b[off + 8] | (uint32_t)b[off + 9] << 8 |
+				(uint32_t)b[off + 10] << 16 | (uint32_t)b[off + 11] << 24;
+		off += 16 + incl;
+		i++;
+	}
+	*count = i;
+	return at;
+}
+
+Test(cli, usage_errors_exit_2)
+{
+	static const char *const cases[] = {
+		"", "frobnicate", "read", "read --bogus x.pcap", "read --idle-timeout abc x.pcap",
+		"read --max-conns 0 x.pcap", "report", "report -r zero db", "sql db",
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int st;
+		free(kalens(cases[i], &st));
+		cr_expect_eq(st, 2, "'kalens %s' exited %d", cases[i], st);
+	}
+}
+
+Test(cli, help_and_version_exit_0)
+{
+	static const char *const cases[] = {
+		"--help", "--version", "read --help", "report --help", "sql --help",
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int st;
+		char *out = kalens(cases[i], &st);
+		cr_expect_eq(st, 0, "'kalens %s' exited %d", cases[i], st);
+		cr_expect(out && strstr(out, i == 1 ? "kalens 0." : "usage:"), "%s", out);
+		free(out);
+	}
+}
+
+Test(cli, missing_file_names_it)
+{
+	int st;
+	char *out = kalens("read -o k.db no-such-file.pcap", &st);
+	cr_expect_eq(st, 1);
+	cr_expect(strstr(out, "no-such-file.pcap: No such file or directory"), "%s", out);
+	free(out);
+}
+
+Test(cli, not_a_capture_names_it)
+{
+	spit(path_in("notes.txt"), "hello, not a capture\n", 21);
+	int st;
+	char *out = kalens("read -o k.db notes.txt", &st);
+	cr_expect_eq(st, 1);
+	cr_expect(strstr(out, "notes.txt: not a pcap or pcapng capture"), "%s", out);
+	free(out);
+}
+
+Test(cli, database_that_is_not_sqlite_is_refused_untouched)
+{
+	const char *text = "this is my thesis, not a database\n";
+	spit(path_in("thesis.db"), text, strlen(text));
+	int st;
+	char cmd[2048];
+	snprintf(cmd, sizeof cmd, "read -o thesis.db '%s'", tu_src_path(CAP));
+	char *out = kalens(cmd, &st);
+	cr_expect_eq(st, 1);
+	cr_expect(strstr(out, "thesis.db"), "%s", out);
+	free(out);
+	size_t n;
+	uint8_t *b = slurp(path_in("thesis.db"), &n);
+	cr_expect(n == strlen(text) && memcmp(b, text, n) == 0, "the file was modified");
+	free(b);
+}
+
+Test(cli, truncated_capture_keeps_what_was_read)
+{
+	size_t n, count;
+	uint8_t *b = slurp(tu_src_path(CAP), &n);
+	size_t cut = pcap_record_offset(b, n, 300, &count);
+	cr_assert_gt(count, 300);
+	/* Cut in the middle of record 300's data: records 0..299 are whole. */
+	spit(path_in("cut.pcap"), b, cut + 16 + 10);
+	free(b);
+
+	int st;
+	char *out = kalens("read -o k.db cut.pcap", &st);
+	cr_expect_eq(st, 1, "%s", out);
+	cr_expect(strstr(out, "cut.pcap") && strstr(out, "truncated"), "%s", out);
+	free(out);
+	char *status = query_text(path_in("k.db"), "SELECT status FROM runs");
+	cr_expect_str_eq(status, "truncated");
+	free(status);
+	cr_expect_eq(query_int(path_in("k.db"), "SELECT packets FROM runs"), 300);
+	cr_expect_gt(query_int(path_in("k.db"), "SELECT COUNT(*) FROM connections"), 0);
+}
+
+/* A pcap file header with link type `lt` and one 4-byte record. */
+static void write_linktype_pcap(const char *path, uint8_t lt)
+{
+	uint8_t cap[] = {
+		0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0xff, 0xff, 0, 0, lt, 0, 0, 0,
+		1, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 4, 0, 0, 0, 1, 2, 3, 4,
+	};
+	spit(path, cap, sizeof cap);
+}
+
+Test(cli, unsupported_link_type_is_named)
+{
+	int st;
+	write_linktype_pcap(path_in("wifi.pcap"), 105);     /* IEEE 802.11 */
+	char *out = kalens("read -o k.db wifi.pcap", &st);
+	cr_expect_eq(st, 1);
+	cr_expect(strstr(out, "wifi.pcap: unsupported link type IEEE802_11 (105)"), "%s", out);
+	free(out);
+
+	write_linktype_pcap(path_in("user0.pcap"), 147);    /* DLT_USER0: no name */
+	out = kalens("read -o k.db user0.pcap", &st);
+	cr_expect_eq(st, 1);
+	cr_expect(strstr(out, "user0.pcap: unsupported link type 147"), "%s", out);
+	free(out);
+}
+
+/* Every connection column but the ids, in a stable order, as one text. */
+#define CONN_DIGEST(run) \
+	"SELECT group_concat(r, '|') FROM (SELECT client_ip || ',' || client_port || ',' ||" \
+	" server_ip || ',' || server_port || ',' || first_seen || ',' || last_seen || ',' ||" \
+	" syn_seen || ',' || IFNULL(handshake_rtt, '-') || ',' || IFNULL(close_initiator, '-')" \
+	" || ',' || close_kind || ',' || packets_to_server || ',' || packets_to_client || ',' ||" \
+	" bytes_to_server || ',' || bytes_to_client || ',' || gap_bytes AS r" \
+	" FROM connections WHERE run_id = " run " ORDER BY first_seen, client_port)"
+
+Test(cli, gzip_stdin_and_append_agree_and_keep_earlier_runs)
+{
+	char cmd[4096];
+	snprintf(cmd, sizeof cmd, "gzip -c '%s' > cap.pcap.gz", tu_src_path(CAP));
+	int st;
+	char sh[8192];
+	snprintf(sh, sizeof sh, "cd '%s' && %s", dir, cmd);
+	cr_assert_eq(system(sh), 0);
+
+	snprintf(cmd, sizeof cmd, "read -q -o k.db '%s'", tu_src_path(CAP));
+	free(kalens(cmd, &st));
+	cr_assert_eq(st, 0);
+	char *run1 = query_text(path_in("k.db"), CONN_DIGEST("1"));
+	cr_assert_not_null(run1);
+
+	free(kalens("read -q -o k.db cap.pcap.gz", &st));
+	cr_assert_eq(st, 0);
+	snprintf(cmd, sizeof cmd, "read -q -o k.db - < '%s'", tu_src_path(CAP));
+	free(kalens(cmd, &st));
+	cr_assert_eq(st, 0);
+
+	cr_expect_eq(query_int(path_in("k.db"), "SELECT COUNT(*) FROM runs WHERE status = 'complete'"), 3);
+	char *again = query_text(path_in("k.db"), CONN_DIGEST("1"));
+	char *gz = query_text(path_in("k.db"), CONN_DIGEST("2"));
+	char *in = query_text(path_in("k.db"), CONN_DIGEST("3"));
+	cr_expect_str_eq(again, run1, "appending changed run 1");
+	cr_expect_str_eq(gz, run1, "gzip read differs from plain read");
+	cr_expect_str_eq(in, run1, "standard input read differs from plain read");
+	free(run1);
+	free(again);
+	free(gz);
+	free(in);
+}
+
+Test(cli, bpf_filter_selects_one_connection)
+{
+	char cmd[4096];
+	int st;
+	/* The capture's connection from client port 55081 (tshark: tcp.stream
+	 * with tcp.port == 55081 is a single conversation). */
+	snprintf(cmd, sizeof cmd, "read -q -o k.db -f 'tcp port 55081' '%s'", tu_src_path(CAP));
+	char *out = kalens(cmd, &st);
+	cr_expect_eq(st, 0, "%s", out);
+	free(out);
+	cr_expect_eq(query_int(path_in("k.db"), "SELECT COUNT(*) FROM connections"), 1);
+	cr_expect_eq(query_int(path_in("k.db"), "SELECT client_port FROM connections"), 55081);
+	char *f = query_text(path_in("k.db"), "SELECT filter FROM runs");
+	cr_expect_str_eq(f, "tcp port 55081");
+	free(f);
+
+	snprintf(cmd, sizeof cmd, "read -q -o k.db -f 'tcp port' '%s'", tu_src_path(CAP));
+	out = kalens(cmd, &st);
+	cr_expect_eq(st, 1);
+	cr_expect(strstr(out, "bad filter 'tcp port'"), "%s", out);
+	free(out);
+}
+
+Test(cli, sigint_during_a_read_marks_the_run_interrupted)
+{
+	/* Feed the capture through a pipe: the first half, a pause during
+	 * which SIGINT arrives, then the rest.  kalens must store what it read,
+	 * mark the run 'interrupted' and exit 1. */
+	size_t n, count;
+	uint8_t *b = slurp(tu_src_path(CAP), &n);
+	size_t half = pcap_record_offset(b, n, 400, &count);
+	spit(path_in("a.part"), b, half);
+	spit(path_in("b.part"), b + half, n - half);
+	free(b);
+
+	char sh[8192];
+	snprintf(sh, sizeof sh,
+		 "cd '%s' && { cat a.part; sleep 2; cat b.part; } | '%s' read -q -o k.db - &"
+		 " sleep 1; kill -INT $(pgrep -n -f \"%s read -q -o k.db -\") ; wait $!",
+		 dir, KALENS_BINARY, KALENS_BINARY);
+	int st;
+	char *out = tu_run(sh, &st);
+	free(out);
+	cr_expect_eq(st, 1, "kalens exited %d", st);
+	char *status = query_text(path_in("k.db"), "SELECT status FROM runs");
+	cr_expect_str_eq(status, "interrupted");
+	free(status);
+	int64_t pk = query_int(path_in("k.db"), "SELECT packets FROM runs");
+	/* Records still in a read buffer when the signal came may be dropped
+	 * (the user asked to stop), but nothing after the pause was read. */
+	cr_expect(pk > 0 && pk <= 400 && (size_t)pk < count, "packets %lld", (long long)pk);
+	cr_expect_gt(query_int(path_in("k.db"), "SELECT COUNT(*) FROM connections"), 0);
+}
+
+Test(cli, sql_formats_and_errors)
+{
+	char cmd[4096];
+	int st;
+	snprintf(cmd, sizeof cmd, "read -q -o k.db '%s'", tu_src_path(CAP));
+	free(kalens(cmd, &st));
+	cr_assert_eq(st, 0);
+
+	char *out = kalens("sql --csv k.db \"SELECT 'a,b' AS x, 1 AS y\"", &st);
+	cr_expect_eq(st, 0);
+	cr_expect_str_eq(out, "x,y\n\"a,b\",1\n");
+	free(out);
+
+	out = kalens("sql k.db 'SELECT nosuchcolumn FROM runs'", &st);
+	cr_expect_eq(st, 1);
+	cr_expect(strstr(out, "nosuchcolumn"), "%s", out);
+	free(out);
+
+	out = kalens("sql k.db 'DELETE FROM runs'", &st);
+	cr_expect_eq(st, 1, "a write through 'kalens sql' succeeded");
+	free(out);
+	cr_expect_eq(query_int(path_in("k.db"), "SELECT COUNT(*) FROM runs"), 1);
+
+	out = kalens("sql missing.db 'SELECT 1'", &st);
+	cr_expect_eq(st, 1);
+	cr_expect(strstr(out, "missing.db"), "%s", out);
+	free(out);
+
+	out = kalens("report missing.db", &st);
+	cr_expect_eq(st, 1);
+	free(out);
+
+	out = kalens("report k.db", &st);
+	cr_expect_eq(st, 0);
+	cr_expect(strstr(out, "Connections: "), "%s", out);
+	free(out);
+}

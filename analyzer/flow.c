@@ -473,9 +473,13 @@ static bool starts_new_conn(const struct conn *c, enum kl_dir dir, const struct 
 {
 	uint8_t sa = d->flags & (KL_TCP_SYN | KL_TCP_ACK);
 	if (sa == KL_TCP_SYN) {
-		/* A retransmitted SYN carries the same ISN; any other SYN opens a
-		 * new connection (tshark splits tcp.stream the same way). */
-		return !(c->syn_seen && dir == KL_TO_SERVER && d->seq == c->client_isn);
+		/* A retransmitted SYN carries the same ISN; a SYN after a SYN with
+		 * another ISN, or on a closed connection, opens a new connection
+		 * (tshark splits tcp.stream the same way).  A first SYN on an open
+		 * connection arrived late (captures reorder the handshake). */
+		if (c->syn_seen)
+			return !(dir == KL_TO_SERVER && d->seq == c->client_isn);
+		return c->closed;
 	}
 	if (!c->closed || !c->snd_valid[dir] || (d->flags & KL_TCP_RST))
 		return false;
@@ -521,9 +525,12 @@ void flow_table_packet(struct flow_table *ft, const struct decode_tcp *d, kl_tim
 	c->last_seen = ts;
 
 	uint8_t f = d->flags;
-	if ((f & (KL_TCP_SYN | KL_TCP_ACK)) == KL_TCP_SYN && dir == KL_TO_SERVER && !c->syn_seen) {
+	if ((f & (KL_TCP_SYN | KL_TCP_ACK)) == KL_TCP_SYN && dir == KL_TO_SERVER) {
+		/* The RTT runs from the SYN that was answered: a retransmitted
+		 * SYN restarts it (Wireshark's iRTT does the same). */
+		if (!c->syn_seen || !c->synack_seen)
+			c->syn_ts = ts;
 		c->syn_seen = true;
-		c->syn_ts = ts;
 		c->client_isn = d->seq;
 	}
 	if ((f & (KL_TCP_SYN | KL_TCP_ACK)) == (KL_TCP_SYN | KL_TCP_ACK) && dir == KL_TO_CLIENT)

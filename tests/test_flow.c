@@ -164,6 +164,49 @@ Test(flow, retransmitted_syn_stays_in_connection)
 	flow_table_free(ft);
 }
 
+Test(flow, handshake_rtt_runs_from_the_answered_syn)
+{
+	/* SYN at 0, retransmitted at 1 s, SYN-ACK at 1.010 s, ACK at 1.011 s:
+	 * the RTT sample is 11 ms, from the SYN that was answered (Wireshark's
+	 * iRTT; the 1 s before it is the retransmission timeout, not RTT). */
+	struct rec_log log = { .n = 0 };
+	struct flow_table *ft = table(&log, NULL);
+	struct decode_tcp d = seg(&CLI, &SRV, KL_TCP_SYN, 77, 0, NULL);
+	flow_table_packet(ft, &d, T0);
+	flow_table_packet(ft, &d, T0 + MS(1000));
+	d = seg(&SRV, &CLI, KL_TCP_SYN | KL_TCP_ACK, 500, 78, NULL);
+	flow_table_packet(ft, &d, T0 + MS(1010));
+	d = seg(&CLI, &SRV, KL_TCP_ACK, 78, 501, NULL);
+	flow_table_packet(ft, &d, T0 + MS(1011));
+	flow_table_flush(ft);
+	cr_assert_eq(log.n, 1);
+	cr_assert(log.r[0].has_handshake_rtt);
+	cr_assert_eq(log.r[0].handshake_rtt, MS(11));
+	flow_table_free(ft);
+}
+
+Test(flow, syn_captured_after_its_syn_ack_is_one_connection)
+{
+	/* Capture reordering: the SYN-ACK is recorded before the SYN. */
+	struct rec_log log = { .n = 0 };
+	struct flow_table *ft = table(&log, NULL);
+	struct decode_tcp d = seg(&SRV, &CLI, KL_TCP_SYN | KL_TCP_ACK, 500, 78, NULL);
+	flow_table_packet(ft, &d, T0);
+	d = seg(&CLI, &SRV, KL_TCP_SYN, 77, 0, NULL);
+	flow_table_packet(ft, &d, T0 + MS(1));
+	d = seg(&CLI, &SRV, KL_TCP_ACK, 78, 501, NULL);
+	flow_table_packet(ft, &d, T0 + MS(3));
+	flow_table_flush(ft);
+	cr_assert_eq(log.n, 1);
+	cr_assert_eq(log.r[0].client_port, CLI.port);
+	cr_assert(log.r[0].syn_seen);
+	cr_assert_eq(log.r[0].packets[KL_TO_SERVER], 2);
+	cr_assert_eq(log.r[0].packets[KL_TO_CLIENT], 1);
+	cr_assert(log.r[0].has_handshake_rtt);
+	cr_assert_eq(log.r[0].handshake_rtt, MS(2));
+	flow_table_free(ft);
+}
+
 Test(flow, roles_without_syn)
 {
 	struct rec_log log = { .n = 0 };

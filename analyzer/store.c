@@ -1,0 +1,550 @@
+/*
+ * store.c - the SQLite store (see store.h; the schema is in docs/schema.md).
+ *
+ * Write path: the run row is inserted in its own autocommit transaction, so
+ * it is visible (status 'running') before any data.  Connections go through
+ * one prepared INSERT, reused with reset/clear_bindings, inside a batch
+ * transaction that is opened lazily by the first row and committed every
+ * STORE_BATCH_ROWS rows, by store_flush() and by store_run_finish().  The
+ * final UPDATE of the run row is again its own transaction.  A failure can
+ * lose at most the open batch; committed runs are never touched, because
+ * nothing here issues DELETE or rewrites a row of another run.
+ *
+ * Every SQLite return code is checked; the last failure is kept in
+ * s->err with the operation that failed ("insert connection: ...").
+ */
+#include "store.h"
+
+#include <arpa/inet.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Milliseconds a writer waits for another process's lock (e.g. a long
+ * `kalens sql` read does not block WAL writers, but a checkpoint can). */
+#define STORE_BUSY_TIMEOUT_MS 5000
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *ins_conn;   /* INSERT INTO connections, prepared once */
+	int64_t run_id;           /* current run, 0 between runs */
+	bool in_batch;            /* a BEGIN is open */
+	unsigned batch_rows;      /* rows inserted in the open batch */
+	char err[512];
+};
+
+/* Views are created in the same transaction as the tables; the schema text
+ * lives here once, and docs/schema.md documents it column by column. */
+static const char schema_sql[] =
+	"CREATE TABLE IF NOT EXISTS runs ("
+	" id INTEGER PRIMARY KEY,"
+	" source TEXT NOT NULL,"
+	" source_kind TEXT NOT NULL CHECK (source_kind IN ('file', 'live')),"
+	" filter TEXT,"
+	" started_at REAL NOT NULL,"
+	" finished_at REAL,"
+	" packets INTEGER,"
+	" bytes INTEGER,"
+	" packets_dropped INTEGER,"
+	" kalens_version TEXT NOT NULL,"
+	" status TEXT NOT NULL CHECK (status IN"
+	"  ('running', 'complete', 'truncated', 'interrupted', 'error')),"
+	" message TEXT,"
+	" link_type TEXT,"
+	" link_type_id INTEGER,"
+	" first_packet REAL,"
+	" last_packet REAL,"
+	" packets_not_tcp INTEGER,"
+	" packets_fragment INTEGER,"
+	" packets_truncated INTEGER,"
+	" packets_malformed INTEGER,"
+	" connections INTEGER,"
+	" reasm_cap_hits INTEGER,"
+	" connections_evicted INTEGER"
+	");"
+	"CREATE TABLE IF NOT EXISTS connections ("
+	" id INTEGER PRIMARY KEY,"
+	" run_id INTEGER NOT NULL REFERENCES runs(id),"
+	" client_ip TEXT NOT NULL,"
+	" client_port INTEGER NOT NULL,"
+	" server_ip TEXT NOT NULL,"
+	" server_port INTEGER NOT NULL,"
+	" ip_version INTEGER NOT NULL,"
+	" first_seen REAL NOT NULL,"
+	" last_seen REAL NOT NULL,"
+	" syn_seen INTEGER NOT NULL,"
+	" handshake_rtt REAL,"
+	" close_initiator TEXT CHECK (close_initiator IN ('client', 'server')),"
+	" close_kind TEXT NOT NULL CHECK (close_kind IN ('fin', 'rst', 'idle', 'open')),"
+	" close_ts REAL,"
+	" packets_to_server INTEGER,"
+	" packets_to_client INTEGER,"
+	" bytes_to_server INTEGER,"
+	" bytes_to_client INTEGER,"
+	" gap_bytes INTEGER,"
+	" retransmitted_bytes INTEGER,"
+	" one_sided INTEGER,"
+	" protocol TEXT NOT NULL"
+	");"
+	"CREATE INDEX IF NOT EXISTS connections_run ON connections (run_id);"
+	"CREATE INDEX IF NOT EXISTS connections_server ON connections (server_ip, server_port);"
+	/* LEFT JOIN so a run without connections still has its row of zeros;
+	 * `x IS 'v'` is 0/1 even when x is NULL, unlike `x = 'v'`. */
+	"CREATE VIEW IF NOT EXISTS conn_summary AS SELECT"
+	" r.id AS run_id,"
+	" COUNT(c.id) AS connections,"
+	" COALESCE(SUM(c.syn_seen), 0) AS syn_seen,"
+	" COALESCE(SUM(c.close_initiator IS 'client'), 0) AS closed_by_client,"
+	" COALESCE(SUM(c.close_initiator IS 'server'), 0) AS closed_by_server,"
+	" COALESCE(SUM(c.close_kind IS 'rst'), 0) AS rst,"
+	" COALESCE(SUM(c.close_kind IS 'idle'), 0) AS idle,"
+	" COALESCE(SUM(c.close_kind IS 'open'), 0) AS open,"
+	" COALESCE(SUM(c.bytes_to_server), 0) AS bytes_to_server,"
+	" COALESCE(SUM(c.bytes_to_client), 0) AS bytes_to_client,"
+	" COALESCE(SUM(c.gap_bytes), 0) AS gap_bytes"
+	" FROM runs r LEFT JOIN connections c ON c.run_id = r.id"
+	" GROUP BY r.id;";
+
+static const char insert_conn_sql[] =
+	"INSERT INTO connections (run_id, client_ip, client_port, server_ip, server_port,"
+	" ip_version, first_seen, last_seen, syn_seen, handshake_rtt, close_initiator,"
+	" close_kind, close_ts, packets_to_server, packets_to_client, bytes_to_server,"
+	" bytes_to_client, gap_bytes, retransmitted_bytes, one_sided, protocol)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
+	" ?16, ?17, ?18, ?19, ?20, ?21)";
+
+static void set_err(struct store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void set_err(struct store *s, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(s->err, sizeof s->err, fmt, ap);
+	va_end(ap);
+}
+
+/* Record a failure of `what` with SQLite's message. */
+static void db_err(struct store *s, const char *what)
+{
+	set_err(s, "%s: %s", what, sqlite3_errmsg(s->db));
+}
+
+static int exec(struct store *s, const char *sql, const char *what)
+{
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		db_err(s, what);
+		return -1;
+	}
+	return 0;
+}
+
+/* SQLite may roll a transaction back by itself (SQLITE_FULL, IOERR, ...);
+ * keep in_batch true to the database's own view. */
+static void sync_batch_state(struct store *s)
+{
+	if (s->in_batch && sqlite3_get_autocommit(s->db)) {
+		s->in_batch = false;
+		s->batch_rows = 0;
+	}
+}
+
+/* Commit the open batch, if any.  On failure the batch is rolled back so
+ * the connection is left outside any transaction. */
+static int batch_commit(struct store *s)
+{
+	sync_batch_state(s);
+	if (!s->in_batch)
+		return 0;
+	int rc = exec(s, "COMMIT", "commit");
+	if (rc != 0 && !sqlite3_get_autocommit(s->db))
+		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->in_batch = false;
+	s->batch_rows = 0;
+	return rc;
+}
+
+/* Values above INT64_MAX cannot be stored as INTEGER; clamp rather than
+ * wrap to a negative count (no real counter gets there). */
+static int bind_u64(sqlite3_stmt *st, int i, uint64_t v)
+{
+	return sqlite3_bind_int64(st, i, v > (uint64_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)v);
+}
+
+static int bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
+{
+	return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
+}
+
+/* One integer from a single-row query, e.g. PRAGMA user_version. */
+static int query_int(sqlite3 *db, const char *sql, int64_t *out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int64(st, 0);
+		rc = SQLITE_OK;
+	} else if (rc == SQLITE_DONE) {
+		rc = SQLITE_ERROR;
+	}
+	int frc = sqlite3_finalize(st);
+	return rc != SQLITE_OK ? rc : frc;
+}
+
+/* Refuse a file that is not a database or holds another schema version,
+ * before anything (even the WAL switch) writes to it. */
+static int check_version(struct store *s, const char *path, bool in_txn)
+{
+	int64_t v = 0;
+	int rc = query_int(s->db, "PRAGMA user_version", &v);
+	if (rc == SQLITE_NOTADB) {
+		set_err(s, "%s: not a kalens database (%s)", path, sqlite3_errstr(rc));
+		return -1;
+	}
+	if (rc != SQLITE_OK) {
+		set_err(s, "%s: cannot read the database (%s)", path, sqlite3_errmsg(s->db));
+		return -1;
+	}
+	if (v != 0 && v != STORE_SCHEMA_VERSION) {
+		set_err(s, "%s: schema version %lld, this kalens writes %d", path, (long long)v,
+			STORE_SCHEMA_VERSION);
+		return -1;
+	}
+	if (v == 0 && in_txn) {
+		/* Version 0 with objects in it is someone else's database: ours
+		 * set user_version in the transaction that creates the schema. */
+		int64_t n = 0;
+		if (query_int(s->db, "SELECT COUNT(*) FROM sqlite_master", &n) != SQLITE_OK) {
+			set_err(s, "%s: cannot read the schema (%s)", path, sqlite3_errmsg(s->db));
+			return -1;
+		}
+		if (n > 0) {
+			set_err(s, "%s: not a kalens database (it holds other tables and no"
+				" kalens schema version)", path);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int set_pragmas(struct store *s, const char *path)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL) != SQLITE_OK) {
+		set_err(s, "%s: journal_mode: %s", path, sqlite3_errmsg(s->db));
+		return -1;
+	}
+	/* The pragma answers with the mode in force, which is not WAL when the
+	 * file system cannot do it (no shared memory); say so rather than go
+	 * on in another journal mode silently. */
+	char mode[32] = "";
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(mode, sizeof mode, "%s", (const char *)sqlite3_column_text(st, 0));
+	int frc = sqlite3_finalize(st);
+	if (rc != SQLITE_ROW || frc != SQLITE_OK) {
+		set_err(s, "%s: journal_mode: %s", path, sqlite3_errmsg(s->db));
+		return -1;
+	}
+	if (strcmp(mode, "wal") != 0) {
+		set_err(s, "%s: cannot use WAL journal mode (got '%s')", path, mode);
+		return -1;
+	}
+	if (sqlite3_exec(s->db, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON",
+			 NULL, NULL, NULL) != SQLITE_OK) {
+		set_err(s, "%s: pragma: %s", path, sqlite3_errmsg(s->db));
+		return -1;
+	}
+	return 0;
+}
+
+/* Create the schema (idempotent) and set user_version, all in one
+ * transaction so a crash leaves either nothing or everything. */
+static int create_schema(struct store *s, const char *path)
+{
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		set_err(s, "%s: begin: %s", path, sqlite3_errmsg(s->db));
+		return -1;
+	}
+	/* Checked again under the write lock: another process may have created
+	 * the schema since the first look. */
+	if (check_version(s, path, true) != 0)
+		goto fail;
+	char sql[64];
+	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
+	if (sqlite3_exec(s->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		set_err(s, "%s: create schema: %s", path, sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		set_err(s, "%s: create schema: commit: %s", path, sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	return 0;
+fail:
+	if (!sqlite3_get_autocommit(s->db))
+		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+struct store *store_open(const char *path, char *err, size_t errlen)
+{
+	struct store *s = calloc(1, sizeof *s);
+	if (!s) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (rc != SQLITE_OK) {
+		set_err(s, "%s: cannot open (%s)", path,
+			s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	if (sqlite3_extended_result_codes(s->db, 1) != SQLITE_OK ||
+	    sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS) != SQLITE_OK) {
+		set_err(s, "%s: %s", path, sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	if (check_version(s, path, false) != 0 || set_pragmas(s, path) != 0 ||
+	    create_schema(s, path) != 0)
+		goto fail;
+	if (sqlite3_prepare_v2(s->db, insert_conn_sql, -1, &s->ins_conn, NULL) != SQLITE_OK) {
+		set_err(s, "%s: prepare: %s", path, sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	return s;
+fail:
+	snprintf(err, errlen, "%s", s->err);
+	sqlite3_finalize(s->ins_conn);
+	sqlite3_close(s->db);
+	free(s);
+	return NULL;
+}
+
+int64_t store_run_begin(struct store *s, const struct store_run_info *info)
+{
+	/* A run left unfinished keeps status 'running'; its rows are kept. */
+	if (batch_commit(s) != 0)
+		return -1;
+	s->run_id = 0;
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db,
+			"INSERT INTO runs (source, source_kind, filter, started_at, kalens_version,"
+			" status, link_type, link_type_id) VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6, ?7)",
+			-1, &st, NULL) != SQLITE_OK) {
+		db_err(s, "insert run");
+		return -1;
+	}
+	int64_t id = -1;
+	if (bind_text_or_null(st, 1, info->source) != SQLITE_OK ||
+	    bind_text_or_null(st, 2, info->source_kind) != SQLITE_OK ||
+	    bind_text_or_null(st, 3, info->filter) != SQLITE_OK ||
+	    sqlite3_bind_double(st, 4, kl_time_seconds(info->started_at)) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 5, KALENS_VERSION, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    bind_text_or_null(st, 6, info->link_type_name) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 7, info->link_type) != SQLITE_OK) {
+		db_err(s, "insert run");
+	} else if (sqlite3_step(st) != SQLITE_DONE) {
+		db_err(s, "insert run");
+	} else {
+		/* Autocommit: the row is committed when step returns DONE. */
+		id = sqlite3_last_insert_rowid(s->db);
+	}
+	/* finalize repeats the step's error, already recorded. */
+	(void)sqlite3_finalize(st);
+	if (id > 0)
+		s->run_id = id;
+	return id;
+}
+
+static int bind_conn(struct store *s, const struct conn_record *c)
+{
+	sqlite3_stmt *st = s->ins_conn;
+	int af = c->ip_version == 4 ? AF_INET : c->ip_version == 6 ? AF_INET6 : 0;
+	if (!af) {
+		set_err(s, "insert connection: ip_version %u is not 4 or 6", c->ip_version);
+		return -1;
+	}
+	const char *kind = conn_close_kind_name(c->close_kind);
+	if (!kind) {
+		set_err(s, "insert connection: close_kind %d out of range", (int)c->close_kind);
+		return -1;
+	}
+	char cip[INET6_ADDRSTRLEN], sip[INET6_ADDRSTRLEN];
+	if (!inet_ntop(af, c->client_ip, cip, sizeof cip) ||
+	    !inet_ntop(af, c->server_ip, sip, sizeof sip)) {
+		set_err(s, "insert connection: cannot format an address");
+		return -1;
+	}
+	bool closed = c->close_kind == CONN_CLOSE_FIN || c->close_kind == CONN_CLOSE_RST;
+	int rc = SQLITE_OK;
+	/* `rc |= ...` would hide which bind failed, but any failure here is
+	 * SQLITE_RANGE/NOMEM and errmsg says which. */
+#define B(call) do { if (rc == SQLITE_OK) rc = (call); } while (0)
+	B(sqlite3_bind_int64(st, 1, s->run_id));
+	B(sqlite3_bind_text(st, 2, cip, -1, SQLITE_TRANSIENT));
+	B(sqlite3_bind_int(st, 3, c->client_port));
+	B(sqlite3_bind_text(st, 4, sip, -1, SQLITE_TRANSIENT));
+	B(sqlite3_bind_int(st, 5, c->server_port));
+	B(sqlite3_bind_int(st, 6, c->ip_version));
+	B(sqlite3_bind_double(st, 7, kl_time_seconds(c->first_seen)));
+	B(sqlite3_bind_double(st, 8, kl_time_seconds(c->last_seen)));
+	B(sqlite3_bind_int(st, 9, c->syn_seen ? 1 : 0));
+	B(c->has_handshake_rtt ? sqlite3_bind_double(st, 10, kl_time_seconds(c->handshake_rtt))
+			       : sqlite3_bind_null(st, 10));
+	B(bind_text_or_null(st, 11, conn_closer_name(c->close_initiator)));
+	B(sqlite3_bind_text(st, 12, kind, -1, SQLITE_STATIC));
+	B(closed ? sqlite3_bind_double(st, 13, kl_time_seconds(c->close_ts))
+		 : sqlite3_bind_null(st, 13));
+	B(bind_u64(st, 14, c->packets[KL_TO_SERVER]));
+	B(bind_u64(st, 15, c->packets[KL_TO_CLIENT]));
+	B(bind_u64(st, 16, c->bytes[KL_TO_SERVER]));
+	B(bind_u64(st, 17, c->bytes[KL_TO_CLIENT]));
+	B(bind_u64(st, 18, c->gap_bytes));
+	B(bind_u64(st, 19, c->retransmitted_bytes));
+	B(sqlite3_bind_int(st, 20, c->one_sided ? 1 : 0));
+	/* protocol is static storage by contract; NULL would mean no dissector
+	 * looked, which is what "unknown" says. */
+	B(sqlite3_bind_text(st, 21, c->protocol ? c->protocol : "unknown", -1, SQLITE_STATIC));
+#undef B
+	if (rc != SQLITE_OK) {
+		db_err(s, "insert connection: bind");
+		return -1;
+	}
+	return 0;
+}
+
+int store_conn_add(struct store *s, const struct conn_record *c)
+{
+	if (s->run_id <= 0) {
+		set_err(s, "insert connection: no run begun");
+		return -1;
+	}
+	sync_batch_state(s);
+	if (!s->in_batch) {
+		if (exec(s, "BEGIN IMMEDIATE", "begin batch") != 0)
+			return -1;
+		s->in_batch = true;
+		s->batch_rows = 0;
+	}
+	int ret = -1;
+	if (bind_conn(s, c) == 0) {
+		if (sqlite3_step(s->ins_conn) == SQLITE_DONE)
+			ret = 0;
+		else
+			db_err(s, "insert connection");
+	}
+	/* reset returns the step's error again; it was recorded above. */
+	(void)sqlite3_reset(s->ins_conn);
+	if (sqlite3_clear_bindings(s->ins_conn) != SQLITE_OK && ret == 0) {
+		db_err(s, "insert connection: clear bindings");
+		ret = -1;
+	}
+	sync_batch_state(s);
+	if (ret == 0 && ++s->batch_rows >= STORE_BATCH_ROWS)
+		ret = batch_commit(s);
+	return ret;
+}
+
+int store_flush(struct store *s)
+{
+	return batch_commit(s);
+}
+
+static const char *status_name(enum store_run_status st)
+{
+	switch (st) {
+	case STORE_RUN_RUNNING: return "running";
+	case STORE_RUN_COMPLETE: return "complete";
+	case STORE_RUN_TRUNCATED: return "truncated";
+	case STORE_RUN_INTERRUPTED: return "interrupted";
+	case STORE_RUN_ERROR: return "error";
+	}
+	return NULL;
+}
+
+int store_run_finish(struct store *s, const struct store_run_totals *t)
+{
+	if (s->run_id <= 0) {
+		set_err(s, "finish run: no run begun");
+		return -1;
+	}
+	/* The run row is updated even when the last batch failed, so the
+	 * database says the run stopped; the commit error stays reported. */
+	int ret = batch_commit(s);
+	const char *status = status_name(t->status);
+	if (!status) {
+		set_err(s, "finish run: status %d out of range", (int)t->status);
+		return -1;
+	}
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db,
+			"UPDATE runs SET finished_at = ?2, packets = ?3, bytes = ?4,"
+			" packets_dropped = ?5, status = ?6, message = ?7, first_packet = ?8,"
+			" last_packet = ?9, packets_not_tcp = ?10, packets_fragment = ?11,"
+			" packets_truncated = ?12, packets_malformed = ?13, connections = ?14,"
+			" reasm_cap_hits = ?15, connections_evicted = ?16 WHERE id = ?1",
+			-1, &st, NULL) != SQLITE_OK) {
+		db_err(s, "finish run");
+		return -1;
+	}
+	int rc = SQLITE_OK;
+#define B(call) do { if (rc == SQLITE_OK) rc = (call); } while (0)
+	B(sqlite3_bind_int64(st, 1, s->run_id));
+	B(sqlite3_bind_double(st, 2, kl_time_seconds(t->finished_at)));
+	B(bind_u64(st, 3, t->packets));
+	B(bind_u64(st, 4, t->bytes));
+	B(bind_u64(st, 5, t->packets_dropped));
+	B(sqlite3_bind_text(st, 6, status, -1, SQLITE_STATIC));
+	B(bind_text_or_null(st, 7, t->message));
+	/* 0 means no packet was read: NULL, not 1970. */
+	B(t->first_packet ? sqlite3_bind_double(st, 8, kl_time_seconds(t->first_packet))
+			  : sqlite3_bind_null(st, 8));
+	B(t->last_packet ? sqlite3_bind_double(st, 9, kl_time_seconds(t->last_packet))
+			 : sqlite3_bind_null(st, 9));
+	B(bind_u64(st, 10, t->packets_not_tcp));
+	B(bind_u64(st, 11, t->packets_fragment));
+	B(bind_u64(st, 12, t->packets_truncated));
+	B(bind_u64(st, 13, t->packets_malformed));
+	B(bind_u64(st, 14, t->connections));
+	B(bind_u64(st, 15, t->reasm_cap_hits));
+	B(bind_u64(st, 16, t->connections_evicted));
+#undef B
+	if (rc != SQLITE_OK) {
+		db_err(s, "finish run: bind");
+		ret = -1;
+	} else if (sqlite3_step(st) != SQLITE_DONE) {
+		db_err(s, "finish run");
+		ret = -1;
+	} else if (sqlite3_changes(s->db) != 1) {
+		set_err(s, "finish run: run %lld is not in the database", (long long)s->run_id);
+		ret = -1;
+	}
+	(void)sqlite3_finalize(st);
+	s->run_id = 0;
+	return ret;
+}
+
+const char *store_errmsg(const struct store *s)
+{
+	return s ? s->err : "no store";
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	/* Nobody is left to hear of a failed commit; the run row then still
+	 * says 'running', which is what a reader should conclude. */
+	(void)batch_commit(s);
+	sqlite3_finalize(s->ins_conn);
+	/* Every statement is finalized, so close cannot be BUSY. */
+	(void)sqlite3_close(s->db);
+	free(s);
+}

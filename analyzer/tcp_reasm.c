@@ -297,6 +297,34 @@ static void buffer_segment(struct tcp_reasm *r, enum kl_dir dir, uint64_t off,
 	}
 }
 
+/* A FIN at `fin_off` arrived after data beyond it was held: that data
+ * cannot belong to the stream, drop it. */
+static void trim_held_after(struct tcp_reasm *r, struct tcp_reasm_half *h, uint64_t fin_off)
+{
+	struct tcp_reasm_node **pp = &h->ooo, *last = NULL;
+	while (*pp && (*pp)->off < fin_off) {
+		struct tcp_reasm_node *n = *pp;
+		if (n->off + n->len > fin_off) {
+			uint64_t cut = n->off + n->len - fin_off;
+			if (n->has_data) {
+				h->ooo_charge -= cut;
+				r->pool->charged -= cut;
+			}
+			n->len = (uint32_t)(fin_off - n->off);
+		}
+		last = n;
+		pp = &n->next;
+	}
+	struct tcp_reasm_node *n = *pp;
+	*pp = NULL;
+	h->ooo_tail = last;
+	while (n) {
+		struct tcp_reasm_node *next = n->next;
+		node_free(r, h, n);
+		n = next;
+	}
+}
+
 /* ---- segments ----------------------------------------------------------- */
 
 /* The stream offset of sequence number `seq` in half h, or false when it is
@@ -389,6 +417,8 @@ void tcp_reasm_push(struct tcp_reasm *r, enum kl_dir dir, const struct tcp_seg *
 	if ((f & KL_TCP_FIN) && !h->fin_seen) {
 		h->fin_seen = true;
 		h->fin_off = off + n;
+		if (h->ooo_tail && h->ooo_tail->off + h->ooo_tail->len > h->fin_off)
+			trim_held_after(r, h, h->fin_off);
 	}
 	if (h->fin_seen && off + n > h->fin_off) {
 		/* Bytes past the FIN cannot be data of this stream. */

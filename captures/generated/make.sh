@@ -1,0 +1,319 @@
+#!/usr/bin/env bash
+# Generate small captures of real HTTP/1.x traffic on loopback, each with the
+# client's own record of what it did (captures/generated/<name>.client.tsv).
+#
+# Run as root on Debian 12 (tcpdump needs capture rights) with:
+#   apt-get install tshark tcpdump nginx-light apache2-utils curl python3
+# Usage: captures/generated/make.sh            (writes into captures/generated/)
+# Then:  tests/tools/make-conn-references.sh   (tshark references)
+#        tests/tools/check-client-records.py   (client records vs tshark)
+#
+# Everything listens on 127.0.0.1 / ::1 only, on ports picked free at run time;
+# every server and tcpdump is stopped by its PID; all loops are bounded.
+# See captures/generated/README.md for the scenarios.
+set -euo pipefail
+
+out=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+work=$(mktemp -d /tmp/kalens-gen.XXXXXX)
+chmod 755 "$work"   # nginx workers run as an unprivileged user and must read www/
+pids=()
+
+cleanup() {
+    local p
+    for p in "${pids[@]:-}"; do
+        [[ -n $p ]] && kill "$p" 2>/dev/null || true
+    done
+    for p in "${pids[@]:-}"; do
+        [[ -n $p ]] && wait "$p" 2>/dev/null || true
+    done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+log() { printf '== %s\n' "$*" >&2; }
+
+free_port() {  # $1 = 127.0.0.1 or ::1
+    python3 - "$1" <<'EOF'
+import socket, sys
+fam = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_STREAM)
+s.bind((sys.argv[1], 0))
+print(s.getsockname()[1])
+s.close()
+EOF
+}
+
+wait_port() {  # $1 host, $2 port: wait (bounded) until something accepts
+    local i
+    for i in $(seq 1 100); do
+        if python3 -c "import socket,sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), 0.2).close()" "$1" "$2" 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "server on $1 port $2 did not come up" >&2
+    return 1
+}
+
+# --- tcpdump --------------------------------------------------------------
+cap_pid=
+cap_err=
+start_capture() {  # $1 = output pcap, $2 = port
+    rm -f "$1"
+    cap_err="$work/tcpdump.$(basename "$1").err"   # one per capture: no stale "listening on"
+    tcpdump -i lo -w "$1" -s 0 -U -Z root "tcp port $2" 2>"$cap_err" &
+    cap_pid=$!
+    pids+=("$cap_pid")
+    local i
+    for i in $(seq 1 100); do
+        grep -qs 'listening on' "$cap_err" && break
+        sleep 0.1
+    done
+    grep -qs 'listening on' "$cap_err" || { cat "$cap_err" >&2; return 1; }
+    sleep 0.3
+}
+stop_capture() {
+    sleep 1
+    kill -INT "$cap_pid"
+    wait "$cap_pid" || true
+    grep -E 'packets (captured|dropped)' "$cap_err" >&2 || true
+}
+
+# --- content --------------------------------------------------------------
+mkdir -p "$work/www"
+python3 - "$work/www" <<'EOF'
+import sys, os
+d = sys.argv[1]
+with open(os.path.join(d, "small.html"), "w") as f:
+    f.write("<!doctype html>\n<title>kalens</title>\n<p>small test page for kalens captures</p>\n")
+def blob(name, size):
+    line = b"kalens test data 0123456789abcdefghijklmnopqrstuvwxyz\n"
+    data = (line * (size // len(line) + 1))[:size]
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+blob("100k.bin", 100 * 1024)
+blob("1m.bin", 1024 * 1024)
+EOF
+
+# --- nginx: three server blocks -------------------------------------------
+p_ka=$(free_port 127.0.0.1)     # keepalive_timeout 5s, keepalive_requests 100
+p_ka3=$(free_port 127.0.0.1)    # keepalive_timeout 5s, keepalive_requests 3
+p_v6=$(free_port ::1)           # IPv6 ::1, keepalive_timeout 5s
+mkdir -p "$work/nginx/logs"
+cat > "$work/nginx/nginx.conf" <<EOF
+worker_processes 1;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/logs/error.log;
+events { worker_connections 64; }
+http {
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log $work/nginx/logs/access.log;
+    client_body_temp_path $work/nginx/body;
+    proxy_temp_path $work/nginx/proxy;
+    fastcgi_temp_path $work/nginx/fastcgi;
+    uwsgi_temp_path $work/nginx/uwsgi;
+    scgi_temp_path $work/nginx/scgi;
+    sendfile on;
+    keepalive_timeout 5s;
+    root $work/www;
+    server { listen 127.0.0.1:$p_ka;  keepalive_requests 100; }
+    server { listen 127.0.0.1:$p_ka3; keepalive_requests 3; }
+    server { listen [::1]:$p_v6;      keepalive_requests 100; }
+}
+EOF
+log "nginx on 127.0.0.1:$p_ka, 127.0.0.1:$p_ka3, [::1]:$p_v6"
+nginx -p "$work/nginx" -e "$work/nginx/logs/error.log" -c "$work/nginx/nginx.conf" -g 'daemon off;' &
+nginx_pid=$!
+pids+=("$nginx_pid")
+wait_port 127.0.0.1 "$p_ka"
+wait_port 127.0.0.1 "$p_ka3"
+wait_port ::1 "$p_v6"
+
+# --- python http.server (HTTP/1.0) ----------------------------------------
+p_py=$(free_port 127.0.0.1)
+log "python3 -m http.server on 127.0.0.1:$p_py"
+python3 -m http.server --bind 127.0.0.1 --directory "$work/www" "$p_py" \
+    >"$work/httpserver.log" 2>&1 &
+py_pid=$!
+pids+=("$py_pid")
+wait_port 127.0.0.1 "$p_py"
+
+curl_fmt='curl\t%{url_effective}\t%{local_ip}\t%{local_port}\t%{remote_ip}\t%{remote_port}\t%{num_connects}\t%{http_code}\t%{size_download}\t%{size_header}\t%{exitcode}\n'
+curl_hdr=$'tool\turl\tlocal_ip\tlocal_port\tremote_ip\tremote_port\tnum_connects\thttp_code\tsize_download\tsize_header\texitcode'
+
+client_head() {  # $1 = file, $2 = description
+    { printf '# client record for %s: %s\n' "$(basename "${1%.client.tsv}").pcap" "$2"
+      printf '%s\n' "$curl_hdr"; } > "$1"
+}
+
+# (a) nginx keep-alive: 5 URLs on one connection, then 3 URLs with Connection: close
+name=nginx-keepalive-curl
+log "$name"
+base="http://127.0.0.1:$p_ka"
+client_head "$out/$name.client.tsv" "curl, 5 URLs on one keep-alive connection, then 3 URLs with Connection: close (one connection each)"
+start_capture "$out/$name.pcap" "$p_ka"
+curl -s -o /dev/null -o /dev/null -o /dev/null -o /dev/null -o /dev/null -w "$curl_fmt" \
+    "$base/small.html" "$base/100k.bin" "$base/1m.bin" "$base/small.html" "$base/100k.bin" \
+    >> "$out/$name.client.tsv"
+curl -s -H 'Connection: close' -o /dev/null -o /dev/null -o /dev/null -w "$curl_fmt" \
+    "$base/small.html" "$base/100k.bin" "$base/small.html" \
+    >> "$out/$name.client.tsv"
+stop_capture
+
+# (b) ab -k against keepalive_requests 3: nginx closes after every 3rd response
+name=nginx-keepalive-requests3-ab
+log "$name"
+start_capture "$out/$name.pcap" "$p_ka3"
+ab -k -n 20 -c 2 "http://127.0.0.1:$p_ka3/small.html" > "$work/ab.out" 2>&1
+stop_capture
+{
+    printf '# client record for %s.pcap: ab -k -n 20 -c 2 http://127.0.0.1:PORT/small.html (nginx keepalive_requests 3)\n' "$name"
+    printf 'tool\tmetric\tvalue\n'
+    awk -F': *' '
+        /^Concurrency Level:/   { print "ab\tconcurrency\t" $2 }
+        /^Complete requests:/   { print "ab\tcomplete_requests\t" $2 }
+        /^Failed requests:/     { print "ab\tfailed_requests\t" $2 }
+        /^Keep-Alive requests:/ { print "ab\tkeepalive_requests\t" $2 }
+        /^Total transferred:/   { split($2, a, " "); print "ab\ttotal_transferred_bytes\t" a[1] }
+        /^HTML transferred:/    { split($2, a, " "); print "ab\thtml_transferred_bytes\t" a[1] }
+        /^Non-2xx responses:/   { print "ab\tnon_2xx_responses\t" $2 }
+    ' "$work/ab.out"
+} > "$out/$name.client.tsv"
+
+# (c) HTTP/1.0 to python http.server: one connection per request, server closes
+name=python-http10-curl
+log "$name"
+base="http://127.0.0.1:$p_py"
+client_head "$out/$name.client.tsv" "curl -0 (HTTP/1.0), 3 URLs to python3 -m http.server (HTTP/1.0: one connection per request)"
+start_capture "$out/$name.pcap" "$p_py"
+curl -s -0 -o /dev/null -o /dev/null -o /dev/null -w "$curl_fmt" \
+    "$base/small.html" "$base/100k.bin" "$base/small.html" \
+    >> "$out/$name.client.tsv"
+stop_capture
+
+# (d) IPv6 ::1: 3 URLs on one keep-alive connection
+name=nginx-ipv6-curl
+log "$name"
+base="http://[::1]:$p_v6"
+client_head "$out/$name.client.tsv" "curl -g, 3 URLs on one keep-alive connection over IPv6 ::1"
+start_capture "$out/$name.pcap" "$p_v6"
+curl -g -s -o /dev/null -o /dev/null -o /dev/null -w "$curl_fmt" \
+    "$base/small.html" "$base/100k.bin" "$base/small.html" \
+    >> "$out/$name.client.tsv"
+stop_capture
+
+# Raw-socket HTTP/1.1 client for (e) and (f): they need control that curl lacks
+# (wait for the server's FIN before closing; bind a fixed local port with SO_REUSEADDR).
+# It writes client-record rows in the same columns as curl's -w output.
+cat > "$work/client.py" <<'EOF'
+import socket, sys, time
+mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+print("tool\turl\tlocal_ip\tlocal_port\tremote_ip\tremote_port\tnum_connects\thttp_code\tsize_download\tsize_header\texitcode")
+
+def read_response(s, buf):
+    while b"\r\n\r\n" not in buf:
+        d = s.recv(65536)
+        if not d:
+            raise SystemExit("server closed early")
+        buf += d
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    code = head.split(b"\r\n")[0].split()[1].decode()
+    clen = 0
+    for line in head.split(b"\r\n")[1:]:
+        k, _, v = line.partition(b":")
+        if k.strip().lower() == b"content-length":
+            clen = int(v)
+    while len(rest) < clen:
+        d = s.recv(65536)
+        if not d:
+            raise SystemExit("server closed early")
+        rest += d
+    return code, clen, len(head) + 4, rest[clen:]
+
+def request(s, path, extra=""):
+    s.sendall(("GET %s HTTP/1.1\r\nHost: %s:%d\r\nUser-Agent: kalens-test-client\r\n%s\r\n"
+               % (path, host, port, extra)).encode())
+
+def row(s, path, first, code, clen, hlen):
+    lip, lport = s.getsockname()[:2]
+    rip, rport = s.getpeername()[:2]
+    print("python\thttp://%s:%d%s\t%s\t%d\t%s\t%d\t%d\t%s\t%d\t%d\t0"
+          % (host, port, path, lip, lport, rip, rport, 1 if first else 0, code, clen, hlen))
+
+def wait_server_close(s):
+    t0 = time.monotonic()
+    s.settimeout(15)
+    d = s.recv(1)   # b'' once the server has sent its FIN
+    return d == b"", time.monotonic() - t0
+
+if mode == "idle":
+    # 2 requests on one connection, then idle until nginx's keepalive_timeout closes it
+    s = socket.create_connection((host, port), 5)
+    buf, first = b"", True
+    for path in ("/small.html", "/100k.bin"):
+        request(s, path)
+        code, clen, hlen, buf = read_response(s, buf)
+        row(s, path, first, code, clen, hlen)
+        first = False
+    closed, idle = wait_server_close(s)
+    print("# server_closed=%d after_idle_s=%.3f" % (closed, idle))
+    s.close()
+elif mode == "reuse":
+    # 3 connections from the same local port, each one request with
+    # Connection: close; the client waits for the server's FIN before it
+    # closes, so the TIME_WAIT is on the server side and the port is free again
+    lport = int(sys.argv[4])
+    for i in range(3):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.settimeout(5)
+        s.bind((host, lport))
+        s.connect((host, port))
+        request(s, "/small.html", "Connection: close\r\n")
+        code, clen, hlen, buf = read_response(s, b"")
+        row(s, "/small.html", True, code, clen, hlen)
+        closed, _ = wait_server_close(s)
+        print("# connection %d: server_closed_first=%d" % (i + 1, closed))
+        s.close()
+        time.sleep(0.3)
+EOF
+
+# (e) port reuse: 3 connections from the same local port to nginx, each with
+#     Connection: close; nginx closes first, and its TIME_WAIT accepts the
+#     next SYN: same 5-tuple, new ISN, new connection
+name=nginx-port-reuse
+log "$name"
+lport=$(free_port 127.0.0.1)
+start_capture "$out/$name.pcap" "$p_ka"
+{
+    echo "# client record for $name.pcap: raw-socket python client, 3 connections from local port $lport, one 'Connection: close' request each"
+    python3 "$work/client.py" reuse 127.0.0.1 "$p_ka" "$lport"
+} > "$out/$name.client.tsv"
+stop_capture
+
+# (f) idle keep-alive close: 2 requests, then the client idles until nginx's
+#     keepalive_timeout (5 s) closes the connection (server FIN); the client then closes.
+name=nginx-idle-timeout
+log "$name"
+start_capture "$out/$name.pcap" "$p_ka"
+{
+    echo "# client record for $name.pcap: raw-socket python client, 2 requests on one connection, then idle until nginx (keepalive_timeout 5s) closes"
+    python3 "$work/client.py" idle 127.0.0.1 "$p_ka"
+} > "$out/$name.client.tsv"
+stop_capture
+
+# (g) connection refused: nothing listens on the port, the kernel answers the SYN with RST
+name=refused-curl
+log "$name"
+p_none=$(free_port 127.0.0.1)
+client_head "$out/$name.client.tsv" "curl to 127.0.0.1:PORT where nothing listens (RST answers the SYN)"
+start_capture "$out/$name.pcap" "$p_none"
+curl -s -o /dev/null -w "$curl_fmt" "http://127.0.0.1:$p_none/" >> "$out/$name.client.tsv" || true
+stop_capture
+
+kill "$py_pid"; wait "$py_pid" 2>/dev/null || true
+kill "$nginx_pid"; wait "$nginx_pid" 2>/dev/null || true
+pids=()
+chmod 644 "$out"/*.pcap "$out"/*.client.tsv
+ls -l "$out"/*.pcap >&2

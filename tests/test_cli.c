@@ -321,9 +321,9 @@ Test(cli, sigint_during_a_read_marks_the_run_interrupted)
 
 	char sh[8192];
 	snprintf(sh, sizeof sh,
-		 "cd '%s' && { cat a.part; sleep 2; cat b.part; } | '%s' read -q -o k.db - &"
-		 " sleep 1; kill -INT $(pgrep -n -f \"%s read -q -o k.db -\") ; wait $!",
-		 dir, KALENS_BINARY, KALENS_BINARY);
+		 "bash -c \"cd '%s' || exit 9; { cat a.part; sleep 2; cat b.part; } |"
+		 " '%s' read -q -o k.db - & pid=\\$!; sleep 1; kill -INT \\$pid; wait \\$pid\"",
+		 dir, KALENS_BINARY);
 	int st;
 	char *out = tu_run(sh, &st);
 	free(out);

@@ -383,8 +383,14 @@ void tcp_reasm_push(struct tcp_reasm *r, enum kl_dir dir, const struct tcp_seg *
 
 	if (f & KL_TCP_ACK)
 		ack_received(r, (enum kl_dir)(dir ^ 1), seg->ack, ts);
-	if (h->eof_sent)
+	if (h->eof_sent) {
+		/* Late retransmissions still count as retransmitted. */
+		uint64_t off;
+		uint32_t dseq = seg->seq + ((f & KL_TCP_SYN) ? 1u : 0u);
+		if (seg->len && !(f & KL_TCP_RST) && seq_to_off(h, dseq, &off) && off < h->next_off)
+			h->retrans_bytes += h->next_off - off < seg->len ? h->next_off - off : seg->len;
 		return;
+	}
 
 	bool syn = (f & KL_TCP_SYN) != 0;
 	if (!h->started) {

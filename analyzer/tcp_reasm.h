@@ -23,7 +23,8 @@
  *  - out-of-order bytes are copied into a per-direction list, bounded by a
  *    per-connection cap (both directions together) and a global cap shared
  *    through a tcp_reasm_pool.  Memory is charged as the bytes held plus
- *    TCP_REASM_NODE_CHARGE per buffered segment, so a flood of one-byte
+ *    TCP_REASM_NODE_CHARGE per held piece (a segment, the part of one not
+ *    already held, or the uncaptured tail of one), so a flood of one-byte
  *    segments is bounded too.  When a cap would be exceeded, the hole
  *    before the buffered data is declared a gap and delivery resumes (skip
  *    ahead, never stall);
@@ -38,7 +39,8 @@
  *  - an RST ends its own direction (buffered data flushed with gaps, then
  *    eof); the payload of an RST is ignored, as receivers do (RFC 9293
  *    §3.10.7.4 lets data ride on an RST only as a diagnostic);
- *  - bytes after a FIN, and segments after eof, are ignored;
+ *  - bytes after a FIN, and segments after eof, are ignored (bytes of them
+ *    at offsets already delivered still count as retransmitted);
  *  - a segment more than KL_REASM_MAX_JUMP bytes beyond the next expected
  *    offset is not buffered (it cannot belong to this stream); it is
  *    counted in `bad_seq_segments`;

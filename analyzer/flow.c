@@ -30,6 +30,7 @@
  * sequence space stood belongs to a new connection on the same 5-tuple
  * whose SYN was not captured. */
 #define FLOW_REUSE_JUMP (1u << 24)
+#define LIST_ORDER_GRAIN (KL_NS_PER_SEC / 4)
 
 struct flow_key {
 	uint8_t a_ip[16], b_ip[16];   /* a: the lower (ip, port) endpoint */
@@ -47,6 +48,7 @@ struct conn {
 	uint32_t self;                /* this record's index */
 	uint32_t prev, next;          /* list links; `next` also links the free list */
 	uint8_t list;                 /* enum conn_list */
+	kl_time listed_at;            /* last_seen when last moved to its list's tail */
 	bool client_is_a;
 	bool syn_seen, synack_seen, rtt_done, rst_seen, closed;
 	bool fin_seen[2], snd_valid[2];
@@ -232,10 +234,14 @@ static void list_append(struct flow_table *ft, struct conn *c, uint32_t idx, uin
 }
 
 /* Mark activity: move to the tail of its list (the most recent end). */
+/* Keep the lists in order of activity, to LIST_ORDER_GRAIN: moving a
+ * connection on every packet costs more than the exact order is worth
+ * (expiry and eviction may act up to that much late or early). */
 static void list_touch(struct flow_table *ft, struct conn *c, uint32_t idx, uint8_t list)
 {
-	if (c->list == list && ft->tail[list] == idx)
+	if (c->list == list && (ft->tail[list] == idx || c->last_seen - c->listed_at < LIST_ORDER_GRAIN))
 		return;
+	c->listed_at = c->last_seen;
 	list_unlink(ft, c);
 	list_append(ft, c, idx, list);
 }
@@ -441,7 +447,7 @@ static struct conn *conn_new(struct flow_table *ft, const struct flow_key *k, ui
 	c->self = idx;
 	c->prev = c->next = NIL;
 	c->ft = ft;
-	c->first_seen = c->last_seen = ts;
+	c->first_seen = c->last_seen = c->listed_at = ts;
 
 	/* Roles: SYN sender, else SYN-ACK receiver, else the higher port. */
 	bool src_is_client;

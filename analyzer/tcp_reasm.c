@@ -346,6 +346,8 @@ static void ack_received(struct tcp_reasm *r, enum kl_dir acked, uint32_t ack, k
 {
 	struct tcp_reasm_half *h = &r->half[acked];
 	uint64_t ack_off;
+	if (!h->ooo_tail && !h->fin_seen)
+		return;                      /* nothing seen beyond next_off */
 	if (!h->started || h->eof_sent || !seq_to_off(h, ack, &ack_off))
 		return;
 	if (ack_off <= h->next_off || ack_off - h->next_off > KL_REASM_MAX_JUMP)
@@ -389,6 +391,16 @@ void tcp_reasm_push(struct tcp_reasm *r, enum kl_dir dir, const struct tcp_seg *
 		uint32_t dseq = seg->seq + ((f & KL_TCP_SYN) ? 1u : 0u);
 		if (seg->len && !(f & KL_TCP_RST) && seq_to_off(h, dseq, &off) && off < h->next_off)
 			h->retrans_bytes += h->next_off - off < seg->len ? h->next_off - off : seg->len;
+		return;
+	}
+
+	/* The common case: the next in-order segment, nothing held. */
+	if (h->started && !h->ooo && !h->fin_seen &&
+	    !(f & (KL_TCP_SYN | KL_TCP_FIN | KL_TCP_RST)) &&
+	    seg->seq == h->isn + 1 + (uint32_t)h->next_off) {
+		uint64_t cap = seg->caplen < seg->len ? seg->caplen : seg->len;
+		emit_data(r, dir, seg->payload, cap, ts);
+		emit_gap(r, dir, seg->len - cap, ts);
 		return;
 	}
 

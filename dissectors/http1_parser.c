@@ -1,0 +1,864 @@
+/*
+ * http1_parser.c - see http1_parser.h.
+ *
+ * One state machine per direction.  The head is found by looking for its
+ * empty line with memchr; when it lies inside one piece it is parsed where
+ * it is, otherwise the pieces are gathered in `buf` (bounded by the head
+ * limit).  The start line is checked as soon as it is complete, so a stream
+ * that is not HTTP, or a false resynchronisation point, is given up after
+ * one line instead of after a whole head limit.
+ */
+#include "http1_parser.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum state {
+	S_IDLE,          /* between messages */
+	S_HEAD,          /* inside a head */
+	S_BODY_LEN,      /* Content-Length body */
+	S_CHUNK_SIZE,    /* chunk-size line */
+	S_CHUNK_DATA,    /* chunk data */
+	S_CHUNK_END,     /* the CRLF after chunk data */
+	S_TRAILERS,      /* trailer section */
+	S_BODY_EOF,      /* body until the connection closes */
+	S_RESYNC,        /* looking for the next message start */
+	S_TUNNEL,        /* no longer HTTP/1 */
+	S_DONE,          /* after eof */
+};
+
+#define CHUNK_LINE_MAX 1024u     /* chunk-size line, extensions included */
+
+struct http1_parser {
+	bool requests;
+	bool any_message;            /* a head was parsed on this stream */
+	bool not_http;               /* the stream's first bytes were not HTTP */
+	enum state st;
+	size_t head_limit;
+	const struct http1_callbacks *cb;
+	void *ctx;
+
+	kl_time msg_ts;              /* first byte of the current message */
+	uint64_t remaining;          /* body or chunk bytes still to skip */
+	uint64_t body_bytes;
+	uint64_t skipped;            /* while resynchronising */
+	bool line_start;             /* resync: the next byte starts a line */
+
+	/* Head gathering across pieces. */
+	uint8_t *buf;
+	size_t blen, bcap;
+	size_t line_bytes;           /* bytes of the current line so far */
+	bool line_only_cr;           /* ... and they are a single CR */
+	bool first_line_checked;
+	bool tentative;              /* a resync candidate: no start line yet */
+	size_t chunk_line;           /* bytes of the current chunk-size/trailer line */
+	uint64_t chunk_size;
+	int chunk_digits;
+	bool chunk_ext;              /* past the size digits (extension or OWS) */
+	bool chunk_bad;
+	size_t trailer_bytes;
+
+	/* Joined raw values of the head being parsed. */
+	char conn_raw[HTTP1_VALUE_KEEP], ka_raw[HTTP1_VALUE_KEEP], pc_raw[HTTP1_VALUE_KEEP];
+};
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static bool is_tchar(uint8_t c)
+{
+	/* RFC 9110 §5.6.2 token characters */
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		return true;
+	return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+static uint8_t lower(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+}
+
+static bool span_ieq(const uint8_t *p, size_t n, const char *lit)
+{
+	size_t m = strlen(lit);
+	if (n != m)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (lower(p[i]) != (uint8_t)lit[i])
+			return false;
+	return true;
+}
+
+static void trim(const uint8_t **p, size_t *n)
+{
+	while (*n && (**p == ' ' || **p == '\t')) {
+		(*p)++;
+		(*n)--;
+	}
+	while (*n && ((*p)[*n - 1] == ' ' || (*p)[*n - 1] == '\t' || (*p)[*n - 1] == '\r'))
+		(*n)--;
+}
+
+/* Append ", value" (or "value") to a fixed buffer, cutting at its size. */
+static void join_raw(char *dst, const uint8_t *v, size_t n)
+{
+	size_t len = strlen(dst);
+	if (len && len + 2 < HTTP1_VALUE_KEEP) {
+		memcpy(dst + len, ", ", 2);
+		len += 2;
+	}
+	size_t room = HTTP1_VALUE_KEEP - 1 - len;
+	if (n > room)
+		n = room;
+	memcpy(dst + len, v, n);
+	dst[len + n] = '\0';
+}
+
+/* Connection-style token list -> HTTP1_CONN_* flags. */
+static unsigned conn_tokens(const uint8_t *p, size_t n)
+{
+	unsigned f = 0;
+	while (n) {
+		const uint8_t *comma = memchr(p, ',', n);
+		size_t len = comma ? (size_t)(comma - p) : n;
+		const uint8_t *t = p;
+		size_t tn = len;
+		trim(&t, &tn);
+		if (tn) {
+			if (span_ieq(t, tn, "keep-alive"))
+				f |= HTTP1_CONN_KEEP_ALIVE;
+			else if (span_ieq(t, tn, "close"))
+				f |= HTTP1_CONN_CLOSE;
+			else if (span_ieq(t, tn, "upgrade"))
+				f |= HTTP1_CONN_UPGRADE;
+			else
+				f |= HTTP1_CONN_OTHER;
+		}
+		if (!comma)
+			break;
+		p = comma + 1;
+		n -= len + 1;
+	}
+	return f;
+}
+
+/* A non-negative decimal with optional quotes and spaces; -1 if none. */
+static int64_t loose_number(const uint8_t *p, size_t n)
+{
+	trim(&p, &n);
+	if (n && *p == '"') {
+		p++;
+		n--;
+		if (n && p[n - 1] == '"')
+			n--;
+		trim(&p, &n);
+	}
+	if (!n)
+		return -1;
+	int64_t v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		if (v > (INT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (p[i] - '0');
+	}
+	return v;
+}
+
+/* Keep-Alive: timeout=5, max=100 (tolerant of spaces, quotes, case,
+ * ';' separators and unknown parameters). */
+static void keep_alive_params(const uint8_t *p, size_t n, struct http1_head *h)
+{
+	while (n) {
+		size_t len = 0;
+		while (len < n && p[len] != ',' && p[len] != ';')
+			len++;
+		const uint8_t *eq = memchr(p, '=', len);
+		if (eq) {
+			const uint8_t *name = p;
+			size_t nn = (size_t)(eq - p);
+			trim(&name, &nn);
+			int64_t v = loose_number(eq + 1, (size_t)(p + len - (eq + 1)));
+			if (span_ieq(name, nn, "timeout"))
+				h->ka_timeout = v;
+			else if (span_ieq(name, nn, "max"))
+				h->ka_max = v;
+		}
+		if (len == n)
+			break;
+		p += len + 1;
+		n -= len + 1;
+	}
+}
+
+/* Content-Length: one value or a list of identical ones (RFC 9110 §8.6). */
+static bool content_length(const uint8_t *p, size_t n, int64_t *out)
+{
+	bool any = false;
+	while (true) {
+		const uint8_t *comma = memchr(p, ',', n);
+		size_t len = comma ? (size_t)(comma - p) : n;
+		const uint8_t *t = p;
+		size_t tn = len;
+		trim(&t, &tn);
+		if (!tn)
+			return false;
+		int64_t v = 0;
+		for (size_t i = 0; i < tn; i++) {
+			if (t[i] < '0' || t[i] > '9' || v > (INT64_C(1) << 50))
+				return false;
+			v = v * 10 + (t[i] - '0');
+		}
+		if (*out >= 0 && *out != v)
+			return false;
+		*out = v;
+		any = true;
+		if (!comma)
+			break;
+		p = comma + 1;
+		n -= len + 1;
+	}
+	return any;
+}
+
+/* Transfer-Encoding: is the final coding chunked? */
+static bool te_final_chunked(const uint8_t *p, size_t n)
+{
+	const uint8_t *last = p;
+	size_t ln = n;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == ',') {
+			last = p + i + 1;
+			ln = n - i - 1;
+		}
+	}
+	const uint8_t *semi = memchr(last, ';', ln);
+	if (semi)
+		ln = (size_t)(semi - last);
+	trim(&last, &ln);
+	return span_ieq(last, ln, "chunked");
+}
+
+/* ---- start lines ---------------------------------------------------------- */
+
+int http1_looks_like_start(bool requests, const uint8_t *p, size_t n)
+{
+	if (requests) {
+		/* METHOD SP: an upper-case token of at most 24 characters. */
+		size_t i = 0;
+		while (i < n && i < 24 && ((p[i] >= 'A' && p[i] <= 'Z') || p[i] == '-' || p[i] == '_'))
+			i++;
+		if (i == n)
+			return i < 24 ? 2 : 0;
+		return i > 0 && p[i] == ' ' ? 1 : 0;
+	}
+	static const char pre[] = "HTTP/";
+	size_t m = n < 5 ? n : 5;
+	if (memcmp(p, pre, m) != 0)
+		return 0;
+	if (n < 6)
+		return 2;
+	return p[5] >= '0' && p[5] <= '9' ? 1 : 0;
+}
+
+/* "HTTP/x.y" -> version; false if it is not one. */
+static bool parse_version(const uint8_t *p, size_t n, struct http1_head *h)
+{
+	if (n != 8 || memcmp(p, "HTTP/", 5) != 0 || p[6] != '.' ||
+	    p[5] < '0' || p[5] > '9' || p[7] < '0' || p[7] > '9')
+		return false;
+	h->version_major = (uint8_t)(p[5] - '0');
+	h->version_minor = (uint8_t)(p[7] - '0');
+	return true;
+}
+
+static bool parse_start_line(bool requests, const uint8_t *p, size_t n, struct http1_head *h)
+{
+	if (memchr(p, '\0', n))
+		return false;
+	if (requests) {
+		const uint8_t *sp1 = memchr(p, ' ', n);
+		if (!sp1 || sp1 == p)
+			return false;
+		for (const uint8_t *q = p; q < sp1; q++)
+			if (!is_tchar(*q))
+				return false;
+		const uint8_t *t = sp1 + 1;
+		size_t rest = n - (size_t)(t - p);
+		const uint8_t *sp2 = memchr(t, ' ', rest);
+		if (!sp2 || sp2 == t)
+			return false;
+		h->method.p = (const char *)p;
+		h->method.n = (size_t)(sp1 - p);
+		h->target.p = (const char *)t;
+		h->target.n = (size_t)(sp2 - t);
+		const uint8_t *v = sp2 + 1;
+		return parse_version(v, n - (size_t)(v - p), h);
+	}
+	if (n < 12 || !parse_version(p, 8, h) || p[8] != ' ')
+		return false;
+	for (int i = 9; i < 12; i++)
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+	h->status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
+	if (n > 12 && p[12] != ' ')
+		return false;
+	h->reason.p = (const char *)(n > 13 ? p + 13 : p + n);
+	h->reason.n = n > 13 ? n - 13 : 0;
+	return h->status >= 100;
+}
+
+/* ---- heads ---------------------------------------------------------------- */
+
+enum head_result { HEAD_OK, HEAD_SYNTAX, HEAD_BAD_LENGTH };
+
+static enum head_result parse_head(struct http1_parser *ps, const uint8_t *p, size_t n,
+				   struct http1_head *h)
+{
+	memset(h, 0, sizeof *h);
+	h->is_request = ps->requests;
+	h->content_length = -1;
+	h->ka_timeout = h->ka_max = -1;
+	ps->conn_raw[0] = ps->ka_raw[0] = ps->pc_raw[0] = '\0';
+
+	const uint8_t *end = p + n;
+	const uint8_t *nl = memchr(p, '\n', n);
+	if (!nl)
+		return HEAD_SYNTAX;
+	size_t ln = (size_t)(nl - p);
+	if (ln && p[ln - 1] == '\r')
+		ln--;
+	if (!parse_start_line(ps->requests, p, ln, h))
+		return HEAD_SYNTAX;
+	bool bad_length = false;
+	for (const uint8_t *line = nl + 1; line < end;) {
+		nl = memchr(line, '\n', (size_t)(end - line));
+		const uint8_t *next = nl ? nl + 1 : end;
+		ln = (size_t)((nl ? nl : end) - line);
+		if (ln && line[ln - 1] == '\r')
+			ln--;
+		if (ln == 0)
+			break;                       /* the empty line ending the head */
+		const uint8_t *colon = memchr(line, ':', ln);
+		/* obs-fold continuation lines and lines without a colon carry
+		 * nothing kalens uses: they are skipped, not fatal. */
+		if (colon && colon > line && line[0] != ' ' && line[0] != '\t') {
+			const uint8_t *name = line;
+			size_t nn = (size_t)(colon - line);
+			const uint8_t *v = colon + 1;
+			size_t vn = ln - nn - 1;
+			trim(&v, &vn);
+			if (memchr(v, '\0', vn))
+				return HEAD_SYNTAX;
+			switch (nn) {
+			case 4:
+				if (span_ieq(name, nn, "host") && !h->host.p) {
+					h->host.p = (const char *)v;
+					h->host.n = vn;
+				}
+				break;
+			case 7:
+				if (span_ieq(name, nn, "upgrade") && !h->upgrade.p) {
+					h->upgrade.p = (const char *)v;
+					h->upgrade.n = vn;
+				}
+				break;
+			case 10:
+				if (span_ieq(name, nn, "connection")) {
+					h->has_connection = true;
+					h->connection |= conn_tokens(v, vn);
+					join_raw(ps->conn_raw, v, vn);
+				} else if (span_ieq(name, nn, "keep-alive")) {
+					h->has_keep_alive = true;
+					keep_alive_params(v, vn, h);
+					join_raw(ps->ka_raw, v, vn);
+				}
+				break;
+			case 14:
+				if (span_ieq(name, nn, "content-length") &&
+				    !content_length(v, vn, &h->content_length))
+					bad_length = true;
+				break;
+			case 16:
+				if (span_ieq(name, nn, "proxy-connection")) {
+					h->has_proxy_connection = true;
+					h->proxy_connection |= conn_tokens(v, vn);
+					join_raw(ps->pc_raw, v, vn);
+				}
+				break;
+			case 17:
+				if (span_ieq(name, nn, "transfer-encoding")) {
+					h->transfer_encoding = true;
+					h->chunked = te_final_chunked(v, vn);
+				}
+				break;
+			default:
+				break;
+			}
+		}
+		line = next;
+	}
+	h->connection_raw.p = ps->conn_raw;
+	h->connection_raw.n = strlen(ps->conn_raw);
+	h->keep_alive_raw.p = ps->ka_raw;
+	h->keep_alive_raw.n = strlen(ps->ka_raw);
+	h->proxy_connection_raw.p = ps->pc_raw;
+	h->proxy_connection_raw.n = strlen(ps->pc_raw);
+	return bad_length ? HEAD_BAD_LENGTH : HEAD_OK;
+}
+
+/* ---- state changes ------------------------------------------------------ */
+
+static void message_done(struct http1_parser *p, kl_time ts)
+{
+	p->st = S_IDLE;
+	p->cb->done(p->ctx, p->body_bytes, ts);
+}
+
+static void start_resync(struct http1_parser *p, uint64_t skipped, bool line_start)
+{
+	p->st = S_RESYNC;
+	p->skipped = skipped;
+	p->line_start = line_start;
+	p->blen = 0;
+}
+
+static void fail(struct http1_parser *p, enum http1_error e, uint64_t skipped,
+		 bool line_start, kl_time ts)
+{
+	if (!p->any_message && e == HTTP1_ERR_SYNTAX)
+		p->not_http = true;
+	p->cb->error(p->ctx, e, ts);
+	start_resync(p, skipped, line_start);
+}
+
+static void reset_chunk_line(struct http1_parser *p)
+{
+	p->chunk_line = 0;
+	p->chunk_size = 0;
+	p->chunk_digits = 0;
+	p->chunk_ext = p->chunk_bad = false;
+}
+
+/* The head [h, h+n) is complete: report it and choose the body framing. */
+static void head_complete(struct http1_parser *p, const uint8_t *h, size_t n, kl_time ts)
+{
+	struct http1_head head;
+	enum head_result r = parse_head(p, h, n, &head);
+	if (r == HEAD_SYNTAX) {
+		fail(p, HTTP1_ERR_SYNTAX, n, true, ts);
+		return;
+	}
+	p->any_message = true;
+	enum http1_body_hint hint = p->cb->head(p->ctx, &head, p->msg_ts);
+	p->body_bytes = 0;
+	p->blen = 0;
+	if (r == HEAD_BAD_LENGTH && !(head.transfer_encoding && head.chunked)) {
+		fail(p, HTTP1_ERR_BAD_LENGTH, 0, true, ts);
+		return;
+	}
+	if (p->requests) {
+		if (head.transfer_encoding && !head.chunked) {
+			fail(p, HTTP1_ERR_BAD_LENGTH, 0, true, ts);   /* RFC 9112 §6.3 item 4 */
+		} else if (head.chunked) {
+			p->st = S_CHUNK_SIZE;
+		} else if (head.content_length > 0) {
+			p->st = S_BODY_LEN;
+			p->remaining = (uint64_t)head.content_length;
+		} else {
+			message_done(p, ts);
+		}
+		reset_chunk_line(p);
+		return;
+	}
+	int s = head.status;
+	if (s == 101 || (hint == HTTP1_BODY_TUNNEL && s >= 200 && s < 300)) {
+		p->st = S_TUNNEL;
+		p->cb->done(p->ctx, 0, ts);
+		p->cb->tunnel(p->ctx, ts);
+		return;
+	}
+	if ((s >= 100 && s < 200) || s == 204 || s == 304 || hint == HTTP1_BODY_NONE) {
+		message_done(p, ts);
+		return;
+	}
+	reset_chunk_line(p);
+	if (head.chunked)
+		p->st = S_CHUNK_SIZE;
+	else if (head.transfer_encoding)
+		p->st = S_BODY_EOF;
+	else if (head.content_length >= 0) {
+		p->remaining = (uint64_t)head.content_length;
+		if (p->remaining == 0)
+			message_done(p, ts);
+		else
+			p->st = S_BODY_LEN;
+	} else {
+		p->st = S_BODY_EOF;
+	}
+}
+
+static bool buf_append(struct http1_parser *p, const uint8_t *d, size_t n)
+{
+	if (p->blen + n > p->head_limit)
+		return false;
+	if (p->blen + n > p->bcap) {
+		size_t cap = p->bcap ? p->bcap : 1024;
+		while (cap < p->blen + n)
+			cap *= 2;
+		if (cap > p->head_limit)
+			cap = p->head_limit;
+		uint8_t *b = realloc(p->buf, cap);
+		if (!b)
+			return false;
+		p->buf = b;
+		p->bcap = cap;
+	}
+	memcpy(p->buf + p->blen, d, n);
+	p->blen += n;
+	return true;
+}
+
+/* Is [line, line+n) (LF excluded) a start line of this direction? */
+static bool start_line_ok(const struct http1_parser *p, const uint8_t *line, size_t n)
+{
+	if (n && line[n - 1] == '\r')
+		n--;
+	struct http1_head h;
+	memset(&h, 0, sizeof h);
+	return http1_looks_like_start(p->requests, line, n) == 1 &&
+	       parse_start_line(p->requests, line, n, &h);
+}
+
+/* The head was abandoned after `skipped` bytes: an error, or for a resync
+ * candidate, just more skipping. */
+static void head_failed(struct http1_parser *p, enum http1_error e, uint64_t skipped,
+			bool line_start, kl_time ts)
+{
+	if (p->tentative) {
+		start_resync(p, p->skipped + skipped, line_start);
+		return;
+	}
+	fail(p, e, skipped, line_start, ts);
+}
+
+/* Consume head bytes from d[0, n); returns how many were used.  With
+ * nothing gathered yet, the head starts at d[0]. */
+static size_t feed_head(struct http1_parser *p, const uint8_t *d, size_t n, kl_time ts)
+{
+	size_t i = 0, appended = 0;
+	while (i < n) {
+		const uint8_t *nl = memchr(d + i, '\n', n - i);
+		if (!nl) {
+			size_t seg = n - i;
+			p->line_only_cr = p->line_bytes + seg == 1 && d[i] == '\r';
+			p->line_bytes += seg;
+			break;
+		}
+		size_t e = (size_t)(nl - d);
+		size_t seg = e - i;
+		size_t total = p->line_bytes + seg;
+		bool empty = total == 0 || (total == 1 && (seg == 1 ? d[i] == '\r' : p->line_only_cr));
+		p->line_bytes = 0;
+		p->line_only_cr = false;
+		i = e + 1;
+
+		if (!p->first_line_checked) {
+			p->first_line_checked = true;
+			const uint8_t *line = d;
+			size_t ln = e;
+			if (p->blen) {
+				if (!buf_append(p, d, i)) {
+					head_failed(p, HTTP1_ERR_HEAD_TOO_LARGE, p->blen + i, true, ts);
+					return i;
+				}
+				appended = i;
+				line = p->buf;
+				ln = p->blen - 1;
+			}
+			if (!start_line_ok(p, line, ln)) {
+				head_failed(p, HTTP1_ERR_SYNTAX, p->blen ? p->blen : i, true, ts);
+				return i;
+			}
+			if (p->tentative) {
+				p->tentative = false;
+				p->cb->resync(p->ctx, p->skipped, ts);
+			}
+			continue;
+		}
+		if (empty) {
+			if (p->blen) {
+				if (!buf_append(p, d + appended, i - appended)) {
+					head_failed(p, HTTP1_ERR_HEAD_TOO_LARGE, p->blen + i - appended, true, ts);
+					return i;
+				}
+				head_complete(p, p->buf, p->blen, ts);
+			} else if (i > p->head_limit) {
+				head_failed(p, HTTP1_ERR_HEAD_TOO_LARGE, i, true, ts);
+			} else {
+				head_complete(p, d, i, ts);
+			}
+			return i;
+		}
+		if (!p->blen && i > p->head_limit) {
+			head_failed(p, HTTP1_ERR_HEAD_TOO_LARGE, i, true, ts);
+			return i;
+		}
+	}
+	/* The piece ended inside the head: gather it for the next piece. */
+	if (!buf_append(p, d + appended, n - appended)) {
+		head_failed(p, HTTP1_ERR_HEAD_TOO_LARGE, p->blen + n - appended, false, ts);
+		return n;
+	}
+	return n;
+}
+
+static void begin_head(struct http1_parser *p, kl_time ts, bool tentative)
+{
+	p->st = S_HEAD;
+	p->msg_ts = ts;
+	p->blen = 0;
+	p->line_bytes = 0;
+	p->line_only_cr = false;
+	p->first_line_checked = false;
+	p->tentative = tentative;
+}
+
+/* One byte of a chunk-size line. */
+static void chunk_size_byte(struct http1_parser *p, uint8_t c, kl_time ts)
+{
+	p->body_bytes++;
+	if (++p->chunk_line > CHUNK_LINE_MAX) {
+		fail(p, HTTP1_ERR_BAD_LENGTH, 0, false, ts);
+		return;
+	}
+	if (c == '\n') {
+		if (p->chunk_digits == 0 || p->chunk_bad) {
+			fail(p, HTTP1_ERR_BAD_LENGTH, 0, true, ts);
+		} else if (p->chunk_size == 0) {
+			p->st = S_TRAILERS;
+			p->line_bytes = 0;
+			p->line_only_cr = false;
+			p->trailer_bytes = 0;
+		} else {
+			p->st = S_CHUNK_DATA;
+			p->remaining = p->chunk_size;
+		}
+		return;
+	}
+	if (p->chunk_ext)
+		return;
+	int v = c >= '0' && c <= '9' ? c - '0' : (lower(c) >= 'a' && lower(c) <= 'f') ? lower(c) - 'a' + 10 : -1;
+	if (v >= 0) {
+		if (++p->chunk_digits > 15)
+			p->chunk_bad = true;
+		p->chunk_size = p->chunk_size * 16 + (uint64_t)v;
+	} else if (c == ';' || c == ' ' || c == '\t' || c == '\r') {
+		p->chunk_ext = true;
+	} else {
+		p->chunk_bad = true;
+	}
+}
+
+/* Looking for the next line that starts like a message. */
+static size_t feed_resync(struct http1_parser *p, const uint8_t *d, size_t n, kl_time ts)
+{
+	size_t i = 0;
+	while (i < n) {
+		if (p->line_start && http1_looks_like_start(p->requests, d + i, n - i) != 0) {
+			begin_head(p, ts, true);
+			return i;
+		}
+		const uint8_t *nl = memchr(d + i, '\n', n - i);
+		size_t e = nl ? (size_t)(nl - d) + 1 : n;
+		p->skipped += e - i;
+		p->line_start = nl != NULL;
+		i = e;
+	}
+	return n;
+}
+
+void http1_parser_feed(struct http1_parser *p, const uint8_t *d, size_t n, kl_time ts)
+{
+	size_t i = 0;
+	while (i < n) {
+		switch (p->st) {
+		case S_IDLE:
+			/* RFC 9112 §2.2: empty lines before a message are ignored. */
+			while (i < n && (d[i] == '\r' || d[i] == '\n'))
+				i++;
+			if (i < n)
+				begin_head(p, ts, false);
+			break;
+		case S_HEAD:
+			i += feed_head(p, d + i, n - i, ts);
+			break;
+		case S_BODY_LEN:
+		case S_CHUNK_DATA: {
+			size_t k = n - i < p->remaining ? n - i : (size_t)p->remaining;
+			i += k;
+			p->remaining -= k;
+			p->body_bytes += k;
+			if (p->remaining == 0) {
+				if (p->st == S_BODY_LEN) {
+					message_done(p, ts);
+				} else {
+					p->st = S_CHUNK_END;
+					p->chunk_line = 0;
+				}
+			}
+			break;
+		}
+		case S_CHUNK_SIZE:
+			while (i < n && p->st == S_CHUNK_SIZE)
+				chunk_size_byte(p, d[i++], ts);
+			break;
+		case S_CHUNK_END: {
+			uint8_t c = d[i++];
+			p->body_bytes++;
+			if (c == '\n') {
+				p->st = S_CHUNK_SIZE;
+				reset_chunk_line(p);
+			} else if (c == '\r' && p->chunk_line == 0) {
+				p->chunk_line = 1;
+			} else {
+				fail(p, HTTP1_ERR_BAD_LENGTH, 1, false, ts);
+			}
+			break;
+		}
+		case S_TRAILERS: {
+			uint8_t c = d[i++];
+			p->body_bytes++;
+			if (++p->trailer_bytes > p->head_limit) {
+				fail(p, HTTP1_ERR_HEAD_TOO_LARGE, 0, false, ts);
+				break;
+			}
+			if (c == '\n') {
+				bool empty = p->line_bytes == 0 || p->line_only_cr;
+				p->line_bytes = 0;
+				p->line_only_cr = false;
+				if (empty)
+					message_done(p, ts);
+			} else {
+				p->line_only_cr = p->line_bytes == 0 && c == '\r';
+				p->line_bytes++;
+			}
+			break;
+		}
+		case S_BODY_EOF:
+			p->body_bytes += n - i;
+			i = n;
+			break;
+		case S_RESYNC:
+			i += feed_resync(p, d + i, n - i, ts);
+			break;
+		case S_TUNNEL:
+		case S_DONE:
+			i = n;
+			break;
+		}
+	}
+}
+
+void http1_parser_gap(struct http1_parser *p, uint64_t len, kl_time ts)
+{
+	switch (p->st) {
+	case S_IDLE:
+		/* Whole messages may have been in the gap, or none: the next
+		 * byte may start one. */
+		start_resync(p, len, true);
+		break;
+	case S_HEAD:
+		head_failed(p, HTTP1_ERR_GAP, p->blen + len, true, ts);
+		break;
+	case S_BODY_LEN:
+		if (len < p->remaining) {
+			p->remaining -= len;
+			p->body_bytes += len;
+		} else {
+			/* The body ended inside the gap. */
+			p->body_bytes += p->remaining;
+			uint64_t rest = len - p->remaining;
+			message_done(p, ts);
+			if (rest)
+				start_resync(p, rest, true);
+		}
+		break;
+	case S_CHUNK_DATA:
+		if (len < p->remaining) {
+			p->remaining -= len;
+			p->body_bytes += len;
+		} else {
+			fail(p, HTTP1_ERR_GAP, len, true, ts);
+		}
+		break;
+	case S_CHUNK_SIZE:
+	case S_CHUNK_END:
+	case S_TRAILERS:
+		fail(p, HTTP1_ERR_GAP, len, true, ts);
+		break;
+	case S_BODY_EOF:
+		p->body_bytes += len;
+		break;
+	case S_RESYNC:
+		p->skipped += len;
+		p->line_start = true;
+		break;
+	case S_TUNNEL:
+	case S_DONE:
+		break;
+	}
+}
+
+void http1_parser_eof(struct http1_parser *p, kl_time ts)
+{
+	switch (p->st) {
+	case S_BODY_EOF:
+		message_done(p, ts);
+		break;
+	case S_HEAD:
+		if (!p->tentative)
+			p->cb->error(p->ctx, HTTP1_ERR_GAP, ts);
+		break;
+	case S_BODY_LEN:
+	case S_CHUNK_SIZE:
+	case S_CHUNK_DATA:
+	case S_CHUNK_END:
+	case S_TRAILERS:
+		p->cb->error(p->ctx, HTTP1_ERR_GAP, ts);
+		break;
+	default:
+		break;
+	}
+	p->st = S_DONE;
+	free(p->buf);
+	p->buf = NULL;
+	p->bcap = p->blen = 0;
+}
+
+bool http1_parser_active(const struct http1_parser *p)
+{
+	return !p->not_http && p->st != S_TUNNEL;
+}
+
+struct http1_parser *http1_parser_new(bool requests, size_t head_limit,
+				      const struct http1_callbacks *cb, void *ctx)
+{
+	struct http1_parser *p = calloc(1, sizeof *p);
+	if (!p)
+		return NULL;
+	p->requests = requests;
+	p->head_limit = head_limit < HTTP1_HEAD_LIMIT_MIN ? HTTP1_HEAD_LIMIT_MIN : head_limit;
+	p->cb = cb;
+	p->ctx = ctx;
+	p->st = S_IDLE;
+	return p;
+}
+
+void http1_parser_free(struct http1_parser *p)
+{
+	if (!p)
+		return;
+	free(p->buf);
+	free(p);
+}

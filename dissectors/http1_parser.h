@@ -1,0 +1,143 @@
+/*
+ * http1_parser.h - an incremental HTTP/1.x message parser for one
+ * direction of a connection (requests, or responses).
+ *
+ * Bytes arrive in arbitrary pieces (http1_parser_feed), with explicit holes
+ * (http1_parser_gap) and an end (http1_parser_eof).  The parser finds each
+ * message's head (start line and header fields), tells its owner through
+ * callbacks, then skips the body by its framing (RFC 9112 §6.3) without
+ * copying it.  A head that arrives in one piece is parsed in place; only a
+ * head split across pieces is copied, into a per-parser buffer bounded by
+ * the head limit.  Nothing is allocated per message.
+ *
+ * Framing, as RFC 9112 §6.3 orders it:
+ *  - a response to HEAD, any 1xx, 204 and 304 has no body (the owner says
+ *    "response to HEAD" through the head callback's return value);
+ *  - 101 Switching Protocols, and a 2xx response to CONNECT (owner says so)
+ *    end HTTP/1 on this direction: the rest is a tunnel and is skipped;
+ *  - Transfer-Encoding whose final coding is chunked: chunked body (chunk
+ *    extensions ignored, trailer fields skipped), even with Content-Length;
+ *  - a response with Transfer-Encoding not ending in chunked: body until
+ *    the connection closes; a request with it is a parse error (§6.3.4);
+ *  - Content-Length (one valid value, or a list of identical values);
+ *    an invalid or conflicting Content-Length is a parse error;
+ *  - otherwise a response's body runs until the connection closes, and a
+ *    request has no body.
+ *
+ * Errors do not stop the parser: after a parse error, an oversized head or
+ * a gap that breaks the framing, it resynchronises at the next line that
+ * starts like a message of its direction ("METHOD SP" for requests,
+ * "HTTP/1." for responses) and reports how many bytes it skipped.  A gap
+ * inside a body of known length is not an error: the body is just shorter
+ * on the wire than in the capture.
+ */
+#ifndef KALENS_HTTP1_PARSER_H
+#define KALENS_HTTP1_PARSER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kl.h"
+
+#define HTTP1_HEAD_LIMIT_DEFAULT (64u * 1024)
+#define HTTP1_HEAD_LIMIT_MIN 1024u
+
+/* Raw header values longer than this are kept cut (the flags and numbers
+ * derived from them are computed on the whole value). */
+#define HTTP1_VALUE_KEEP 256
+
+/* Connection / Proxy-Connection tokens (case-insensitive). */
+#define HTTP1_CONN_KEEP_ALIVE 0x1u
+#define HTTP1_CONN_CLOSE 0x2u
+#define HTTP1_CONN_UPGRADE 0x4u
+#define HTTP1_CONN_OTHER 0x8u   /* any other token */
+
+struct http1_span {
+	const char *p;                /* borrowed for the callback only */
+	size_t n;
+};
+
+/* One message head, valid for the duration of the head callback. */
+struct http1_head {
+	bool is_request;
+	struct http1_span method;     /* requests: "GET" */
+	struct http1_span target;     /* requests: "/index.html" */
+	int status;                   /* responses: 100..999 */
+	struct http1_span reason;     /* responses */
+	uint8_t version_major, version_minor;   /* HTTP/1.1 -> 1, 1 */
+
+	int64_t content_length;       /* -1: absent */
+	bool chunked;                 /* Transfer-Encoding ends in chunked */
+	bool transfer_encoding;       /* Transfer-Encoding present */
+
+	unsigned connection;          /* HTTP1_CONN_* from every Connection field */
+	unsigned proxy_connection;    /* same, from Proxy-Connection */
+	bool has_connection, has_keep_alive, has_proxy_connection;
+	/* Raw values, several fields of a name joined with ", ", cut at
+	 * HTTP1_VALUE_KEEP bytes. */
+	struct http1_span connection_raw, keep_alive_raw, proxy_connection_raw;
+	struct http1_span host, upgrade;
+	int64_t ka_timeout, ka_max;   /* Keep-Alive: timeout=, max=; -1 absent */
+};
+
+/* What the owner tells the parser about a response's body (the parser
+ * cannot know the request method). */
+enum http1_body_hint {
+	HTTP1_BODY_AS_FRAMED = 0,     /* apply §6.3 from the head alone */
+	HTTP1_BODY_NONE,              /* response to HEAD */
+	HTTP1_BODY_TUNNEL,            /* 2xx to CONNECT: stop parsing */
+};
+
+enum http1_error {
+	HTTP1_ERR_SYNTAX = 1,         /* start line or field syntax */
+	HTTP1_ERR_HEAD_TOO_LARGE,     /* head over the limit */
+	HTTP1_ERR_BAD_LENGTH,         /* invalid/conflicting Content-Length, bad chunk size */
+	HTTP1_ERR_GAP,                /* a gap broke the framing */
+};
+
+struct http1_callbacks {
+	/* A message head.  `ts` is the time of the piece that carried the
+	 * message's first byte.  Responses return a hint; requests return
+	 * HTTP1_BODY_AS_FRAMED. */
+	enum http1_body_hint (*head)(void *ctx, const struct http1_head *h, kl_time ts);
+	/* The message is complete; `body_bytes` bytes of body were skipped
+	 * (on the wire, gaps included); `ts` is the time of its last byte. */
+	void (*done)(void *ctx, uint64_t body_bytes, kl_time ts);
+	/* Something went wrong; the current message, if any, is abandoned
+	 * (done() is not called for it).  The parser resynchronises. */
+	void (*error)(void *ctx, enum http1_error e, kl_time ts);
+	/* Resynchronised after skipping `skipped` bytes (gaps included). */
+	void (*resync)(void *ctx, uint64_t skipped, kl_time ts);
+	/* The rest of this direction is not HTTP/1 (101, CONNECT tunnel). */
+	void (*tunnel)(void *ctx, kl_time ts);
+};
+
+struct http1_parser;
+
+/* Caller owns the parser; NULL on allocation failure.  `cb` and `ctx` are
+ * borrowed and must outlive it. */
+struct http1_parser *http1_parser_new(bool requests, size_t head_limit,
+				      const struct http1_callbacks *cb, void *ctx);
+void http1_parser_free(struct http1_parser *p);
+
+/* Bytes [p, p+n), next in the stream, seen at time ts. */
+void http1_parser_feed(struct http1_parser *p, const uint8_t *data, size_t n, kl_time ts);
+
+/* `len` bytes of the stream are missing. */
+void http1_parser_gap(struct http1_parser *p, uint64_t len, kl_time ts);
+
+/* The stream ended (FIN, RST or end of capture): a close-delimited body
+ * completes; a message cut short is reported as an error. */
+void http1_parser_eof(struct http1_parser *p, kl_time ts);
+
+/* True until the stream turned out not to be HTTP/1 at its start (the
+ * first bytes are not a message head), or became a tunnel. */
+bool http1_parser_active(const struct http1_parser *p);
+
+/* Does this look like the start of an HTTP/1 message of that direction?
+ * Used to probe a connection: DISSECT-style answer, 0 no, 1 yes, 2 need
+ * more bytes. */
+int http1_looks_like_start(bool requests, const uint8_t *p, size_t n);
+
+#endif

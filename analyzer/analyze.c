@@ -14,7 +14,7 @@
 
 struct analyze_ctx {
 	struct store *st;
-	uint64_t connections;
+	uint64_t connections, requests, findings;
 	int store_failed;
 };
 
@@ -23,6 +23,28 @@ static void on_conn_done(void *ctx, const struct conn_record *rec)
 	struct analyze_ctx *a = ctx;
 	a->connections++;
 	if (!a->store_failed && store_conn_add(a->st, rec) != 0)
+		a->store_failed = 1;
+}
+
+static int64_t on_conn_id(void *ctx)
+{
+	struct analyze_ctx *a = ctx;
+	return store_conn_next_id(a->st);
+}
+
+static void on_request(void *ctx, const struct request_record *r)
+{
+	struct analyze_ctx *a = ctx;
+	a->requests++;
+	if (!a->store_failed && store_request_add(a->st, r) != 0)
+		a->store_failed = 1;
+}
+
+static void on_finding(void *ctx, const struct finding_record *f)
+{
+	struct analyze_ctx *a = ctx;
+	a->findings++;
+	if (!a->store_failed && store_finding_add(a->st, f) != 0)
 		a->store_failed = 1;
 }
 
@@ -89,7 +111,8 @@ int analyze_file(struct store *st, const char *path, const struct analyze_option
 	}
 
 	struct analyze_ctx actx = { .st = st };
-	struct flow_hooks hooks = { on_conn_done, &actx };
+	struct dissect_output out = { on_request, on_finding, &actx };
+	struct flow_hooks hooks = { on_conn_done, on_conn_id, &actx, &out };
 	struct flow_table *ft = flow_table_new(&o->flow, &hooks, err, errlen);
 	if (!ft) {
 		t->status = STORE_RUN_ERROR;

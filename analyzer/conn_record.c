@@ -31,3 +31,14 @@ const char *conn_close_kind_name(enum conn_close_kind k)
 	 * the row instead of recording a guess. */
 	return NULL;
 }
+
+void conn_record_summary_defaults(struct conn_record *r)
+{
+	r->requests = r->responses = 0;
+	r->has_max_idle = false;
+	r->max_idle = 0;
+	r->ka_timeout_advertised = r->ka_max_advertised = -1;
+	r->expected_persistent = -1;
+	r->has_idle_before_close = false;
+	r->idle_before_close = 0;
+}

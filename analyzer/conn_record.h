@@ -24,6 +24,7 @@ enum conn_close_kind {
 };
 
 struct conn_record {
+	int64_t id;                      /* numbered when it began (0: unnumbered) */
 	uint8_t ip_version;              /* 4 or 6 */
 	uint8_t client_ip[16];           /* IPv4 in the first 4 bytes */
 	uint8_t server_ip[16];
@@ -44,7 +45,21 @@ struct conn_record {
 	bool one_sided;                  /* packets seen in one direction only */
 
 	const char *protocol;            /* "unknown" until a dissector claims it; static storage */
+
+	/* What the dissector summarised (struct dissector.summarize); the
+	 * defaults mean "not known". */
+	uint64_t requests, responses;
+	bool has_max_idle;
+	kl_time max_idle;                /* longest gap between a response and the next request */
+	int64_t ka_timeout_advertised;   /* server's Keep-Alive timeout=, -1: never sent */
+	int64_t ka_max_advertised;       /* server's Keep-Alive max=, -1: never sent */
+	int expected_persistent;         /* after the last response: 1, 0, or -1 unknown */
+	bool has_idle_before_close;
+	kl_time idle_before_close;       /* end of the last response to the first FIN/RST */
 };
+
+/* Set the "not known" defaults of the dissector summary fields. */
+void conn_record_summary_defaults(struct conn_record *r);
 
 const char *conn_closer_name(enum conn_closer c);        /* "client", "server" or NULL */
 const char *conn_close_kind_name(enum conn_close_kind k); /* "open", "fin", "rst", "idle" */

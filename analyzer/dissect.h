@@ -17,7 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "conn_record.h"
 #include "kl.h"
+#include "records.h"
 
 /* Bytes of each direction kept for probing while a dissector answers
  * DISSECT_MORE (a request line typed one byte per segment). */
@@ -31,6 +33,8 @@ struct dissect_conn_info {
 	const uint8_t *client_ip, *server_ip;   /* 16 bytes each; borrowed for ctx_new() */
 	uint16_t client_port, server_port;
 	kl_time first_seen;
+	int64_t conn_id;                        /* for the records it emits */
+	const struct dissect_output *out;       /* borrowed; outlives the ctx */
 };
 
 struct dissector {
@@ -54,6 +58,10 @@ struct dissector {
 	/* The name to store when the dissector refines it per connection
 	 * (e.g. "http/1.0"); NULL to use `name`.  Static storage. */
 	const char *(*protocol)(const void *ctx);
+
+	/* Fill the summary fields of the connection's record (after eof in
+	 * both directions, before ctx_free); NULL when there is none. */
+	void (*summarize)(const void *ctx, struct conn_record *r);
 };
 
 /* The built-in dissectors, NULL-terminated, in probe order. */

@@ -44,6 +44,7 @@ enum probe_state { PROBE_NONE = 0, PROBE_ACTIVE, PROBE_CLAIMED };
 
 struct conn {
 	struct flow_key key;
+	int64_t id;                   /* from hooks.conn_id */
 	uint32_t hash;
 	uint32_t self;                /* this record's index */
 	uint32_t prev, next;          /* list links; `next` also links the free list */
@@ -258,6 +259,8 @@ static void conn_claim(struct conn *c, const struct dissector *d)
 		.client_port = c->client_is_a ? k->a_port : k->b_port,
 		.server_port = c->client_is_a ? k->b_port : k->a_port,
 		.first_seen = c->first_seen,
+		.conn_id = c->id,
+		.out = c->ft->hooks.out,
 	};
 	c->dctx = d->ctx_new(&info);
 	if (!c->dctx) {
@@ -342,6 +345,8 @@ static void conn_record_fill(const struct conn *c, struct conn_record *r)
 {
 	const struct flow_key *k = &c->key;
 	memset(r, 0, sizeof *r);
+	conn_record_summary_defaults(r);
+	r->id = c->id;
 	r->ip_version = k->ip_version;
 	memcpy(r->client_ip, c->client_is_a ? k->a_ip : k->b_ip, 16);
 	memcpy(r->server_ip, c->client_is_a ? k->b_ip : k->a_ip, 16);
@@ -369,6 +374,8 @@ static void conn_record_fill(const struct conn *c, struct conn_record *r)
 		r->protocol = c->dis->name;
 	if (!r->protocol)
 		r->protocol = "unknown";
+	if (c->dis && c->dis->summarize)
+		c->dis->summarize(c->dctx, r);
 }
 
 /* End a connection: flush its streams, emit its record, free its slot.
@@ -448,6 +455,7 @@ static struct conn *conn_new(struct flow_table *ft, const struct flow_key *k, ui
 	c->prev = c->next = NIL;
 	c->ft = ft;
 	c->first_seen = c->last_seen = c->listed_at = ts;
+	c->id = ft->hooks.conn_id ? ft->hooks.conn_id(ft->hooks.ctx) : 0;
 
 	/* Roles: SYN sender, else SYN-ACK receiver, else the higher port. */
 	bool src_is_client;

@@ -34,6 +34,7 @@
 #include "decode.h"
 #include "dissect.h"
 #include "kl.h"
+#include "records.h"
 
 struct flow_config {
 	kl_time idle_timeout;         /* default 900 s */
@@ -49,7 +50,12 @@ void flow_config_defaults(struct flow_config *cfg);
 struct flow_hooks {
 	/* A connection ended; `rec` is borrowed for the call. */
 	void (*conn_done)(void *ctx, const struct conn_record *rec);
+	/* A connection began: its id (conn_record.id, request records).
+	 * NULL: ids are 0. */
+	int64_t (*conn_id)(void *ctx);
 	void *ctx;
+	/* Where dissectors send requests and findings; NULL: nowhere. */
+	const struct dissect_output *out;
 };
 
 struct flow_stats {

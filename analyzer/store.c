@@ -30,6 +30,9 @@
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *ins_conn;   /* INSERT INTO connections, prepared once */
+	sqlite3_stmt *ins_req;    /* INSERT INTO requests */
+	sqlite3_stmt *ins_find;   /* INSERT INTO findings */
+	int64_t next_conn_id;     /* the next connection's id in this run */
 	int64_t run_id;           /* current run, 0 between runs */
 	bool in_batch;            /* a BEGIN is open */
 	unsigned batch_rows;      /* rows inserted in the open batch */
@@ -90,9 +93,54 @@ static const char schema_sql[] =
 	" gap_bytes INTEGER,"
 	" retransmitted_bytes INTEGER,"
 	" one_sided INTEGER,"
-	" protocol TEXT NOT NULL"
+	" protocol TEXT NOT NULL,"
+	" requests INTEGER,"
+	" responses INTEGER,"
+	" max_idle REAL,"
+	" ka_timeout_advertised INTEGER,"
+	" ka_max_advertised INTEGER,"
+	" expected_persistent INTEGER,"
+	" idle_before_close REAL"
 	");"
 	"CREATE INDEX IF NOT EXISTS connections_run ON connections (run_id);"
+	/* conn_id has no REFERENCES: a request is stored when it completes,
+	 * its connection when the connection ends, possibly batches later. */
+	"CREATE TABLE IF NOT EXISTS requests ("
+	" id INTEGER PRIMARY KEY,"
+	" conn_id INTEGER NOT NULL,"
+	" run_id INTEGER NOT NULL REFERENCES runs(id),"
+	" seq INTEGER NOT NULL,"
+	" method TEXT,"
+	" uri TEXT,"
+	" host TEXT,"
+	" version TEXT,"
+	" status INTEGER,"
+	" interim_responses INTEGER,"
+	" request_ts REAL,"
+	" request_end_ts REAL,"
+	" response_ts REAL,"
+	" response_end_ts REAL,"
+	" req_connection TEXT,"
+	" req_keep_alive TEXT,"
+	" resp_connection TEXT,"
+	" resp_keep_alive TEXT,"
+	" request_body_bytes INTEGER,"
+	" response_body_bytes INTEGER,"
+	" pipelined INTEGER NOT NULL,"
+	" idle_before REAL"
+	");"
+	"CREATE INDEX IF NOT EXISTS requests_conn ON requests (conn_id, seq);"
+	"CREATE INDEX IF NOT EXISTS requests_run ON requests (run_id);"
+	"CREATE TABLE IF NOT EXISTS findings ("
+	" id INTEGER PRIMARY KEY,"
+	" run_id INTEGER NOT NULL REFERENCES runs(id),"
+	" conn_id INTEGER,"
+	" request_seq INTEGER,"
+	" ts REAL,"
+	" kind TEXT NOT NULL,"
+	" detail TEXT"
+	");"
+	"CREATE INDEX IF NOT EXISTS findings_run ON findings (run_id, kind);"
 	"CREATE INDEX IF NOT EXISTS connections_server ON connections (server_ip, server_port);"
 	/* LEFT JOIN so a run without connections still has its row of zeros;
 	 * `x IS 'v'` is 0/1 even when x is NULL, unlike `x = 'v'`. */
@@ -111,13 +159,38 @@ static const char schema_sql[] =
 	" FROM runs r LEFT JOIN connections c ON c.run_id = r.id"
 	" GROUP BY r.id;";
 
+/* Version 1 databases (connections only) gain the HTTP columns; the new
+ * tables and views come from schema_sql. */
+static const char migrate_v1_sql[] =
+	"ALTER TABLE connections ADD COLUMN requests INTEGER;"
+	"ALTER TABLE connections ADD COLUMN responses INTEGER;"
+	"ALTER TABLE connections ADD COLUMN max_idle REAL;"
+	"ALTER TABLE connections ADD COLUMN ka_timeout_advertised INTEGER;"
+	"ALTER TABLE connections ADD COLUMN ka_max_advertised INTEGER;"
+	"ALTER TABLE connections ADD COLUMN expected_persistent INTEGER;"
+	"ALTER TABLE connections ADD COLUMN idle_before_close REAL;";
+
+static const char insert_request_sql[] =
+	"INSERT INTO requests (conn_id, run_id, seq, method, uri, host, version, status,"
+	" interim_responses, request_ts, request_end_ts, response_ts, response_end_ts,"
+	" req_connection, req_keep_alive, resp_connection, resp_keep_alive,"
+	" request_body_bytes, response_body_bytes, pipelined, idle_before)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
+	" ?17, ?18, ?19, ?20, ?21)";
+
+static const char insert_finding_sql[] =
+	"INSERT INTO findings (run_id, conn_id, request_seq, ts, kind, detail)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
 static const char insert_conn_sql[] =
 	"INSERT INTO connections (run_id, client_ip, client_port, server_ip, server_port,"
 	" ip_version, first_seen, last_seen, syn_seen, handshake_rtt, close_initiator,"
 	" close_kind, close_ts, packets_to_server, packets_to_client, bytes_to_server,"
-	" bytes_to_client, gap_bytes, retransmitted_bytes, one_sided, protocol)"
+	" bytes_to_client, gap_bytes, retransmitted_bytes, one_sided, protocol,"
+	" requests, responses, max_idle, ka_timeout_advertised, ka_max_advertised,"
+	" expected_persistent, idle_before_close, id)"
 	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
-	" ?16, ?17, ?18, ?19, ?20, ?21)";
+	" ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)";
 
 static void set_err(struct store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -201,10 +274,12 @@ static int query_int(sqlite3 *db, const char *sql, int64_t *out)
 
 /* Refuse a file that is not a database or holds another schema version,
  * before anything (even the WAL switch) writes to it. */
-static int check_version(struct store *s, const char *path, bool in_txn)
+static int check_version(struct store *s, const char *path, bool in_txn, int64_t *version)
 {
 	int64_t v = 0;
 	int rc = query_int(s->db, "PRAGMA user_version", &v);
+	if (version)
+		*version = v;
 	if (rc == SQLITE_NOTADB) {
 		set_err(s, "%s: not a kalens database (%s)", path, sqlite3_errstr(rc));
 		return -1;
@@ -213,7 +288,7 @@ static int check_version(struct store *s, const char *path, bool in_txn)
 		set_err(s, "%s: cannot read the database (%s)", path, sqlite3_errmsg(s->db));
 		return -1;
 	}
-	if (v != 0 && v != STORE_SCHEMA_VERSION) {
+	if (v != 0 && v != 1 && v != STORE_SCHEMA_VERSION) {   /* 1 is migrated */
 		set_err(s, "%s: schema version %lld, this kalens writes %d", path, (long long)v,
 			STORE_SCHEMA_VERSION);
 		return -1;
@@ -276,8 +351,14 @@ static int create_schema(struct store *s, const char *path)
 	}
 	/* Checked again under the write lock: another process may have created
 	 * the schema since the first look. */
-	if (check_version(s, path, true) != 0)
+	int64_t version = 0;
+	if (check_version(s, path, true, &version) != 0)
 		goto fail;
+	if (version == 1 && sqlite3_exec(s->db, migrate_v1_sql, NULL, NULL, NULL) != SQLITE_OK) {
+		set_err(s, "%s: upgrade schema 1 to %d: %s", path, STORE_SCHEMA_VERSION,
+			sqlite3_errmsg(s->db));
+		goto fail;
+	}
 	char sql[64];
 	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
 	if (sqlite3_exec(s->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
@@ -314,10 +395,12 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 		set_err(s, "%s: %s", path, sqlite3_errmsg(s->db));
 		goto fail;
 	}
-	if (check_version(s, path, false) != 0 || set_pragmas(s, path) != 0 ||
+	if (check_version(s, path, false, NULL) != 0 || set_pragmas(s, path) != 0 ||
 	    create_schema(s, path) != 0)
 		goto fail;
-	if (sqlite3_prepare_v2(s->db, insert_conn_sql, -1, &s->ins_conn, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(s->db, insert_conn_sql, -1, &s->ins_conn, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, insert_request_sql, -1, &s->ins_req, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, insert_finding_sql, -1, &s->ins_find, NULL) != SQLITE_OK) {
 		set_err(s, "%s: prepare: %s", path, sqlite3_errmsg(s->db));
 		goto fail;
 	}
@@ -325,6 +408,8 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 fail:
 	snprintf(err, errlen, "%s", s->err);
 	sqlite3_finalize(s->ins_conn);
+	sqlite3_finalize(s->ins_req);
+	sqlite3_finalize(s->ins_find);
 	sqlite3_close(s->db);
 	free(s);
 	return NULL;
@@ -361,9 +446,21 @@ int64_t store_run_begin(struct store *s, const struct store_run_info *info)
 	}
 	/* finalize repeats the step's error, already recorded. */
 	(void)sqlite3_finalize(st);
-	if (id > 0)
+	if (id > 0) {
 		s->run_id = id;
+		int64_t max = 0;
+		if (query_int(s->db, "SELECT IFNULL(MAX(id), 0) FROM connections", &max) != SQLITE_OK) {
+			db_err(s, "number connections");
+			return -1;
+		}
+		s->next_conn_id = max + 1;
+	}
 	return id;
+}
+
+int64_t store_conn_next_id(struct store *s)
+{
+	return s->next_conn_id++;
 }
 
 static int bind_conn(struct store *s, const struct conn_record *c)
@@ -415,6 +512,21 @@ static int bind_conn(struct store *s, const struct conn_record *c)
 	/* protocol is static storage by contract; NULL would mean no dissector
 	 * looked, which is what "unknown" says. */
 	B(sqlite3_bind_text(st, 21, c->protocol ? c->protocol : "unknown", -1, SQLITE_STATIC));
+	bool app = c->requests || c->responses;
+	B(app ? bind_u64(st, 22, c->requests) : sqlite3_bind_null(st, 22));
+	B(app ? bind_u64(st, 23, c->responses) : sqlite3_bind_null(st, 23));
+	B(c->has_max_idle ? sqlite3_bind_double(st, 24, kl_time_seconds(c->max_idle))
+			  : sqlite3_bind_null(st, 24));
+	B(c->ka_timeout_advertised >= 0 ? sqlite3_bind_int64(st, 25, c->ka_timeout_advertised)
+					: sqlite3_bind_null(st, 25));
+	B(c->ka_max_advertised >= 0 ? sqlite3_bind_int64(st, 26, c->ka_max_advertised)
+				    : sqlite3_bind_null(st, 26));
+	B(c->expected_persistent >= 0 ? sqlite3_bind_int(st, 27, c->expected_persistent)
+				      : sqlite3_bind_null(st, 27));
+	B(c->has_idle_before_close
+		  ? sqlite3_bind_double(st, 28, kl_time_seconds(c->idle_before_close))
+		  : sqlite3_bind_null(st, 28));
+	B(c->id > 0 ? sqlite3_bind_int64(st, 29, c->id) : sqlite3_bind_null(st, 29));
 #undef B
 	if (rc != SQLITE_OK) {
 		db_err(s, "insert connection: bind");
@@ -453,6 +565,103 @@ int store_conn_add(struct store *s, const struct conn_record *c)
 	if (ret == 0 && ++s->batch_rows >= STORE_BATCH_ROWS)
 		ret = batch_commit(s);
 	return ret;
+}
+
+/* Run one bound INSERT inside the batch; `what` names it in errors. */
+static int batch_step(struct store *s, sqlite3_stmt *st, int bind_rc, const char *what)
+{
+	int ret = -1;
+	if (bind_rc != SQLITE_OK) {
+		db_err(s, what);
+	} else if (sqlite3_step(st) == SQLITE_DONE) {
+		ret = 0;
+	} else {
+		db_err(s, what);
+	}
+	(void)sqlite3_reset(st);
+	if (sqlite3_clear_bindings(st) != SQLITE_OK && ret == 0) {
+		db_err(s, what);
+		ret = -1;
+	}
+	sync_batch_state(s);
+	if (ret == 0 && ++s->batch_rows >= STORE_BATCH_ROWS)
+		ret = batch_commit(s);
+	return ret;
+}
+
+static int batch_open(struct store *s, const char *what)
+{
+	if (s->run_id <= 0) {
+		set_err(s, "%s: no run begun", what);
+		return -1;
+	}
+	sync_batch_state(s);
+	if (!s->in_batch) {
+		if (exec(s, "BEGIN IMMEDIATE", "begin batch") != 0)
+			return -1;
+		s->in_batch = true;
+		s->batch_rows = 0;
+	}
+	return 0;
+}
+
+static int bind_time_or_null(sqlite3_stmt *st, int i, kl_time t)
+{
+	return t ? sqlite3_bind_double(st, i, kl_time_seconds(t)) : sqlite3_bind_null(st, i);
+}
+
+int store_request_add(struct store *s, const struct request_record *r)
+{
+	if (batch_open(s, "insert request") != 0)
+		return -1;
+	sqlite3_stmt *st = s->ins_req;
+	int rc = SQLITE_OK;
+#define B(call) do { if (rc == SQLITE_OK) rc = (call); } while (0)
+	B(sqlite3_bind_int64(st, 1, r->conn_id));
+	B(sqlite3_bind_int64(st, 2, s->run_id));
+	B(bind_u64(st, 3, r->seq));
+	B(bind_text_or_null(st, 4, r->method));
+	B(bind_text_or_null(st, 5, r->uri));
+	B(bind_text_or_null(st, 6, r->host));
+	B(bind_text_or_null(st, 7, r->version));
+	B(r->status ? sqlite3_bind_int(st, 8, r->status) : sqlite3_bind_null(st, 8));
+	B(sqlite3_bind_int(st, 9, (int)r->interim));
+	B(bind_time_or_null(st, 10, r->request_ts));
+	B(bind_time_or_null(st, 11, r->request_end_ts));
+	B(bind_time_or_null(st, 12, r->response_ts));
+	B(bind_time_or_null(st, 13, r->response_end_ts));
+	B(bind_text_or_null(st, 14, r->req_connection));
+	B(bind_text_or_null(st, 15, r->req_keep_alive));
+	B(bind_text_or_null(st, 16, r->resp_connection));
+	B(bind_text_or_null(st, 17, r->resp_keep_alive));
+	B(r->request_body_bytes >= 0 ? sqlite3_bind_int64(st, 18, r->request_body_bytes)
+				     : sqlite3_bind_null(st, 18));
+	B(r->response_body_bytes >= 0 ? sqlite3_bind_int64(st, 19, r->response_body_bytes)
+				      : sqlite3_bind_null(st, 19));
+	B(sqlite3_bind_int(st, 20, r->pipelined ? 1 : 0));
+	B(r->has_idle_before ? sqlite3_bind_double(st, 21, kl_time_seconds(r->idle_before))
+			     : sqlite3_bind_null(st, 21));
+#undef B
+	return batch_step(s, st, rc, "insert request");
+}
+
+int store_finding_add(struct store *s, const struct finding_record *f)
+{
+	if (batch_open(s, "insert finding") != 0)
+		return -1;
+	sqlite3_stmt *st = s->ins_find;
+	int rc = sqlite3_bind_int64(st, 1, s->run_id);
+	if (rc == SQLITE_OK)
+		rc = f->conn_id > 0 ? sqlite3_bind_int64(st, 2, f->conn_id) : sqlite3_bind_null(st, 2);
+	if (rc == SQLITE_OK)
+		rc = f->request_seq ? bind_u64(st, 3, f->request_seq) : sqlite3_bind_null(st, 3);
+	if (rc == SQLITE_OK)
+		rc = bind_time_or_null(st, 4, f->ts);
+	if (rc == SQLITE_OK)
+		rc = bind_text_or_null(st, 5, f->kind);
+	if (rc == SQLITE_OK)
+		rc = bind_text_or_null(st, 6, f->detail);
+	return batch_step(s, st, rc, "insert finding");
 }
 
 int store_flush(struct store *s)
@@ -547,6 +756,8 @@ void store_close(struct store *s)
 	 * says 'running', which is what a reader should conclude. */
 	(void)batch_commit(s);
 	sqlite3_finalize(s->ins_conn);
+	sqlite3_finalize(s->ins_req);
+	sqlite3_finalize(s->ins_find);
 	/* Every statement is finalized, so close cannot be BUSY. */
 	(void)sqlite3_close(s->db);
 	free(s);

@@ -18,8 +18,9 @@
 
 #include "conn_record.h"
 #include "kl.h"
+#include "records.h"
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2   /* 1 (connections only) is upgraded in place */
 #define STORE_BATCH_ROWS 4096
 
 struct store;
@@ -65,6 +66,15 @@ int64_t store_run_begin(struct store *s, const struct store_run_info *info);
 
 /* Add one connection to the current run (inside the open batch). 0 or -1. */
 int store_conn_add(struct store *s, const struct conn_record *c);
+
+/* The id the next connection of the current run will be stored under
+ * (conn_record.id); connections are numbered when they begin. */
+int64_t store_conn_next_id(struct store *s);
+
+/* Add one request / finding of the current run (inside the open batch).
+ * 0 or -1. */
+int store_request_add(struct store *s, const struct request_record *r);
+int store_finding_add(struct store *s, const struct finding_record *f);
 
 /* Commit the open batch now (live capture calls this every few seconds). */
 int store_flush(struct store *s);

@@ -57,7 +57,7 @@ static struct flow_table *table(struct rec_log *log, struct flow_config *cfg)
 		flow_config_defaults(&def);
 		cfg = &def;
 	}
-	struct flow_hooks hooks = { on_done, log };
+	struct flow_hooks hooks = { .conn_done = on_done, .ctx = log };
 	char err[128];
 	struct flow_table *ft = flow_table_new(cfg, &hooks, err, sizeof err);
 	cr_assert_not_null(ft, "%s", err);
@@ -279,7 +279,7 @@ Test(flow, many_connections_and_removals)
 	struct flow_config cfg;
 	flow_config_defaults(&cfg);
 	cfg.closed_linger = 0;
-	struct flow_hooks hooks = { NULL, NULL };
+	struct flow_hooks hooks = { .conn_done = NULL };
 	char err[128];
 	struct flow_table *ft = flow_table_new(&cfg, &hooks, err, sizeof err);
 	(void)log;
@@ -378,7 +378,7 @@ static const char *rec_protocol(const void *ctx)
 }
 
 static const struct dissector rec_dissector = {
-	"hello", rec_probe, rec_new, rec_free, rec_data, rec_gap, rec_eof, rec_protocol,
+	"hello", rec_probe, rec_new, rec_free, rec_data, rec_gap, rec_eof, rec_protocol, NULL,
 };
 
 Test(flow, dissector_claims_after_split_probe_and_sees_everything)

@@ -201,13 +201,14 @@ Test(store, schema_created_with_version_and_wal)
 
 	sqlite3 *db = raw_open(t.path);
 	char buf[1024];
-	cr_assert_eq(query_int(db, "PRAGMA user_version"), 1);
+	cr_assert_eq(query_int(db, "PRAGMA user_version"), 2);
 	row_text(db, "PRAGMA journal_mode", buf, sizeof buf);
 	cr_assert_str_eq(buf, "wal");
 	row_text(db, "SELECT group_concat(type || ':' || name, ',') FROM"
 		 " (SELECT type, name FROM sqlite_master ORDER BY name)", buf, sizeof buf);
 	cr_assert_str_eq(buf, "view:conn_summary,table:connections,index:connections_run,"
-			 "index:connections_server,table:runs");
+			 "index:connections_server,table:findings,index:findings_run,table:requests,"
+			      "index:requests_conn,index:requests_run,table:runs");
 	row_text(db, "SELECT group_concat(name, ',') FROM"
 		 " (SELECT name FROM pragma_table_info('runs') ORDER BY cid)", buf, sizeof buf);
 	cr_assert_str_eq(buf, "id,source,source_kind,filter,started_at,finished_at,packets,bytes,"
@@ -220,7 +221,9 @@ Test(store, schema_created_with_version_and_wal)
 	cr_assert_str_eq(buf, "id,run_id,client_ip,client_port,server_ip,server_port,ip_version,"
 			 "first_seen,last_seen,syn_seen,handshake_rtt,close_initiator,close_kind,"
 			 "close_ts,packets_to_server,packets_to_client,bytes_to_server,"
-			 "bytes_to_client,gap_bytes,retransmitted_bytes,one_sided,protocol");
+			 "bytes_to_client,gap_bytes,retransmitted_bytes,one_sided,protocol,requests,"
+			      "responses,max_idle,ka_timeout_advertised,ka_max_advertised,"
+			      "expected_persistent,idle_before_close");
 	cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM runs"), 0);
 	sqlite3_close(db);
 	tu_rmtree(t.dir);
@@ -371,7 +374,7 @@ Test(store, refuses_other_schema_version)
 
 	char err[512] = "", want[600];
 	cr_assert_null(store_open(t.path, err, sizeof err));
-	snprintf(want, sizeof want, "%s: schema version 7, this kalens writes 1", t.path);
+	snprintf(want, sizeof want, "%s: schema version 7, this kalens writes 2", t.path);
 	cr_assert_str_eq(err, want);
 
 	/* Untouched: same version, still in its rollback journal mode. */
@@ -442,7 +445,7 @@ Test(store, empty_file_becomes_a_database)
 	fclose(f);
 	store_close(open_ok(t.path));
 	sqlite3 *db = raw_open(t.path);
-	cr_assert_eq(query_int(db, "PRAGMA user_version"), 1);
+	cr_assert_eq(query_int(db, "PRAGMA user_version"), 2);
 	sqlite3_close(db);
 	tu_rmtree(t.dir);
 }
@@ -809,5 +812,120 @@ Test(sqlout, reads_a_store_while_it_is_written)
 				 SQLOUT_TSV, &out, err, sizeof err), 0, "%s", err);
 	cr_assert_str_eq(out, "run_id\tconnections\topen\tidle\n1\t2\t0\t1\n");
 	free(out);
+	tu_rmtree(t.dir);
+}
+
+/* ---- schema version 2: requests, findings, upgrade of version 1 ----------- */
+
+static char *slurp_text(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	cr_assert_not_null(f, "%s", path);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	rewind(f);
+	char *b = malloc((size_t)n + 1);
+	cr_assert_eq(fread(b, 1, (size_t)n, f), (size_t)n);
+	b[n] = '\0';
+	fclose(f);
+	return b;
+}
+
+Test(store, version_1_database_is_upgraded_in_place)
+{
+	struct tmp t;
+	tmp_init(&t);
+	sqlite3 *db = raw_open(t.path);
+	char *v1 = slurp_text(tu_src_path("tests/fixtures/schema-v1.sql"));
+	raw_exec(db, v1);
+	free(v1);
+	raw_exec(db, "INSERT INTO runs (id, source, source_kind, started_at, kalens_version, status)"
+		     " VALUES (1, 'old.pcap', 'file', 1.5, '0.1.0', 'complete');"
+		     "INSERT INTO connections (id, run_id, client_ip, client_port, server_ip,"
+		     " server_port, ip_version, first_seen, last_seen, syn_seen, close_kind, protocol)"
+		     " VALUES (1, 1, '10.0.0.1', 40000, '10.0.0.2', 80, 4, 1.0, 2.0, 1, 'fin', 'unknown')");
+	sqlite3_close(db);
+
+	struct store *s = open_ok(t.path);
+	int64_t run = store_run_begin(s, &RUN_INFO);
+	cr_assert_eq(run, 2);
+	/* Numbering continues after the old run's connections. */
+	cr_assert_eq(store_conn_next_id(s), 2);
+	store_close(s);
+
+	db = raw_open(t.path);
+	cr_assert_eq(query_int(db, "PRAGMA user_version"), 2);
+	cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM connections WHERE id = 1 AND client_port = 40000"
+				   " AND requests IS NULL AND ka_timeout_advertised IS NULL"), 1);
+	cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM requests"), 0);
+	cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM findings"), 0);
+	sqlite3_close(db);
+	tu_rmtree(t.dir);
+}
+
+Test(store, requests_and_findings_round_trip)
+{
+	struct tmp t;
+	tmp_init(&t);
+	struct store *s = open_ok(t.path);
+	cr_assert_eq(store_run_begin(s, &RUN_INFO), 1);
+	int64_t cid = store_conn_next_id(s);
+	cr_assert_eq(cid, 1);
+
+	struct request_record r;
+	memset(&r, 0, sizeof r);
+	r.conn_id = cid;
+	r.seq = 2;
+	r.method = "GET";
+	r.uri = "/a?b=c";
+	r.host = "example.org";
+	r.version = "HTTP/1.0";
+	r.status = 200;
+	r.interim = 1;
+	r.request_ts = NS(1700000001, 0);
+	r.request_end_ts = NS(1700000001, 500);
+	r.response_ts = NS(1700000001, 250000);
+	r.response_end_ts = 0;
+	r.req_connection = "keep-alive";
+	r.resp_keep_alive = "timeout=5, max=100";
+	r.request_body_bytes = 0;
+	r.response_body_bytes = -1;
+	r.pipelined = true;
+	r.has_idle_before = true;
+	r.idle_before = 2500000;             /* 2.5 ms */
+	cr_assert_eq(store_request_add(s, &r), 0, "%s", store_errmsg(s));
+
+	struct finding_record f = { cid, 2, NS(1700000003, 0), "reassembly-gap", "100 bytes" };
+	cr_assert_eq(store_finding_add(s, &f), 0, "%s", store_errmsg(s));
+
+	struct conn_record c = rec4();
+	conn_record_summary_defaults(&c);
+	c.id = cid;
+	c.requests = 2;
+	c.responses = 1;
+	c.ka_timeout_advertised = 5;
+	c.expected_persistent = 1;
+	cr_assert_eq(store_conn_add(s, &c), 0, "%s", store_errmsg(s));
+	store_close(s);
+
+	sqlite3 *db = raw_open(t.path);
+	char buf[1024];
+	row_text(db, "SELECT conn_id, run_id, seq, method, uri, host, version, status,"
+		     " interim_responses, request_ts, request_end_ts, response_ts,"
+		     " IFNULL(response_end_ts, 'null'), req_connection, IFNULL(req_keep_alive, 'null'),"
+		     " IFNULL(resp_connection, 'null'), resp_keep_alive, request_body_bytes,"
+		     " IFNULL(response_body_bytes, 'null'), pipelined, idle_before FROM requests",
+		 buf, sizeof buf);
+	/* row_text prints REALs with six decimals. */
+	cr_assert_str_eq(buf, "1|1|2|GET|/a?b=c|example.org|HTTP/1.0|200|1|1700000001.000000|"
+			      "1700000001.000500|1700000001.250000|null|keep-alive|null|null|"
+			      "timeout=5, max=100|0|null|1|0.002500");
+	row_text(db, "SELECT run_id, conn_id, request_seq, ts, kind, detail FROM findings", buf, sizeof buf);
+	cr_assert_str_eq(buf, "1|1|2|1700000003.000000|reassembly-gap|100 bytes");
+	row_text(db, "SELECT id, requests, responses, IFNULL(max_idle, 'null'), ka_timeout_advertised,"
+		     " IFNULL(ka_max_advertised, 'null'), expected_persistent,"
+		     " IFNULL(idle_before_close, 'null') FROM connections", buf, sizeof buf);
+	cr_assert_str_eq(buf, "1|2|1|null|5|null|1|null");
+	sqlite3_close(db);
 	tu_rmtree(t.dir);
 }

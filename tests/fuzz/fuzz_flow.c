@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.closed_linger = KL_NS_PER_SEC;
 	cfg.reasm_conn_cap = 2048;
 	cfg.reasm_global_cap = 8192;
-	struct flow_hooks hooks = { on_done, NULL };
+	struct flow_hooks hooks = { .conn_done = on_done };
 	char err[128];
 	struct flow_table *ft = flow_table_new(&cfg, &hooks, err, sizeof err);
 	if (!ft)

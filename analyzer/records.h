@@ -1,0 +1,50 @@
+/*
+ * records.h - what dissectors report, on its way to the store.
+ *
+ * A dissector describes each application request (one row of `requests`)
+ * and each notable event (one row of `findings`) as a plain value and hands
+ * it to a struct dissect_output; the receiver copies what it keeps before
+ * returning, so strings may point into the dissector's own buffers.
+ * Connections are numbered when they begin (conn_id), so a request can be
+ * stored before its connection's row, which is written when it ends.
+ */
+#ifndef KALENS_RECORDS_H
+#define KALENS_RECORDS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kl.h"
+
+struct request_record {
+	int64_t conn_id;
+	uint64_t seq;                    /* 1-based position on the connection */
+	const char *method, *uri, *host, *version;   /* NULL: not seen */
+	int status;                      /* final status; 0: no response seen */
+	unsigned interim;                /* 1xx responses before the final one */
+	kl_time request_ts, request_end_ts;          /* 0: not seen */
+	kl_time response_ts, response_end_ts;        /* 0: not seen / not complete */
+	const char *req_connection, *req_keep_alive; /* raw header values, NULL: absent */
+	const char *resp_connection, *resp_keep_alive;
+	int64_t request_body_bytes, response_body_bytes;   /* -1: unknown */
+	bool pipelined;                  /* sent before the previous response ended */
+	bool has_idle_before;
+	kl_time idle_before;             /* previous response's end to this request */
+};
+
+struct finding_record {
+	int64_t conn_id;
+	uint64_t request_seq;            /* 0: not about one request */
+	kl_time ts;
+	const char *kind;                /* static: "parse-error", ... (docs/schema.md) */
+	const char *detail;              /* NULL or a short text */
+};
+
+/* Where a dissector's records go; both callbacks copy what they keep. */
+struct dissect_output {
+	void (*request)(void *ctx, const struct request_record *r);
+	void (*finding)(void *ctx, const struct finding_record *f);
+	void *ctx;
+};
+
+#endif

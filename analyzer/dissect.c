@@ -1,14 +1,18 @@
 /*
  * dissect.c - the registry of built-in dissectors.
  *
- * One array, in probe order.  The HTTP/1 dissector joins it in the next
- * step of the project; until then every connection is stored as "unknown".
+ * One array, in probe order: a dissector's probe() answers from the first
+ * bytes of a direction, so the order only matters between dissectors that
+ * could both claim the same first bytes.
  */
 #include "dissect.h"
 
 #include <stddef.h>
 
+#include "http1.h"
+
 static const struct dissector *const builtin[] = {
+	&http1_dissector,
 	NULL,
 };
 

@@ -2,9 +2,11 @@
  * dissect.h - the interface between reassembled streams and dissectors.
  *
  * A dissector is a static const vtable; its per-connection state is its
- * own (ctx_new/ctx_free).  The flow table offers the first payload bytes
- * of a connection to each dissector's probe() in registry order; the first
- * to answer DISSECT_YES owns the connection and from then on receives, per
+ * own (ctx_new/ctx_free).  The flow table offers the start of each payload
+ * segment of a connection, either direction, to each dissector's probe() in
+ * registry order, until one answers DISSECT_YES or DISSECT_PROBE_BUDGET
+ * bytes went by (a capture may begin inside a message: a later segment can
+ * still start one).  The first to answer DISSECT_YES owns the connection and from then on receives, per
  * direction and in stream order, exactly what reassembly produces: data
  * (borrowed for the call, usually straight from the packet), gaps (bytes
  * that will never come) and end of stream.  A connection no dissector
@@ -24,6 +26,10 @@
 /* Bytes of each direction kept for probing while a dissector answers
  * DISSECT_MORE (a request line typed one byte per segment). */
 #define DISSECT_PROBE_BYTES 16
+
+/* Payload bytes of a connection (both directions) looked at before it is
+ * left unclaimed ("unknown"). */
+#define DISSECT_PROBE_BUDGET 8192u
 
 enum dissect_verdict { DISSECT_NO = 0, DISSECT_YES, DISSECT_MORE };
 

@@ -57,6 +57,7 @@ struct conn {
 	uint8_t close_kind;           /* enum conn_close_kind */
 	uint8_t probe;                /* enum probe_state */
 	uint8_t probe_len[2];
+	uint32_t probe_offered;       /* bytes offered to probes, both directions */
 	uint8_t probe_buf[2][DISSECT_PROBE_BYTES];
 	uint32_t client_isn;
 	uint32_t snd_next[2];         /* highest sequence end sent, per direction */
@@ -289,6 +290,8 @@ static void probe_offer(struct conn *c, enum kl_dir dir, const uint8_t *p, size_
 		view = joined;
 		vn = have + take;
 	}
+	c->probe_offered = n >= DISSECT_PROBE_BUDGET - c->probe_offered ? DISSECT_PROBE_BUDGET
+									 : c->probe_offered + (uint32_t)n;
 	bool more = false;
 	for (size_t i = 0; list && list[i]; i++) {
 		enum dissect_verdict v = list[i]->probe(dir, view, vn);
@@ -303,8 +306,14 @@ static void probe_offer(struct conn *c, enum kl_dir dir, const uint8_t *p, size_
 		}
 		more |= v == DISSECT_MORE;
 	}
+	if (c->probe_offered >= DISSECT_PROBE_BUDGET) {
+		c->probe = PROBE_NONE;        /* not a protocol we know */
+		return;
+	}
 	if (!more || vn >= DISSECT_PROBE_BYTES) {
-		c->probe = PROBE_NONE;
+		/* Not a start here; a later segment of either direction may
+		 * be one (a capture that began inside a message). */
+		c->probe_len[dir] = 0;
 		return;
 	}
 	memcpy(c->probe_buf[dir] + have, p, n);   /* vn < DISSECT_PROBE_BYTES: n fits */

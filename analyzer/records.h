@@ -30,6 +30,7 @@ struct request_record {
 	bool pipelined;                  /* sent before the previous response ended */
 	bool has_idle_before;
 	kl_time idle_before;             /* previous response's end to this request */
+	const char *upgrade;             /* protocol switched to (101 Upgrade, "CONNECT"), or NULL */
 };
 
 struct finding_record {

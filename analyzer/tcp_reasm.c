@@ -411,7 +411,13 @@ void tcp_reasm_push(struct tcp_reasm *r, enum kl_dir dir, const struct tcp_seg *
 		h->isn = syn ? seg->seq : seg->seq - 1;
 	}
 	if (f & KL_TCP_RST) {
-		flush_half(r, dir, ts);
+		/* Deliver what is held (holes become gaps) but keep the stream
+		 * open: a receiver ignores an RST that is not exactly in window
+		 * (RFC 5961 §3), and injected RSTs are followed by more data.
+		 * The stream ends with the connection. */
+		if (h->ooo_tail)
+			advance_to(r, dir, h->ooo_tail->off + h->ooo_tail->len, ts);
+		emit_eof_if_done(r, dir, ts);
 		return;
 	}
 

@@ -36,9 +36,11 @@
  *    directions routinely shows the ACK before the data it acknowledges;
  *  - bytes before offset 0 (a mid-stream pickup) are never reported: the
  *    stream starts at the first byte seen;
- *  - an RST ends its own direction (buffered data flushed with gaps, then
- *    eof); the payload of an RST is ignored, as receivers do (RFC 9293
- *    §3.10.7.4 lets data ride on an RST only as a diagnostic);
+ *  - an RST delivers what its direction holds (holes become gaps) but does
+ *    not end the stream: receivers ignore RSTs that are not exactly in
+ *    window (RFC 5961 §3), and injected RSTs are followed by more data; the
+ *    stream ends with the connection (tcp_reasm_finish).  The payload of an
+ *    RST is ignored (RFC 9293 §3.10.7.4: diagnostic text at most);
  *  - bytes after a FIN, and segments after eof, are ignored (bytes of them
  *    at offsets already delivered still count as retransmitted);
  *  - a segment more than KL_REASM_MAX_JUMP bytes beyond the next expected

@@ -293,7 +293,20 @@ static bool parse_start_line(bool requests, const uint8_t *p, size_t n, struct h
 		h->target.p = (const char *)t;
 		h->target.n = (size_t)(sp2 - t);
 		const uint8_t *v = sp2 + 1;
-		return parse_version(v, n - (size_t)(v - p), h);
+		size_t vn = n - (size_t)(v - p);
+		h->version.p = (const char *)v;
+		h->version.n = vn;
+		if (parse_version(v, vn, h))
+			return true;
+		/* "HTTP/" with a malformed number ("HTTP/1."): a request all the
+		 * same (the server answers it, typically 400); read as 1.0. */
+		if (vn >= 5 && vn <= 16 && memcmp(v, "HTTP/", 5) == 0) {
+			h->version_major = 1;
+			h->version_minor = 0;
+			h->version_malformed = true;
+			return true;
+		}
+		return false;
 	}
 	if (n < 12 || !parse_version(p, 8, h) || p[8] != ' ')
 		return false;
@@ -450,6 +463,7 @@ static void head_complete(struct http1_parser *p, const uint8_t *h, size_t n, kl
 		return;
 	}
 	p->any_message = true;
+	head.head_bytes = n;
 	enum http1_body_hint hint = p->cb->head(p->ctx, &head, p->msg_ts);
 	p->body_bytes = 0;
 	p->blen = 0;

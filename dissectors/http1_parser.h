@@ -66,6 +66,8 @@ struct http1_head {
 	int status;                   /* responses: 100..999 */
 	struct http1_span reason;     /* responses */
 	uint8_t version_major, version_minor;   /* HTTP/1.1 -> 1, 1 */
+	struct http1_span version;    /* as written ("HTTP/1.1") */
+	bool version_malformed;       /* "HTTP/" then not d.d: taken as 1.0 */
 
 	int64_t content_length;       /* -1: absent */
 	bool chunked;                 /* Transfer-Encoding ends in chunked */
@@ -79,6 +81,7 @@ struct http1_head {
 	struct http1_span connection_raw, keep_alive_raw, proxy_connection_raw;
 	struct http1_span host, upgrade;
 	int64_t ka_timeout, ka_max;   /* Keep-Alive: timeout=, max=; -1 absent */
+	uint64_t head_bytes;          /* bytes of the head on the wire */
 };
 
 /* What the owner tells the parser about a response's body (the parser

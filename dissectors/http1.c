@@ -1,0 +1,583 @@
+/*
+ * http1.c - the HTTP/1.x dissector (see http1.h, docs/keepalive.md).
+ *
+ * Two parsers per connection, one per direction.  Each request head opens
+ * a pending entry at the back of a FIFO; each response head is matched to
+ * the entry at the front (RFC 9112 §9.3: responses come in request order),
+ * and the entry is stored as one `requests` row when its final response
+ * ends, or, without a response, when the connection ends or the FIFO is
+ * full.  The strings of pending requests live in one per-connection arena
+ * that is emptied whenever nothing is pending, so a keep-alive exchange
+ * allocates nothing once the arena has grown to fit its heads.
+ */
+#include "http1.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http1_parser.h"
+
+enum str_id {
+	S_METHOD, S_URI, S_HOST, S_VERSION, S_REQ_CONN, S_REQ_KA, S_RESP_CONN, S_RESP_KA,
+	S_UPGRADE, S_COUNT
+};
+
+#define ARENA_MAX ((size_t)256 << 10)
+#define NO_STR UINT32_MAX
+
+struct pending {
+	uint64_t seq;
+	kl_time req_ts, req_end_ts, resp_ts, resp_end_ts;
+	kl_time idle_before;
+	int64_t req_body, resp_body;
+	int status;
+	unsigned interim;
+	bool req_done, pipelined, has_idle, persists_req;
+	uint8_t req_major, req_minor;
+	uint32_t str[S_COUNT];        /* arena offsets, NO_STR when absent */
+};
+
+struct http1_conn {
+	const struct dissect_output *out;
+	int64_t conn_id;
+	struct http1_parser *parser[2];   /* by enum kl_dir */
+
+	struct pending *q;            /* ring */
+	uint32_t q_cap, q_head, q_len;
+	struct pending *req_open;     /* the request whose body is being parsed */
+
+	char *arena;
+	size_t arena_len, arena_cap;
+
+	uint64_t requests, responses, unanswered, orphan_responses;
+	uint64_t resp_wire_bytes;     /* heads and bodies of complete responses */
+	uint64_t resp_skipped;        /* response bytes skipped since the last head */
+	kl_time last_resp_end;
+	bool has_max_idle;
+	kl_time max_idle;
+	int64_t ka_timeout, ka_max;
+	int expected_persistent;
+	bool tunnel;
+	uint8_t eofs;
+	uint8_t proto_major, proto_minor;
+	bool proto_known;
+};
+
+/* ---- arena -------------------------------------------------------------- */
+
+static const char *str_at(const struct http1_conn *c, uint32_t off)
+{
+	return off == NO_STR ? NULL : c->arena + off;
+}
+
+static void emit_request(struct http1_conn *c, struct pending *p);
+
+/* Copy the live strings to the front of the arena. */
+static void arena_compact(struct http1_conn *c)
+{
+	char *fresh = malloc(c->arena_cap);
+	if (!fresh)
+		return;
+	size_t len = 0;
+	for (uint32_t i = 0; i < c->q_len; i++) {
+		struct pending *p = &c->q[(c->q_head + i) % c->q_cap];
+		for (int s = 0; s < S_COUNT; s++) {
+			if (p->str[s] == NO_STR)
+				continue;
+			size_t n = strlen(c->arena + p->str[s]) + 1;
+			memcpy(fresh + len, c->arena + p->str[s], n);
+			p->str[s] = (uint32_t)len;
+			len += n;
+		}
+	}
+	free(c->arena);
+	c->arena = fresh;
+	c->arena_len = len;
+}
+
+static void pop_front(struct http1_conn *c);
+
+/* Keep a NUL-terminated copy of [p, p+n), cut at HTTP1_STRING_KEEP. */
+static uint32_t arena_put(struct http1_conn *c, const char *p, size_t n)
+{
+	if (!p)
+		return NO_STR;
+	if (n > HTTP1_STRING_KEEP)
+		n = HTTP1_STRING_KEEP;
+	for (int attempt = 0; c->arena_len + n + 1 > c->arena_cap; attempt++) {
+		if (c->arena_cap < ARENA_MAX) {
+			size_t cap = c->arena_cap ? c->arena_cap * 2 : 1024;
+			while (cap < c->arena_len + n + 1 && cap < ARENA_MAX)
+				cap *= 2;
+			char *a = realloc(c->arena, cap);
+			if (!a)
+				return NO_STR;
+			c->arena = a;
+			c->arena_cap = cap;
+			continue;
+		}
+		if (attempt > 2 * HTTP1_PENDING_MAX)
+			return NO_STR;
+		/* Full: the oldest pending request goes out without its response. */
+		if (c->q_len > 1) {
+			emit_request(c, &c->q[c->q_head]);
+			pop_front(c);
+		}
+		arena_compact(c);
+		if (c->q_len <= 1 && c->arena_len + n + 1 > c->arena_cap)
+			return NO_STR;
+	}
+	uint32_t off = (uint32_t)c->arena_len;
+	memcpy(c->arena + off, p, n);
+	c->arena[off + n] = '\0';
+	c->arena_len += n + 1;
+	return off;
+}
+
+/* ---- records ------------------------------------------------------------ */
+
+static void finding(struct http1_conn *c, uint64_t seq, kl_time ts, const char *kind,
+		    const char *detail)
+{
+	if (!c->out || !c->out->finding)
+		return;
+	struct finding_record f = { c->conn_id, seq, ts, kind, detail };
+	c->out->finding(c->out->ctx, &f);
+}
+
+static void emit_request(struct http1_conn *c, struct pending *p)
+{
+	if (!p->status)
+		c->unanswered++;
+	if (!c->out || !c->out->request)
+		return;
+	struct request_record r = {
+		.conn_id = c->conn_id,
+		.seq = p->seq,
+		.method = str_at(c, p->str[S_METHOD]),
+		.uri = str_at(c, p->str[S_URI]),
+		.host = str_at(c, p->str[S_HOST]),
+		.version = str_at(c, p->str[S_VERSION]),
+		.status = p->status,
+		.interim = p->interim,
+		.request_ts = p->req_ts,
+		.request_end_ts = p->req_done ? p->req_end_ts : 0,
+		.response_ts = p->resp_ts,
+		.response_end_ts = p->resp_end_ts,
+		.req_connection = str_at(c, p->str[S_REQ_CONN]),
+		.req_keep_alive = str_at(c, p->str[S_REQ_KA]),
+		.resp_connection = str_at(c, p->str[S_RESP_CONN]),
+		.resp_keep_alive = str_at(c, p->str[S_RESP_KA]),
+		.request_body_bytes = p->req_done ? p->req_body : -1,
+		.response_body_bytes = p->resp_end_ts ? p->resp_body : -1,
+		.pipelined = p->pipelined,
+		.has_idle_before = p->has_idle,
+		.idle_before = p->idle_before,
+		.upgrade = str_at(c, p->str[S_UPGRADE]),
+	};
+	c->out->request(c->out->ctx, &r);
+}
+
+static void pop_front(struct http1_conn *c)
+{
+	if (c->req_open == &c->q[c->q_head])
+		c->req_open = NULL;
+	c->q_head = (c->q_head + 1) % c->q_cap;
+	if (--c->q_len == 0) {
+		c->q_head = 0;
+		c->arena_len = 0;          /* nothing pending: the arena is free */
+	}
+}
+
+/* A new entry at the back of the FIFO, or NULL (out of memory). */
+static struct pending *push_back(struct http1_conn *c, kl_time ts)
+{
+	if (c->q_len == HTTP1_PENDING_MAX) {
+		emit_request(c, &c->q[c->q_head]);
+		pop_front(c);
+	}
+	if (c->q_len == c->q_cap) {
+		uint32_t cap = c->q_cap ? c->q_cap * 2 : 2;
+		struct pending *q = malloc(cap * sizeof *q);
+		if (!q)
+			return NULL;
+		for (uint32_t i = 0; i < c->q_len; i++)
+			q[i] = c->q[(c->q_head + i) % c->q_cap];
+		if (c->req_open)
+			c->req_open = q + ((uint32_t)(c->req_open - c->q) + c->q_cap - c->q_head) % c->q_cap;
+		free(c->q);
+		c->q = q;
+		c->q_cap = cap;
+		c->q_head = 0;
+	}
+	struct pending *p = &c->q[(c->q_head + c->q_len) % c->q_cap];
+	c->q_len++;
+	memset(p, 0, sizeof *p);
+	for (int s = 0; s < S_COUNT; s++)
+		p->str[s] = NO_STR;
+	p->req_ts = ts;
+	p->req_body = -1;
+	p->resp_body = -1;
+	return p;
+}
+
+static void note_version(struct http1_conn *c, uint8_t major, uint8_t minor)
+{
+	if (!c->proto_known || major > c->proto_major ||
+	    (major == c->proto_major && minor > c->proto_minor)) {
+		c->proto_major = major;
+		c->proto_minor = minor;
+		c->proto_known = true;
+	}
+}
+
+/* ---- request direction -------------------------------------------------- */
+
+static enum http1_body_hint on_request_head(void *ctx, const struct http1_head *h, kl_time ts)
+{
+	struct http1_conn *c = ctx;
+	bool pipelined = c->q_len > 0;
+	struct pending *p = push_back(c, ts);
+	if (!p)
+		return HTTP1_BODY_AS_FRAMED;
+	p->seq = ++c->requests;
+	p->pipelined = pipelined;
+	if (!pipelined && c->last_resp_end && ts >= c->last_resp_end) {
+		p->has_idle = true;
+		p->idle_before = ts - c->last_resp_end;
+		if (!c->has_max_idle || p->idle_before > c->max_idle) {
+			c->has_max_idle = true;
+			c->max_idle = p->idle_before;
+		}
+	}
+	p->req_major = h->version_major;
+	p->req_minor = h->version_minor;
+	bool v11 = h->version_major > 1 || (h->version_major == 1 && h->version_minor >= 1);
+	/* RFC 9112 §9.3, as the server reads this request. */
+	p->persists_req = !(h->connection & HTTP1_CONN_CLOSE) &&
+			  (v11 || (h->connection & HTTP1_CONN_KEEP_ALIVE));
+	note_version(c, h->version_major, h->version_minor);
+	char ver[24];
+	if (h->version_malformed)
+		snprintf(ver, sizeof ver, "%.*s", (int)h->version.n, h->version.p);
+	else
+		snprintf(ver, sizeof ver, "HTTP/%u.%u", h->version_major, h->version_minor);
+	p->str[S_METHOD] = arena_put(c, h->method.p, h->method.n);
+	p->str[S_URI] = arena_put(c, h->target.p, h->target.n);
+	p->str[S_HOST] = arena_put(c, h->host.p, h->host.n);
+	p->str[S_VERSION] = arena_put(c, ver, strlen(ver));
+	if (h->has_connection)
+		p->str[S_REQ_CONN] = arena_put(c, h->connection_raw.p, h->connection_raw.n);
+	if (h->has_keep_alive)
+		p->str[S_REQ_KA] = arena_put(c, h->keep_alive_raw.p, h->keep_alive_raw.n);
+	c->req_open = p;
+	return HTTP1_BODY_AS_FRAMED;
+}
+
+static void on_request_done(void *ctx, uint64_t body, kl_time ts)
+{
+	struct http1_conn *c = ctx;
+	struct pending *p = c->req_open;
+	if (!p)
+		return;
+	p->req_done = true;
+	p->req_end_ts = ts;
+	p->req_body = (int64_t)body;
+	c->req_open = NULL;
+}
+
+/* ---- response direction ------------------------------------------------- */
+
+/* Whole responses may have been in the bytes skipped before this head:
+ * estimate how many from the size of responses (those seen so far, else
+ * this one's head and Content-Length), and give that many of the oldest
+ * pending requests up as unanswered, so this response pairs with the
+ * request it answers.  The newest pending request always stays. */
+static void hidden_responses(struct http1_conn *c, const struct http1_head *h)
+{
+	uint64_t skipped = c->resp_skipped;
+	c->resp_skipped = 0;
+	if (c->q_len < 2)
+		return;
+	uint64_t size = c->responses ? c->resp_wire_bytes / c->responses
+				     : h->head_bytes + (h->content_length > 0 ? (uint64_t)h->content_length : 0);
+	if (size == 0)
+		return;
+	uint64_t hidden = (skipped + size / 2) / size;
+	if (hidden > c->q_len - 1)
+		hidden = c->q_len - 1;
+	for (uint64_t i = 0; i < hidden && !c->q[c->q_head].resp_ts; i++) {
+		emit_request(c, &c->q[c->q_head]);
+		pop_front(c);
+	}
+}
+
+static enum http1_body_hint on_response_head(void *ctx, const struct http1_head *h, kl_time ts)
+{
+	struct http1_conn *c = ctx;
+	note_version(c, h->version_major, h->version_minor);
+	if (h->ka_timeout >= 0)
+		c->ka_timeout = h->ka_timeout;
+	if (h->ka_max >= 0)
+		c->ka_max = h->ka_max;
+	if (c->q_len == 0) {
+		char d[64];
+		snprintf(d, sizeof d, "status %d", h->status);
+		c->orphan_responses++;
+		finding(c, 0, ts, "response-without-request", d);
+		return HTTP1_BODY_AS_FRAMED;
+	}
+	if (c->resp_skipped)
+		hidden_responses(c, h);
+	struct pending *p = &c->q[c->q_head];
+	if (!p->resp_ts)
+		p->resp_ts = ts;
+	c->resp_wire_bytes += h->head_bytes;
+	if (h->status < 200 && h->status != 101) {
+		p->interim++;              /* 100 Continue and friends */
+		return HTTP1_BODY_AS_FRAMED;
+	}
+	p->status = h->status;
+	if (h->has_connection)
+		p->str[S_RESP_CONN] = arena_put(c, h->connection_raw.p, h->connection_raw.n);
+	if (h->has_keep_alive)
+		p->str[S_RESP_KA] = arena_put(c, h->keep_alive_raw.p, h->keep_alive_raw.n);
+	const char *method = str_at(c, p->str[S_METHOD]);
+	bool v11 = h->version_major > 1 || (h->version_major == 1 && h->version_minor >= 1);
+	bool persists_resp = !(h->connection & HTTP1_CONN_CLOSE) &&
+			     (v11 || (h->connection & HTTP1_CONN_KEEP_ALIVE));
+	bool framed = h->status == 204 || h->status == 304 || h->content_length >= 0 ||
+		      h->chunked || (method && !strcmp(method, "HEAD"));
+	c->expected_persistent = p->persists_req && persists_resp && framed ? 1 : 0;
+	if (h->status == 101) {
+		if (h->upgrade.p)
+			p->str[S_UPGRADE] = arena_put(c, h->upgrade.p, h->upgrade.n);
+		return HTTP1_BODY_AS_FRAMED;
+	}
+	if (method && !strcmp(method, "HEAD"))
+		return HTTP1_BODY_NONE;
+	if (method && !strcmp(method, "CONNECT") && h->status >= 200 && h->status < 300) {
+		p->str[S_UPGRADE] = arena_put(c, "CONNECT", 7);
+		return HTTP1_BODY_TUNNEL;
+	}
+	return HTTP1_BODY_AS_FRAMED;
+}
+
+static void on_response_done(void *ctx, uint64_t body, kl_time ts)
+{
+	struct http1_conn *c = ctx;
+	if (c->q_len == 0)
+		return;                    /* a response without a request */
+	struct pending *p = &c->q[c->q_head];
+	if (!p->status)
+		return;                    /* an interim response ended */
+	p->resp_end_ts = ts;
+	p->resp_body = (int64_t)body;
+	c->responses++;
+	c->resp_wire_bytes += body;
+	c->last_resp_end = ts;
+	emit_request(c, p);
+	pop_front(c);
+}
+
+/* ---- both directions ---------------------------------------------------- */
+
+static void on_error(struct http1_conn *c, enum kl_dir dir, enum http1_error e, kl_time ts)
+{
+	const char *side = dir == KL_TO_SERVER ? "request" : "response";
+	char d[96];
+	switch (e) {
+	case HTTP1_ERR_HEAD_TOO_LARGE:
+		snprintf(d, sizeof d, "%s head over the limit", side);
+		finding(c, 0, ts, "header-too-large", d);
+		break;
+	case HTTP1_ERR_BAD_LENGTH:
+		snprintf(d, sizeof d, "%s body length (Content-Length or chunk size)", side);
+		finding(c, 0, ts, "parse-error", d);
+		break;
+	case HTTP1_ERR_GAP:
+		/* The reassembly-gap finding already says where. */
+		break;
+	case HTTP1_ERR_SYNTAX:
+	default:
+		snprintf(d, sizeof d, "%s syntax", side);
+		finding(c, 0, ts, "parse-error", d);
+		break;
+	}
+	if (dir == KL_TO_SERVER)
+		c->req_open = NULL;
+}
+
+static void on_request_error(void *ctx, enum http1_error e, kl_time ts)
+{
+	on_error(ctx, KL_TO_SERVER, e, ts);
+}
+
+static void on_response_error(void *ctx, enum http1_error e, kl_time ts)
+{
+	struct http1_conn *c = ctx;
+	on_error(c, KL_TO_CLIENT, e, ts);
+}
+
+static void on_resync(struct http1_conn *c, enum kl_dir dir, uint64_t skipped, kl_time ts)
+{
+	char d[96];
+	snprintf(d, sizeof d, "%s stream: %llu bytes skipped to the next message",
+		 dir == KL_TO_SERVER ? "request" : "response", (unsigned long long)skipped);
+	finding(c, 0, ts, "resync", d);
+}
+
+static void on_request_resync(void *ctx, uint64_t skipped, kl_time ts)
+{
+	on_resync(ctx, KL_TO_SERVER, skipped, ts);
+}
+
+/* The response stream resumed after skipping `skipped` bytes; the next
+ * response head decides what they hid (see hidden_responses()). */
+static void on_response_resync(void *ctx, uint64_t skipped, kl_time ts)
+{
+	struct http1_conn *c = ctx;
+	on_resync(c, KL_TO_CLIENT, skipped, ts);
+	c->resp_skipped += skipped;
+}
+
+static void on_tunnel(void *ctx, kl_time ts)
+{
+	struct http1_conn *c = ctx;
+	(void)ts;
+	c->tunnel = true;
+}
+
+static const struct http1_callbacks request_cb = {
+	on_request_head, on_request_done, on_request_error, on_request_resync, on_tunnel,
+};
+
+static const struct http1_callbacks response_cb = {
+	on_response_head, on_response_done, on_response_error, on_response_resync, on_tunnel,
+};
+
+/* ---- the dissector interface ------------------------------------------- */
+
+static enum dissect_verdict http1_probe(enum kl_dir dir, const uint8_t *p, size_t n)
+{
+	switch (http1_looks_like_start(dir == KL_TO_SERVER, p, n)) {
+	case 1: return DISSECT_YES;
+	case 2: return DISSECT_MORE;
+	default: return DISSECT_NO;
+	}
+}
+
+static void http1_ctx_free(void *ctx);
+
+static void *http1_ctx_new(const struct dissect_conn_info *info)
+{
+	struct http1_conn *c = calloc(1, sizeof *c);
+	if (!c)
+		return NULL;
+	c->out = info->out;
+	c->conn_id = info->conn_id;
+	c->ka_timeout = c->ka_max = -1;
+	c->expected_persistent = -1;
+	c->parser[KL_TO_SERVER] = http1_parser_new(true, HTTP1_HEAD_LIMIT_DEFAULT, &request_cb, c);
+	c->parser[KL_TO_CLIENT] = http1_parser_new(false, HTTP1_HEAD_LIMIT_DEFAULT, &response_cb, c);
+	if (!c->parser[0] || !c->parser[1]) {
+		http1_ctx_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void http1_ctx_free(void *ctx)
+{
+	struct http1_conn *c = ctx;
+	if (!c)
+		return;
+	http1_parser_free(c->parser[0]);
+	http1_parser_free(c->parser[1]);
+	free(c->q);
+	free(c->arena);
+	free(c);
+}
+
+static void http1_data(void *ctx, enum kl_dir dir, const uint8_t *p, size_t n,
+		       uint64_t off, kl_time ts)
+{
+	struct http1_conn *c = ctx;
+	(void)off;
+	if (c->tunnel)
+		return;
+	http1_parser_feed(c->parser[dir], p, n, ts);
+}
+
+static void http1_gap(void *ctx, enum kl_dir dir, uint64_t off, uint64_t len, kl_time ts)
+{
+	struct http1_conn *c = ctx;
+	char d[96];
+	snprintf(d, sizeof d, "%llu bytes missing %s at offset %llu", (unsigned long long)len,
+		 dir == KL_TO_SERVER ? "to the server" : "to the client", (unsigned long long)off);
+	finding(c, 0, ts, "reassembly-gap", d);
+	if (!c->tunnel)
+		http1_parser_gap(c->parser[dir], len, ts);
+}
+
+static void http1_eof(void *ctx, enum kl_dir dir, kl_time ts)
+{
+	struct http1_conn *c = ctx;
+	http1_parser_eof(c->parser[dir], ts);
+	if (++c->eofs < 2)
+		return;
+	/* Both directions are over: what is still pending had no (complete)
+	 * response in the capture. */
+	while (c->q_len) {
+		emit_request(c, &c->q[c->q_head]);
+		pop_front(c);
+	}
+	if (c->unanswered) {
+		char d[64];
+		snprintf(d, sizeof d, "%llu requests without a response",
+			 (unsigned long long)c->unanswered);
+		finding(c, 0, ts, "request-without-response", d);
+	}
+}
+
+static const char *http1_protocol(const void *ctx)
+{
+	const struct http1_conn *c = ctx;
+	if (!c->proto_known)
+		return "http";
+	if (c->proto_major == 1 && c->proto_minor == 0)
+		return "http/1.0";
+	if (c->proto_major == 1 && c->proto_minor == 1)
+		return "http/1.1";
+	return "http";
+}
+
+static void http1_summarize(const void *ctx, struct conn_record *r)
+{
+	const struct http1_conn *c = ctx;
+	r->requests = c->requests;
+	r->responses = c->responses;
+	r->has_max_idle = c->has_max_idle;
+	r->max_idle = c->max_idle;
+	r->ka_timeout_advertised = c->ka_timeout;
+	r->ka_max_advertised = c->ka_max;
+	r->expected_persistent = c->expected_persistent;
+	if (c->last_resp_end && (r->close_kind == CONN_CLOSE_FIN || r->close_kind == CONN_CLOSE_RST) &&
+	    r->close_ts >= c->last_resp_end) {
+		r->has_idle_before_close = true;
+		r->idle_before_close = r->close_ts - c->last_resp_end;
+	}
+}
+
+const struct dissector http1_dissector = {
+	.name = "http",
+	.probe = http1_probe,
+	.ctx_new = http1_ctx_new,
+	.ctx_free = http1_ctx_free,
+	.data = http1_data,
+	.gap = http1_gap,
+	.eof = http1_eof,
+	.protocol = http1_protocol,
+	.summarize = http1_summarize,
+};

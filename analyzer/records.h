@@ -25,6 +25,7 @@ struct request_record {
 	kl_time request_ts, request_end_ts;          /* 0: not seen */
 	kl_time response_ts, response_end_ts;        /* 0: not seen / not complete */
 	const char *req_connection, *req_keep_alive; /* raw header values, NULL: absent */
+	const char *req_proxy_connection;
 	const char *resp_connection, *resp_keep_alive;
 	int64_t request_body_bytes, response_body_bytes;   /* -1: unknown */
 	bool pipelined;                  /* sent before the previous response ended */

@@ -128,7 +128,8 @@ static const char schema_sql[] =
 	" response_body_bytes INTEGER,"
 	" pipelined INTEGER NOT NULL,"
 	" idle_before REAL,"
-	" upgrade TEXT"
+	" upgrade TEXT,"
+	" req_proxy_connection TEXT"
 	");"
 	"CREATE INDEX IF NOT EXISTS requests_conn ON requests (conn_id, seq);"
 	"CREATE INDEX IF NOT EXISTS requests_run ON requests (run_id);"
@@ -175,9 +176,10 @@ static const char insert_request_sql[] =
 	"INSERT INTO requests (conn_id, run_id, seq, method, uri, host, version, status,"
 	" interim_responses, request_ts, request_end_ts, response_ts, response_end_ts,"
 	" req_connection, req_keep_alive, resp_connection, resp_keep_alive,"
-	" request_body_bytes, response_body_bytes, pipelined, idle_before, upgrade)"
+	" request_body_bytes, response_body_bytes, pipelined, idle_before, upgrade,"
+	" req_proxy_connection)"
 	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
-	" ?17, ?18, ?19, ?20, ?21, ?22)";
+	" ?17, ?18, ?19, ?20, ?21, ?22, ?23)";
 
 static const char insert_finding_sql[] =
 	"INSERT INTO findings (run_id, conn_id, request_seq, ts, kind, detail)"
@@ -643,6 +645,7 @@ int store_request_add(struct store *s, const struct request_record *r)
 	B(r->has_idle_before ? sqlite3_bind_double(st, 21, kl_time_seconds(r->idle_before))
 			     : sqlite3_bind_null(st, 21));
 	B(bind_text_or_null(st, 22, r->upgrade));
+	B(bind_text_or_null(st, 23, r->req_proxy_connection));
 #undef B
 	return batch_step(s, st, rc, "insert request");
 }

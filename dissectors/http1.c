@@ -20,7 +20,7 @@
 
 enum str_id {
 	S_METHOD, S_URI, S_HOST, S_VERSION, S_REQ_CONN, S_REQ_KA, S_RESP_CONN, S_RESP_KA,
-	S_UPGRADE, S_COUNT
+	S_UPGRADE, S_REQ_PROXY_CONN, S_COUNT
 };
 
 #define ARENA_MAX ((size_t)256 << 10)
@@ -175,6 +175,7 @@ static void emit_request(struct http1_conn *c, struct pending *p)
 		.has_idle_before = p->has_idle,
 		.idle_before = p->idle_before,
 		.upgrade = str_at(c, p->str[S_UPGRADE]),
+		.req_proxy_connection = str_at(c, p->str[S_REQ_PROXY_CONN]),
 	};
 	c->out->request(c->out->ctx, &r);
 }
@@ -271,6 +272,9 @@ static enum http1_body_hint on_request_head(void *ctx, const struct http1_head *
 		p->str[S_REQ_CONN] = arena_put(c, h->connection_raw.p, h->connection_raw.n);
 	if (h->has_keep_alive)
 		p->str[S_REQ_KA] = arena_put(c, h->keep_alive_raw.p, h->keep_alive_raw.n);
+	if (h->has_proxy_connection)
+		p->str[S_REQ_PROXY_CONN] = arena_put(c, h->proxy_connection_raw.p,
+						     h->proxy_connection_raw.n);
 	c->req_open = p;
 	return HTTP1_BODY_AS_FRAMED;
 }

@@ -1,0 +1,252 @@
+/*
+ * test_e2e_http.c - kalens's requests on real captures, against tshark.
+ *
+ * Every tests/expected/http/NAME.requests.tsv was written by
+ * tests/tools/http-references.py from tshark 4.0's reading of the capture
+ * (see captures/README.md, "HTTP references"): one row per request, in
+ * connection order, with the status of the response paired with it.  This
+ * test reads each capture with the kalens binary and compares the requests
+ * row by row: endpoints, position on the connection (seq), method, URI,
+ * version and status.
+ *
+ * Where kalens deliberately differs from tshark, it is decided by an RFC
+ * rule, written here, and checked to be exactly that difference:
+ *
+ *  - A request line without an HTTP-version ("GET /", "OPTIONS HTTP/1.1",
+ *    HTTP/0.9 style) is not a request: RFC 9112 §3 defines request-line =
+ *    method SP request-target SP HTTP-version.  tshark lists such lines as
+ *    requests with an empty version; kalens reports a parse-error finding
+ *    for each instead, or, when such a line is the first thing a client
+ *    sent (the connection is then recognised by its response), a
+ *    response-without-request finding.  Those tshark rows are set aside and
+ *    the capture must have at least that many of the two findings.
+ *  - A response whose status line is in the capture but whose body has a
+ *    reassembly gap still answered its request (RFC 9112 §4: the status
+ *    line says what the response is; the gap only loses body bytes).
+ *    tshark cannot reassemble such a response and shows no status.  Each
+ *    case is listed in `decisions`; the status lines were counted in the
+ *    raw packets (tshark -o tcp.desegment_tcp_streams:FALSE, one status
+ *    line per response of that connection) and kalens's gap findings put
+ *    every gap inside a body.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+#define NCOLS 9
+#define MAX_ROWS 4096
+
+static const char *const col_names[NCOLS] = {
+	"client_ip", "client_port", "server_ip", "server_port", "seq", "method", "uri",
+	"version", "status",
+};
+
+struct table {
+	char *(*rows)[NCOLS];
+	size_t n;
+};
+
+static void table_free(struct table *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		for (int c = 0; c < NCOLS; c++)
+			free(t->rows[i][c]);
+	free(t->rows);
+}
+
+struct decision {
+	const char *file;             /* reference file name */
+	const char *client_port, *seq;
+	int col;
+	const char *kalens;           /* what kalens stores instead */
+};
+
+#define STATUS_COL 8
+#define GAP_IN_BODY(file, port, seq) { file, port, seq, STATUS_COL, "200" }
+
+static const struct decision decisions[] = {
+	GAP_IN_BODY("captures__public__zeek__http__bro.org.pcap.requests.tsv", "55081", "1"),
+	GAP_IN_BODY("captures__public__chrissanders-packets__http_espn.pcapng.requests.tsv", "41835", "6"),
+	GAP_IN_BODY("captures__public__suricata-verify__tcp-rst-unacked-stream-10__"
+		    "TLPW1-tcp-174.56.47.59-10.3.11.101-tcp-80-49309.pcap.requests.tsv", "49309", "1"),
+	GAP_IN_BODY("captures__public__suricata-verify__http-pipeline-files-with-gap__input.pcap"
+		    ".requests.tsv", "51001", "2"),
+	GAP_IN_BODY("captures__public__suricata-verify__http-pipeline-files-with-gap__input.pcap"
+		    ".requests.tsv", "51001", "3"),
+	GAP_IN_BODY("captures__public__suricata-verify__http-gap-simple__input.pcap.requests.tsv",
+		    "51297", "2"),
+};
+
+static bool decided(const char *file, char *const *ref, int col, const char *kal)
+{
+	for (size_t i = 0; i < sizeof decisions / sizeof decisions[0]; i++) {
+		const struct decision *d = &decisions[i];
+		if (!strcmp(d->file, file) && !strcmp(d->client_port, ref[1]) &&
+		    !strcmp(d->seq, ref[4]) && d->col == col && !strcmp(d->kalens, kal))
+			return true;
+	}
+	return false;
+}
+
+/* Returns the number of rows set aside for having no HTTP-version. */
+static int load_reference(const char *path, struct table *t)
+{
+	int no_version = 0;
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f, "%s", path);
+	t->rows = calloc(MAX_ROWS, sizeof *t->rows);
+	t->n = 0;
+	char *line = NULL;
+	size_t cap = 0;
+	bool header = false;
+	while (getline(&line, &cap, f) > 0) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		if (!header) {
+			header = true;
+			continue;
+		}
+		cr_assert_lt(t->n, MAX_ROWS);
+		char *p = line;
+		for (int c = 0; c < NCOLS; c++) {
+			char *tab = strchr(p, '\t');
+			if (tab)
+				*tab = '\0';
+			t->rows[t->n][c] = strdup(p);
+			p = tab ? tab + 1 : p + strlen(p);
+		}
+		if (t->rows[t->n][7][0] == '\0') {         /* no HTTP-version */
+			for (int c = 0; c < NCOLS; c++)
+				free(t->rows[t->n][c]);
+			no_version++;
+			continue;
+		}
+		t->n++;
+	}
+	free(line);
+	fclose(f);
+	return no_version;
+}
+
+static int64_t count_findings(const char *db, const char *kind)
+{
+	sqlite3 *h;
+	cr_assert_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_stmt *st;
+	cr_assert_eq(sqlite3_prepare_v2(h, "SELECT COUNT(*) FROM findings WHERE kind = ?1", -1, &st,
+					NULL), SQLITE_OK);
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return n;
+}
+
+static void load_kalens(const char *db, struct table *t)
+{
+	sqlite3 *h;
+	cr_assert_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_stmt *st;
+	const char *sql =
+		"SELECT c.client_ip, c.client_port, c.server_ip, c.server_port, r.seq,"
+		" r.method, r.uri, r.version, r.status"
+		" FROM requests r JOIN connections c ON c.id = r.conn_id"
+		" ORDER BY c.first_seen, c.client_port, r.seq";
+	cr_assert_eq(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK, "%s", sqlite3_errmsg(h));
+	t->rows = calloc(MAX_ROWS, sizeof *t->rows);
+	t->n = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		cr_assert_lt(t->n, MAX_ROWS);
+		for (int c = 0; c < NCOLS; c++) {
+			const unsigned char *v = sqlite3_column_text(st, c);
+			t->rows[t->n][c] = strdup(v ? (const char *)v : "");
+		}
+		t->n++;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+}
+
+static int compare_capture(const char *refdir, const char *file, const char *tmp)
+{
+	char capture[2048];
+	size_t len = strlen(file) - strlen(".requests.tsv"), o = 0;
+	for (size_t i = 0; i < len && o + 1 < sizeof capture; i++) {
+		if (file[i] == '_' && file[i + 1] == '_') {
+			capture[o++] = '/';
+			i++;
+		} else {
+			capture[o++] = file[i];
+		}
+	}
+	capture[o] = '\0';
+
+	char db[2048], cmd[8192], refpath[8192];
+	snprintf(db, sizeof db, "%s/%s.db", tmp, file);
+	snprintf(cmd, sizeof cmd, "'%s' read -q -o '%s' '%s' 2>&1", KALENS_BINARY, db,
+		 tu_src_path(capture));
+	int st;
+	char *out = tu_run(cmd, &st);
+	cr_expect(st == 0 || (out && strstr(out, "truncated")), "%s: kalens read failed: %s",
+		  capture, out ? out : "");
+	free(out);
+
+	snprintf(refpath, sizeof refpath, "%s/%s", refdir, file);
+	struct table ref, kal;
+	int no_version = load_reference(refpath, &ref);
+	load_kalens(db, &kal);
+	int bad = 0;
+	int64_t explained = count_findings(db, "parse-error") +
+			    count_findings(db, "response-without-request");
+	if (no_version && explained < no_version) {
+		cr_expect_fail("%s: %d request lines without a version, only %lld findings for them",
+			       capture, no_version, (long long)explained);
+		bad++;
+	}
+	if (kal.n != ref.n) {
+		cr_expect_fail("%s: %zu requests, tshark %zu", capture, kal.n, ref.n);
+		bad++;
+	}
+	for (size_t i = 0; i < kal.n && i < ref.n && bad < 5; i++) {
+		for (int c = 0; c < NCOLS; c++) {
+			if (strcmp(kal.rows[i][c], ref.rows[i][c]) == 0 ||
+			    decided(file, ref.rows[i], c, kal.rows[i][c]))
+				continue;
+			cr_expect_fail("%s: request %zu (port %s seq %s): %s is '%s', tshark says '%s'",
+				       capture, i, ref.rows[i][1], ref.rows[i][4], col_names[c],
+				       kal.rows[i][c], ref.rows[i][c]);
+			bad++;
+		}
+	}
+	table_free(&ref);
+	table_free(&kal);
+	return bad ? 1 : 0;
+}
+
+Test(e2e_http, requests_match_tshark, .timeout = 600)
+{
+	char refdir[4096];
+	snprintf(refdir, sizeof refdir, "%s", tu_src_path("tests/expected/http"));
+	DIR *d = opendir(refdir);
+	cr_assert_not_null(d, "%s", refdir);
+	char *tmp = tu_tmpdir();
+	int files = 0, bad = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+		if (n < 14 || strcmp(e->d_name + n - 13, ".requests.tsv"))
+			continue;
+		files++;
+		bad += compare_capture(refdir, e->d_name, tmp);
+	}
+	closedir(d);
+	tu_rmtree(tmp);
+	cr_expect_geq(files, 20, "only %d reference files", files);
+	cr_expect_eq(bad, 0, "%d of %d captures differ from tshark", bad, files);
+}

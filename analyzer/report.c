@@ -169,14 +169,24 @@ static int print_totals(sqlite3 *db, int64_t run, FILE *out, char *err, size_t e
 	return 0;
 }
 
-static int print_servers(sqlite3 *db, int64_t run, FILE *out, char *err, size_t errlen)
+static int print_servers(sqlite3 *db, int64_t run, int version, FILE *out, char *err,
+			 size_t errlen)
 {
-	sqlite3_stmt *st = prep(db,
+	/* Schema 1 (connections only) has no request counts. */
+	sqlite3_stmt *st = prep(db, version < 2 ?
 		"SELECT CASE WHEN ip_version = 6 THEN '[' || server_ip || ']' ELSE server_ip END"
 		" || ':' || server_port AS server, COUNT(*) AS n,"
 		" TOTAL(close_initiator = 'client'), TOTAL(close_initiator = 'server'),"
 		" TOTAL(close_kind = 'rst'), TOTAL(close_kind IN ('idle', 'open')),"
-		" TOTAL(bytes_to_server), TOTAL(bytes_to_client), TOTAL(syn_seen = 0)"
+		" TOTAL(bytes_to_server), TOTAL(bytes_to_client), TOTAL(syn_seen = 0), 0, 0"
+		" FROM connections WHERE" RUN_FILTER
+		" GROUP BY server_ip, server_port ORDER BY n DESC, server LIMIT ?2" :
+		"SELECT CASE WHEN ip_version = 6 THEN '[' || server_ip || ']' ELSE server_ip END"
+		" || ':' || server_port AS server, COUNT(*) AS n,"
+		" TOTAL(close_initiator = 'client'), TOTAL(close_initiator = 'server'),"
+		" TOTAL(close_kind = 'rst'), TOTAL(close_kind IN ('idle', 'open')),"
+		" TOTAL(bytes_to_server), TOTAL(bytes_to_client), TOTAL(syn_seen = 0),"
+		" TOTAL(requests), TOTAL(requests > 1)"
 		" FROM connections WHERE" RUN_FILTER
 		" GROUP BY server_ip, server_port ORDER BY n DESC, server LIMIT ?2",
 		run, err, errlen);
@@ -184,8 +194,9 @@ static int print_servers(sqlite3 *db, int64_t run, FILE *out, char *err, size_t 
 		return -1;
 	sqlite3_bind_int(st, 2, REPORT_TOP_SERVERS + 1);
 	fprintf(out, "By server (most connections first)\n");
-	fprintf(out, "  %-40s %7s %8s %8s %6s %8s %10s %10s %8s\n", "server", "conns",
-		"cli-clo", "srv-clo", "rst", "idle/op", "to server", "to client", "mid-strm");
+	fprintf(out, "  %-40s %7s %8s %7s %8s %8s %6s %8s %10s %10s %8s\n", "server", "conns",
+		"requests", "reused", "cli-clo", "srv-clo", "rst", "idle/op", "to server",
+		"to client", "mid-strm");
 	int rows = 0;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		if (++rows > REPORT_TOP_SERVERS) {
@@ -196,9 +207,11 @@ static int print_servers(sqlite3 *db, int64_t run, FILE *out, char *err, size_t 
 		char up[32], down[32];
 		fmt_bytes(up, sizeof up, sqlite3_column_double(st, 6));
 		fmt_bytes(down, sizeof down, sqlite3_column_double(st, 7));
-		fprintf(out, "  %-40s %7lld %8lld %8lld %6lld %8lld %10s %10s %8lld\n",
+		fprintf(out, "  %-40s %7lld %8lld %7lld %8lld %8lld %6lld %8lld %10s %10s %8lld\n",
 			(const char *)sqlite3_column_text(st, 0),
 			(long long)sqlite3_column_int64(st, 1),
+			(long long)sqlite3_column_double(st, 9),
+			(long long)sqlite3_column_double(st, 10),
 			(long long)sqlite3_column_double(st, 2),
 			(long long)sqlite3_column_double(st, 3),
 			(long long)sqlite3_column_double(st, 4),
@@ -208,6 +221,113 @@ static int print_servers(sqlite3 *db, int64_t run, FILE *out, char *err, size_t 
 	sqlite3_finalize(st);
 	if (rows == 0)
 		fprintf(out, "  (no connections)\n");
+	return 0;
+}
+
+/* One integer from a query bound to the run filter, or -1. */
+static long long one_int(sqlite3 *db, const char *sql, int64_t run)
+{
+	char err[256];
+	sqlite3_stmt *st = prep(db, sql, run, err, sizeof err);
+	long long v = -1;
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* The HTTP/1 part: requests per connection, reuse, what servers advertised
+ * and what happened after the last response. */
+static int print_http(sqlite3 *db, int64_t run, FILE *out, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = prep(db,
+		"SELECT COUNT(*), TOTAL(requests), TOTAL(responses), TOTAL(requests > 1),"
+		" MAX(requests), TOTAL(protocol = 'http/1.1'), TOTAL(protocol = 'http/1.0'),"
+		" TOTAL(expected_persistent = 1),"
+		" TOTAL(expected_persistent = 1 AND close_initiator = 'server'),"
+		" TOTAL(expected_persistent = 1 AND close_initiator = 'client'),"
+		" TOTAL(expected_persistent = 0 AND close_kind IN ('open', 'idle')),"
+		" TOTAL(expected_persistent = 0 AND close_initiator IS NOT NULL)"
+		" FROM connections WHERE" RUN_FILTER "AND requests IS NOT NULL", run, err, errlen);
+	if (!st)
+		return -1;
+	if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int64(st, 0) == 0) {
+		sqlite3_finalize(st);
+		fprintf(out, "HTTP/1: no requests\n\n");
+		return 0;
+	}
+#define COL(i) ((long long)sqlite3_column_double(st, (i)))
+	long long conns = sqlite3_column_int64(st, 0), reqs = COL(1);
+	fprintf(out, "HTTP/1: %lld requests on %lld connections\n", reqs, conns);
+	long long unanswered = one_int(db, "SELECT COUNT(*) FROM requests WHERE" RUN_FILTER
+					   "AND status IS NULL", run);
+	long long pipelined = one_int(db, "SELECT COUNT(*) FROM requests WHERE" RUN_FILTER
+					  "AND pipelined = 1", run);
+	fprintf(out, "  responses           %lld   (requests without one: %lld, pipelined requests: %lld)\n",
+		COL(2), unanswered, pipelined);
+	int n50, n95;
+	double p50 = quantile(db, "requests", run, 0.5, &n50);
+	double p95 = quantile(db, "requests", run, 0.95, &n95);
+	fprintf(out, "  per connection      mean %.1f, median %.0f, p95 %.0f, max %lld\n",
+		(double)reqs / (double)conns, p50, p95, (long long)sqlite3_column_int64(st, 4));
+	fprintf(out, "  reused              %lld of %lld connections carried more than one request (%.0f%%)\n",
+		COL(3), conns, 100.0 * (double)COL(3) / (double)conns);
+	fprintf(out, "  versions            HTTP/1.1 on %lld connections, HTTP/1.0 on %lld\n",
+		COL(5), COL(6));
+	fprintf(out, "  after the last response\n");
+	fprintf(out, "    expected to stay open   %lld: then closed by the server %lld,"
+		" by the client %lld\n", COL(7), COL(8), COL(9));
+	fprintf(out, "    expected to close       %lld: closed %lld, left open %lld\n",
+		conns - COL(7), COL(11), COL(10));
+#undef COL
+	sqlite3_finalize(st);
+
+	double i50 = quantile(db, "idle_before_close", run, 0.5, &n50);
+	double i95 = quantile(db, "idle_before_close", run, 0.95, &n95);
+	char a[32], b[32];
+	fmt_secs(a, sizeof a, i50, n50);
+	fmt_secs(b, sizeof b, i95, n95);
+	fprintf(out, "    idle before the close   median %s, p95 %s\n", a, b);
+	double m50 = quantile(db, "max_idle", run, 0.5, &n50);
+	fmt_secs(a, sizeof a, m50, n50);
+	fprintf(out, "  longest idle between requests on a connection: median %s\n", a);
+
+	st = prep(db,
+		"SELECT ka_timeout_advertised, COUNT(*), MIN(ka_max_advertised), MAX(ka_max_advertised)"
+		" FROM connections WHERE" RUN_FILTER
+		"AND (ka_timeout_advertised IS NOT NULL OR ka_max_advertised IS NOT NULL)"
+		" GROUP BY 1 ORDER BY 2 DESC LIMIT 5", run, err, errlen);
+	if (!st)
+		return -1;
+	int rows = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		fprintf(out, rows++ ? "; " : "  Keep-Alive sent     ");
+		if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+			fprintf(out, "timeout=%lld", (long long)sqlite3_column_int64(st, 0));
+		else
+			fprintf(out, "no timeout");
+		if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
+			long long lo = sqlite3_column_int64(st, 2), hi = sqlite3_column_int64(st, 3);
+			if (lo == hi)
+				fprintf(out, " max=%lld", lo);
+			else
+				fprintf(out, " max=%lld..%lld", lo, hi);
+		}
+		fprintf(out, " (%lld conns)", (long long)sqlite3_column_int64(st, 1));
+	}
+	fprintf(out, rows ? "\n" : "  Keep-Alive sent     never\n");
+	sqlite3_finalize(st);
+
+	st = prep(db, "SELECT kind, COUNT(*) FROM findings WHERE" RUN_FILTER
+		      "GROUP BY kind ORDER BY 2 DESC", run, err, errlen);
+	if (!st)
+		return -1;
+	rows = 0;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		fprintf(out, "%s%s %lld", rows++ ? ", " : "  findings            ",
+			(const char *)sqlite3_column_text(st, 0), (long long)sqlite3_column_int64(st, 1));
+	fprintf(out, rows ? "\n\n" : "  findings            none\n\n");
+	sqlite3_finalize(st);
 	return 0;
 }
 
@@ -236,7 +356,8 @@ int report_print(const char *db_path, int64_t run_id, FILE *out, char *err, size
 	fprintf(out, "kalens report: %s\n\n", db_path);
 	if (print_runs(db, run_id, out, err, errlen) == 0 &&
 	    print_totals(db, run_id, out, err, errlen) == 0 &&
-	    print_servers(db, run_id, out, err, errlen) == 0)
+	    (version < 2 || print_http(db, run_id, out, err, errlen) == 0) &&
+	    print_servers(db, run_id, version, out, err, errlen) == 0)
 		rc = 0;
 out:
 	sqlite3_finalize(st);

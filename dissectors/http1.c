@@ -61,7 +61,7 @@ struct http1_conn {
 	bool tunnel;
 	uint8_t eofs;
 	uint8_t proto_major, proto_minor;
-	bool proto_known;
+	bool proto_known, proto_from_request;
 };
 
 /* ---- arena -------------------------------------------------------------- */
@@ -223,14 +223,16 @@ static struct pending *push_back(struct http1_conn *c, kl_time ts)
 	return p;
 }
 
-static void note_version(struct http1_conn *c, uint8_t major, uint8_t minor)
+/* The connection's protocol is the version its client speaks (the first
+ * request's); without any request, the first response's. */
+static void note_version(struct http1_conn *c, bool request, uint8_t major, uint8_t minor)
 {
-	if (!c->proto_known || major > c->proto_major ||
-	    (major == c->proto_major && minor > c->proto_minor)) {
-		c->proto_major = major;
-		c->proto_minor = minor;
-		c->proto_known = true;
-	}
+	if (c->proto_known && !(request && !c->proto_from_request))
+		return;
+	c->proto_major = major;
+	c->proto_minor = minor;
+	c->proto_known = true;
+	c->proto_from_request = request;
 }
 
 /* ---- request direction -------------------------------------------------- */
@@ -258,7 +260,7 @@ static enum http1_body_hint on_request_head(void *ctx, const struct http1_head *
 	/* RFC 9112 §9.3, as the server reads this request. */
 	p->persists_req = !(h->connection & HTTP1_CONN_CLOSE) &&
 			  (v11 || (h->connection & HTTP1_CONN_KEEP_ALIVE));
-	note_version(c, h->version_major, h->version_minor);
+	note_version(c, true, h->version_major, h->version_minor);
 	char ver[24];
 	if (h->version_malformed)
 		snprintf(ver, sizeof ver, "%.*s", (int)h->version.n, h->version.p);
@@ -320,7 +322,7 @@ static void hidden_responses(struct http1_conn *c, const struct http1_head *h)
 static enum http1_body_hint on_response_head(void *ctx, const struct http1_head *h, kl_time ts)
 {
 	struct http1_conn *c = ctx;
-	note_version(c, h->version_major, h->version_minor);
+	note_version(c, false, h->version_major, h->version_minor);
 	if (h->ka_timeout >= 0)
 		c->ka_timeout = h->ka_timeout;
 	if (h->ka_max >= 0)

@@ -33,6 +33,7 @@ struct http1_parser {
 	bool requests;
 	bool any_message;            /* a head was parsed on this stream */
 	bool not_http;               /* the stream's first bytes were not HTTP */
+	bool tunnel;                 /* switched protocols: no longer HTTP/1 */
 	enum state st;
 	size_t head_limit;
 	const struct http1_callbacks *cb;
@@ -205,7 +206,7 @@ static bool content_length(const uint8_t *p, size_t n, int64_t *out)
 			return false;
 		int64_t v = 0;
 		for (size_t i = 0; i < tn; i++) {
-			if (t[i] < '0' || t[i] > '9' || v > (INT64_C(1) << 50))
+			if (t[i] < '0' || t[i] > '9' || v > (INT64_MAX - (t[i] - '0')) / 10)
 				return false;
 			v = v * 10 + (t[i] - '0');
 		}
@@ -250,15 +251,20 @@ int http1_looks_like_start(bool requests, const uint8_t *p, size_t n)
 			i++;
 		if (i == n)
 			return i < 24 ? 2 : 0;
-		return i > 0 && p[i] == ' ' ? 1 : 0;
+		if (i == 0 || p[i] != ' ')
+			return 0;
+		/* The HTTP/2 connection preface is not an HTTP/1 request. */
+		static const char preface[] = "PRI * HTTP/2";
+		size_t m = n < sizeof preface - 1 ? n : sizeof preface - 1;
+		if (memcmp(p, preface, m) == 0)
+			return m < sizeof preface - 1 ? 2 : 0;
+		return 1;
 	}
-	static const char pre[] = "HTTP/";
-	size_t m = n < 5 ? n : 5;
+	static const char pre[] = "HTTP/1.";
+	size_t m = n < 7 ? n : 7;
 	if (memcmp(p, pre, m) != 0)
 		return 0;
-	if (n < 6)
-		return 2;
-	return p[5] >= '0' && p[5] <= '9' ? 1 : 0;
+	return n < 7 ? 2 : 1;
 }
 
 /* "HTTP/x.y" -> version; false if it is not one. */
@@ -310,6 +316,8 @@ static bool parse_start_line(bool requests, const uint8_t *p, size_t n, struct h
 	}
 	if (n < 12 || !parse_version(p, 8, h) || p[8] != ' ')
 		return false;
+	h->version.p = (const char *)p;
+	h->version.n = 8;
 	for (int i = 9; i < 12; i++)
 		if (p[i] < '0' || p[i] > '9')
 			return false;
@@ -323,7 +331,12 @@ static bool parse_start_line(bool requests, const uint8_t *p, size_t n, struct h
 
 /* ---- heads ---------------------------------------------------------------- */
 
-enum head_result { HEAD_OK, HEAD_SYNTAX, HEAD_BAD_LENGTH };
+enum head_result {
+	HEAD_OK,
+	HEAD_SYNTAX,        /* no usable start line: nothing to report */
+	HEAD_BAD_LENGTH,    /* reported, but its body length cannot be trusted */
+	HEAD_BAD_FIELD,     /* reported (fields before the bad line), then an error */
+};
 
 static enum head_result parse_head(struct http1_parser *ps, const uint8_t *p, size_t n,
 				   struct http1_head *h)
@@ -343,7 +356,7 @@ static enum head_result parse_head(struct http1_parser *ps, const uint8_t *p, si
 		ln--;
 	if (!parse_start_line(ps->requests, p, ln, h))
 		return HEAD_SYNTAX;
-	bool bad_length = false;
+	bool bad_length = false, bad_field = false;
 	for (const uint8_t *line = nl + 1; line < end;) {
 		nl = memchr(line, '\n', (size_t)(end - line));
 		const uint8_t *next = nl ? nl + 1 : end;
@@ -352,12 +365,26 @@ static enum head_result parse_head(struct http1_parser *ps, const uint8_t *p, si
 			ln--;
 		if (ln == 0)
 			break;                       /* the empty line ending the head */
+		if (line[0] == ' ' || line[0] == '\t') {
+			/* obs-fold (RFC 9112 §5.2): a continuation of the previous
+			 * value; nothing kalens uses is folded in practice. */
+			line = next;
+			continue;
+		}
 		const uint8_t *colon = memchr(line, ':', ln);
-		/* obs-fold continuation lines and lines without a colon carry
-		 * nothing kalens uses: they are skipped, not fatal. */
-		if (colon && colon > line && line[0] != ' ' && line[0] != '\t') {
+		size_t nn = colon ? (size_t)(colon - line) : 0;
+		bool name_ok = nn > 0;
+		for (size_t i = 0; name_ok && i < nn; i++)
+			name_ok = is_tchar(line[i]);
+		if (!name_ok) {
+			/* RFC 9112 §5.1: no colon, or whitespace or other non-token
+			 * bytes in the name (a request smuggling pattern): the
+			 * message is broken from here on. */
+			bad_field = true;
+			break;
+		}
+		{
 			const uint8_t *name = line;
-			size_t nn = (size_t)(colon - line);
 			const uint8_t *v = colon + 1;
 			size_t vn = ln - nn - 1;
 			trim(&v, &vn);
@@ -417,6 +444,8 @@ static enum head_result parse_head(struct http1_parser *ps, const uint8_t *p, si
 	h->keep_alive_raw.n = strlen(ps->ka_raw);
 	h->proxy_connection_raw.p = ps->pc_raw;
 	h->proxy_connection_raw.n = strlen(ps->pc_raw);
+	if (bad_field)
+		return HEAD_BAD_FIELD;
 	return bad_length ? HEAD_BAD_LENGTH : HEAD_OK;
 }
 
@@ -467,6 +496,10 @@ static void head_complete(struct http1_parser *p, const uint8_t *h, size_t n, kl
 	enum http1_body_hint hint = p->cb->head(p->ctx, &head, p->msg_ts);
 	p->body_bytes = 0;
 	p->blen = 0;
+	if (r == HEAD_BAD_FIELD) {
+		fail(p, HTTP1_ERR_SYNTAX, 0, true, ts);
+		return;
+	}
 	if (r == HEAD_BAD_LENGTH && !(head.transfer_encoding && head.chunked)) {
 		fail(p, HTTP1_ERR_BAD_LENGTH, 0, true, ts);
 		return;
@@ -488,6 +521,7 @@ static void head_complete(struct http1_parser *p, const uint8_t *h, size_t n, kl
 	int s = head.status;
 	if (s == 101 || (hint == HTTP1_BODY_TUNNEL && s >= 200 && s < 300)) {
 		p->st = S_TUNNEL;
+		p->tunnel = true;
 		p->cb->done(p->ctx, 0, ts);
 		p->cb->tunnel(p->ctx, ts);
 		return;
@@ -701,8 +735,18 @@ void http1_parser_feed(struct http1_parser *p, const uint8_t *d, size_t n, kl_ti
 			/* RFC 9112 §2.2: empty lines before a message are ignored. */
 			while (i < n && (d[i] == '\r' || d[i] == '\n'))
 				i++;
-			if (i < n)
+			if (i < n) {
+				/* A message must start like one: give up on the
+				 * first byte that rules it out, not a line later. */
+				if (http1_looks_like_start(p->requests, d + i, n - i) == 0) {
+					const uint8_t *nl = memchr(d + i, '\n', n - i);
+					size_t e = nl ? (size_t)(nl - d) + 1 : n;
+					fail(p, HTTP1_ERR_SYNTAX, e - i, nl != NULL, ts);
+					i = e;
+					break;
+				}
 				begin_head(p, ts, false);
+			}
 			break;
 		case S_HEAD:
 			i += feed_head(p, d + i, n - i, ts);
@@ -852,7 +896,7 @@ void http1_parser_eof(struct http1_parser *p, kl_time ts)
 
 bool http1_parser_active(const struct http1_parser *p)
 {
-	return !p->not_http && p->st != S_TUNNEL;
+	return !p->not_http && !p->tunnel;
 }
 
 struct http1_parser *http1_parser_new(bool requests, size_t head_limit,

@@ -24,6 +24,15 @@
  *  - otherwise a response's body runs until the connection closes, and a
  *    request has no body.
  *
+ * A head whose start line is valid but which has an invalid field line (no
+ * colon, whitespace or other non-token bytes in the name: RFC 9112 §5.1)
+ * is reported with the fields before that line, then an error follows: the
+ * server answers such a request (400), so it is a request all the same, but
+ * its framing cannot be trusted.  A request line must have an HTTP-version
+ * (RFC 9112 §3); one that starts "HTTP/" with a malformed number is taken
+ * as HTTP/1.0.  A stream whose first byte cannot start a message of its
+ * direction is reported at once.
+ *
  * Errors do not stop the parser: after a parse error, an oversized head or
  * a gap that breaks the framing, it resynchronises at the next line that
  * starts like a message of its direction ("METHOD SP" for requests,
@@ -43,8 +52,8 @@
 #define HTTP1_HEAD_LIMIT_DEFAULT (64u * 1024)
 #define HTTP1_HEAD_LIMIT_MIN 1024u
 
-/* Raw header values longer than this are kept cut (the flags and numbers
- * derived from them are computed on the whole value). */
+/* Raw header values are kept cut at HTTP1_VALUE_KEEP - 1 bytes (the flags
+ * and numbers derived from them are computed on the whole value). */
 #define HTTP1_VALUE_KEEP 256
 
 /* Connection / Proxy-Connection tokens (case-insensitive). */
@@ -67,7 +76,7 @@ struct http1_head {
 	struct http1_span reason;     /* responses */
 	uint8_t version_major, version_minor;   /* HTTP/1.1 -> 1, 1 */
 	struct http1_span version;    /* as written ("HTTP/1.1") */
-	bool version_malformed;       /* "HTTP/" then not d.d: taken as 1.0 */
+	bool version_malformed;       /* requests only: "HTTP/" then not d.d, taken as 1.0 */
 
 	int64_t content_length;       /* -1: absent */
 	bool chunked;                 /* Transfer-Encoding ends in chunked */
@@ -77,7 +86,7 @@ struct http1_head {
 	unsigned proxy_connection;    /* same, from Proxy-Connection */
 	bool has_connection, has_keep_alive, has_proxy_connection;
 	/* Raw values, several fields of a name joined with ", ", cut at
-	 * HTTP1_VALUE_KEEP bytes. */
+	 * HTTP1_VALUE_KEEP - 1 bytes. */
 	struct http1_span connection_raw, keep_alive_raw, proxy_connection_raw;
 	struct http1_span host, upgrade;
 	int64_t ka_timeout, ka_max;   /* Keep-Alive: timeout=, max=; -1 absent */
@@ -139,8 +148,9 @@ void http1_parser_eof(struct http1_parser *p, kl_time ts);
 bool http1_parser_active(const struct http1_parser *p);
 
 /* Does this look like the start of an HTTP/1 message of that direction?
- * Used to probe a connection: DISSECT-style answer, 0 no, 1 yes, 2 need
- * more bytes. */
+ * Requests: an upper-case method token and SP (not the HTTP/2 preface
+ * "PRI * HTTP/2"); responses: "HTTP/1.".  Used to probe a connection:
+ * 0 no, 1 yes, 2 need more bytes. */
 int http1_looks_like_start(bool requests, const uint8_t *p, size_t n);
 
 #endif

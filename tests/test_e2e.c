@@ -8,9 +8,12 @@
  * '/' spelled '__'.  This test reads each capture with the kalens binary
  * into a fresh database and compares every connection, column by column.
  *
- * There is no allowance list: on these captures kalens and tshark agree on
- * every connection and column (a late SYN joining its connection and the
- * RTT of a retransmitted SYN were both decided as tshark does).
+ * A late SYN joining its connection and the RTT of a retransmitted SYN are
+ * decided as tshark does.  One difference is decided the other way, in
+ * `decisions` below: in zeek/nflog-http.pcap every record has the same
+ * timestamp (1470574779.148133), so the handshake took 0 s by the capture's
+ * own clock; tshark 4.0 reports an iRTT of 0.990122 s that no pair of
+ * frame times in the file gives (frame.time_epoch is equal for all 13).
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -134,6 +137,27 @@ static bool same_value(int c, const char *kal, const char *ref)
 	return strcmp(kal, ref) == 0;
 }
 
+struct decision {
+	const char *file, *client_port;
+	int col;
+	const char *kalens;
+};
+
+static const struct decision decisions[] = {
+	{ "captures__public__zeek__nflog-http.pcap.conns.tsv", "49762", C_HANDSHAKE_RTT, "0.000000" },
+};
+
+static bool decided(const char *file, const struct row *ref, int c, const char *kal)
+{
+	for (size_t i = 0; i < sizeof decisions / sizeof decisions[0]; i++) {
+		const struct decision *d = &decisions[i];
+		if (!strcmp(d->file, file) && !strcmp(d->client_port, ref->v[C_CLIENT_PORT]) &&
+		    d->col == c && !strcmp(d->kalens, kal))
+			return true;
+	}
+	return false;
+}
+
 static int compare_capture(const char *refdir, const char *file, const char *tmp)
 {
 	char capture[2048];
@@ -173,7 +197,7 @@ static int compare_capture(const char *refdir, const char *file, const char *tmp
 	for (size_t i = 0; i < kal.n && i < ref.n; i++) {
 		for (int c = 0; c < C_COUNT; c++) {
 			const char *kv = kal.rows[i].v[c], *rv = ref.rows[i].v[c];
-			if (same_value(c, kv, rv))
+			if (same_value(c, kv, rv) || decided(file, &ref.rows[i], c, kv))
 				continue;
 			cr_expect_fail("%s: connection %zu (client port %s): %s is %s, tshark says %s",
 				       capture, i, ref.rows[i].v[C_CLIENT_PORT], col_names[c], kv, rv);

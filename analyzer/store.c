@@ -159,7 +159,34 @@ static const char schema_sql[] =
 	" COALESCE(SUM(c.bytes_to_client), 0) AS bytes_to_client,"
 	" COALESCE(SUM(c.gap_bytes), 0) AS gap_bytes"
 	" FROM runs r LEFT JOIN connections c ON c.run_id = r.id"
-	" GROUP BY r.id;";
+	" GROUP BY r.id;"
+	/* Keep-alive per HTTP connection: what was advertised and what happened. */
+	"CREATE VIEW IF NOT EXISTS connection_reuse AS SELECT"
+	" id AS conn_id, run_id, client_ip, client_port, server_ip, server_port, protocol,"
+	" requests, responses, requests > 1 AS reused, max_idle, ka_timeout_advertised,"
+	" ka_max_advertised, expected_persistent, close_initiator, close_kind,"
+	" idle_before_close"
+	" FROM connections WHERE requests IS NOT NULL;"
+	/* Requests per connection by run, server and HTTP version; the median by
+	 * window functions (SQLite 3.25+). */
+	"CREATE VIEW IF NOT EXISTS reuse_summary AS"
+	" WITH c AS (SELECT run_id, server_ip, server_port, protocol, requests"
+	"  FROM connections WHERE requests IS NOT NULL),"
+	" g AS (SELECT run_id, server_ip, server_port, protocol, COUNT(*) AS connections,"
+	"  SUM(requests) AS requests, AVG(requests) AS requests_per_conn_mean,"
+	"  MAX(requests) AS requests_per_conn_max, AVG(requests > 1) AS reused_share"
+	"  FROM c GROUP BY run_id, server_ip, server_port, protocol),"
+	" r AS (SELECT run_id, server_ip, server_port, protocol, requests,"
+	"  ROW_NUMBER() OVER (PARTITION BY run_id, server_ip, server_port, protocol"
+	"   ORDER BY requests) AS rn,"
+	"  COUNT(*) OVER (PARTITION BY run_id, server_ip, server_port, protocol) AS n FROM c)"
+	" SELECT g.run_id, g.server_ip, g.server_port, g.protocol, g.connections, g.requests,"
+	"  g.requests_per_conn_mean,"
+	"  (SELECT AVG(r.requests) FROM r WHERE r.run_id = g.run_id AND r.server_ip = g.server_ip"
+	"   AND r.server_port = g.server_port AND r.protocol = g.protocol"
+	"   AND r.rn IN ((r.n + 1) / 2, (r.n + 2) / 2)) AS requests_per_conn_median,"
+	"  g.requests_per_conn_max, g.reused_share"
+	" FROM g;";
 
 /* Version 1 databases (connections only) gain the HTTP columns; the new
  * tables and views come from schema_sql. */

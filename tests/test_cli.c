@@ -377,4 +377,18 @@ Test(cli, sql_formats_and_errors)
 	 * reference in tests/expected/http/). */
 	cr_expect(strstr(out, "HTTP/1: 31 requests on 8 connections"), "%s", out);
 	free(out);
+
+	/* The views agree with the same reference: 8 HTTP connections, 31
+	 * requests, at most 7 on one connection (the tshark reference's
+	 * largest seq), a median of 3 (its per-connection counts sorted:
+	 * 1 2 3 3 3 6 6 7 -> (3 + 3) / 2). */
+	out = kalens("sql --csv k.db \"SELECT protocol, connections, requests,"
+		     " requests_per_conn_median, requests_per_conn_max FROM reuse_summary\"", &st);
+	cr_expect_eq(st, 0);
+	cr_expect_str_eq(out, "protocol,connections,requests,requests_per_conn_median,"
+			      "requests_per_conn_max\nhttp/1.1,8,31,3.0,7\n");
+	free(out);
+	out = kalens("sql --csv k.db \"SELECT COUNT(*), SUM(reused) FROM connection_reuse\"", &st);
+	cr_expect_str_eq(out, "COUNT(*),SUM(reused)\n8,7\n");
+	free(out);
 }

@@ -93,6 +93,7 @@ static const char usage_report[] =
 	"Print an overview of the connections stored in DB.\n"
 	"\n"
 	"  -r, --run ID   only this run (default: all runs)\n"
+	"      --json     the same figures as one JSON object, for scripts\n"
 	"  -h, --help     this text\n";
 
 static const char usage_sql[] =
@@ -125,7 +126,10 @@ static bool parse_number(const char *s, double max, double *out)
 	return true;
 }
 
-enum { OPT_IDLE = 256, OPT_LINGER, OPT_MAX_CONNS, OPT_REASM_CONN, OPT_REASM, OPT_CSV, OPT_TSV };
+enum {
+	OPT_IDLE = 256, OPT_LINGER, OPT_MAX_CONNS, OPT_REASM_CONN, OPT_REASM, OPT_CSV, OPT_TSV,
+	OPT_JSON,
+};
 
 static int cmd_read(int argc, char **argv)
 {
@@ -220,10 +224,12 @@ static int cmd_report(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "run", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int64_t run = 0;
+	enum report_format fmt = REPORT_TEXT;
 	int c;
 	double v;
 	while ((c = getopt_long(argc, argv, "+r:h", opts, NULL)) != -1) {
@@ -233,6 +239,7 @@ static int cmd_report(int argc, char **argv)
 				return usage_error(usage_report, "bad run id '%s'", optarg);
 			run = (int64_t)v;
 			break;
+		case OPT_JSON: fmt = REPORT_JSON; break;
 		case 'h': fputs(usage_report, stdout); return 0;
 		default: fputs(usage_report, stderr); return 2;
 		}
@@ -240,7 +247,7 @@ static int cmd_report(int argc, char **argv)
 	if (argc - optind != 1)
 		return usage_error(usage_report, "%s", "expected one database");
 	char err[1024];
-	if (report_print(argv[optind], run, stdout, err, sizeof err) != 0) {
+	if (report_print(argv[optind], run, fmt, stdout, err, sizeof err) != 0) {
 		fprintf(stderr, "kalens: %s\n", err);
 		return 1;
 	}

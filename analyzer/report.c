@@ -8,6 +8,7 @@
 #include "report.h"
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -331,7 +332,171 @@ static int print_http(sqlite3 *db, int64_t run, FILE *out, char *err, size_t err
 	return 0;
 }
 
-int report_print(const char *db_path, int64_t run_id, FILE *out, char *err, size_t errlen)
+/* ---- JSON ----------------------------------------------------------------- */
+
+static void json_string(FILE *out, const unsigned char *s)
+{
+	fputc('"', out);
+	for (; s && *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(out, "\\%c", *s);
+		else if (*s < 0x20)
+			fprintf(out, "\\u%04x", *s);
+		else
+			fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+/* Emit the rows of `sql` (bound to the run) as JSON objects keyed by the
+ * column names: one object when `single`, else an array of them. */
+static int json_rows(sqlite3 *db, const char *sql, int64_t run, bool single, FILE *out,
+		     char *err, size_t errlen)
+{
+	sqlite3_stmt *st = prep(db, sql, run, err, errlen);
+	if (!st)
+		return -1;
+	if (!single)
+		fputc('[', out);
+	int rows = 0, rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (rows++)
+			fputc(',', out);
+		fputc('{', out);
+		for (int i = 0; i < sqlite3_column_count(st); i++) {
+			if (i)
+				fputc(',', out);
+			json_string(out, (const unsigned char *)sqlite3_column_name(st, i));
+			fputc(':', out);
+			switch (sqlite3_column_type(st, i)) {
+			case SQLITE_INTEGER:
+				fprintf(out, "%lld", (long long)sqlite3_column_int64(st, i));
+				break;
+			case SQLITE_FLOAT:
+				fprintf(out, "%.17g", sqlite3_column_double(st, i));
+				break;
+			case SQLITE_NULL:
+				fputs("null", out);
+				break;
+			default:
+				json_string(out, sqlite3_column_text(st, i));
+				break;
+			}
+		}
+		fputc('}', out);
+		if (single)
+			break;
+	}
+	if (single && rows == 0)
+		fputs("{}", out);
+	if (!single)
+		fputc(']', out);
+	bool failed = rc != SQLITE_ROW && rc != SQLITE_DONE;
+	if (failed)
+		snprintf(err, errlen, "report query failed: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return failed ? -1 : 0;
+}
+
+/* A nearest-rank quantile as a JSON number or null. */
+static void json_quantile(sqlite3 *db, const char *col, int64_t run, double q, FILE *out)
+{
+	int null;
+	double v = quantile(db, col, run, q, &null);
+	if (null)
+		fputs("null", out);
+	else
+		fprintf(out, "%.17g", v);
+}
+
+static int report_json(sqlite3 *db, int version, int64_t run, FILE *out, char *err, size_t errlen)
+{
+	fputs("{\"runs\":", out);
+	if (json_rows(db, "SELECT id, source, source_kind, filter, status, message, link_type,"
+			  " started_at, finished_at, first_packet, last_packet, packets, bytes,"
+			  " packets_not_tcp, packets_fragment, packets_truncated, packets_malformed,"
+			  " connections, kalens_version FROM runs WHERE ?1 = 0 OR id = ?1 ORDER BY id",
+		      run, false, out, err, errlen) != 0)
+		return -1;
+	fputs(",\"connections\":", out);
+	if (json_rows(db, "SELECT COUNT(*) AS total, COALESCE(SUM(syn_seen), 0) AS syn_seen,"
+			  " COALESCE(SUM(one_sided), 0) AS one_sided,"
+			  " COALESCE(SUM(close_initiator = 'client' AND close_kind = 'fin'), 0) AS client_fin,"
+			  " COALESCE(SUM(close_initiator = 'client' AND close_kind = 'rst'), 0) AS client_rst,"
+			  " COALESCE(SUM(close_initiator = 'server' AND close_kind = 'fin'), 0) AS server_fin,"
+			  " COALESCE(SUM(close_initiator = 'server' AND close_kind = 'rst'), 0) AS server_rst,"
+			  " COALESCE(SUM(close_kind = 'idle'), 0) AS idle,"
+			  " COALESCE(SUM(close_kind = 'open'), 0) AS open,"
+			  " COALESCE(SUM(bytes_to_server), 0) AS bytes_to_server,"
+			  " COALESCE(SUM(bytes_to_client), 0) AS bytes_to_client,"
+			  " COALESCE(SUM(gap_bytes), 0) AS gap_bytes,"
+			  " COALESCE(SUM(retransmitted_bytes), 0) AS retransmitted_bytes"
+			  " FROM connections WHERE" RUN_FILTER, run, true, out, err, errlen) != 0)
+		return -1;
+	fputs(",\"handshake_rtt\":{\"median\":", out);
+	json_quantile(db, "handshake_rtt", run, 0.5, out);
+	fputs(",\"p95\":", out);
+	json_quantile(db, "handshake_rtt", run, 0.95, out);
+	fputc('}', out);
+	if (version >= 2) {
+		fputs(",\"http\":", out);
+		if (json_rows(db, "SELECT COUNT(*) AS connections, COALESCE(SUM(requests), 0) AS requests,"
+				  " COALESCE(SUM(responses), 0) AS responses,"
+				  " COALESCE(SUM(requests > 1), 0) AS reused_connections,"
+				  " MAX(requests) AS requests_per_connection_max,"
+				  " AVG(requests) AS requests_per_connection_mean,"
+				  " COALESCE(SUM(protocol = 'http/1.1'), 0) AS http11_connections,"
+				  " COALESCE(SUM(protocol = 'http/1.0'), 0) AS http10_connections,"
+				  " COALESCE(SUM(expected_persistent = 1), 0) AS expected_persistent,"
+				  " COALESCE(SUM(expected_persistent = 1 AND close_initiator = 'server'), 0)"
+				  "  AS persistent_closed_by_server,"
+				  " COALESCE(SUM(expected_persistent = 1 AND close_initiator = 'client'), 0)"
+				  "  AS persistent_closed_by_client"
+				  " FROM connections WHERE" RUN_FILTER "AND requests IS NOT NULL",
+			      run, true, out, err, errlen) != 0)
+			return -1;
+		fputs(",\"requests_per_connection\":{\"median\":", out);
+		json_quantile(db, "requests", run, 0.5, out);
+		fputs(",\"p95\":", out);
+		json_quantile(db, "requests", run, 0.95, out);
+		fputs("},\"idle_before_close\":{\"median\":", out);
+		json_quantile(db, "idle_before_close", run, 0.5, out);
+		fputs(",\"p95\":", out);
+		json_quantile(db, "idle_before_close", run, 0.95, out);
+		fputs("},\"keep_alive_advertised\":", out);
+		if (json_rows(db, "SELECT ka_timeout_advertised AS timeout, MIN(ka_max_advertised) AS max_min,"
+				  " MAX(ka_max_advertised) AS max_max, COUNT(*) AS connections"
+				  " FROM connections WHERE" RUN_FILTER
+				  "AND (ka_timeout_advertised IS NOT NULL OR ka_max_advertised IS NOT NULL)"
+				  " GROUP BY 1 ORDER BY 4 DESC", run, false, out, err, errlen) != 0)
+			return -1;
+		fputs(",\"findings\":", out);
+		if (json_rows(db, "SELECT kind, COUNT(*) AS count FROM findings WHERE" RUN_FILTER
+				  "GROUP BY kind ORDER BY 2 DESC", run, false, out, err, errlen) != 0)
+			return -1;
+	}
+	fputs(",\"servers\":", out);
+	if (json_rows(db, version < 2 ?
+		      "SELECT server_ip, server_port, COUNT(*) AS connections,"
+		      " SUM(close_initiator IS 'client') AS closed_by_client,"
+		      " SUM(close_initiator IS 'server') AS closed_by_server,"
+		      " SUM(bytes_to_server) AS bytes_to_server, SUM(bytes_to_client) AS bytes_to_client"
+		      " FROM connections WHERE" RUN_FILTER "GROUP BY 1, 2 ORDER BY 3 DESC" :
+		      "SELECT server_ip, server_port, COUNT(*) AS connections,"
+		      " COALESCE(SUM(requests), 0) AS requests, COALESCE(SUM(requests > 1), 0) AS reused,"
+		      " SUM(close_initiator IS 'client') AS closed_by_client,"
+		      " SUM(close_initiator IS 'server') AS closed_by_server,"
+		      " MAX(ka_timeout_advertised) AS ka_timeout_advertised,"
+		      " SUM(bytes_to_server) AS bytes_to_server, SUM(bytes_to_client) AS bytes_to_client"
+		      " FROM connections WHERE" RUN_FILTER "GROUP BY 1, 2 ORDER BY 3 DESC",
+		      run, false, out, err, errlen) != 0)
+		return -1;
+	fputs("}\n", out);
+	return 0;
+}
+
+int report_print(const char *db_path, int64_t run_id, enum report_format fmt, FILE *out,
+		 char *err, size_t errlen)
 {
 	sqlite3 *db = NULL;
 	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
@@ -351,6 +516,15 @@ int report_print(const char *db_path, int64_t run_id, FILE *out, char *err, size
 	if (version < 1 || version > STORE_SCHEMA_VERSION) {
 		snprintf(err, errlen, version ? "%s: written by a newer kalens (schema %d)"
 					      : "%s: not a kalens database", db_path, version);
+		goto out;
+	}
+	if (fmt == REPORT_JSON) {
+		if (one_int(db, "SELECT COUNT(*) FROM runs WHERE ?1 = 0 OR id = ?1", run_id) <= 0) {
+			snprintf(err, errlen, run_id ? "no run %lld in the database"
+						     : "the database holds no run", (long long)run_id);
+			goto out;
+		}
+		rc = report_json(db, version, run_id, out, err, errlen);
 		goto out;
 	}
 	fprintf(out, "kalens report: %s\n\n", db_path);

@@ -1,5 +1,5 @@
 /*
- * report.h - the text report of a kalens database.
+ * report.h - the report of a kalens database, as text or JSON.
  */
 #ifndef KALENS_REPORT_H
 #define KALENS_REPORT_H
@@ -8,8 +8,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+enum report_format { REPORT_TEXT, REPORT_JSON };
+
 /* Print the report of `run_id` (0: every run) in the database at db_path
- * to `out`, reading it read-only.  0, or -1 with a message in err. */
-int report_print(const char *db_path, int64_t run_id, FILE *out, char *err, size_t errlen);
+ * to `out`, reading it read-only, as text for people or as one JSON object
+ * for scripts (the same figures; keys are documented in kalens(1)).
+ * 0, or -1 with a message in err. */
+int report_print(const char *db_path, int64_t run_id, enum report_format fmt, FILE *out,
+		 char *err, size_t errlen);
 
 #endif

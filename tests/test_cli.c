@@ -388,6 +388,15 @@ Test(cli, sql_formats_and_errors)
 	cr_expect_str_eq(out, "protocol,connections,requests,requests_per_conn_median,"
 			      "requests_per_conn_max\nhttp/1.1,8,31,3.0,7\n");
 	free(out);
+	out = kalens("report --json k.db", &st);
+	cr_expect_eq(st, 0);
+	cr_expect(out && strstr(out, "\"connections\":{\"total\":13,"), "%s", out);
+	cr_expect(out && strstr(out, "\"http\":{\"connections\":8,\"requests\":31,"), "%s", out);
+	free(out);
+	out = kalens("report --json -r 9 k.db", &st);
+	cr_expect_eq(st, 1, "a run that does not exist");
+	free(out);
+
 	out = kalens("sql --csv k.db \"SELECT COUNT(*), SUM(reused) FROM connection_reuse\"", &st);
 	cr_expect_str_eq(out, "COUNT(*),SUM(reused)\n8,7\n");
 	free(out);

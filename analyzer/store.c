@@ -103,12 +103,15 @@ static const char schema_sql[] =
 	" idle_before_close REAL"
 	");"
 	"CREATE INDEX IF NOT EXISTS connections_run ON connections (run_id);"
-	/* conn_id has no REFERENCES: a request is stored when it completes,
-	 * its connection when the connection ends, possibly batches later. */
+	/* No REFERENCES: a request is stored when it completes, its connection
+	 * when the connection ends, possibly batches later; and a foreign-key
+	 * lookup per request row costs more than it checks (kalens writes
+	 * run_id itself).  No index on run_id either: requests of a run are a
+	 * contiguous id range, and conn_id leads to them. */
 	"CREATE TABLE IF NOT EXISTS requests ("
 	" id INTEGER PRIMARY KEY,"
 	" conn_id INTEGER NOT NULL,"
-	" run_id INTEGER NOT NULL REFERENCES runs(id),"
+	" run_id INTEGER NOT NULL,"
 	" seq INTEGER NOT NULL,"
 	" method TEXT,"
 	" uri TEXT,"
@@ -132,7 +135,6 @@ static const char schema_sql[] =
 	" req_proxy_connection TEXT"
 	");"
 	"CREATE INDEX IF NOT EXISTS requests_conn ON requests (conn_id, seq);"
-	"CREATE INDEX IF NOT EXISTS requests_run ON requests (run_id);"
 	"CREATE TABLE IF NOT EXISTS findings ("
 	" id INTEGER PRIMARY KEY,"
 	" run_id INTEGER NOT NULL REFERENCES runs(id),"
@@ -282,6 +284,13 @@ static int bind_u64(sqlite3_stmt *st, int i, uint64_t v)
 static int bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
 {
 	return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
+}
+
+/* For values that outlive the step: the bindings are cleared before the
+ * inserting function returns, so SQLite need not copy the text. */
+static int bind_text_static(sqlite3_stmt *st, int i, const char *v)
+{
+	return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
 }
 
 /* One integer from a single-row query, e.g. PRAGMA user_version. */
@@ -652,20 +661,20 @@ int store_request_add(struct store *s, const struct request_record *r)
 	B(sqlite3_bind_int64(st, 1, r->conn_id));
 	B(sqlite3_bind_int64(st, 2, s->run_id));
 	B(bind_u64(st, 3, r->seq));
-	B(bind_text_or_null(st, 4, r->method));
-	B(bind_text_or_null(st, 5, r->uri));
-	B(bind_text_or_null(st, 6, r->host));
-	B(bind_text_or_null(st, 7, r->version));
+	B(bind_text_static(st, 4, r->method));
+	B(bind_text_static(st, 5, r->uri));
+	B(bind_text_static(st, 6, r->host));
+	B(bind_text_static(st, 7, r->version));
 	B(r->status ? sqlite3_bind_int(st, 8, r->status) : sqlite3_bind_null(st, 8));
 	B(sqlite3_bind_int(st, 9, (int)r->interim));
 	B(bind_time_or_null(st, 10, r->request_ts));
 	B(bind_time_or_null(st, 11, r->request_end_ts));
 	B(bind_time_or_null(st, 12, r->response_ts));
 	B(bind_time_or_null(st, 13, r->response_end_ts));
-	B(bind_text_or_null(st, 14, r->req_connection));
-	B(bind_text_or_null(st, 15, r->req_keep_alive));
-	B(bind_text_or_null(st, 16, r->resp_connection));
-	B(bind_text_or_null(st, 17, r->resp_keep_alive));
+	B(bind_text_static(st, 14, r->req_connection));
+	B(bind_text_static(st, 15, r->req_keep_alive));
+	B(bind_text_static(st, 16, r->resp_connection));
+	B(bind_text_static(st, 17, r->resp_keep_alive));
 	B(r->request_body_bytes >= 0 ? sqlite3_bind_int64(st, 18, r->request_body_bytes)
 				     : sqlite3_bind_null(st, 18));
 	B(r->response_body_bytes >= 0 ? sqlite3_bind_int64(st, 19, r->response_body_bytes)
@@ -673,8 +682,8 @@ int store_request_add(struct store *s, const struct request_record *r)
 	B(sqlite3_bind_int(st, 20, r->pipelined ? 1 : 0));
 	B(r->has_idle_before ? sqlite3_bind_double(st, 21, kl_time_seconds(r->idle_before))
 			     : sqlite3_bind_null(st, 21));
-	B(bind_text_or_null(st, 22, r->upgrade));
-	B(bind_text_or_null(st, 23, r->req_proxy_connection));
+	B(bind_text_static(st, 22, r->upgrade));
+	B(bind_text_static(st, 23, r->req_proxy_connection));
 #undef B
 	return batch_step(s, st, rc, "insert request");
 }

@@ -10,9 +10,11 @@
 #include <stddef.h>
 
 #include "http1.h"
+#include "tls_detect.h"
 
 static const struct dissector *const builtin[] = {
 	&http1_dissector,
+	&tls_detect_dissector,
 	NULL,
 };
 

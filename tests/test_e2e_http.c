@@ -250,3 +250,34 @@ Test(e2e_http, requests_match_tshark, .timeout = 600)
 	cr_expect_geq(files, 20, "only %d reference files", files);
 	cr_expect_eq(bad, 0, "%d of %d captures differ from tshark", bad, files);
 }
+
+/* Protocol recognition by content: a TLS connection (RFC 8446 §5.1 record
+ * header first) is 'tls', not 'unknown'; telnet (zeek/mixed-vlan-mpls.pcap,
+ * port 23) stays 'unknown'.  tshark reads the first as TLS (one
+ * conversation, tests/expected/http-tls/) and the second as telnet. */
+static char *protocols_of(const char *capture, const char *tmp)
+{
+	char db[1024], cmd[16384];
+	snprintf(db, sizeof db, "%s/p.db", tmp);
+	snprintf(cmd, sizeof cmd, "rm -f '%s'; '%s' read -q -o '%s' '%s' && '%s' sql --csv '%s'"
+		 " \"SELECT group_concat(server_port || '=' || protocol, ' ') FROM"
+		 " (SELECT server_port, protocol FROM connections ORDER BY id)\"",
+		 db, KALENS_BINARY, db, tu_src_path(capture), KALENS_BINARY, db);
+	int st;
+	char *out = tu_run(cmd, &st);
+	cr_assert_eq(st, 0, "%s", out ? out : "");
+	return out;
+}
+
+Test(e2e_http, tls_and_other_protocols_by_content)
+{
+	char *tmp = tu_tmpdir();
+	char *out = protocols_of("captures/public/zeek/tls/tls12-decryption.pcap", tmp);
+	cr_expect(strstr(out, "\n443=tls\n"), "%s", out);
+	free(out);
+	out = protocols_of("captures/public/zeek/mixed-vlan-mpls.pcap", tmp);
+	cr_expect(strstr(out, "23=unknown "), "%s", out);
+	cr_expect(strstr(out, "80=http/1.0"), "%s", out);
+	free(out);
+	tu_rmtree(tmp);
+}

@@ -11,9 +11,11 @@
 
 #include "capture.h"
 #include "decode.h"
+#include "storeq.h"
 
 struct analyze_ctx {
-	struct store *st;
+	struct store *st;             /* only for connection ids while q runs */
+	struct storeq *q;
 	uint64_t connections, requests, findings;
 	int store_failed;
 };
@@ -22,7 +24,7 @@ static void on_conn_done(void *ctx, const struct conn_record *rec)
 {
 	struct analyze_ctx *a = ctx;
 	a->connections++;
-	if (!a->store_failed && store_conn_add(a->st, rec) != 0)
+	if (!a->store_failed && storeq_conn(a->q, rec) != 0)
 		a->store_failed = 1;
 }
 
@@ -36,7 +38,7 @@ static void on_request(void *ctx, const struct request_record *r)
 {
 	struct analyze_ctx *a = ctx;
 	a->requests++;
-	if (!a->store_failed && store_request_add(a->st, r) != 0)
+	if (!a->store_failed && storeq_request(a->q, r) != 0)
 		a->store_failed = 1;
 }
 
@@ -44,7 +46,7 @@ static void on_finding(void *ctx, const struct finding_record *f)
 {
 	struct analyze_ctx *a = ctx;
 	a->findings++;
-	if (!a->store_failed && store_finding_add(a->st, f) != 0)
+	if (!a->store_failed && storeq_finding(a->q, f) != 0)
 		a->store_failed = 1;
 }
 
@@ -110,11 +112,16 @@ int analyze_file(struct store *st, const char *path, const struct analyze_option
 		return -1;
 	}
 
-	struct analyze_ctx actx = { .st = st };
+	/* Rows go through a writer thread; this thread only numbers
+	 * connections in the store until storeq_sync(). */
+	struct analyze_ctx actx = { .st = st, .q = storeq_new(st) };
 	struct dissect_output out = { on_request, on_finding, &actx };
 	struct flow_hooks hooks = { on_conn_done, on_conn_id, &actx, &out };
-	struct flow_table *ft = flow_table_new(&o->flow, &hooks, err, errlen);
+	struct flow_table *ft = actx.q ? flow_table_new(&o->flow, &hooks, err, errlen) : NULL;
 	if (!ft) {
+		if (!actx.q)
+			snprintf(err, errlen, "%s: cannot start the store writer", path);
+		storeq_free(actx.q);
 		t->status = STORE_RUN_ERROR;
 		t->message = err;
 		t->finished_at = wall_now();
@@ -167,6 +174,8 @@ int analyze_file(struct store *st, const char *path, const struct analyze_option
 	flow_table_flush(ft);
 	struct flow_stats fs = flow_table_stats(ft);
 	flow_table_free(ft);
+	if (storeq_sync(actx.q) != 0)
+		actx.store_failed = 1;
 	if (o->progress)
 		progress_line(path, cap, t->packets, started, true);
 
@@ -177,7 +186,7 @@ int analyze_file(struct store *st, const char *path, const struct analyze_option
 	t->finished_at = wall_now();
 	if (actx.store_failed) {
 		t->status = STORE_RUN_ERROR;
-		snprintf(err, errlen, "%s: %s", path, store_errmsg(st));
+		snprintf(err, errlen, "%s: %s", path, storeq_error(actx.q));
 		t->message = err;
 		rc = -1;
 	} else if (cs == CAPTURE_PACKET || (o->stop && *o->stop)) {
@@ -202,6 +211,7 @@ int analyze_file(struct store *st, const char *path, const struct analyze_option
 	} else {
 		t->status = STORE_RUN_COMPLETE;
 	}
+	storeq_free(actx.q);
 	if (store_run_finish(st, t) != 0) {
 		snprintf(err, errlen, "%s: %s", path, store_errmsg(st));
 		rc = -1;

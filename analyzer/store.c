@@ -738,6 +738,16 @@ int store_run_finish(struct store *s, const struct store_run_totals *t)
 		set_err(s, "finish run: status %d out of range", (int)t->status);
 		return -1;
 	}
+	/* Rows of the last batch were lost: the run cannot say 'complete'. */
+	char lost[600];
+	const char *message = t->message;
+	if (ret != 0) {
+		status = status_name(STORE_RUN_ERROR);
+		snprintf(lost, sizeof lost, "the last rows were not stored: %s", s->err);
+		message = lost;
+	}
+	char keep_err[sizeof s->err];
+	memcpy(keep_err, s->err, sizeof keep_err);
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(s->db,
 			"UPDATE runs SET finished_at = ?2, packets = ?3, bytes = ?4,"
@@ -757,7 +767,7 @@ int store_run_finish(struct store *s, const struct store_run_totals *t)
 	B(bind_u64(st, 4, t->bytes));
 	B(bind_u64(st, 5, t->packets_dropped));
 	B(sqlite3_bind_text(st, 6, status, -1, SQLITE_STATIC));
-	B(bind_text_or_null(st, 7, t->message));
+	B(bind_text_or_null(st, 7, message));
 	/* 0 means no packet was read: NULL, not 1970. */
 	B(t->first_packet ? sqlite3_bind_double(st, 8, kl_time_seconds(t->first_packet))
 			  : sqlite3_bind_null(st, 8));
@@ -783,6 +793,8 @@ int store_run_finish(struct store *s, const struct store_run_totals *t)
 	}
 	(void)sqlite3_finalize(st);
 	s->run_id = 0;
+	if (ret == -1 && keep_err[0] && strstr(s->err, "finish run") == NULL)
+		memcpy(s->err, keep_err, sizeof keep_err);   /* report the first failure */
 	return ret;
 }
 

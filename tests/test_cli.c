@@ -401,3 +401,33 @@ Test(cli, sql_formats_and_errors)
 	cr_expect_str_eq(out, "COUNT(*),SUM(reused)\n8,7\n");
 	free(out);
 }
+
+Test(cli, full_disk_marks_the_run_and_keeps_earlier_runs)
+{
+	/* RLIMIT_FSIZE stands in for a full disk: with SIGXFSZ ignored, writes
+	 * past the limit fail with EFBIG.  Run 1 is read without a limit; run 2
+	 * gets 64 KiB per file, enough for its run row but not for its 1000
+	 * requests.  Run 1 must stay whole (31 requests, as tshark reads it),
+	 * run 2 must say it failed, and the exit status is 1. */
+	char sh[8192];
+	snprintf(sh, sizeof sh, "cd '%s' && '%s' read -q -o k.db '%s' 2>&1", dir, KALENS_BINARY,
+		 tu_src_path("captures/public/zeek/http/bro.org.pcap"));
+	int st;
+	free(tu_run(sh, &st));
+	cr_assert_eq(st, 0);
+	snprintf(sh, sizeof sh,
+		 "bash -c \"cd '%s' && trap '' XFSZ && ulimit -f 64 && '%s' read -q -o k.db '%s'\" 2>&1",
+		 dir, KALENS_BINARY,
+		 tu_src_path("captures/public/zeek/http/1000-requests-one-dropped-response.pcap.gz"));
+	char *out = tu_run(sh, &st);
+	cr_expect_eq(st, 1, "%s", out);
+	cr_expect(out && strstr(out, "1000-requests-one-dropped-response.pcap.gz:"), "%s", out);
+	free(out);
+	char *s1 = query_text(path_in("k.db"), "SELECT status FROM runs WHERE id = 1");
+	char *s2 = query_text(path_in("k.db"), "SELECT status FROM runs WHERE id = 2");
+	cr_expect_str_eq(s1, "complete");
+	cr_expect_str_eq(s2, "error");
+	free(s1);
+	free(s2);
+	cr_expect_eq(query_int(path_in("k.db"), "SELECT COUNT(*) FROM requests WHERE run_id = 1"), 31);
+}

@@ -1,0 +1,327 @@
+/*
+ * storeq.c - see storeq.h.
+ *
+ * A record in a block: a header (length, kind), the record struct as the
+ * producer passed it with each string pointer replaced by the offset of a
+ * copy that follows it (0 for NULL), then the copies.  Static strings
+ * (conn_record.protocol, finding_record.kind) are kept as pointers.
+ */
+#include "storeq.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STOREQ_BLOCKS 4
+#define STOREQ_BLOCK_BYTES ((size_t)1 << 20)
+#define ALIGN8(n) (((n) + 7) & ~(size_t)7)
+
+enum rec_kind { REC_CONN = 1, REC_REQUEST, REC_FINDING };
+
+struct rec_head {
+	uint32_t len;                 /* whole record, header included, aligned */
+	uint32_t kind;
+};
+
+struct block {
+	uint8_t *mem;
+	size_t used;
+};
+
+struct storeq {
+	struct store *st;
+	pthread_t writer;
+	pthread_mutex_t mu;
+	pthread_cond_t has_full, has_free, drained;
+	struct block blocks[STOREQ_BLOCKS];
+	int full[STOREQ_BLOCKS], full_head, full_count;
+	int free_list[STOREQ_BLOCKS], free_count;
+	int prod;                     /* the block being filled, or -1 */
+	bool writing;                 /* the writer holds a block */
+	bool stop;
+	bool failed;                  /* read by the producer under mu */
+	char err[512];
+};
+
+/* ---- writer ------------------------------------------------------------- */
+
+static const char *str_from(const uint8_t *base, const char *off)
+{
+	uintptr_t o = (uintptr_t)off;
+	return o ? (const char *)(base + o - 1) : NULL;
+}
+
+static int write_record(struct storeq *q, const uint8_t *p)
+{
+	struct rec_head h;
+	memcpy(&h, p, sizeof h);
+	const uint8_t *body = p + sizeof h;
+	switch (h.kind) {
+	case REC_CONN: {
+		struct conn_record c;
+		memcpy(&c, body, sizeof c);
+		return store_conn_add(q->st, &c);
+	}
+	case REC_REQUEST: {
+		struct request_record r;
+		memcpy(&r, body, sizeof r);
+		r.method = str_from(p, r.method);
+		r.uri = str_from(p, r.uri);
+		r.host = str_from(p, r.host);
+		r.version = str_from(p, r.version);
+		r.req_connection = str_from(p, r.req_connection);
+		r.req_keep_alive = str_from(p, r.req_keep_alive);
+		r.req_proxy_connection = str_from(p, r.req_proxy_connection);
+		r.resp_connection = str_from(p, r.resp_connection);
+		r.resp_keep_alive = str_from(p, r.resp_keep_alive);
+		r.upgrade = str_from(p, r.upgrade);
+		return store_request_add(q->st, &r);
+	}
+	case REC_FINDING: {
+		struct finding_record f;
+		memcpy(&f, body, sizeof f);
+		f.detail = str_from(p, f.detail);
+		return store_finding_add(q->st, &f);
+	}
+	default:
+		return -1;
+	}
+}
+
+static void *writer_main(void *arg)
+{
+	struct storeq *q = arg;
+	pthread_mutex_lock(&q->mu);
+	for (;;) {
+		while (q->full_count == 0 && !q->stop)
+			pthread_cond_wait(&q->has_full, &q->mu);
+		if (q->full_count == 0)
+			break;                 /* stopped and drained */
+		int b = q->full[q->full_head];
+		q->full_head = (q->full_head + 1) % STOREQ_BLOCKS;
+		q->full_count--;
+		q->writing = true;
+		bool failed = q->failed;
+		pthread_mutex_unlock(&q->mu);
+
+		struct block *blk = &q->blocks[b];
+		const char *why = NULL;
+		for (size_t off = 0; !failed && off < blk->used;) {
+			struct rec_head h;
+			memcpy(&h, blk->mem + off, sizeof h);
+			if (write_record(q, blk->mem + off) != 0) {
+				failed = true;
+				why = store_errmsg(q->st);
+			}
+			off += h.len;
+		}
+
+		pthread_mutex_lock(&q->mu);
+		if (failed && !q->failed) {
+			q->failed = true;
+			snprintf(q->err, sizeof q->err, "%s", why ? why : "store failed");
+		}
+		q->free_list[q->free_count++] = b;
+		q->writing = false;
+		pthread_cond_signal(&q->has_free);
+		if (q->full_count == 0)
+			pthread_cond_broadcast(&q->drained);
+	}
+	pthread_mutex_unlock(&q->mu);
+	return NULL;
+}
+
+/* ---- producer ----------------------------------------------------------- */
+
+/* Room for `need` bytes in the producer's block (handing over a full one
+ * and waiting for a free one as needed); NULL once the writer failed. */
+static uint8_t *reserve(struct storeq *q, size_t need)
+{
+	if (need > STOREQ_BLOCK_BYTES)
+		return NULL;
+	if (q->prod < 0 || q->blocks[q->prod].used + need > STOREQ_BLOCK_BYTES) {
+		pthread_mutex_lock(&q->mu);
+		if (q->prod >= 0) {
+			q->full[(q->full_head + q->full_count) % STOREQ_BLOCKS] = q->prod;
+			q->full_count++;
+			q->prod = -1;
+			pthread_cond_signal(&q->has_full);
+		}
+		while (q->free_count == 0)
+			pthread_cond_wait(&q->has_free, &q->mu);
+		q->prod = q->free_list[--q->free_count];
+		q->blocks[q->prod].used = 0;
+		bool failed = q->failed;
+		pthread_mutex_unlock(&q->mu);
+		if (failed)
+			return NULL;
+	}
+	struct block *b = &q->blocks[q->prod];
+	uint8_t *p = b->mem + b->used;
+	b->used += need;
+	return p;
+}
+
+static size_t str_room(const char *s)
+{
+	return s ? strlen(s) + 1 : 0;
+}
+
+/* Copy s to *tail (advancing it) and return its offset from rec + 1. */
+static const char *str_put(uint8_t *rec, uint8_t **tail, const char *s)
+{
+	if (!s)
+		return NULL;
+	size_t n = strlen(s) + 1;
+	memcpy(*tail, s, n);
+	uintptr_t off = (uintptr_t)(*tail - rec) + 1;
+	*tail += n;
+	return (const char *)off;
+}
+
+static void put_head(uint8_t *p, size_t len, enum rec_kind kind)
+{
+	struct rec_head h = { (uint32_t)len, (uint32_t)kind };
+	memcpy(p, &h, sizeof h);
+}
+
+int storeq_conn(struct storeq *q, const struct conn_record *c)
+{
+	size_t len = ALIGN8(sizeof(struct rec_head) + sizeof *c);
+	uint8_t *p = reserve(q, len);
+	if (!p)
+		return -1;
+	put_head(p, len, REC_CONN);
+	memcpy(p + sizeof(struct rec_head), c, sizeof *c);
+	return 0;
+}
+
+int storeq_request(struct storeq *q, const struct request_record *r)
+{
+	size_t len = ALIGN8(sizeof(struct rec_head) + sizeof *r + str_room(r->method) +
+			    str_room(r->uri) + str_room(r->host) + str_room(r->version) +
+			    str_room(r->req_connection) + str_room(r->req_keep_alive) +
+			    str_room(r->req_proxy_connection) + str_room(r->resp_connection) +
+			    str_room(r->resp_keep_alive) + str_room(r->upgrade));
+	uint8_t *p = reserve(q, len);
+	if (!p)
+		return -1;
+	put_head(p, len, REC_REQUEST);
+	struct request_record c = *r;
+	uint8_t *tail = p + sizeof(struct rec_head) + sizeof c;
+	c.method = str_put(p, &tail, r->method);
+	c.uri = str_put(p, &tail, r->uri);
+	c.host = str_put(p, &tail, r->host);
+	c.version = str_put(p, &tail, r->version);
+	c.req_connection = str_put(p, &tail, r->req_connection);
+	c.req_keep_alive = str_put(p, &tail, r->req_keep_alive);
+	c.req_proxy_connection = str_put(p, &tail, r->req_proxy_connection);
+	c.resp_connection = str_put(p, &tail, r->resp_connection);
+	c.resp_keep_alive = str_put(p, &tail, r->resp_keep_alive);
+	c.upgrade = str_put(p, &tail, r->upgrade);
+	memcpy(p + sizeof(struct rec_head), &c, sizeof c);
+	return 0;
+}
+
+int storeq_finding(struct storeq *q, const struct finding_record *f)
+{
+	size_t len = ALIGN8(sizeof(struct rec_head) + sizeof *f + str_room(f->detail));
+	uint8_t *p = reserve(q, len);
+	if (!p)
+		return -1;
+	put_head(p, len, REC_FINDING);
+	struct finding_record c = *f;
+	uint8_t *tail = p + sizeof(struct rec_head) + sizeof c;
+	c.detail = str_put(p, &tail, f->detail);
+	memcpy(p + sizeof(struct rec_head), &c, sizeof c);
+	return 0;
+}
+
+int storeq_sync(struct storeq *q)
+{
+	pthread_mutex_lock(&q->mu);
+	if (q->prod >= 0) {
+		if (q->blocks[q->prod].used) {
+			q->full[(q->full_head + q->full_count) % STOREQ_BLOCKS] = q->prod;
+			q->full_count++;
+			pthread_cond_signal(&q->has_full);
+		} else {
+			q->free_list[q->free_count++] = q->prod;
+		}
+		q->prod = -1;
+	}
+	while (q->full_count > 0 || q->writing)
+		pthread_cond_wait(&q->drained, &q->mu);
+	int rc = q->failed ? -1 : 0;
+	pthread_mutex_unlock(&q->mu);
+	return rc;
+}
+
+const char *storeq_error(const struct storeq *q)
+{
+	return q->err;
+}
+
+struct storeq *storeq_new(struct store *st)
+{
+	struct storeq *q = calloc(1, sizeof *q);
+	if (!q)
+		return NULL;
+	q->st = st;
+	q->prod = -1;
+	for (int i = 0; i < STOREQ_BLOCKS; i++) {
+		q->blocks[i].mem = malloc(STOREQ_BLOCK_BYTES);
+		if (!q->blocks[i].mem)
+			goto fail;
+		q->free_list[q->free_count++] = i;
+	}
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->has_full, NULL);
+	pthread_cond_init(&q->has_free, NULL);
+	pthread_cond_init(&q->drained, NULL);
+	/* The writer never takes SIGINT/SIGTERM: the reading thread does, and
+	 * decides when to stop. */
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	int rc = pthread_create(&q->writer, NULL, writer_main, q);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		pthread_mutex_destroy(&q->mu);
+		pthread_cond_destroy(&q->has_full);
+		pthread_cond_destroy(&q->has_free);
+		pthread_cond_destroy(&q->drained);
+		goto fail;
+	}
+	return q;
+fail:
+	for (int i = 0; i < STOREQ_BLOCKS; i++)
+		free(q->blocks[i].mem);
+	free(q);
+	return NULL;
+}
+
+void storeq_free(struct storeq *q)
+{
+	if (!q)
+		return;
+	(void)storeq_sync(q);
+	pthread_mutex_lock(&q->mu);
+	q->stop = true;
+	pthread_cond_signal(&q->has_full);
+	pthread_mutex_unlock(&q->mu);
+	pthread_join(q->writer, NULL);
+	pthread_mutex_destroy(&q->mu);
+	pthread_cond_destroy(&q->has_full);
+	pthread_cond_destroy(&q->has_free);
+	pthread_cond_destroy(&q->drained);
+	for (int i = 0; i < STOREQ_BLOCKS; i++)
+		free(q->blocks[i].mem);
+	free(q);
+}

@@ -21,6 +21,17 @@ curl / raw-socket client records (one row per request, curl -w columns):
     (HTTP/1.x with Content-Length bodies, no compression)
   - '# server_closed=1' / '# connection N: server_closed_first=1' comments:
     those connections are closed by the server with FIN
+  - a row with exitcode 52 and http_code 000 (python http.client: the request
+    was sent on a reused connection and the server's close came instead of a
+    response; curl's exit code for "empty reply from server") belongs to the
+    connection it was sent on (num_connects 0, same local port), 0 bytes
+  - '# pipelined: N requests written with one send() of B bytes from local
+    port P' comment: that connection's bytes_to_server = B, all of it in ONE
+    TCP segment (tshark: one client -> server packet with payload, tcp.len B),
+    and tshark reads N HTTP requests in it
+  - '# HEAD response ETag: X' / '# If-None-Match sent ...: Y' comments:
+    X = Y, and tshark sees a response carrying 'ETag: X' and a request
+    carrying 'If-None-Match: X'
 ab records (tool/metric/value):
   - failed_requests = 0, complete_requests = the requests asked for
   - total_transferred_bytes = sum of bytes_to_client over all streams
@@ -96,15 +107,33 @@ class Checker:
             print("FAIL %s: %s" % (self.name, what))
 
 
-def check_requests(c, rows, comments, conns):
+def tshark_fields(pcap, display_filter, fields, desegment=False):
+    cmd = ["tshark", "-n", "-r", pcap]
+    if desegment:
+        cmd += ["-o", "tcp.desegment_tcp_streams:TRUE", "-o", "http.desegment_body:TRUE"]
+    cmd += ["-Y", display_filter, "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=|"]
+    for f in fields:
+        cmd += ["-e", f]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    return [line.split("\t") for line in out.splitlines() if line]
+
+
+def check_requests(c, rows, comments, conns, pcap):
     # group request rows into connections
     groups, refused = [], []
     for r in rows:
         if r.get("exitcode", "0") == "7":
             refused.append(r)
             continue
-        c.true("row %s: http_code %s" % (r["url"], r["http_code"]),
-               r["http_code"].isdigit() and r["http_code"] != "000")
+        if r.get("exitcode", "0") == "52":
+            # sent on a connection the server had closed: no response
+            c.eq("row %s (exit 52, no response): http_code" % r["url"], r["http_code"], "000")
+            c.eq("row %s (exit 52, no response): num_connects" % r["url"], r["num_connects"], 0)
+            c.eq("row %s (exit 52, no response): bytes" % r["url"],
+                 int(r["size_header"]) + int(r["size_download"]), 0)
+        else:
+            c.true("row %s: http_code %s" % (r["url"], r["http_code"]),
+                   r["http_code"].isdigit() and r["http_code"] != "000")
         if int(r["num_connects"]) >= 1 or not groups:
             groups.append([r])
         else:
@@ -163,6 +192,44 @@ def check_requests(c, rows, comments, conns):
                 hit = matched[i][1]
                 c.eq("connection %d: closed by" % (i + 1),
                      "%s %s" % (hit["close_initiator"], hit["close_kind"]), "server fin")
+        m = re.match(r"# pipelined: (\d+) requests written with one send\(\) of (\d+) bytes "
+                     r"from local port (\d+)", line)
+        if m:
+            n, nbytes, lport = int(m.group(1)), int(m.group(2)), m.group(3)
+            hit = next((h for g, h in matched if h["client_port"] == lport), None)
+            c.true("pipelined: a connection from local port %s" % lport, hit is not None)
+            if hit:
+                c.eq("pipelined from local port %s: bytes_to_server" % lport,
+                     hit["bytes_to_server"], nbytes)
+                c.eq("pipelined from local port %s: requests in the group" % lport,
+                     len(next(g for g, h in matched if h is hit)), n)
+                segs = tshark_fields(pcap, "tcp.srcport == %s && tcp.len > 0" % lport,
+                                     ["frame.number", "tcp.len"])
+                c.eq("pipelined from local port %s: client -> server segments with payload"
+                     % lport, len(segs), 1)
+                if segs:
+                    c.eq("pipelined from local port %s: payload of that segment" % lport,
+                         segs[0][1], nbytes)
+                    reqs = tshark_fields(pcap, "frame.number == %s && http.request" % segs[0][0],
+                                         ["http.request.method"], desegment=True)
+                    c.eq("pipelined from local port %s: HTTP requests tshark reads in frame %s"
+                         % (lport, segs[0][0]),
+                         len(reqs[0][0].split("|")) if reqs else 0, n)
+    etag = [l.split(":", 1)[1].strip() for l in comments if l.startswith("# HEAD response ETag:")]
+    inm = [l.rsplit(": ", 1)[1].strip() for l in comments if l.startswith("# If-None-Match sent")]
+    if etag or inm:
+        c.true("ETag and If-None-Match comments both present", bool(etag and inm))
+        if etag and inm:
+            c.eq("If-None-Match sent (= ETag of the HEAD response)", inm[0], etag[0])
+            lines = tshark_fields(pcap, "http", ["http.request.method", "http.request.line",
+                                                 "http.response.code", "http.response.line"],
+                                  desegment=True)
+            req_hdrs = [h for l in lines if l[0] for h in l[1].split("|")]
+            resp = [l for l in lines if len(l) > 2 and l[2]]
+            c.true("tshark: a response carries 'ETag: %s'" % etag[0],
+                   any("ETag: %s\\r\\n" % etag[0] in l[3].split("|") for l in resp))
+            c.true("tshark: a request carries 'If-None-Match: %s'" % etag[0],
+                   "If-None-Match: %s\\r\\n" % etag[0] in req_hdrs)
 
 
 def check_ab(c, rows, comments, conns):
@@ -204,7 +271,7 @@ def main():
             header, rows, comments = read_tsv(f)
             conns = tshark_conns(pcap)
             if header and "num_connects" in header:
-                check_requests(c, rows, comments, conns)
+                check_requests(c, rows, comments, conns, pcap)
             elif header and "metric" in header:
                 check_ab(c, rows, comments, conns)
             else:

@@ -67,8 +67,13 @@ Sources:
   curl and the python client wrote one row per request in X.client.tsv;
   the reference takes connections (num_connects), ports, order, URI path and
   status (http_code) from it, and method and version from tshark's reading
-  (the client record has neither). ab only records counts, so for ab the
-  reference is tshark's reading, and the counts are checked against it.
+  (the client record has neither). A client row with exitcode 52 and
+  http_code 000 (python http.client: the request was sent on a reused
+  connection the server had closed, and no response came) is a request with
+  an empty status. ab only records counts, so for ab the reference is
+  tshark's reading, and the counts are checked against it (ab prints no
+  keep-alive count without -k: the record then has no keepalive_requests,
+  taken as 0).
 
 Python 3 standard library only; needs tshark (references made with TShark
 4.0.17, Debian 12 package 4.0.17-0+deb12u3).
@@ -811,7 +816,7 @@ def generated(capture, rel):
                  "%s (ab) records counts only and is used as a cross-check; do not edit"
                  % (ver, capture, client))
         complete = int(metric.get("complete_requests", -1))
-        ka = int(metric.get("keepalive_requests", -1))
+        ka = int(metric.get("keepalive_requests", 0))   # ab without -k prints none
         n = len(trows)
         answered = sum(1 for r in trows if r[8])
         closes = 0
@@ -833,7 +838,11 @@ def generated(capture, rel):
              % (client, ver, capture))
     cconns = []
     for r in crow:
-        if r.get("exitcode", "0") != "0" or r.get("http_code") in ("000", ""):
+        if r.get("exitcode") == "52" and r.get("http_code") == "000":
+            notes.append("client-record: %s %s: sent on the reused connection from local port "
+                         "%s, no response (exit 52: the server had closed it): a row with an "
+                         "empty status" % (r["tool"], r["url"], r["local_port"]))
+        elif r.get("exitcode", "0") != "0" or r.get("http_code") in ("000", ""):
             notes.append("client-record: %s %s failed (exit %s, http_code %s): no request was "
                          "sent, no row" % (r["tool"], r["url"], r.get("exitcode"), r.get("http_code")))
             continue
@@ -870,13 +879,15 @@ def generated(capture, rel):
             q = c.requests[i - 1] if c is not None and i <= len(c.requests) else None
             method = q.method if q else ""
             version = q.version if q else ""
-            row = [t[0], t[1], t[2], t[3], str(i), method, uri, version, r["http_code"]]
+            status = "" if r.get("exitcode") == "52" else r["http_code"]
+            row = [t[0], t[1], t[2], t[3], str(i), method, uri, version, status]
             if q is not None:
                 fin = c.status.get(id(q))
                 tst = fin.code if fin else ""
-                if q.uri != uri or tst != r["http_code"]:
+                if q.uri != uri or tst != status:
                     notes.append("client-record: %s request %d: client %s -> %s, tshark %s -> %s"
-                                 % (conn_label(c), i, uri, r["http_code"], q.uri, tst or "(none)"))
+                                 % (conn_label(c), i, uri, status or "(none)", q.uri,
+                                    tst or "(none)"))
                 else:
                     agree += 1
             keyed.append(((first_seen[s][0], s) if s is not None else (float("inf"), 0), i, row))

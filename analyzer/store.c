@@ -576,49 +576,19 @@ static int bind_conn(struct store *s, const struct conn_record *c)
 	return 0;
 }
 
-int store_conn_add(struct store *s, const struct conn_record *c)
+/* Step one INSERT whose values are bound (`bound`; when false the binding
+ * failed and the error is recorded) inside the batch, and commit the
+ * batch when it is full.  `what` names it in errors. */
+static int batch_step(struct store *s, sqlite3_stmt *st, bool bound, const char *what)
 {
-	if (s->run_id <= 0) {
-		set_err(s, "insert connection: no run begun");
-		return -1;
-	}
-	sync_batch_state(s);
-	if (!s->in_batch) {
-		if (exec(s, "BEGIN IMMEDIATE", "begin batch") != 0)
-			return -1;
-		s->in_batch = true;
-		s->batch_rows = 0;
-	}
 	int ret = -1;
-	if (bind_conn(s, c) == 0) {
-		if (sqlite3_step(s->ins_conn) == SQLITE_DONE)
+	if (bound) {
+		if (sqlite3_step(st) == SQLITE_DONE)
 			ret = 0;
 		else
-			db_err(s, "insert connection");
+			db_err(s, what);
 	}
 	/* reset returns the step's error again; it was recorded above. */
-	(void)sqlite3_reset(s->ins_conn);
-	if (sqlite3_clear_bindings(s->ins_conn) != SQLITE_OK && ret == 0) {
-		db_err(s, "insert connection: clear bindings");
-		ret = -1;
-	}
-	sync_batch_state(s);
-	if (ret == 0 && ++s->batch_rows >= STORE_BATCH_ROWS)
-		ret = batch_commit(s);
-	return ret;
-}
-
-/* Run one bound INSERT inside the batch; `what` names it in errors. */
-static int batch_step(struct store *s, sqlite3_stmt *st, int bind_rc, const char *what)
-{
-	int ret = -1;
-	if (bind_rc != SQLITE_OK) {
-		db_err(s, what);
-	} else if (sqlite3_step(st) == SQLITE_DONE) {
-		ret = 0;
-	} else {
-		db_err(s, what);
-	}
 	(void)sqlite3_reset(st);
 	if (sqlite3_clear_bindings(st) != SQLITE_OK && ret == 0) {
 		db_err(s, what);
@@ -644,6 +614,13 @@ static int batch_open(struct store *s, const char *what)
 		s->batch_rows = 0;
 	}
 	return 0;
+}
+
+int store_conn_add(struct store *s, const struct conn_record *c)
+{
+	if (batch_open(s, "insert connection") != 0)
+		return -1;
+	return batch_step(s, s->ins_conn, bind_conn(s, c) == 0, "insert connection");
 }
 
 static int bind_time_or_null(sqlite3_stmt *st, int i, kl_time t)
@@ -685,7 +662,9 @@ int store_request_add(struct store *s, const struct request_record *r)
 	B(bind_text_static(st, 22, r->upgrade));
 	B(bind_text_static(st, 23, r->req_proxy_connection));
 #undef B
-	return batch_step(s, st, rc, "insert request");
+	if (rc != SQLITE_OK)
+		db_err(s, "insert request: bind");
+	return batch_step(s, st, rc == SQLITE_OK, "insert request");
 }
 
 int store_finding_add(struct store *s, const struct finding_record *f)
@@ -704,7 +683,9 @@ int store_finding_add(struct store *s, const struct finding_record *f)
 		rc = bind_text_or_null(st, 5, f->kind);
 	if (rc == SQLITE_OK)
 		rc = bind_text_or_null(st, 6, f->detail);
-	return batch_step(s, st, rc, "insert finding");
+	if (rc != SQLITE_OK)
+		db_err(s, "insert finding: bind");
+	return batch_step(s, st, rc == SQLITE_OK, "insert finding");
 }
 
 int store_flush(struct store *s)

@@ -30,7 +30,8 @@
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *ins_conn;   /* INSERT INTO connections, prepared once */
-	sqlite3_stmt *ins_req;    /* INSERT INTO requests */
+	sqlite3_stmt *ins_req;    /* INSERT INTO requests, one row */
+	sqlite3_stmt *ins_reqs;   /* the same, STORE_REQUEST_ROWS rows */
 	sqlite3_stmt *ins_find;   /* INSERT INTO findings */
 	int64_t next_conn_id;     /* the next connection's id in this run */
 	int64_t run_id;           /* current run, 0 between runs */
@@ -201,14 +202,39 @@ static const char migrate_v1_sql[] =
 	"ALTER TABLE connections ADD COLUMN expected_persistent INTEGER;"
 	"ALTER TABLE connections ADD COLUMN idle_before_close REAL;";
 
-static const char insert_request_sql[] =
+static const char insert_request_head[] =
 	"INSERT INTO requests (conn_id, run_id, seq, method, uri, host, version, status,"
 	" interim_responses, request_ts, request_end_ts, response_ts, response_end_ts,"
 	" req_connection, req_keep_alive, resp_connection, resp_keep_alive,"
 	" request_body_bytes, response_body_bytes, pipelined, idle_before, upgrade,"
-	" req_proxy_connection)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
-	" ?17, ?18, ?19, ?20, ?21, ?22, ?23)";
+	" req_proxy_connection) VALUES ";
+#define REQUEST_COLS 23
+
+/* Requests go in STORE_REQUEST_ROWS at a time when they come in bulk: one
+ * statement execution per row costs SQLite more than the row itself. */
+#define STORE_REQUEST_ROWS 32
+
+/* Prepare "INSERT ... VALUES (?, ...), ..." for `rows` rows. */
+static int prepare_request_insert(sqlite3 *db, int rows, sqlite3_stmt **st)
+{
+	size_t n = sizeof insert_request_head + (size_t)rows * (REQUEST_COLS * 2 + 3);
+	char *sql = malloc(n);
+	if (!sql)
+		return SQLITE_NOMEM;
+	size_t len = (size_t)snprintf(sql, n, "%s", insert_request_head);
+	for (int r = 0; r < rows; r++) {
+		sql[len++] = r ? ',' : ' ';
+		sql[len++] = '(';
+		for (int c = 0; c < REQUEST_COLS; c++) {
+			sql[len++] = '?';
+			sql[len++] = c + 1 < REQUEST_COLS ? ',' : ')';
+		}
+	}
+	sql[len] = '\0';
+	int rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
+	free(sql);
+	return rc;
+}
 
 static const char insert_finding_sql[] =
 	"INSERT INTO findings (run_id, conn_id, request_seq, ts, kind, detail)"
@@ -440,7 +466,8 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 	    create_schema(s, path) != 0)
 		goto fail;
 	if (sqlite3_prepare_v2(s->db, insert_conn_sql, -1, &s->ins_conn, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(s->db, insert_request_sql, -1, &s->ins_req, NULL) != SQLITE_OK ||
+	    prepare_request_insert(s->db, 1, &s->ins_req) != SQLITE_OK ||
+	    prepare_request_insert(s->db, STORE_REQUEST_ROWS, &s->ins_reqs) != SQLITE_OK ||
 	    sqlite3_prepare_v2(s->db, insert_finding_sql, -1, &s->ins_find, NULL) != SQLITE_OK) {
 		set_err(s, "%s: prepare: %s", path, sqlite3_errmsg(s->db));
 		goto fail;
@@ -450,6 +477,7 @@ fail:
 	snprintf(err, errlen, "%s", s->err);
 	sqlite3_finalize(s->ins_conn);
 	sqlite3_finalize(s->ins_req);
+	sqlite3_finalize(s->ins_reqs);
 	sqlite3_finalize(s->ins_find);
 	sqlite3_close(s->db);
 	free(s);
@@ -628,43 +656,74 @@ static int bind_time_or_null(sqlite3_stmt *st, int i, kl_time t)
 	return t ? sqlite3_bind_double(st, i, kl_time_seconds(t)) : sqlite3_bind_null(st, i);
 }
 
-int store_request_add(struct store *s, const struct request_record *r)
+/* Bind request r as the row whose first parameter is base + 1. */
+static int bind_request(struct store *s, sqlite3_stmt *st, int base,
+			const struct request_record *r)
 {
-	if (batch_open(s, "insert request") != 0)
-		return -1;
-	sqlite3_stmt *st = s->ins_req;
 	int rc = SQLITE_OK;
 #define B(call) do { if (rc == SQLITE_OK) rc = (call); } while (0)
-	B(sqlite3_bind_int64(st, 1, r->conn_id));
-	B(sqlite3_bind_int64(st, 2, s->run_id));
-	B(bind_u64(st, 3, r->seq));
-	B(bind_text_static(st, 4, r->method));
-	B(bind_text_static(st, 5, r->uri));
-	B(bind_text_static(st, 6, r->host));
-	B(bind_text_static(st, 7, r->version));
-	B(r->status ? sqlite3_bind_int(st, 8, r->status) : sqlite3_bind_null(st, 8));
-	B(sqlite3_bind_int(st, 9, (int)r->interim));
-	B(bind_time_or_null(st, 10, r->request_ts));
-	B(bind_time_or_null(st, 11, r->request_end_ts));
-	B(bind_time_or_null(st, 12, r->response_ts));
-	B(bind_time_or_null(st, 13, r->response_end_ts));
-	B(bind_text_static(st, 14, r->req_connection));
-	B(bind_text_static(st, 15, r->req_keep_alive));
-	B(bind_text_static(st, 16, r->resp_connection));
-	B(bind_text_static(st, 17, r->resp_keep_alive));
-	B(r->request_body_bytes >= 0 ? sqlite3_bind_int64(st, 18, r->request_body_bytes)
-				     : sqlite3_bind_null(st, 18));
-	B(r->response_body_bytes >= 0 ? sqlite3_bind_int64(st, 19, r->response_body_bytes)
-				      : sqlite3_bind_null(st, 19));
-	B(sqlite3_bind_int(st, 20, r->pipelined ? 1 : 0));
-	B(r->has_idle_before ? sqlite3_bind_double(st, 21, kl_time_seconds(r->idle_before))
-			     : sqlite3_bind_null(st, 21));
-	B(bind_text_static(st, 22, r->upgrade));
-	B(bind_text_static(st, 23, r->req_proxy_connection));
+	B(sqlite3_bind_int64(st, base + 1, r->conn_id));
+	B(sqlite3_bind_int64(st, base + 2, s->run_id));
+	B(bind_u64(st, base + 3, r->seq));
+	B(bind_text_static(st, base + 4, r->method));
+	B(bind_text_static(st, base + 5, r->uri));
+	B(bind_text_static(st, base + 6, r->host));
+	B(bind_text_static(st, base + 7, r->version));
+	B(r->status ? sqlite3_bind_int(st, base + 8, r->status) : sqlite3_bind_null(st, base + 8));
+	B(sqlite3_bind_int(st, base + 9, (int)r->interim));
+	B(bind_time_or_null(st, base + 10, r->request_ts));
+	B(bind_time_or_null(st, base + 11, r->request_end_ts));
+	B(bind_time_or_null(st, base + 12, r->response_ts));
+	B(bind_time_or_null(st, base + 13, r->response_end_ts));
+	B(bind_text_static(st, base + 14, r->req_connection));
+	B(bind_text_static(st, base + 15, r->req_keep_alive));
+	B(bind_text_static(st, base + 16, r->resp_connection));
+	B(bind_text_static(st, base + 17, r->resp_keep_alive));
+	B(r->request_body_bytes >= 0 ? sqlite3_bind_int64(st, base + 18, r->request_body_bytes)
+				     : sqlite3_bind_null(st, base + 18));
+	B(r->response_body_bytes >= 0 ? sqlite3_bind_int64(st, base + 19, r->response_body_bytes)
+				      : sqlite3_bind_null(st, base + 19));
+	B(sqlite3_bind_int(st, base + 20, r->pipelined ? 1 : 0));
+	B(r->has_idle_before ? sqlite3_bind_double(st, base + 21, kl_time_seconds(r->idle_before))
+			     : sqlite3_bind_null(st, base + 21));
+	B(bind_text_static(st, base + 22, r->upgrade));
+	B(bind_text_static(st, base + 23, r->req_proxy_connection));
 #undef B
 	if (rc != SQLITE_OK)
 		db_err(s, "insert request: bind");
-	return batch_step(s, st, rc == SQLITE_OK, "insert request");
+	return rc;
+}
+
+int store_requests_add(struct store *s, const struct request_record *r, size_t n)
+{
+	if (batch_open(s, "insert request") != 0)
+		return -1;
+	while (n >= STORE_REQUEST_ROWS) {
+		int rc = SQLITE_OK;
+		for (int i = 0; i < STORE_REQUEST_ROWS && rc == SQLITE_OK; i++)
+			rc = bind_request(s, s->ins_reqs, i * REQUEST_COLS, &r[i]);
+		/* batch_step counts one row; count the others here. */
+		s->batch_rows += STORE_REQUEST_ROWS - 1;
+		if (batch_step(s, s->ins_reqs, rc == SQLITE_OK, "insert request") != 0)
+			return -1;
+		r += STORE_REQUEST_ROWS;
+		n -= STORE_REQUEST_ROWS;
+		if (n && batch_open(s, "insert request") != 0)
+			return -1;
+	}
+	for (; n; r++, n--) {
+		int rc = bind_request(s, s->ins_req, 0, r);
+		if (batch_step(s, s->ins_req, rc == SQLITE_OK, "insert request") != 0)
+			return -1;
+		if (n > 1 && batch_open(s, "insert request") != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int store_request_add(struct store *s, const struct request_record *r)
+{
+	return store_requests_add(s, r, 1);
 }
 
 int store_finding_add(struct store *s, const struct finding_record *f)
@@ -793,6 +852,7 @@ void store_close(struct store *s)
 	(void)batch_commit(s);
 	sqlite3_finalize(s->ins_conn);
 	sqlite3_finalize(s->ins_req);
+	sqlite3_finalize(s->ins_reqs);
 	sqlite3_finalize(s->ins_find);
 	/* Every statement is finalized, so close cannot be BUSY. */
 	(void)sqlite3_close(s->db);

@@ -74,6 +74,8 @@ int64_t store_conn_next_id(struct store *s);
 /* Add one request / finding of the current run (inside the open batch).
  * 0 or -1. */
 int store_request_add(struct store *s, const struct request_record *r);
+/* Add n requests at once (the fast path: a few rows per statement). */
+int store_requests_add(struct store *s, const struct request_record *r, size_t n);
 int store_finding_add(struct store *s, const struct finding_record *f);
 
 /* Commit the open batch now (live capture calls this every few seconds). */

@@ -32,8 +32,18 @@ struct block {
 	size_t used;
 };
 
+/* Requests gathered for one store_requests_add() call; their strings
+ * point into the block being written. */
+#define REQ_BATCH 32
+
+struct pending_requests {
+	struct request_record r[REQ_BATCH];
+	size_t n;
+};
+
 struct storeq {
 	struct store *st;
+	struct pending_requests pending;   /* the writer's only */
 	pthread_t writer;
 	pthread_mutex_t mu;
 	pthread_cond_t has_full, has_free, drained;
@@ -55,31 +65,41 @@ static const char *str_from(const uint8_t *base, const char *off)
 	return o ? (const char *)(base + o - 1) : NULL;
 }
 
-static int write_record(struct storeq *q, const uint8_t *p)
+static int flush_requests(struct storeq *q, struct pending_requests *pr)
+{
+	int rc = pr->n ? store_requests_add(q->st, pr->r, pr->n) : 0;
+	pr->n = 0;
+	return rc;
+}
+
+static int write_record(struct storeq *q, const uint8_t *p, struct pending_requests *pr)
 {
 	struct rec_head h;
 	memcpy(&h, p, sizeof h);
 	const uint8_t *body = p + sizeof h;
+	if (h.kind == REC_REQUEST) {
+		struct request_record *r = &pr->r[pr->n++];
+		memcpy(r, body, sizeof *r);
+		r->method = str_from(p, r->method);
+		r->uri = str_from(p, r->uri);
+		r->host = str_from(p, r->host);
+		r->version = str_from(p, r->version);
+		r->req_connection = str_from(p, r->req_connection);
+		r->req_keep_alive = str_from(p, r->req_keep_alive);
+		r->req_proxy_connection = str_from(p, r->req_proxy_connection);
+		r->resp_connection = str_from(p, r->resp_connection);
+		r->resp_keep_alive = str_from(p, r->resp_keep_alive);
+		r->upgrade = str_from(p, r->upgrade);
+		return pr->n == REQ_BATCH ? flush_requests(q, pr) : 0;
+	}
+	/* Rows keep their order across kinds. */
+	if (flush_requests(q, pr) != 0)
+		return -1;
 	switch (h.kind) {
 	case REC_CONN: {
 		struct conn_record c;
 		memcpy(&c, body, sizeof c);
 		return store_conn_add(q->st, &c);
-	}
-	case REC_REQUEST: {
-		struct request_record r;
-		memcpy(&r, body, sizeof r);
-		r.method = str_from(p, r.method);
-		r.uri = str_from(p, r.uri);
-		r.host = str_from(p, r.host);
-		r.version = str_from(p, r.version);
-		r.req_connection = str_from(p, r.req_connection);
-		r.req_keep_alive = str_from(p, r.req_keep_alive);
-		r.req_proxy_connection = str_from(p, r.req_proxy_connection);
-		r.resp_connection = str_from(p, r.resp_connection);
-		r.resp_keep_alive = str_from(p, r.resp_keep_alive);
-		r.upgrade = str_from(p, r.upgrade);
-		return store_request_add(q->st, &r);
 	}
 	case REC_FINDING: {
 		struct finding_record f;
@@ -95,6 +115,7 @@ static int write_record(struct storeq *q, const uint8_t *p)
 static void *writer_main(void *arg)
 {
 	struct storeq *q = arg;
+	struct pending_requests *pr = &q->pending;
 	pthread_mutex_lock(&q->mu);
 	for (;;) {
 		while (q->full_count == 0 && !q->stop)
@@ -113,12 +134,17 @@ static void *writer_main(void *arg)
 		for (size_t off = 0; !failed && off < blk->used;) {
 			struct rec_head h;
 			memcpy(&h, blk->mem + off, sizeof h);
-			if (write_record(q, blk->mem + off) != 0) {
+			if (write_record(q, blk->mem + off, pr) != 0)
 				failed = true;
-				why = store_errmsg(q->st);
-			}
 			off += h.len;
 		}
+		/* The gathered requests point into this block: store them
+		 * before it is handed back. */
+		if (!failed && flush_requests(q, pr) != 0)
+			failed = true;
+		pr->n = 0;
+		if (failed)
+			why = store_errmsg(q->st);
 
 		pthread_mutex_lock(&q->mu);
 		if (failed && !q->failed) {

@@ -929,3 +929,41 @@ Test(store, requests_and_findings_round_trip)
 	sqlite3_close(db);
 	tu_rmtree(t.dir);
 }
+
+Test(store, requests_in_bulk_keep_order_and_values)
+{
+	/* 70 requests in one call: two multi-row statements and 6 single rows
+	 * must store the same rows, in order, as 70 single calls would. */
+	struct tmp t;
+	tmp_init(&t);
+	struct store *s = open_ok(t.path);
+	cr_assert_eq(store_run_begin(s, &RUN_INFO), 1);
+	struct request_record r[70];
+	char uri[70][16];
+	memset(r, 0, sizeof r);
+	for (int i = 0; i < 70; i++) {
+		snprintf(uri[i], sizeof uri[i], "/r%d", i);
+		r[i].conn_id = 1 + i / 10;
+		r[i].seq = (uint64_t)(i % 10) + 1;
+		r[i].method = i % 2 ? "POST" : "GET";
+		r[i].uri = uri[i];
+		r[i].version = "HTTP/1.1";
+		r[i].status = 200 + i;
+		r[i].request_ts = NS(1700000000 + i, 0);
+		r[i].request_body_bytes = i;
+		r[i].response_body_bytes = -1;
+	}
+	cr_assert_eq(store_requests_add(s, r, 70), 0, "%s", store_errmsg(s));
+	store_close(s);
+
+	sqlite3 *db = raw_open(t.path);
+	cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM requests"), 70);
+	cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM requests WHERE"
+				   " uri = '/r' || (id - 1) AND status = 200 + id - 1"
+				   " AND conn_id = 1 + (id - 1) / 10 AND seq = (id - 1) % 10 + 1"
+				   " AND method = CASE (id - 1) % 2 WHEN 1 THEN 'POST' ELSE 'GET' END"
+				   " AND request_body_bytes = id - 1 AND response_body_bytes IS NULL"
+				   " AND request_ts = 1700000000 + id - 1"), 70);
+	sqlite3_close(db);
+	tu_rmtree(t.dir);
+}

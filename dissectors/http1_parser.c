@@ -361,6 +361,10 @@ static enum head_result parse_head(struct http1_parser *ps, const uint8_t *p, si
 	ps->conn_raw[0] = ps->ka_raw[0] = ps->pc_raw[0] = '\0';
 
 	const uint8_t *end = p + n;
+	/* A NUL anywhere in a head is invalid (RFC 9112 §2.2 lets a recipient
+	 * reject it); one scan of the head instead of one per value. */
+	if (memchr(p, '\0', n))
+		return HEAD_SYNTAX;
 	const uint8_t *nl = memchr(p, '\n', n);
 	if (!nl)
 		return HEAD_SYNTAX;
@@ -384,12 +388,13 @@ static enum head_result parse_head(struct http1_parser *ps, const uint8_t *p, si
 			line = next;
 			continue;
 		}
-		const uint8_t *colon = memchr(line, ':', ln);
-		size_t nn = colon ? (size_t)(colon - line) : 0;
-		bool name_ok = nn > 0;
-		for (size_t i = 0; name_ok && i < nn; i++)
-			name_ok = is_tchar(line[i]);
-		if (!name_ok) {
+		/* The name runs to the colon, token characters only: one pass
+		 * finds the colon and checks the name. */
+		size_t nn = 0;
+		while (nn < ln && is_tchar(line[nn]))
+			nn++;
+		const uint8_t *colon = nn < ln && line[nn] == ':' ? line + nn : NULL;
+		if (!colon || nn == 0) {
 			/* RFC 9112 §5.1: no colon, or whitespace or other non-token
 			 * bytes in the name (a request smuggling pattern): the
 			 * message is broken from here on. */
@@ -401,8 +406,6 @@ static enum head_result parse_head(struct http1_parser *ps, const uint8_t *p, si
 			const uint8_t *v = colon + 1;
 			size_t vn = ln - nn - 1;
 			trim(&v, &vn);
-			if (memchr(v, '\0', vn))
-				return HEAD_SYNTAX;
 			switch (nn) {
 			case 4:
 				if (span_ieq(name, nn, "host") && !h->host.p) {

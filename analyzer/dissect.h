@@ -40,6 +40,7 @@ struct dissect_conn_info {
 	uint16_t client_port, server_port;
 	kl_time first_seen;
 	int64_t conn_id;                        /* for the records it emits */
+	size_t head_limit;                      /* longest message head to gather; 0: default */
 	const struct dissect_output *out;       /* borrowed; outlives the ctx */
 };
 

@@ -261,6 +261,7 @@ static void conn_claim(struct conn *c, const struct dissector *d)
 		.server_port = c->client_is_a ? k->b_port : k->a_port,
 		.first_seen = c->first_seen,
 		.conn_id = c->id,
+		.head_limit = c->ft->cfg.head_limit,
 		.out = c->ft->hooks.out,
 	};
 	c->dctx = d->ctx_new(&info);

@@ -43,6 +43,7 @@ struct flow_config {
 	size_t reasm_conn_cap;        /* default 1 MiB out-of-order per connection */
 	size_t reasm_global_cap;      /* default 256 MiB out-of-order in all */
 	const struct dissector *const *dissectors;  /* NULL-terminated; NULL: none */
+	size_t head_limit;            /* message head limit for dissectors; 0: their default */
 };
 
 void flow_config_defaults(struct flow_config *cfg);

@@ -81,6 +81,9 @@ static const char usage_read[] =
 	"                           (default 1048576)\n"
 	"      --reasm-cap B        out-of-order bytes buffered in all\n"
 	"                           (default 268435456)\n"
+	"      --head-limit B       longest HTTP message head kept (default 65536,\n"
+	"                           at least 1024); longer heads are skipped and\n"
+	"                           reported as header-too-large findings\n"
 	"  -h, --help               this text\n"
 	"\n"
 	"A progress line is shown on stderr when it is a terminal.  SIGINT or\n"
@@ -128,7 +131,7 @@ static bool parse_number(const char *s, double max, double *out)
 
 enum {
 	OPT_IDLE = 256, OPT_LINGER, OPT_MAX_CONNS, OPT_REASM_CONN, OPT_REASM, OPT_CSV, OPT_TSV,
-	OPT_JSON,
+	OPT_JSON, OPT_HEAD_LIMIT,
 };
 
 static int cmd_read(int argc, char **argv)
@@ -142,6 +145,7 @@ static int cmd_read(int argc, char **argv)
 		{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
 		{ "reasm-conn-cap", required_argument, NULL, OPT_REASM_CONN },
 		{ "reasm-cap", required_argument, NULL, OPT_REASM },
+		{ "head-limit", required_argument, NULL, OPT_HEAD_LIMIT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -172,6 +176,11 @@ static int cmd_read(int argc, char **argv)
 			if (!parse_number(optarg, (double)(1u << 30), &v) || v < 1)
 				return usage_error(usage_read, "bad connection count '%s'", optarg);
 			o.flow.max_conns = (uint32_t)v;
+			break;
+		case OPT_HEAD_LIMIT:
+			if (!parse_number(optarg, (double)(1u << 30), &v) || v < 1024)
+				return usage_error(usage_read, "bad head limit '%s' (1024 or more)", optarg);
+			o.flow.head_limit = (size_t)v;
 			break;
 		case OPT_REASM_CONN:
 		case OPT_REASM:

@@ -485,8 +485,9 @@ static void *http1_ctx_new(const struct dissect_conn_info *info)
 	c->conn_id = info->conn_id;
 	c->ka_timeout = c->ka_max = -1;
 	c->expected_persistent = -1;
-	c->parser[KL_TO_SERVER] = http1_parser_new(true, HTTP1_HEAD_LIMIT_DEFAULT, &request_cb, c);
-	c->parser[KL_TO_CLIENT] = http1_parser_new(false, HTTP1_HEAD_LIMIT_DEFAULT, &response_cb, c);
+	size_t limit = info->head_limit ? info->head_limit : HTTP1_HEAD_LIMIT_DEFAULT;
+	c->parser[KL_TO_SERVER] = http1_parser_new(true, limit, &request_cb, c);
+	c->parser[KL_TO_CLIENT] = http1_parser_new(false, limit, &response_cb, c);
 	if (!c->parser[0] || !c->parser[1]) {
 		http1_ctx_free(c);
 		return NULL;

@@ -431,3 +431,34 @@ Test(cli, full_disk_marks_the_run_and_keeps_earlier_runs)
 	free(s2);
 	cr_expect_eq(query_int(path_in("k.db"), "SELECT COUNT(*) FROM requests WHERE run_id = 1"), 31);
 }
+
+Test(cli, head_limit_option)
+{
+	/* http_espn.pcapng has message heads over 1 KiB (long Cookie and
+	 * Set-Cookie fields): with --head-limit 1024 they are skipped and
+	 * reported, with the default 64 KiB none is.  Below 1024 is refused. */
+	char cmd[4096];
+	int st;
+	snprintf(cmd, sizeof cmd, "read -q -o a.db '%s'",
+		 tu_src_path("captures/public/chrissanders-packets/http_espn.pcapng"));
+	free(kalens(cmd, &st));
+	cr_assert_eq(st, 0);
+	snprintf(cmd, sizeof cmd, "read -q --head-limit 1024 -o b.db '%s'",
+		 tu_src_path("captures/public/chrissanders-packets/http_espn.pcapng"));
+	free(kalens(cmd, &st));
+	cr_assert_eq(st, 0);
+	const char *q = "SELECT COUNT(*) FROM findings WHERE kind = 'header-too-large'";
+	cr_expect_eq(query_int(path_in("a.db"), q), 0);
+	int64_t big = query_int(path_in("b.db"), q);
+	cr_expect_gt(big, 0);
+	int64_t ra = query_int(path_in("a.db"), "SELECT COUNT(*) FROM requests");
+	int64_t rb = query_int(path_in("b.db"), "SELECT COUNT(*) FROM requests");
+	cr_expect_eq(ra, 61, "tshark counts 61 requests");
+	cr_expect(rb < ra && ra - rb <= big, "requests %lld -> %lld with %lld oversized heads",
+		  (long long)ra, (long long)rb, (long long)big);
+
+	snprintf(cmd, sizeof cmd, "read -q --head-limit 100 -o c.db '%s'",
+		 tu_src_path("captures/public/chrissanders-packets/http_espn.pcapng"));
+	free(kalens(cmd, &st));
+	cr_expect_eq(st, 2);
+}

@@ -49,8 +49,10 @@ static void install_signals(void)
 static const char usage_main[] =
 	"usage: kalens COMMAND [OPTIONS] ...\n"
 	"\n"
-	"kalens (keep-alive lens) analyzes captured TCP connections and stores what\n"
-	"it finds in a SQLite database you can query.\n"
+	"kalens (keep-alive lens) reads packet captures and finds out how HTTP/1.x\n"
+	"clients and servers reuse their connections: TCP connections, requests,\n"
+	"what each side said about keep-alive and who closed, stored in a SQLite\n"
+	"database you can query.\n"
 	"\n"
 	"commands:\n"
 	"  read    read capture files (pcap, pcapng, gzip) into a database\n"

@@ -181,6 +181,8 @@ int analyze_file(struct store *st, const char *path, const struct analyze_option
 
 	int rc = 0;
 	t->connections = actx.connections;
+	t->requests = actx.requests;
+	t->findings = actx.findings;
 	t->reasm_cap_hits = fs.reasm_cap_hits;
 	t->connections_evicted = fs.conns_evicted;
 	t->finished_at = wall_now();

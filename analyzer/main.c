@@ -220,10 +220,11 @@ static int cmd_read(int argc, char **argv)
 			status = 1;
 		}
 		if (!quiet && res.run_id > 0)
-			printf("%s: run %lld: %llu packets, %llu connections%s -> %s\n",
+			printf("%s: run %lld: %llu packets, %llu connections, %llu requests%s -> %s\n",
 			       argv[i], (long long)res.run_id,
 			       (unsigned long long)res.totals.packets,
 			       (unsigned long long)res.totals.connections,
+			       (unsigned long long)res.totals.requests,
 			       res.totals.status == STORE_RUN_COMPLETE ? "" : " (incomplete)",
 			       db);
 	}

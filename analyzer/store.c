@@ -67,7 +67,9 @@ static const char schema_sql[] =
 	" packets_malformed INTEGER,"
 	" connections INTEGER,"
 	" reasm_cap_hits INTEGER,"
-	" connections_evicted INTEGER"
+	" connections_evicted INTEGER,"
+	" requests INTEGER,"
+	" findings INTEGER"
 	");"
 	"CREATE TABLE IF NOT EXISTS connections ("
 	" id INTEGER PRIMARY KEY,"
@@ -200,7 +202,9 @@ static const char migrate_v1_sql[] =
 	"ALTER TABLE connections ADD COLUMN ka_timeout_advertised INTEGER;"
 	"ALTER TABLE connections ADD COLUMN ka_max_advertised INTEGER;"
 	"ALTER TABLE connections ADD COLUMN expected_persistent INTEGER;"
-	"ALTER TABLE connections ADD COLUMN idle_before_close REAL;";
+	"ALTER TABLE connections ADD COLUMN idle_before_close REAL;"
+	"ALTER TABLE runs ADD COLUMN requests INTEGER;"
+	"ALTER TABLE runs ADD COLUMN findings INTEGER;";
 
 static const char insert_request_head[] =
 	"INSERT INTO requests (conn_id, run_id, seq, method, uri, host, version, status,"
@@ -794,7 +798,8 @@ int store_run_finish(struct store *s, const struct store_run_totals *t)
 			" packets_dropped = ?5, status = ?6, message = ?7, first_packet = ?8,"
 			" last_packet = ?9, packets_not_tcp = ?10, packets_fragment = ?11,"
 			" packets_truncated = ?12, packets_malformed = ?13, connections = ?14,"
-			" reasm_cap_hits = ?15, connections_evicted = ?16 WHERE id = ?1",
+			" reasm_cap_hits = ?15, connections_evicted = ?16, requests = ?17,"
+			" findings = ?18 WHERE id = ?1",
 			-1, &st, NULL) != SQLITE_OK) {
 		db_err(s, "finish run");
 		return -1;
@@ -820,6 +825,8 @@ int store_run_finish(struct store *s, const struct store_run_totals *t)
 	B(bind_u64(st, 14, t->connections));
 	B(bind_u64(st, 15, t->reasm_cap_hits));
 	B(bind_u64(st, 16, t->connections_evicted));
+	B(bind_u64(st, 17, t->requests));
+	B(bind_u64(st, 18, t->findings));
 #undef B
 	if (rc != SQLITE_OK) {
 		db_err(s, "finish run: bind");

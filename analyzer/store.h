@@ -51,6 +51,7 @@ struct store_run_totals {
 	uint64_t connections;
 	uint64_t reasm_cap_hits;      /* times a reassembly memory cap forced a gap */
 	uint64_t connections_evicted; /* removed for the connection cap */
+	uint64_t requests, findings;  /* rows of the run in requests / findings */
 	kl_time first_packet, last_packet; /* capture time span, 0 when no packet */
 	enum store_run_status status;
 	const char *message;          /* NULL, or why it stopped (copied) */

@@ -272,6 +272,8 @@ Test(cli, gzip_stdin_and_append_agree_and_keep_earlier_runs)
 	cr_assert_eq(st, 0);
 
 	cr_expect_eq(query_int(path_in("k.db"), "SELECT COUNT(*) FROM runs WHERE status = 'complete'"), 3);
+	/* tshark: 31 requests in this capture, in each of the three runs. */
+	cr_expect_eq(query_int(path_in("k.db"), "SELECT SUM(requests = 31) FROM runs"), 3);
 	char *again = query_text(path_in("k.db"), CONN_DIGEST("1"));
 	char *gz = query_text(path_in("k.db"), CONN_DIGEST("2"));
 	char *in = query_text(path_in("k.db"), CONN_DIGEST("3"));

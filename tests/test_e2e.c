@@ -161,17 +161,7 @@ static bool decided(const char *file, const struct row *ref, int c, const char *
 static int compare_capture(const char *refdir, const char *file, const char *tmp)
 {
 	char capture[2048];
-	size_t len = strlen(file) - strlen(".conns.tsv");
-	size_t o = 0;
-	for (size_t i = 0; i < len && o + 1 < sizeof capture; i++) {
-		if (file[i] == '_' && file[i + 1] == '_') {
-			capture[o++] = '/';
-			i++;
-		} else {
-			capture[o++] = file[i];
-		}
-	}
-	capture[o] = '\0';
+	tu_capture_of_reference(file, ".conns.tsv", capture, sizeof capture);
 
 	char db[2048], cmd[8192];
 	snprintf(db, sizeof db, "%s/%s.db", tmp, file);

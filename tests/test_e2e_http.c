@@ -176,16 +176,7 @@ static void load_kalens(const char *db, struct table *t)
 static int compare_capture(const char *refdir, const char *file, const char *tmp)
 {
 	char capture[2048];
-	size_t len = strlen(file) - strlen(".requests.tsv"), o = 0;
-	for (size_t i = 0; i < len && o + 1 < sizeof capture; i++) {
-		if (file[i] == '_' && file[i + 1] == '_') {
-			capture[o++] = '/';
-			i++;
-		} else {
-			capture[o++] = file[i];
-		}
-	}
-	capture[o] = '\0';
+	tu_capture_of_reference(file, ".requests.tsv", capture, sizeof capture);
 
 	char db[2048], cmd[8192], refpath[8192];
 	snprintf(db, sizeof db, "%s/%s.db", tmp, file);

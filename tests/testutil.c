@@ -60,3 +60,19 @@ char *tu_run(const char *cmd, int *status)
 	*status = (st != -1 && WIFEXITED(st)) ? WEXITSTATUS(st) : -1;
 	return out;
 }
+
+void tu_capture_of_reference(const char *file, const char *suffix, char *out, size_t outlen)
+{
+	size_t len = strlen(file), sl = strlen(suffix), o = 0;
+	if (len >= sl && strcmp(file + len - sl, suffix) == 0)
+		len -= sl;
+	for (size_t i = 0; i < len && o + 1 < outlen; i++) {
+		if (file[i] == '_' && file[i + 1] == '_') {
+			out[o++] = '/';
+			i++;
+		} else {
+			out[o++] = file[i];
+		}
+	}
+	out[o] = '\0';
+}

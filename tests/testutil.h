@@ -19,4 +19,8 @@ void tu_rmtree(char *dir);
  * buffer (caller frees).  *status gets the exit status (or -1). */
 char *tu_run(const char *cmd, int *status);
 
+/* The capture a reference file describes: tests/expected/.../NAME<suffix>
+ * where NAME is the capture's repository path with '/' spelled "__". */
+void tu_capture_of_reference(const char *file, const char *suffix, char *out, size_t outlen);
+
 #endif

@@ -261,15 +261,11 @@ static enum http1_body_hint on_request_head(void *ctx, const struct http1_head *
 	p->persists_req = !(h->connection & HTTP1_CONN_CLOSE) &&
 			  (v11 || (h->connection & HTTP1_CONN_KEEP_ALIVE));
 	note_version(c, true, h->version_major, h->version_minor);
-	char ver[24];
-	if (h->version_malformed)
-		snprintf(ver, sizeof ver, "%.*s", (int)h->version.n, h->version.p);
-	else
-		snprintf(ver, sizeof ver, "HTTP/%u.%u", h->version_major, h->version_minor);
 	p->str[S_METHOD] = arena_put(c, h->method.p, h->method.n);
 	p->str[S_URI] = arena_put(c, h->target.p, h->target.n);
 	p->str[S_HOST] = arena_put(c, h->host.p, h->host.n);
-	p->str[S_VERSION] = arena_put(c, ver, strlen(ver));
+	/* As written: "HTTP/d.d" when well formed, else the malformed text. */
+	p->str[S_VERSION] = arena_put(c, h->version.p, h->version.n);
 	if (h->has_connection)
 		p->str[S_REQ_CONN] = arena_put(c, h->connection_raw.p, h->connection_raw.n);
 	if (h->has_keep_alive)

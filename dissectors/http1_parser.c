@@ -29,6 +29,12 @@ enum state {
 
 #define CHUNK_LINE_MAX 1024u     /* chunk-size line, extensions included */
 
+/* A raw header value kept for the store, several fields joined. */
+struct raw_value {
+	char b[HTTP1_VALUE_KEEP];
+	size_t n;
+};
+
 struct http1_parser {
 	bool requests;
 	bool any_message;            /* a head was parsed on this stream */
@@ -60,7 +66,7 @@ struct http1_parser {
 	size_t trailer_bytes;
 
 	/* Joined raw values of the head being parsed. */
-	char conn_raw[HTTP1_VALUE_KEEP], ka_raw[HTTP1_VALUE_KEEP], pc_raw[HTTP1_VALUE_KEEP];
+	struct raw_value conn_raw, ka_raw, pc_raw;
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -113,18 +119,19 @@ static void trim(const uint8_t **p, size_t *n)
 }
 
 /* Append ", value" (or "value") to a fixed buffer, cutting at its size. */
-static void join_raw(char *dst, const uint8_t *v, size_t n)
+static void join_raw(struct raw_value *dst, const uint8_t *v, size_t n)
 {
-	size_t len = strlen(dst);
+	size_t len = dst->n;
 	if (len && len + 2 < HTTP1_VALUE_KEEP) {
-		memcpy(dst + len, ", ", 2);
+		memcpy(dst->b + len, ", ", 2);
 		len += 2;
 	}
 	size_t room = HTTP1_VALUE_KEEP - 1 - len;
 	if (n > room)
 		n = room;
-	memcpy(dst + len, v, n);
-	dst[len + n] = '\0';
+	memcpy(dst->b + len, v, n);
+	dst->b[len + n] = '\0';
+	dst->n = len + n;
 }
 
 /* Connection-style token list -> HTTP1_CONN_* flags. */
@@ -346,42 +353,49 @@ static bool parse_start_line(bool requests, const uint8_t *p, size_t n, struct h
 
 enum head_result {
 	HEAD_OK,
+	HEAD_INCOMPLETE,    /* no empty line yet: nothing to report */
 	HEAD_SYNTAX,        /* no usable start line: nothing to report */
 	HEAD_BAD_LENGTH,    /* reported, but its body length cannot be trusted */
 	HEAD_BAD_FIELD,     /* reported (fields before the bad line), then an error */
 };
 
+/* Parse the head at the start of [p, p+n); *used is set to its length
+ * (through the LF of the empty line) unless the result is HEAD_INCOMPLETE
+ * or HEAD_SYNTAX. */
 static enum head_result parse_head(struct http1_parser *ps, const uint8_t *p, size_t n,
-				   struct http1_head *h)
+				   struct http1_head *h, size_t *used)
 {
 	memset(h, 0, sizeof *h);
 	h->is_request = ps->requests;
 	h->content_length = -1;
 	h->ka_timeout = h->ka_max = -1;
-	ps->conn_raw[0] = ps->ka_raw[0] = ps->pc_raw[0] = '\0';
+	ps->conn_raw.n = ps->ka_raw.n = ps->pc_raw.n = 0;
+	ps->conn_raw.b[0] = ps->ka_raw.b[0] = ps->pc_raw.b[0] = '\0';
 
 	const uint8_t *end = p + n;
-	/* A NUL anywhere in a head is invalid (RFC 9112 §2.2 lets a recipient
-	 * reject it); one scan of the head instead of one per value. */
-	if (memchr(p, '\0', n))
-		return HEAD_SYNTAX;
 	const uint8_t *nl = memchr(p, '\n', n);
 	if (!nl)
-		return HEAD_SYNTAX;
+		return HEAD_INCOMPLETE;
 	size_t ln = (size_t)(nl - p);
 	if (ln && p[ln - 1] == '\r')
 		ln--;
-	if (!parse_start_line(ps->requests, p, ln, h))
+	if (http1_looks_like_start(ps->requests, p, ln) != 1 ||
+	    !parse_start_line(ps->requests, p, ln, h))
 		return HEAD_SYNTAX;
-	bool bad_length = false, bad_field = false;
+	bool bad_length = false, bad_field = false, complete = false;
 	for (const uint8_t *line = nl + 1; line < end;) {
 		nl = memchr(line, '\n', (size_t)(end - line));
-		const uint8_t *next = nl ? nl + 1 : end;
-		ln = (size_t)((nl ? nl : end) - line);
+		if (!nl)
+			break;
+		const uint8_t *next = nl + 1;
+		ln = (size_t)(nl - line);
 		if (ln && line[ln - 1] == '\r')
 			ln--;
-		if (ln == 0)
-			break;                       /* the empty line ending the head */
+		if (ln == 0) {
+			complete = true;             /* the empty line ending the head */
+			*used = (size_t)(next - p);
+			break;
+		}
 		if (line[0] == ' ' || line[0] == '\t') {
 			/* obs-fold (RFC 9112 §5.2): a continuation of the previous
 			 * value; nothing kalens uses is folded in practice. */
@@ -389,9 +403,11 @@ static enum head_result parse_head(struct http1_parser *ps, const uint8_t *p, si
 			continue;
 		}
 		/* The name runs to the colon, token characters only: one pass
-		 * finds the colon and checks the name. */
+		 * finds the colon and checks the name.  Every line of the head
+		 * ends in LF (the head ends with an empty line), which is not a
+		 * token character: the scan needs no length check. */
 		size_t nn = 0;
-		while (nn < ln && is_tchar(line[nn]))
+		while (is_tchar(line[nn]))
 			nn++;
 		const uint8_t *colon = nn < ln && line[nn] == ':' ? line + nn : NULL;
 		if (!colon || nn == 0) {
@@ -399,35 +415,41 @@ static enum head_result parse_head(struct http1_parser *ps, const uint8_t *p, si
 			 * bytes in the name (a request smuggling pattern): the
 			 * message is broken from here on. */
 			bad_field = true;
+			complete = true;
+			*used = n;
 			break;
 		}
 		{
 			const uint8_t *name = line;
 			const uint8_t *v = colon + 1;
 			size_t vn = ln - nn - 1;
-			trim(&v, &vn);
+			/* Values are trimmed only for the names kalens reads. */
 			switch (nn) {
 			case 4:
 				if (span_ieq(name, nn, "host") && !h->host.p) {
+					trim(&v, &vn);
 					h->host.p = (const char *)v;
 					h->host.n = vn;
 				}
 				break;
 			case 7:
 				if (span_ieq(name, nn, "upgrade") && !h->upgrade.p) {
+					trim(&v, &vn);
 					h->upgrade.p = (const char *)v;
 					h->upgrade.n = vn;
 				}
 				break;
 			case 10:
 				if (span_ieq(name, nn, "connection")) {
+					trim(&v, &vn);
 					h->has_connection = true;
 					h->connection |= conn_tokens(v, vn);
-					join_raw(ps->conn_raw, v, vn);
+					join_raw(&ps->conn_raw, v, vn);
 				} else if (span_ieq(name, nn, "keep-alive")) {
+					trim(&v, &vn);
 					h->has_keep_alive = true;
 					keep_alive_params(v, vn, h);
-					join_raw(ps->ka_raw, v, vn);
+					join_raw(&ps->ka_raw, v, vn);
 				}
 				break;
 			case 14:
@@ -437,13 +459,15 @@ static enum head_result parse_head(struct http1_parser *ps, const uint8_t *p, si
 				break;
 			case 16:
 				if (span_ieq(name, nn, "proxy-connection")) {
+					trim(&v, &vn);
 					h->has_proxy_connection = true;
 					h->proxy_connection |= conn_tokens(v, vn);
-					join_raw(ps->pc_raw, v, vn);
+					join_raw(&ps->pc_raw, v, vn);
 				}
 				break;
 			case 17:
 				if (span_ieq(name, nn, "transfer-encoding")) {
+					trim(&v, &vn);
 					h->transfer_encoding = true;
 					h->chunked = te_final_chunked(v, vn);
 				}
@@ -454,12 +478,18 @@ static enum head_result parse_head(struct http1_parser *ps, const uint8_t *p, si
 		}
 		line = next;
 	}
-	h->connection_raw.p = ps->conn_raw;
-	h->connection_raw.n = strlen(ps->conn_raw);
-	h->keep_alive_raw.p = ps->ka_raw;
-	h->keep_alive_raw.n = strlen(ps->ka_raw);
-	h->proxy_connection_raw.p = ps->pc_raw;
-	h->proxy_connection_raw.n = strlen(ps->pc_raw);
+	h->connection_raw.p = ps->conn_raw.b;
+	h->connection_raw.n = ps->conn_raw.n;
+	h->keep_alive_raw.p = ps->ka_raw.b;
+	h->keep_alive_raw.n = ps->ka_raw.n;
+	h->proxy_connection_raw.p = ps->pc_raw.b;
+	h->proxy_connection_raw.n = ps->pc_raw.n;
+	if (!complete)
+		return HEAD_INCOMPLETE;
+	/* A NUL anywhere in a head is invalid (RFC 9112 §2.2 lets a recipient
+	 * reject it); one scan of the head instead of one per value. */
+	if (memchr(p, '\0', *used))
+		return HEAD_SYNTAX;
 	if (bad_field)
 		return HEAD_BAD_FIELD;
 	return bad_length ? HEAD_BAD_LENGTH : HEAD_OK;
@@ -499,42 +529,74 @@ static void reset_chunk_line(struct http1_parser *p)
 }
 
 /* The head [h, h+n) is complete: report it and choose the body framing. */
+static void head_report(struct http1_parser *p, struct http1_head *h, enum head_result r,
+			size_t n, kl_time ts);
+
 static void head_complete(struct http1_parser *p, const uint8_t *h, size_t n, kl_time ts)
 {
 	struct http1_head head;
-	enum head_result r = parse_head(p, h, n, &head);
-	if (r == HEAD_SYNTAX) {
+	size_t used = n;
+	enum head_result r = parse_head(p, h, n, &head, &used);
+	/* The head ends with its empty line, so it cannot be incomplete. */
+	if (r == HEAD_SYNTAX || r == HEAD_INCOMPLETE) {
 		fail(p, HTTP1_ERR_SYNTAX, n, true, ts);
 		return;
 	}
+	head_report(p, &head, r, n, ts);
+}
+
+/* The common case: the whole head is in this piece, within the limit, and
+ * well formed.  One pass parses it.  Anything else (a head split across
+ * pieces, too large, malformed) is left to the line-by-line path, which
+ * reports it: 0, and nothing has changed.  Else the head's length. */
+static size_t head_in_one_piece(struct http1_parser *p, const uint8_t *d, size_t n, kl_time ts)
+{
+	struct http1_head head;
+	size_t lim = n < p->head_limit ? n : p->head_limit, used = 0;
+	enum head_result r = parse_head(p, d, lim, &head, &used);
+	if (r != HEAD_OK && r != HEAD_BAD_LENGTH)
+		return 0;
+	p->first_line_checked = true;
+	if (p->tentative) {
+		p->tentative = false;
+		p->cb->resync(p->ctx, p->skipped, ts);
+	}
+	head_report(p, &head, r, used, ts);
+	return used;
+}
+
+/* Report the parsed head [n bytes] and choose the body framing. */
+static void head_report(struct http1_parser *p, struct http1_head *h, enum head_result r,
+			size_t n, kl_time ts)
+{
 	p->any_message = true;
-	head.head_bytes = n;
-	enum http1_body_hint hint = p->cb->head(p->ctx, &head, p->msg_ts);
+	h->head_bytes = n;
+	enum http1_body_hint hint = p->cb->head(p->ctx, h, p->msg_ts);
 	p->body_bytes = 0;
 	p->blen = 0;
 	if (r == HEAD_BAD_FIELD) {
 		fail(p, HTTP1_ERR_SYNTAX, 0, true, ts);
 		return;
 	}
-	if (r == HEAD_BAD_LENGTH && !(head.transfer_encoding && head.chunked)) {
+	if (r == HEAD_BAD_LENGTH && !(h->transfer_encoding && h->chunked)) {
 		fail(p, HTTP1_ERR_BAD_LENGTH, 0, true, ts);
 		return;
 	}
 	if (p->requests) {
-		if (head.transfer_encoding && !head.chunked) {
+		if (h->transfer_encoding && !h->chunked) {
 			fail(p, HTTP1_ERR_BAD_LENGTH, 0, true, ts);   /* RFC 9112 §6.3 item 4 */
-		} else if (head.chunked) {
+		} else if (h->chunked) {
 			p->st = S_CHUNK_SIZE;
-		} else if (head.content_length > 0) {
+		} else if (h->content_length > 0) {
 			p->st = S_BODY_LEN;
-			p->remaining = (uint64_t)head.content_length;
+			p->remaining = (uint64_t)h->content_length;
 		} else {
 			message_done(p, ts);
 		}
 		reset_chunk_line(p);
 		return;
 	}
-	int s = head.status;
+	int s = h->status;
 	if (s == 101 || (hint == HTTP1_BODY_TUNNEL && s >= 200 && s < 300)) {
 		p->st = S_TUNNEL;
 		p->tunnel = true;
@@ -547,12 +609,12 @@ static void head_complete(struct http1_parser *p, const uint8_t *h, size_t n, kl
 		return;
 	}
 	reset_chunk_line(p);
-	if (head.chunked)
+	if (h->chunked)
 		p->st = S_CHUNK_SIZE;
-	else if (head.transfer_encoding)
+	else if (h->transfer_encoding)
 		p->st = S_BODY_EOF;
-	else if (head.content_length >= 0) {
-		p->remaining = (uint64_t)head.content_length;
+	else if (h->content_length >= 0) {
+		p->remaining = (uint64_t)h->content_length;
 		if (p->remaining == 0)
 			message_done(p, ts);
 		else
@@ -610,6 +672,11 @@ static void head_failed(struct http1_parser *p, enum http1_error e, uint64_t ski
  * nothing gathered yet, the head starts at d[0]. */
 static size_t feed_head(struct http1_parser *p, const uint8_t *d, size_t n, kl_time ts)
 {
+	if (!p->blen && !p->first_line_checked && p->line_bytes == 0) {
+		size_t used = head_in_one_piece(p, d, n, ts);
+		if (used)
+			return used;
+	}
 	size_t i = 0, appended = 0;
 	while (i < n) {
 		const uint8_t *nl = memchr(d + i, '\n', n - i);
@@ -627,6 +694,13 @@ static size_t feed_head(struct http1_parser *p, const uint8_t *d, size_t n, kl_t
 		p->line_only_cr = false;
 		i = e + 1;
 
+		/* Head bytes through this line.  Over the limit, the head is
+		 * abandoned at this line's end, however the pieces broke. */
+		size_t so_far = p->blen + (i - appended);
+		if (so_far > p->head_limit) {
+			head_failed(p, HTTP1_ERR_HEAD_TOO_LARGE, so_far, true, ts);
+			return i;
+		}
 		if (!p->first_line_checked) {
 			p->first_line_checked = true;
 			const uint8_t *line = d;
@@ -657,15 +731,9 @@ static size_t feed_head(struct http1_parser *p, const uint8_t *d, size_t n, kl_t
 					return i;
 				}
 				head_complete(p, p->buf, p->blen, ts);
-			} else if (i > p->head_limit) {
-				head_failed(p, HTTP1_ERR_HEAD_TOO_LARGE, i, true, ts);
 			} else {
 				head_complete(p, d, i, ts);
 			}
-			return i;
-		}
-		if (!p->blen && i > p->head_limit) {
-			head_failed(p, HTTP1_ERR_HEAD_TOO_LARGE, i, true, ts);
 			return i;
 		}
 	}
@@ -674,6 +742,10 @@ static size_t feed_head(struct http1_parser *p, const uint8_t *d, size_t n, kl_t
 		head_failed(p, HTTP1_ERR_HEAD_TOO_LARGE, p->blen + n - appended, false, ts);
 		return n;
 	}
+	/* Inside the start line: give up as soon as its first bytes rule it
+	 * out, as when they all arrive in one piece (S_IDLE, feed_resync). */
+	if (!p->first_line_checked && http1_looks_like_start(p->requests, p->buf, p->blen) == 0)
+		head_failed(p, HTTP1_ERR_SYNTAX, p->blen, false, ts);
 	return n;
 }
 

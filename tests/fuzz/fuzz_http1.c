@@ -19,6 +19,12 @@
  * exceed the stream so far; times lie within the feed's times.  After a
  * tunnel the parser is inactive.  http1_looks_like_start answers 0, 1 or
  * 2, and once a prefix is decided a longer one is not "need more".
+ *
+ * Without gaps, the same stream is parsed again in one piece, and the two
+ * runs must report the same events with the same values (times aside):
+ * where the pieces break must not change what is parsed.  A whole head in
+ * one piece takes the parser's one-pass path, a split one the
+ * line-by-line path, so this checks one against the other.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -44,7 +50,28 @@ struct fz {
 	uint64_t heads;
 	kl_time now;                  /* time of the latest call */
 	uint32_t sum;                 /* keeps the copies alive */
+	uint64_t digest, events;      /* what was reported, times aside */
 };
+
+/* FNV-1a over the events, for comparing two runs. */
+static void fz_mix(struct fz *f, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	for (size_t i = 0; i < n; i++)
+		f->digest = (f->digest ^ b[i]) * UINT64_C(0x100000001b3);
+}
+
+static void fz_mix_u64(struct fz *f, uint64_t v)
+{
+	fz_mix(f, &v, sizeof v);
+}
+
+static void fz_mix_span(struct fz *f, struct http1_span s)
+{
+	fz_mix_u64(f, s.n);
+	if (s.n)
+		fz_mix(f, s.p, s.n);
+}
 
 static void fz_check_ts(const struct fz *f, kl_time ts)
 {
@@ -105,6 +132,23 @@ static enum http1_body_hint fz_head(void *ctx, const struct http1_head *h, kl_ti
 	fz_copy(f, h->connection_raw, HTTP1_VALUE_KEEP);
 	fz_copy(f, h->keep_alive_raw, HTTP1_VALUE_KEEP);
 	fz_copy(f, h->proxy_connection_raw, HTTP1_VALUE_KEEP);
+	f->events++;
+	fz_mix_u64(f, 'H');
+	fz_mix_span(f, h->method);
+	fz_mix_span(f, h->target);
+	fz_mix_span(f, h->reason);
+	fz_mix_span(f, h->version);
+	fz_mix_span(f, h->host);
+	fz_mix_span(f, h->upgrade);
+	fz_mix_span(f, h->connection_raw);
+	fz_mix_span(f, h->keep_alive_raw);
+	fz_mix_span(f, h->proxy_connection_raw);
+	uint64_t v[] = { (uint64_t)h->status, h->version_major, h->version_minor,
+			 h->version_malformed, (uint64_t)h->content_length, h->chunked,
+			 h->transfer_encoding, h->connection, h->proxy_connection,
+			 h->has_connection, h->has_keep_alive, h->has_proxy_connection,
+			 (uint64_t)h->ka_timeout, (uint64_t)h->ka_max, h->head_bytes };
+	fz_mix(f, v, sizeof v);
 	f->open = true;
 	uint64_t k = f->heads++;
 	if (h->is_request)
@@ -135,6 +179,9 @@ static void fz_done(void *ctx, uint64_t body_bytes, kl_time ts)
 	if (f->tunneled || !f->open || body_bytes > f->stream)
 		abort();
 	f->open = false;
+	f->events++;
+	fz_mix_u64(f, 'D');
+	fz_mix_u64(f, body_bytes);
 }
 
 static void fz_error(void *ctx, enum http1_error e, kl_time ts)
@@ -144,6 +191,9 @@ static void fz_error(void *ctx, enum http1_error e, kl_time ts)
 	if (f->tunneled || e < HTTP1_ERR_SYNTAX || e > HTTP1_ERR_GAP)
 		abort();
 	f->open = false;
+	f->events++;
+	fz_mix_u64(f, 'E');
+	fz_mix_u64(f, (uint64_t)e);
 }
 
 static void fz_resync(void *ctx, uint64_t skipped, kl_time ts)
@@ -152,6 +202,9 @@ static void fz_resync(void *ctx, uint64_t skipped, kl_time ts)
 	fz_check_ts(f, ts);
 	if (f->tunneled || f->open || skipped > f->stream)
 		abort();
+	f->events++;
+	fz_mix_u64(f, 'R');
+	fz_mix_u64(f, skipped);
 }
 
 static void fz_tunnel(void *ctx, kl_time ts)
@@ -162,6 +215,8 @@ static void fz_tunnel(void *ctx, kl_time ts)
 		abort();
 	f->tunneled = true;
 	f->open = false;
+	f->events++;
+	fz_mix_u64(f, 'T');
 }
 
 static const struct http1_callbacks FZ_CB = { fz_head, fz_done, fz_error, fz_resync,
@@ -258,5 +313,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	http1_parser_free(p);
 	fz_sink = f.sum;
+
+	if (!gaps && n > 0) {
+		/* The same stream in one piece must tell the same story. */
+		struct fz w;
+		memset(&w, 0, sizeof w);
+		w.requests = f.requests;
+		w.limit = f.limit;
+		w.hint_mode = f.hint_mode;
+		w.hint_bits = f.hint_bits;
+		w.now = FZ_T0 + 1000;
+		struct http1_parser *q = http1_parser_new(w.requests, w.limit, &FZ_CB, &w);
+		if (!q)
+			return 0;
+		uint8_t *c = malloc(n);
+		if (!c)
+			abort();
+		memcpy(c, s, n);
+		w.stream = n;
+		http1_parser_feed(q, c, n, w.now);
+		free(c);
+		if (eof) {
+			w.now += 1000;
+			http1_parser_eof(q, w.now);
+		}
+		http1_parser_free(q);
+		if (w.events != f.events || w.digest != f.digest)
+			abort();
+	}
 	return 0;
 }

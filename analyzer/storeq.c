@@ -192,20 +192,15 @@ static uint8_t *reserve(struct storeq *q, size_t need)
 	return p;
 }
 
-static size_t str_room(const char *s)
-{
-	return s ? strlen(s) + 1 : 0;
-}
-
-/* Copy s to *tail (advancing it) and return its offset from rec + 1. */
-static const char *str_put(uint8_t *rec, uint8_t **tail, const char *s)
+/* Copy s (n bytes and its NUL) to *tail, advancing it, and return its
+ * offset from rec + 1 (NULL stays NULL). */
+static const char *str_put(uint8_t *rec, uint8_t **tail, const char *s, size_t n)
 {
 	if (!s)
 		return NULL;
-	size_t n = strlen(s) + 1;
-	memcpy(*tail, s, n);
+	memcpy(*tail, s, n + 1);
 	uintptr_t off = (uintptr_t)(*tail - rec) + 1;
-	*tail += n;
+	*tail += n + 1;
 	return (const char *)off;
 }
 
@@ -228,41 +223,42 @@ int storeq_conn(struct storeq *q, const struct conn_record *c)
 
 int storeq_request(struct storeq *q, const struct request_record *r)
 {
-	size_t len = ALIGN8(sizeof(struct rec_head) + sizeof *r + str_room(r->method) +
-			    str_room(r->uri) + str_room(r->host) + str_room(r->version) +
-			    str_room(r->req_connection) + str_room(r->req_keep_alive) +
-			    str_room(r->req_proxy_connection) + str_room(r->resp_connection) +
-			    str_room(r->resp_keep_alive) + str_room(r->upgrade));
+	const char *str[] = { r->method, r->uri, r->host, r->version, r->req_connection,
+			      r->req_keep_alive, r->req_proxy_connection, r->resp_connection,
+			      r->resp_keep_alive, r->upgrade };
+	enum { NSTR = sizeof str / sizeof str[0] };
+	size_t n[NSTR], room = 0;
+	for (int i = 0; i < NSTR; i++) {
+		n[i] = str[i] ? strlen(str[i]) : 0;
+		room += str[i] ? n[i] + 1 : 0;
+	}
+	size_t len = ALIGN8(sizeof(struct rec_head) + sizeof *r + room);
 	uint8_t *p = reserve(q, len);
 	if (!p)
 		return -1;
 	put_head(p, len, REC_REQUEST);
 	struct request_record c = *r;
 	uint8_t *tail = p + sizeof(struct rec_head) + sizeof c;
-	c.method = str_put(p, &tail, r->method);
-	c.uri = str_put(p, &tail, r->uri);
-	c.host = str_put(p, &tail, r->host);
-	c.version = str_put(p, &tail, r->version);
-	c.req_connection = str_put(p, &tail, r->req_connection);
-	c.req_keep_alive = str_put(p, &tail, r->req_keep_alive);
-	c.req_proxy_connection = str_put(p, &tail, r->req_proxy_connection);
-	c.resp_connection = str_put(p, &tail, r->resp_connection);
-	c.resp_keep_alive = str_put(p, &tail, r->resp_keep_alive);
-	c.upgrade = str_put(p, &tail, r->upgrade);
+	const char **dst[NSTR] = { &c.method, &c.uri, &c.host, &c.version, &c.req_connection,
+				   &c.req_keep_alive, &c.req_proxy_connection, &c.resp_connection,
+				   &c.resp_keep_alive, &c.upgrade };
+	for (int i = 0; i < NSTR; i++)
+		*dst[i] = str_put(p, &tail, str[i], n[i]);
 	memcpy(p + sizeof(struct rec_head), &c, sizeof c);
 	return 0;
 }
 
 int storeq_finding(struct storeq *q, const struct finding_record *f)
 {
-	size_t len = ALIGN8(sizeof(struct rec_head) + sizeof *f + str_room(f->detail));
+	size_t dn = f->detail ? strlen(f->detail) : 0;
+	size_t len = ALIGN8(sizeof(struct rec_head) + sizeof *f + (f->detail ? dn + 1 : 0));
 	uint8_t *p = reserve(q, len);
 	if (!p)
 		return -1;
 	put_head(p, len, REC_FINDING);
 	struct finding_record c = *f;
 	uint8_t *tail = p + sizeof(struct rec_head) + sizeof c;
-	c.detail = str_put(p, &tail, f->detail);
+	c.detail = str_put(p, &tail, f->detail, dn);
 	memcpy(p + sizeof(struct rec_head), &c, sizeof c);
 	return 0;
 }

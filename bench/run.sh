@@ -7,14 +7,16 @@
 #   manysmall.pcap  ~430 MB, ~1.1 M packets of 100-byte HTTP responses (packet/request rate)
 #   large.pcap      ~1.08 GB, ~0.87 M packets, mixed body sizes (bytes)
 # Per capture: readloop RUNS times, `kalens read -q -o SCRATCH/k.db PCAP` RUNS times (the DB and
-# its -wal/-shm/-journal removed before every run), `tshark -r PCAP -q -z conv,tcp` once.
+# its -wal/-shm/-journal removed before every run), `tshark -r PCAP -q -z conv,tcp` once (tool
+# "tshark": the connections) and `tshark -r PCAP -Y http.request -T fields -e tcp.stream
+# -e http.request.method -e http.request.uri` once (tool "tshark-http": the requests).
 # Each run is timed by ../shared/bench/lib/timeit (wall, user+sys, peak RSS of the process and
 # its children), the capture read from a warm page cache.  Prints a table and the targets, and
 # appends the rows to OUTDIR/results.tsv.
 #
 #   -n RUNS       runs of readloop and kalens per capture (default 5, 1..50)
 #   -k KALENS     kalens binary (default build/kalens under the repository root)
-#   --no-tshark   skip tshark (it takes ~25 s on large.pcap)
+#   --no-tshark   skip both tshark runs (together about 2 minutes)
 #   OUTDIR        where the captures are / are made (default /tmp/kabench)
 # Environment: KABENCH_SHARED (default REPO/../shared/bench), KABENCH_RUN_TIMEOUT (seconds a
 # single run may take before it is killed, default 900).
@@ -174,7 +176,7 @@ fi
 
 FAILED=0
 ROWS=()   # capture bytes packets tool runs med min cpu rss_kib walls conns
-declare -A WALL MINW CPU RSS CONNS PKTS
+declare -A WALL MINW CPU RSS CONNS PKTS REQS
 for c in "${CAPTURES[@]}"; do
 	PCAP=$OUTDIR/$c.pcap
 	BYTES=$(stat -c %s "$PCAP")
@@ -182,10 +184,10 @@ for c in "${CAPTURES[@]}"; do
 	echo "# $c.pcap: $BYTES bytes" >&2
 	PACKETS=""
 	tools=(readloop kalens)
-	[ "$TSHARK" = 1 ] && tools+=(tshark)
+	[ "$TSHARK" = 1 ] && tools+=(tshark tshark-http)
 	for tool in "${tools[@]}"; do
 		n=$RUNS
-		[ "$tool" = tshark ] && n=1
+		[ "${tool%-http}" = tshark ] && n=1
 		name=$c.$tool
 		conns=""
 		: > "$SCRATCH/times/$name"
@@ -201,13 +203,18 @@ for c in "${CAPTURES[@]}"; do
 				tshark)
 					timed "$name" "$SCRATCH/out" tshark -r "$PCAP" -q -z conv,tcp || { FAILED=1; break; }
 					conns=$(grep -c -- '<->' "$SCRATCH/out" || true) ;;
+				tshark-http)
+					timed "$name" "$SCRATCH/out" tshark -r "$PCAP" -Y http.request -T fields \
+						-e tcp.stream -e http.request.method -e http.request.uri || { FAILED=1; break; }
+					REQS[$name]=$(wc -l < "$SCRATCH/out" | tr -d ' ') ;;
 			esac
 		done
 		if [ "$tool" = kalens ] && [ -s "$SCRATCH/times/$name" ]; then
 			# the last run's DB: connections it stored
 			conns=$(sqlite3 "$DB" 'select count(*) from connections' 2>"$SCRATCH/err") ||
 				{ echo "bench/run.sh: $c: cannot count connections in the kalens DB: $(head -c 300 "$SCRATCH/err")" >&2; conns="?"; FAILED=1; }
-			echo "#   kalens DB: $(stat -c %s "$DB" 2>/dev/null || echo '?') bytes, $conns connections" >&2
+			REQS[$name]=$(sqlite3 "$DB" 'select count(*) from requests' 2>/dev/null || echo '?')
+			echo "#   kalens DB: $(stat -c %s "$DB" 2>/dev/null || echo '?') bytes, $conns connections, ${REQS[$name]} requests" >&2
 		fi
 		rm -rf "$SCRATCH/work" "$SCRATCH/out"; mkdir "$SCRATCH/work"
 		[ -z "$PACKETS" ] || PKTS[$c]=$PACKETS
@@ -232,9 +239,9 @@ fi
 [ -s "$RESULTS" ] || echo "$HDR" > "$RESULTS"
 
 echo
-echo "kalens bench — $DATE — commit $COMMIT ($TREE) — $(nproc) cores — readloop/kalens $RUNS runs, tshark 1 run — load average $LOAD0 at start, $(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo '?') at end"
+echo "kalens bench — $DATE — commit $COMMIT ($TREE) — $(nproc) cores — readloop/kalens $RUNS runs, tshark 1 run each — load average $LOAD0 at start, $(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo '?') at end"
 echo
-FMT='%-10s %-9s %4s %9s %9s %9s %8s %8s %11s %9s %9s %7s\n'
+FMT='%-10s %-11s %4s %9s %9s %9s %8s %8s %11s %9s %9s %7s\n'
 # shellcheck disable=SC2059
 printf "$FMT" capture tool runs med_wall_s min_wall_s med_cpu_s rss_MiB MB/s packets/s x_readloop x_kalens conns
 for r in "${ROWS[@]}"; do
@@ -272,6 +279,21 @@ for c in manysmall large; do
 	[ "$TSHARK" = 1 ] && printf ';  tshark/kalens wall %sx' "$(ratio "${WALL[$c.tshark]:-}" "${WALL[$c.kalens]:-}")"
 	echo
 done
+echo
+echo "targets (HTTP layer: every request parsed and stored):"
+r=$(ratio "${WALL[large.kalens]:-}" "${WALL[large.readloop]:-}")
+verdict="-"
+[ "$r" != - ] && verdict=$(awk -v r="$r" 'BEGIN { print (r <= 2) ? "met" : "NOT met" }')
+printf '  large      kalens/readloop median wall %5sx  (target <= 2x: %s)\n' "$r" "$verdict"
+if [ "$TSHARK" = 1 ]; then
+	r=$(ratio "${WALL[manysmall.tshark-http]:-}" "${WALL[manysmall.kalens]:-}")
+	verdict="-"
+	[ "$r" != - ] && verdict=$(awk -v r="$r" 'BEGIN { print (r >= 50) ? "met" : "NOT met" }')
+	printf '  manysmall  tshark-http/kalens median wall %5sx  (target >= 50x: %s; by min wall %sx)\n' "$r" "$verdict" \
+		"$(ratio "${WALL[manysmall.tshark-http]:-}" "${MINW[manysmall.kalens]:-}")"
+fi
+awk -v n="${REQS[manysmall.kalens]:-}" -v w="${WALL[manysmall.kalens]:-}" 'BEGIN {
+	if (n + 0 > 0 && w + 0 > 0) printf "  manysmall  %d requests in %.3f s: %.0f requests/s end to end (aim: 1 M/s)\n", n, w, n / w }'
 mib() { awk -v k="${1:-}" 'BEGIN { if (k == "") print "-"; else printf "%.1f", k / 1024 }'; }
 printf '  kalens peak RSS large/manysmall: %sx  (%s / %s MiB; flat is ~1.0x; large.pcap has %sx the bytes, %sx the packets)\n' \
 	"$(ratio "${RSS[large.kalens]:-}" "${RSS[manysmall.kalens]:-}")" "$(mib "${RSS[large.kalens]:-}")" "$(mib "${RSS[manysmall.kalens]:-}")" \
@@ -283,6 +305,12 @@ echo "so port reuse counts once there and once per connection in kalens — they
 for c in "${CAPTURES[@]}"; do
 	printf '  %-10s kalens %-8s tshark %s\n' "$c" "${CONNS[$c.kalens]:-?}" \
 		"$([ "$TSHARK" = 1 ] && echo "${CONNS[$c.tshark]:-?}" || echo '(not run)')"
+done
+echo
+echo "requests (kalens: rows in its DB's requests table; tshark: lines of -Y http.request):"
+for c in "${CAPTURES[@]}"; do
+	printf '  %-10s kalens %-8s tshark %s\n' "$c" "${REQS[$c.kalens]:-?}" \
+		"$([ "$TSHARK" = 1 ] && echo "${REQS[$c.tshark-http]:-?}" || echo '(not run)')"
 done
 echo
 echo "rows appended to $RESULTS"

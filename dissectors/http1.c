@@ -34,6 +34,7 @@ struct pending {
 	int status;
 	unsigned interim;
 	bool req_done, pipelined, has_idle, persists_req;
+	bool hidden;                  /* a request lost in a gap: no row, its response pairs here */
 	uint8_t req_major, req_minor;
 	uint32_t str[S_COUNT];        /* arena offsets, NO_STR when absent */
 };
@@ -51,6 +52,10 @@ struct http1_conn {
 	size_t arena_len, arena_cap;
 
 	uint64_t requests, responses, unanswered, orphan_responses;
+	uint64_t req_wire_bytes;      /* heads and bodies of complete requests */
+	uint64_t req_done_count;      /* ... and how many */
+	uint64_t orphans_since_req;   /* responses without a request since the last request head */
+	bool last_persists_req;       /* the last request seen asked to persist */
 	uint64_t resp_wire_bytes;     /* heads and bodies of complete responses */
 	uint64_t resp_skipped;        /* response bytes skipped since the last head */
 	kl_time last_resp_end;
@@ -148,6 +153,8 @@ static void finding(struct http1_conn *c, uint64_t seq, kl_time ts, const char *
 
 static void emit_request(struct http1_conn *c, struct pending *p)
 {
+	if (p->hidden)
+		return;                    /* never seen: nothing to store */
 	if (!p->status)
 		c->unanswered++;
 	if (!c->out || !c->out->request)
@@ -241,6 +248,8 @@ static enum http1_body_hint on_request_head(void *ctx, const struct http1_head *
 {
 	struct http1_conn *c = ctx;
 	bool pipelined = c->q_len > 0;
+	c->orphans_since_req = 0;
+	c->req_wire_bytes += h->head_bytes;
 	struct pending *p = push_back(c, ts);
 	if (!p)
 		return HTTP1_BODY_AS_FRAMED;
@@ -260,6 +269,7 @@ static enum http1_body_hint on_request_head(void *ctx, const struct http1_head *
 	/* RFC 9112 §9.3, as the server reads this request. */
 	p->persists_req = !(h->connection & HTTP1_CONN_CLOSE) &&
 			  (v11 || (h->connection & HTTP1_CONN_KEEP_ALIVE));
+	c->last_persists_req = p->persists_req;
 	note_version(c, true, h->version_major, h->version_minor);
 	p->str[S_METHOD] = arena_put(c, h->method.p, h->method.n);
 	p->str[S_URI] = arena_put(c, h->target.p, h->target.n);
@@ -287,6 +297,8 @@ static void on_request_done(void *ctx, uint64_t body, kl_time ts)
 	p->req_end_ts = ts;
 	p->req_body = (int64_t)body;
 	c->req_open = NULL;
+	c->req_wire_bytes += body;
+	c->req_done_count++;
 }
 
 /* ---- response direction ------------------------------------------------- */
@@ -327,6 +339,7 @@ static enum http1_body_hint on_response_head(void *ctx, const struct http1_head 
 		char d[64];
 		snprintf(d, sizeof d, "status %d", h->status);
 		c->orphan_responses++;
+		c->orphans_since_req++;
 		finding(c, 0, ts, "response-without-request", d);
 		return HTTP1_BODY_AS_FRAMED;
 	}
@@ -430,9 +443,47 @@ static void on_resync(struct http1_conn *c, enum kl_dir dir, uint64_t skipped, k
 	finding(c, 0, ts, "resync", d);
 }
 
+/* Whole requests may have been in the bytes skipped: estimate how many
+ * from the size of the connection's complete requests, less the responses
+ * that already came without a request since the last one seen (a client
+ * that waits for each response has had them answered before the gap shows),
+ * and queue that many placeholders, so the responses to them pair there and
+ * the requests after the gap keep their own responses.  No estimate before
+ * a first complete request (mid-stream pickup). */
+static void hidden_requests(struct http1_conn *c, uint64_t skipped, kl_time ts)
+{
+	if (c->req_done_count == 0 || c->req_wire_bytes == 0)
+		return;
+	uint64_t size = c->req_wire_bytes / c->req_done_count;
+	if (size == 0)
+		return;
+	uint64_t hidden = (skipped + size / 2) / size;
+	hidden = hidden > c->orphans_since_req ? hidden - c->orphans_since_req : 0;
+	if (hidden > HTTP1_PENDING_MAX / 2)
+		hidden = HTTP1_PENDING_MAX / 2;
+	if (hidden == 0)
+		return;
+	char d[96];
+	snprintf(d, sizeof d, "about %llu requests hidden in %llu bytes skipped",
+		 (unsigned long long)hidden, (unsigned long long)skipped);
+	finding(c, 0, ts, "hidden-requests", d);
+	for (uint64_t i = 0; i < hidden; i++) {
+		struct pending *p = push_back(c, ts);
+		if (!p)
+			return;
+		p->hidden = true;
+		/* What its response implies is read as for the request before. */
+		p->persists_req = c->last_persists_req;
+		p->req_major = c->proto_major;
+		p->req_minor = c->proto_minor;
+	}
+	c->req_open = NULL;
+}
+
 static void on_request_resync(void *ctx, uint64_t skipped, kl_time ts)
 {
 	on_resync(ctx, KL_TO_SERVER, skipped, ts);
+	hidden_requests(ctx, skipped, ts);
 }
 
 /* The response stream resumed after skipping `skipped` bytes; the next

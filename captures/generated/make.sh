@@ -22,7 +22,7 @@ out=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 all_scenarios=(nginx-keepalive-curl nginx-keepalive-requests3-ab python-http10-curl
                nginx-ipv6-curl nginx-port-reuse nginx-idle-timeout refused-curl
                nginx-ab-close nginx-python-client-idle nginx-pipelined-burst
-               nginx-head-and-304)
+               nginx-head-and-304 nginx-pipelined-sends)
 if [[ ${1:-} == --list ]]; then printf '%s\n' "${all_scenarios[@]}"; exit 0; fi
 selected=("$@")
 for s in "${selected[@]}"; do
@@ -328,6 +328,23 @@ elif mode == "pipeline":
           "then %d responses read on the same connection; the client closes"
           % (n, sent, s.getsockname()[1], n))
     s.close()
+elif mode == "pipeline-sends":
+    # HTTP/1.1 pipelining, one send() per request (TCP_NODELAY: one segment
+    # each), three different targets, then the three responses read in order
+    paths = ("/small.html", "/100k.bin", "/missing.html")
+    s = socket.create_connection((host, port), 5)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    for path in paths:
+        request(s, path)
+    buf = b""
+    for i, path in enumerate(paths):
+        code, clen, hlen, buf = read_response(s, buf)
+        row(s, path, i == 0, code, clen, hlen)
+    if buf:
+        raise SystemExit("%d bytes after the last response" % len(buf))
+    print("# pipelined: %d requests, one send() each, from local port %d, then %d responses "
+          "read; the client closes" % (len(paths), s.getsockname()[1], len(paths)))
+    s.close()
 EOF
 
 # (e) port reuse: 3 connections from the same local port to nginx, each with
@@ -508,6 +525,27 @@ stop_capture
     printf '# If-None-Match sent with the 2nd request (curl --etag-compare, file written by --etag-save on the HEAD): %s\n' "$(cat "$work/etag")"
 } >> "$out/$name.client.tsv"
 fi  # nginx-head-and-304
+
+# (l) three pipelined requests, one segment each (/small.html, /100k.bin, /missing.html: 200,
+#     200, 404), and a copy of the capture without the segment that carried the second
+#     request (editcap deletes that frame): kalens must still give /missing.html its own 404
+name=nginx-pipelined-sends
+if want "$name"; then
+log "$name"
+start_capture "$out/$name.pcap" "$p_ka"
+{
+    echo "# client record for $name.pcap: raw-socket python client, 3 GETs pipelined with one send() each on one connection, 3 responses read, then the client closes"
+    python3 "$work/client.py" pipeline-sends 127.0.0.1 "$p_ka"
+} > "$out/$name.client.tsv"
+stop_capture
+lost=$(tshark -r "$out/$name.pcap" -Y 'frame contains "GET /100k.bin"' -T fields -e frame.number)
+[[ $lost =~ ^[0-9]+$ ]] || { echo "$name: no single frame carries GET /100k.bin: '$lost'" >&2; exit 1; }
+editcap "$out/$name.pcap" "$out/$name-lost.pcap" "$lost"
+{
+    echo "# client record for $name-lost.pcap: $name.pcap without frame $lost (the segment carrying GET /100k.bin), deleted by editcap; the client sent it and read its response"
+    tail -n +2 "$out/$name.client.tsv"
+} > "$out/$name-lost.client.tsv"
+fi  # nginx-pipelined-sends
 
 kill "$py_pid"; wait "$py_pid" 2>/dev/null || true
 kill "$nginx_pid"; wait "$nginx_pid" 2>/dev/null || true

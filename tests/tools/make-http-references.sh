@@ -58,6 +58,11 @@ compare_or_move() {   # tmp out
 for dir in captures/public captures/generated; do
     [[ -d $dir ]] || continue
     while IFS= read -r -d '' cap; do
+        # A capture with a segment deleted on purpose (NAME-lost.pcap) holds
+        # fewer requests than its client sent: a per-request reference would
+        # list one the capture does not contain.  test_e2e_http checks it
+        # against the client record itself (hidden requests).
+        case $cap in *-lost.pcap) continue ;; esac
         # HTTP inside TLS (read by tshark with the capture's key log) is for
         # the TLS decryption work: its references live apart, unchecked
         # until kalens decrypts.

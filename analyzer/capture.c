@@ -17,10 +17,13 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#define CAPTURE_IOBUF ((size_t)256 << 10)
+
 struct capture {
 	pcap_t *pcap;
 	FILE *fp;                     /* the stream libpcap reads */
 	gzFile gz;                    /* non-NULL for a gzip file */
+	char *iobuf;                  /* stdio buffer of a plain file; freed after it is closed */
 	uint64_t size;                /* file size in bytes */
 	char path[512];
 	char err[PCAP_ERRBUF_SIZE + 600];
@@ -79,6 +82,16 @@ struct capture *capture_open_file(const char *path, const char *filter,
 		raw = fopen(path, "rb");
 		if (!raw) {
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto fail;
+		}
+		/* libpcap reads a record at a time through stdio; a large buffer
+		 * (set before the first read; glibc ignores the size unless it is
+		 * given the buffer) turns 4 KiB reads into 256 KiB ones: 100 k
+		 * fewer read calls on a 400 MB capture. */
+		c->iobuf = malloc(CAPTURE_IOBUF);
+		if (!c->iobuf || setvbuf(raw, c->iobuf, _IOFBF, CAPTURE_IOBUF) != 0) {
+			snprintf(err, errlen, "%s: cannot set a read buffer", path);
+			fclose(raw);
 			goto fail;
 		}
 		struct stat st;
@@ -215,5 +228,6 @@ void capture_close(struct capture *c)
 		fclose(c->fp);
 	if (c->gz)
 		gzclose(c->gz);
+	free(c->iobuf);
 	free(c);
 }

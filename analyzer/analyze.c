@@ -1,5 +1,6 @@
 /*
- * analyze.c - the data path for one capture file, top to bottom.
+ * analyze.c - the data path for one capture, file or interface, top to
+ * bottom: capture -> decode -> flow (reassembly, dissectors) -> storeq.
  */
 #include "analyze.h"
 
@@ -81,14 +82,56 @@ static void progress_line(const char *path, struct capture *cap, uint64_t packet
 	fflush(stderr);
 }
 
+static void status_line(const char *iface, const struct store_run_totals *t,
+			struct capture *cap, const struct flow_table *ft, uint64_t requests,
+			bool final)
+{
+	uint64_t recv = 0, drop = 0;
+	bool have = capture_stats(cap, &recv, &drop) == 0;
+	struct flow_stats fs = flow_table_stats(ft);
+	fprintf(stderr, "\r%s: %llu packets, %llu connections open, %llu requests, ", iface,
+		(unsigned long long)t->packets, (unsigned long long)fs.conns_open,
+		(unsigned long long)requests);
+	if (have)
+		fprintf(stderr, "%llu dropped", (unsigned long long)drop);
+	else
+		fprintf(stderr, "drops unknown");
+	fprintf(stderr, "%s", final ? "\033[K\n" : "\033[K");
+	fflush(stderr);
+}
+
+static int run_capture(struct store *st, struct capture *cap, const char *path,
+		       const char *kind, const struct analyze_options *o,
+		       struct analyze_result *res, char *err, size_t errlen);
+
 int analyze_file(struct store *st, const char *path, const struct analyze_options *o,
 		 struct analyze_result *res, char *err, size_t errlen)
 {
 	memset(res, 0, sizeof *res);
-	struct store_run_totals *t = &res->totals;
 	struct capture *cap = capture_open_file(path, o->filter, err, errlen);
 	if (!cap)
 		return -1;
+	return run_capture(st, cap, path, "file", o, res, err, errlen);
+}
+
+int analyze_live(struct store *st, const struct capture_live_options *co,
+		 const struct analyze_options *o, struct analyze_result *res, char *err,
+		 size_t errlen)
+{
+	memset(res, 0, sizeof *res);
+	struct capture *cap = capture_open_live(co, err, errlen);
+	if (!cap)
+		return -1;
+	return run_capture(st, cap, co->iface, "live", o, res, err, errlen);
+}
+
+/* Takes `cap` and closes it. */
+static int run_capture(struct store *st, struct capture *cap, const char *path,
+		       const char *kind, const struct analyze_options *o,
+		       struct analyze_result *res, char *err, size_t errlen)
+{
+	struct store_run_totals *t = &res->totals;
+	bool live = !strcmp(kind, "live");
 	int dlt = capture_linktype(cap);
 	if (!decode_linktype_supported(dlt)) {
 		const char *name = pcap_datalink_val_to_name(dlt);
@@ -101,7 +144,7 @@ int analyze_file(struct store *st, const char *path, const struct analyze_option
 	}
 
 	struct store_run_info info = {
-		.source = path, .source_kind = "file", .filter = o->filter,
+		.source = path, .source_kind = kind, .filter = o->filter,
 		.link_type = dlt, .link_type_name = capture_linktype_name(cap),
 		.started_at = wall_now(),
 	};
@@ -130,11 +173,49 @@ int analyze_file(struct store *st, const char *path, const struct analyze_option
 		return -1;
 	}
 
-	double started = mono_now(), last_progress = started;
+	/* Live: the caller may now give up privileges (the capture, the save
+	 * file and the database are open). */
+	if (live && o->ready && o->ready(o->ready_ctx, cap, err, errlen) != 0) {
+		flow_table_free(ft);
+		storeq_free(actx.q);
+		t->status = STORE_RUN_ERROR;
+		t->message = err;
+		t->finished_at = wall_now();
+		store_run_finish(st, t);
+		capture_close(cap);
+		return -1;
+	}
+
+	double started = mono_now(), last_progress = started, last_flush = started;
+	const char *why_stopped = NULL;
 	enum capture_status cs;
 	struct capture_pkt pkt;
 	struct decode_tcp d;
-	while ((cs = capture_next(cap, &pkt)) == CAPTURE_PACKET) {
+	while ((cs = capture_next(cap, &pkt)) == CAPTURE_PACKET || cs == CAPTURE_TIMEOUT) {
+		if (cs == CAPTURE_TIMEOUT || (t->packets & 0xff) == 0) {
+			if (live) {
+				double now = mono_now();
+				if (cs == CAPTURE_TIMEOUT)
+					flow_table_expire(ft, wall_now());
+				if (now - last_flush >= o->flush_interval) {
+					last_flush = now;
+					if (storeq_flush(actx.q) != 0)
+						actx.store_failed = 1;
+				}
+				if (o->progress && now - last_progress >= 1.0) {
+					last_progress = now;
+					status_line(path, t, cap, ft, actx.requests, false);
+				}
+				if (o->duration > 0 && now - started >= o->duration) {
+					why_stopped = "duration reached";
+					break;
+				}
+			}
+			if (actx.store_failed || (o->stop && *o->stop))
+				break;
+			if (cs == CAPTURE_TIMEOUT)
+				continue;
+		}
 		t->packets++;
 		t->bytes += pkt.wirelen;
 		if (t->first_packet == 0)
@@ -158,7 +239,7 @@ int analyze_file(struct store *st, const char *path, const struct analyze_option
 			t->packets_malformed++;
 			break;
 		}
-		if ((t->packets & 0xffff) == 0) {
+		if (!live && (t->packets & 0xffff) == 0) {
 			if (o->progress && mono_now() - last_progress >= 0.25) {
 				last_progress = mono_now();
 				progress_line(path, cap, t->packets, started, false);
@@ -168,15 +249,28 @@ int analyze_file(struct store *st, const char *path, const struct analyze_option
 		}
 		if (o->stop && *o->stop)
 			break;
+		if (o->max_packets && t->packets >= o->max_packets) {
+			why_stopped = "packet count reached";
+			break;
+		}
+	}
+	if (live && !why_stopped && o->stop && *o->stop)
+		why_stopped = "stopped by a signal";
+	if (live) {
+		uint64_t recv;
+		if (capture_stats(cap, &recv, &t->packets_dropped) != 0)
+			t->packets_dropped = 0;
 	}
 
 	/* Whatever stopped the loop, every connection still open is stored. */
+	if (o->progress && live)
+		status_line(path, t, cap, ft, actx.requests, true);
 	flow_table_flush(ft);
 	struct flow_stats fs = flow_table_stats(ft);
 	flow_table_free(ft);
 	if (storeq_sync(actx.q) != 0)
 		actx.store_failed = 1;
-	if (o->progress)
+	if (o->progress && !live)
 		progress_line(path, cap, t->packets, started, true);
 
 	int rc = 0;
@@ -191,6 +285,10 @@ int analyze_file(struct store *st, const char *path, const struct analyze_option
 		snprintf(err, errlen, "%s: %s", path, storeq_error(actx.q));
 		t->message = err;
 		rc = -1;
+	} else if (live && cs != CAPTURE_ERROR) {
+		/* A live run ends when it is told to: that is its normal end. */
+		t->status = STORE_RUN_COMPLETE;
+		t->message = why_stopped;
 	} else if (cs == CAPTURE_PACKET || (o->stop && *o->stop)) {
 		/* A signal during a blocking read (a pipe) surfaces as a read
 		 * error: the stop request is still what ended the run. */

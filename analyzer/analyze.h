@@ -1,5 +1,6 @@
 /*
- * analyze.h - one capture file through the whole data path into one run:
+ * analyze.h - one capture (a file, or an interface until told to stop)
+ * through the whole data path into one run:
  * capture -> decode -> flow (reassembly, dissectors) -> store.
  */
 #ifndef KALENS_ANALYZE_H
@@ -9,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "capture.h"
 #include "flow.h"
 #include "store.h"
 
@@ -17,8 +19,18 @@ struct analyze_options {
 	struct flow_config flow;
 	bool progress;                /* a progress line on stderr */
 	/* Set (by a signal handler) to stop reading: the run is flushed and
-	 * marked interrupted.  May be NULL. */
+	 * marked interrupted (a file) or complete (live).  May be NULL. */
 	volatile sig_atomic_t *stop;
+
+	/* Live only. */
+	double duration;              /* seconds; 0: until stopped */
+	uint64_t max_packets;         /* 0: no limit (also applies to files) */
+	double flush_interval;        /* seconds between commits */
+	/* Called once the capture, its save file and the database are open,
+	 * before the first packet (to drop privileges).  0, or -1 with a
+	 * message in err, which ends the run.  May be NULL. */
+	int (*ready)(void *ctx, struct capture *cap, char *err, size_t errlen);
+	void *ready_ctx;
 };
 
 struct analyze_result {
@@ -31,5 +43,14 @@ struct analyze_result {
  * keeps everything read and its status says why it stopped). */
 int analyze_file(struct store *st, const char *path, const struct analyze_options *o,
 		 struct analyze_result *res, char *err, size_t errlen);
+
+/* Capture on an interface into a new run of `st` until *o->stop, the
+ * duration or the packet count; connections still open are stored as
+ * 'open', and the run records the kernel's received/dropped counts.
+ * Returns 0 when it ended that way (run 'complete'); -1 with a message in
+ * err when the interface could not be opened or failed, or the store did. */
+int analyze_live(struct store *st, const struct capture_live_options *co,
+		 const struct analyze_options *o, struct analyze_result *res, char *err,
+		 size_t errlen);
 
 #endif

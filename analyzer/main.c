@@ -1,10 +1,13 @@
 /*
- * main.c - the kalens command line: read, report, sql.
+ * main.c - the kalens command line: read, live, report, sql.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <limits.h>
 #include <pcap/pcap.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -56,6 +59,7 @@ static const char usage_main[] =
 	"\n"
 	"commands:\n"
 	"  read    read capture files (pcap, pcapng, gzip) into a database\n"
+	"  live    capture on a network interface into a database\n"
 	"  report  print an overview of a database\n"
 	"  sql     run read-only SQL against a database\n"
 	"\n"
@@ -91,6 +95,44 @@ static const char usage_read[] =
 	"A progress line is shown on stderr when it is a terminal.  SIGINT or\n"
 	"SIGTERM stops reading: what was read is stored, the run is marked\n"
 	"'interrupted', and the exit status is 1.\n";
+
+static const char usage_live[] =
+	"usage: kalens live -i IFACE [OPTIONS]\n"
+	"       kalens live -D\n"
+	"\n"
+	"Capture on a network interface into the database as one run, until\n"
+	"SIGINT or SIGTERM (Ctrl-C), --duration or --count.  Finished connections\n"
+	"are committed every few seconds, so kalens report and kalens sql work on\n"
+	"the database while the capture runs.  At the end, connections still open\n"
+	"are stored as open and the kernel's received/dropped counts recorded.\n"
+	"\n"
+	"  -i, --interface IFACE    interface to capture on ('any': all of them)\n"
+	"  -D, --list-interfaces    list the interfaces and exit\n"
+	"  -o, --output DB          database to write (default: " DEFAULT_DB ")\n"
+	"  -f, --filter EXPR        BPF filter, as tcpdump writes it\n"
+	"  -w, --write FILE         also save the packets to FILE (pcap), as tcpdump -w\n"
+	"  -c, --count N            stop after N packets\n"
+	"      --duration SECS      stop after SECS seconds\n"
+	"  -s, --snaplen BYTES      bytes kept per packet (default 262144); a smaller\n"
+	"                           value turns the rest of each packet into gaps\n"
+	"  -B, --buffer-size KIB    kernel capture buffer in KiB (default 32768)\n"
+	"  -p, --no-promiscuous-mode\n"
+	"                           do not put the interface in promiscuous mode\n"
+	"      --immediate          deliver each packet at once instead of in\n"
+	"                           batches (more wake-ups, less delay)\n"
+	"  -Z, --user NAME          give up root for NAME once the capture, the save\n"
+	"                           file and the database are open (they are handed\n"
+	"                           to NAME), as tcpdump -Z does\n"
+	"  -q, --quiet              no status line, no summary\n"
+	"      --idle-timeout SECS, --linger SECS, --max-conns N, --reasm-conn-cap B,\n"
+	"      --reasm-cap B, --head-limit B\n"
+	"                           as for kalens read; idle connections end by the\n"
+	"                           clock even when no packet comes\n"
+	"  -h, --help               this text\n"
+	"\n"
+	"A status line (packets, connections open, requests, drops) is shown on\n"
+	"stderr when it is a terminal.  A second SIGINT exits at once; the\n"
+	"database stays consistent (the run keeps status 'running').\n";
 
 static const char usage_report[] =
 	"usage: kalens report [OPTIONS] DB\n"
@@ -133,8 +175,55 @@ static bool parse_number(const char *s, double max, double *out)
 
 enum {
 	OPT_IDLE = 256, OPT_LINGER, OPT_MAX_CONNS, OPT_REASM_CONN, OPT_REASM, OPT_CSV, OPT_TSV,
-	OPT_JSON, OPT_HEAD_LIMIT,
+	OPT_JSON, OPT_HEAD_LIMIT, OPT_DURATION, OPT_IMMEDIATE,
 };
+
+#define FLOW_LONG_OPTIONS \
+	{ "idle-timeout", required_argument, NULL, OPT_IDLE }, \
+	{ "linger", required_argument, NULL, OPT_LINGER }, \
+	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS }, \
+	{ "reasm-conn-cap", required_argument, NULL, OPT_REASM_CONN }, \
+	{ "reasm-cap", required_argument, NULL, OPT_REASM }, \
+	{ "head-limit", required_argument, NULL, OPT_HEAD_LIMIT }
+
+/* The connection-tracking options read and live share: 0 taken, 1 not one
+ * of them, 2 usage error (printed). */
+static int flow_option(int c, const char *arg, struct flow_config *f, const char *usage)
+{
+	double v;
+	switch (c) {
+	case OPT_IDLE:
+	case OPT_LINGER:
+		if (!parse_number(arg, 1e9, &v))
+			return usage_error(usage, "bad number of seconds '%s'", arg);
+		if (c == OPT_IDLE)
+			f->idle_timeout = KL_SEC(v);
+		else
+			f->closed_linger = KL_SEC(v);
+		return 0;
+	case OPT_MAX_CONNS:
+		if (!parse_number(arg, (double)(1u << 30), &v) || v < 1)
+			return usage_error(usage, "bad connection count '%s'", arg);
+		f->max_conns = (uint32_t)v;
+		return 0;
+	case OPT_HEAD_LIMIT:
+		if (!parse_number(arg, (double)(1u << 30), &v) || v < 1024)
+			return usage_error(usage, "bad head limit '%s' (1024 or more)", arg);
+		f->head_limit = (size_t)v;
+		return 0;
+	case OPT_REASM_CONN:
+	case OPT_REASM:
+		if (!parse_number(arg, (double)((size_t)1 << 40), &v))
+			return usage_error(usage, "bad byte count '%s'", arg);
+		if (c == OPT_REASM)
+			f->reasm_global_cap = (size_t)v;
+		else
+			f->reasm_conn_cap = (size_t)v;
+		return 0;
+	default:
+		return 1;
+	}
+}
 
 static int cmd_read(int argc, char **argv)
 {
@@ -142,12 +231,7 @@ static int cmd_read(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "filter", required_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
-		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
-		{ "linger", required_argument, NULL, OPT_LINGER },
-		{ "max-conns", required_argument, NULL, OPT_MAX_CONNS },
-		{ "reasm-conn-cap", required_argument, NULL, OPT_REASM_CONN },
-		{ "reasm-cap", required_argument, NULL, OPT_REASM },
-		{ "head-limit", required_argument, NULL, OPT_HEAD_LIMIT },
+		FLOW_LONG_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -158,44 +242,21 @@ static int cmd_read(int argc, char **argv)
 	flow_config_defaults(&o.flow);
 	o.flow.dissectors = dissect_builtin();
 	int c;
-	double v;
 	while ((c = getopt_long(argc, argv, "+o:f:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o': db = optarg; break;
 		case 'f': o.filter = optarg; break;
 		case 'q': quiet = true; break;
 		case 'h': fputs(usage_read, stdout); return 0;
-		case OPT_IDLE:
-		case OPT_LINGER:
-			if (!parse_number(optarg, 1e9, &v))
-				return usage_error(usage_read, "bad number of seconds '%s'", optarg);
-			if (c == OPT_IDLE)
-				o.flow.idle_timeout = KL_SEC(v);
-			else
-				o.flow.closed_linger = KL_SEC(v);
-			break;
-		case OPT_MAX_CONNS:
-			if (!parse_number(optarg, (double)(1u << 30), &v) || v < 1)
-				return usage_error(usage_read, "bad connection count '%s'", optarg);
-			o.flow.max_conns = (uint32_t)v;
-			break;
-		case OPT_HEAD_LIMIT:
-			if (!parse_number(optarg, (double)(1u << 30), &v) || v < 1024)
-				return usage_error(usage_read, "bad head limit '%s' (1024 or more)", optarg);
-			o.flow.head_limit = (size_t)v;
-			break;
-		case OPT_REASM_CONN:
-		case OPT_REASM:
-			if (!parse_number(optarg, (double)((size_t)1 << 40), &v))
-				return usage_error(usage_read, "bad byte count '%s'", optarg);
-			if (c == OPT_REASM)
-				o.flow.reasm_global_cap = (size_t)v;
-			else
-				o.flow.reasm_conn_cap = (size_t)v;
-			break;
-		default:
-			fputs(usage_read, stderr);
-			return 2;
+		default: {
+			int r = flow_option(c, optarg, &o.flow, usage_read);
+			if (r == 1) {
+				fputs(usage_read, stderr);
+				return 2;
+			}
+			if (r)
+				return r;
+		}
 		}
 	}
 	if (optind >= argc)
@@ -230,6 +291,177 @@ static int cmd_read(int argc, char **argv)
 	}
 	store_close(st);
 	return status;
+}
+
+/* --user: hand the files kalens writes to the user, then become it. */
+struct drop_ctx {
+	const char *user;
+	const char *db;
+};
+
+static int chown_if_there(const char *path, uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+	if (chown(path, uid, gid) != 0 && errno != ENOENT) {
+		snprintf(err, errlen, "%s: cannot hand to the user: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int drop_privileges(void *ctx, struct capture *cap, char *err, size_t errlen)
+{
+	const struct drop_ctx *d = ctx;
+	struct passwd *pw = getpwnam(d->user);
+	if (!pw) {
+		snprintf(err, errlen, "--user %s: no such user", d->user);
+		return -1;
+	}
+	uid_t uid = pw->pw_uid;
+	gid_t gid = pw->pw_gid;
+	char path[PATH_MAX + 8];
+	static const char *const suffix[] = { "", "-wal", "-shm" };
+	for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+		snprintf(path, sizeof path, "%s%s", d->db, suffix[i]);
+		if (chown_if_there(path, uid, gid, err, errlen) != 0)
+			return -1;
+	}
+	int fd = capture_save_fd(cap);
+	if (fd >= 0 && fchown(fd, uid, gid) != 0) {
+		snprintf(err, errlen, "save file: cannot hand to %s: %s", d->user, strerror(errno));
+		return -1;
+	}
+	if (initgroups(d->user, gid) != 0 || setgid(gid) != 0 || setuid(uid) != 0) {
+		snprintf(err, errlen, "--user %s: cannot become that user: %s", d->user,
+			 strerror(errno));
+		return -1;
+	}
+	if (uid != 0 && setuid(0) == 0) {
+		snprintf(err, errlen, "--user %s: root could be regained; stopping", d->user);
+		return -1;
+	}
+	return 0;
+}
+
+static int cmd_live(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "interface", required_argument, NULL, 'i' },
+		{ "list-interfaces", no_argument, NULL, 'D' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "filter", required_argument, NULL, 'f' },
+		{ "write", required_argument, NULL, 'w' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "duration", required_argument, NULL, OPT_DURATION },
+		{ "snaplen", required_argument, NULL, 's' },
+		{ "buffer-size", required_argument, NULL, 'B' },
+		{ "no-promiscuous-mode", no_argument, NULL, 'p' },
+		{ "immediate", no_argument, NULL, OPT_IMMEDIATE },
+		{ "user", required_argument, NULL, 'Z' },
+		{ "quiet", no_argument, NULL, 'q' },
+		FLOW_LONG_OPTIONS,
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *db = DEFAULT_DB;
+	bool quiet = false, list = false;
+	struct capture_live_options co = {
+		.snaplen = 262144, .buffer_kib = 32768, .promisc = true, .timeout_ms = 250,
+	};
+	struct analyze_options o;
+	memset(&o, 0, sizeof o);
+	flow_config_defaults(&o.flow);
+	o.flow.dissectors = dissect_builtin();
+	o.flush_interval = 2.0;
+	struct drop_ctx drop = { NULL, NULL };
+	int c;
+	double v;
+	while ((c = getopt_long(argc, argv, "+i:Do:f:w:c:s:B:pZ:qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i': co.iface = optarg; break;
+		case 'D': list = true; break;
+		case 'o': db = optarg; break;
+		case 'f': co.filter = o.filter = optarg; break;
+		case 'w': co.write_path = optarg; break;
+		case 'c':
+			if (!parse_number(optarg, 1e18, &v) || v < 1 || v != (double)(uint64_t)v)
+				return usage_error(usage_live, "bad packet count '%s'", optarg);
+			o.max_packets = (uint64_t)v;
+			break;
+		case OPT_DURATION:
+			if (!parse_number(optarg, 1e9, &v) || v <= 0)
+				return usage_error(usage_live, "bad number of seconds '%s'", optarg);
+			o.duration = v;
+			break;
+		case 's':
+			if (!parse_number(optarg, 262144, &v) || v < 64)
+				return usage_error(usage_live, "bad snaplen '%s' (64..262144)", optarg);
+			co.snaplen = (int)v;
+			break;
+		case 'B':
+			if (!parse_number(optarg, 4194304, &v) || v < 1)
+				return usage_error(usage_live, "bad buffer size '%s' (KiB)", optarg);
+			co.buffer_kib = (int)v;
+			break;
+		case 'p': co.promisc = false; break;
+		case OPT_IMMEDIATE: co.immediate = true; break;
+		case 'Z': drop.user = optarg; break;
+		case 'q': quiet = true; break;
+		case 'h': fputs(usage_live, stdout); return 0;
+		default: {
+			int r = flow_option(c, optarg, &o.flow, usage_live);
+			if (r == 1) {
+				fputs(usage_live, stderr);
+				return 2;
+			}
+			if (r)
+				return r;
+		}
+		}
+	}
+	char err[1024];
+	if (list) {
+		if (capture_list_interfaces(stdout, err, sizeof err) != 0) {
+			fprintf(stderr, "kalens: %s\n", err);
+			return 1;
+		}
+		return 0;
+	}
+	if (optind < argc)
+		return usage_error(usage_live, "unexpected argument '%s'", argv[optind]);
+	if (!co.iface)
+		return usage_error(usage_live, "%s", "no interface given (-i IFACE; -D lists them)");
+	if (co.snaplen < 65535 && !quiet)
+		fprintf(stderr, "kalens: warning: snaplen %d: the bytes of longer packets beyond it "
+			"are lost, and show as gaps in the TCP streams\n", co.snaplen);
+
+	struct store *st = store_open(db, err, sizeof err);
+	if (!st) {
+		fprintf(stderr, "kalens: %s\n", err);
+		return 1;
+	}
+	install_signals();
+	o.stop = &stop_requested;
+	o.progress = !quiet && isatty(STDERR_FILENO);
+	if (drop.user) {
+		drop.db = db;
+		o.ready = drop_privileges;
+		o.ready_ctx = &drop;
+	}
+	struct analyze_result res;
+	int rc = analyze_live(st, &co, &o, &res, err, sizeof err);
+	if (rc != 0)
+		fprintf(stderr, "kalens: %s\n", err);
+	if (!quiet && res.run_id > 0)
+		printf("%s: run %lld: %llu packets (%llu dropped), %llu connections, "
+		       "%llu requests%s%s -> %s\n",
+		       co.iface, (long long)res.run_id, (unsigned long long)res.totals.packets,
+		       (unsigned long long)res.totals.packets_dropped,
+		       (unsigned long long)res.totals.connections,
+		       (unsigned long long)res.totals.requests,
+		       res.totals.message ? "; " : "",
+		       res.totals.message ? res.totals.message : "", db);
+	store_close(st);
+	return rc == 0 ? 0 : 1;
 }
 
 static int cmd_report(int argc, char **argv)
@@ -319,6 +551,8 @@ int main(int argc, char **argv)
 	optind = 1;
 	if (!strcmp(cmd, "read"))
 		return cmd_read(argc - 1, argv + 1);
+	if (!strcmp(cmd, "live"))
+		return cmd_live(argc - 1, argv + 1);
 	if (!strcmp(cmd, "report"))
 		return cmd_report(argc - 1, argv + 1);
 	if (!strcmp(cmd, "sql"))

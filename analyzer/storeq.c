@@ -52,6 +52,7 @@ struct storeq {
 	int free_list[STOREQ_BLOCKS], free_count;
 	int prod;                     /* the block being filled, or -1 */
 	bool writing;                 /* the writer holds a block */
+	bool commit;                  /* commit once the full blocks are stored */
 	bool stop;
 	bool failed;                  /* read by the producer under mu */
 	char err[512];
@@ -118,8 +119,22 @@ static void *writer_main(void *arg)
 	struct pending_requests *pr = &q->pending;
 	pthread_mutex_lock(&q->mu);
 	for (;;) {
-		while (q->full_count == 0 && !q->stop)
+		while (q->full_count == 0 && !q->stop && !q->commit)
 			pthread_cond_wait(&q->has_full, &q->mu);
+		if (q->full_count == 0 && q->commit) {
+			q->commit = false;
+			bool failed = q->failed;
+			pthread_mutex_unlock(&q->mu);
+			const char *why = NULL;
+			if (!failed && store_flush(q->st) != 0)
+				why = store_errmsg(q->st);
+			pthread_mutex_lock(&q->mu);
+			if (why && !q->failed) {
+				q->failed = true;
+				snprintf(q->err, sizeof q->err, "%s", why);
+			}
+			continue;
+		}
 		if (q->full_count == 0)
 			break;                 /* stopped and drained */
 		int b = q->full[q->full_head];
@@ -261,6 +276,23 @@ int storeq_finding(struct storeq *q, const struct finding_record *f)
 	c.detail = str_put(p, &tail, f->detail, dn);
 	memcpy(p + sizeof(struct rec_head), &c, sizeof c);
 	return 0;
+}
+
+int storeq_flush(struct storeq *q)
+{
+	pthread_mutex_lock(&q->mu);
+	/* The part-filled block goes only if another is free to fill next:
+	 * this call must not wait for the writer. */
+	if (q->prod >= 0 && q->blocks[q->prod].used && q->free_count > 0) {
+		q->full[(q->full_head + q->full_count) % STOREQ_BLOCKS] = q->prod;
+		q->full_count++;
+		q->prod = -1;
+	}
+	q->commit = true;
+	pthread_cond_signal(&q->has_full);
+	int rc = q->failed ? -1 : 0;
+	pthread_mutex_unlock(&q->mu);
+	return rc;
 }
 
 int storeq_sync(struct storeq *q)

@@ -35,6 +35,12 @@ int storeq_finding(struct storeq *q, const struct finding_record *f);
 /* Wait until everything queued is stored.  0, or -1 if a row failed. */
 int storeq_sync(struct storeq *q);
 
+/* Hand what is queued to the writer now, even a part-filled block, and
+ * have it commit once it has stored it, without waiting for either (live
+ * capture calls this every few seconds, so readers see recent rows).  0,
+ * or -1 once the writer has failed. */
+int storeq_flush(struct storeq *q);
+
 /* The first failure's message (from store_errmsg), or "". */
 const char *storeq_error(const struct storeq *q);
 

@@ -225,6 +225,10 @@ struct capture *capture_open_live(const struct capture_live_options *o, char *er
 	}
 	if (rc > 0)   /* a warning, e.g. promiscuous mode not supported */
 		fprintf(stderr, "kalens: %s: %s\n", o->iface, pcap_geterr(c->pcap));
+	/* On "any", the SLL2 header also says which interface each packet
+	 * came through; keep libpcap's default (SLL) where it is not offered. */
+	if (!strcmp(o->iface, "any"))
+		(void)pcap_set_datalink(c->pcap, DLT_LINUX_SLL2);
 	if (set_filter(c->pcap, o->filter, err, errlen) != 0)
 		goto fail;
 	/* Without traffic, a blocking read may wait forever (Linux TPACKET_V3

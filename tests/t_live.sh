@@ -11,7 +11,7 @@
 #     requests (curl's num_connects and one row per URL), statuses, seq;
 #   - a query while kalens is still writing (kalens sql sees finished
 #     connections within the flush interval);
-#   - --duration and --count end the run by themselves;
+#   - --duration and --count end the run by themselves; -i any (SLL2);
 #   - --write saves packets that `kalens read` turns into the same rows;
 #   - --user nobody: the capture runs as nobody, the database is nobody's;
 #   - a second SIGINT exits at once and leaves a consistent database;
@@ -86,7 +86,7 @@ start_kalens() {
 	rm -f "$db" "$db-wal" "$db-shm"
 	# Not under timeout(1): it would forward a signal to kalens twice (to
 	# the process and to its group), and a second SIGINT means "exit now".
-	"$kalens" live -i lo -f "tcp port $port" -o "$db" "$@" > "$db.out" 2> "$db.err" &
+	"$kalens" live -i "${iface:-lo}" -f "tcp port $port" -o "$db" "$@" > "$db.out" 2> "$db.err" &
 	kpid=$!
 	pids+=("$kpid")
 	# a bound on every run; killed (with its sleep) when the test ends
@@ -197,6 +197,17 @@ if start_kalens "$db" --duration 2; then
 	check_against_record "$db" "$tmp/dur.rec"
 	# a connection still open at the end is stored as open: none here, the
 	# client closed; the request was stored
+fi
+
+# --- the any pseudo-interface: Linux cooked headers, version 2 -------------------
+db=$tmp/any.db
+if iface=any start_kalens "$db" --duration 2; then
+	clients "$tmp/any.rec" 1 "$base/g" "$base/h"
+	wait "$kpid"; krc=$?
+	[ "$krc" = 0 ] || fail "-i any: exit status $krc: $(cat "$db.err")"
+	[ "$(q "$db" "select link_type from runs")" = LINUX_SLL2 ] ||
+		fail "-i any: link type $(q "$db" "select link_type from runs")"
+	check_against_record "$db" "$tmp/any.rec"
 fi
 
 # --- --count, --write -----------------------------------------------------------

@@ -188,6 +188,11 @@ static int run_capture(struct store *st, struct capture *cap, const char *path,
 
 	double started = mono_now(), last_progress = started, last_flush = started;
 	const char *why_stopped = NULL;
+	/* Live: once told to stop (a signal, the duration), the packets the
+	 * kernel already holds are still read, until the first read timeout
+	 * after that (a packet may wait up to the timeout in a kernel block)
+	 * or half a second. */
+	double drain_until = 0;
 	enum capture_status cs;
 	struct capture_pkt pkt;
 	struct decode_tcp d;
@@ -206,12 +211,20 @@ static int run_capture(struct store *st, struct capture *cap, const char *path,
 					last_progress = now;
 					status_line(path, t, cap, ft, actx.requests, false);
 				}
-				if (o->duration > 0 && now - started >= o->duration) {
-					why_stopped = "duration reached";
+				if (drain_until == 0) {
+					if (o->stop && *o->stop)
+						why_stopped = "stopped by a signal";
+					else if (o->duration > 0 && now - started >= o->duration)
+						why_stopped = "duration reached";
+					if (why_stopped)
+						drain_until = now + 0.5;
+				} else if (cs == CAPTURE_TIMEOUT || now >= drain_until) {
 					break;
 				}
+			} else if (o->stop && *o->stop) {
+				break;
 			}
-			if (actx.store_failed || (o->stop && *o->stop))
+			if (actx.store_failed)
 				break;
 			if (cs == CAPTURE_TIMEOUT)
 				continue;
@@ -247,15 +260,19 @@ static int run_capture(struct store *st, struct capture *cap, const char *path,
 			if (actx.store_failed)
 				break;
 		}
-		if (o->stop && *o->stop)
-			break;
+		if (o->stop && *o->stop) {
+			if (!live)
+				break;
+			if (drain_until == 0) {
+				why_stopped = "stopped by a signal";
+				drain_until = mono_now() + 0.5;
+			}
+		}
 		if (o->max_packets && t->packets >= o->max_packets) {
 			why_stopped = "packet count reached";
 			break;
 		}
 	}
-	if (live && !why_stopped && o->stop && *o->stop)
-		why_stopped = "stopped by a signal";
 	if (live) {
 		uint64_t recv;
 		if (capture_stats(cap, &recv, &t->packets_dropped) != 0)

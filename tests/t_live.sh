@@ -12,6 +12,8 @@
 #   - a query while kalens is still writing (kalens sql sees finished
 #     connections within the flush interval);
 #   - --duration and --count end the run by themselves; -i any (SLL2);
+#   - an idle connection ends by the clock while no packet comes, and
+#     --max-conns evicts (counted in runs);
 #   - --write saves packets that `kalens read` turns into the same rows;
 #   - --user nobody: the capture runs as nobody, the database is nobody's;
 #   - a second SIGINT exits at once and leaves a consistent database;
@@ -208,6 +210,34 @@ if iface=any start_kalens "$db" --duration 2; then
 	[ "$(q "$db" "select link_type from runs")" = LINUX_SLL2 ] ||
 		fail "-i any: link type $(q "$db" "select link_type from runs")"
 	check_against_record "$db" "$tmp/any.rec"
+fi
+
+# --- memory bounds: connections end by the clock, and beyond --max-conns ------------
+db=$tmp/idle.db
+if start_kalens "$db" --idle-timeout 1; then
+	# one request, then the connection stays open and silent for 4 s
+	python3 - "$port" > "$tmp/idle.rec" <<'EOF'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)
+s.sendall(b"GET /idle HTTP/1.1\r\nHost: t\r\n\r\n")
+print(s.recv(4096).split(b"\r\n")[0].decode())
+time.sleep(4)
+s.close()
+EOF
+	# ended as idle by the clock (no packet came), committed while running
+	got=$(q "$db" "select count(*) from connections where close_kind = 'idle' and requests = 1")
+	[ "$got" = 1 ] || fail "--idle-timeout 1: $got idle connections stored while the client held it open"
+	stop_kalens INT
+	grep -q " 200 " "$tmp/idle.rec" || fail "idle client: $(cat "$tmp/idle.rec")"
+fi
+db=$tmp/cap.db
+if start_kalens "$db" --max-conns 1; then
+	clients "$tmp/cap.rec" 3 "$base/m"
+	stop_kalens INT
+	[ "$krc" = 0 ] || fail "--max-conns 1: exit status $krc"
+	check_against_record "$db" "$tmp/cap.rec"
+	got=$(q "$db" "select connections_evicted from runs")
+	[ "${got:-0}" -ge 2 ] || fail "--max-conns 1: $got evictions counted, want at least 2 (3 connections, each lingering after its close)"
 fi
 
 # --- --count, --write -----------------------------------------------------------

@@ -132,6 +132,7 @@ static int run_capture(struct store *st, struct capture *cap, const char *path,
 {
 	struct store_run_totals *t = &res->totals;
 	bool live = !strcmp(kind, "live");
+	t->packets_received = -1;
 	int dlt = capture_linktype(cap);
 	if (!decode_linktype_supported(dlt)) {
 		const char *name = pcap_datalink_val_to_name(dlt);
@@ -275,7 +276,9 @@ static int run_capture(struct store *st, struct capture *cap, const char *path,
 	}
 	if (live) {
 		uint64_t recv;
-		if (capture_stats(cap, &recv, &t->packets_dropped) != 0)
+		if (capture_stats(cap, &recv, &t->packets_dropped) == 0)
+			t->packets_received = recv > INT64_MAX ? INT64_MAX : (int64_t)recv;
+		else
 			t->packets_dropped = 0;
 	}
 

@@ -69,7 +69,8 @@ static const char schema_sql[] =
 	" reasm_cap_hits INTEGER,"
 	" connections_evicted INTEGER,"
 	" requests INTEGER,"
-	" findings INTEGER"
+	" findings INTEGER,"
+	" packets_received INTEGER"
 	");"
 	"CREATE TABLE IF NOT EXISTS connections ("
 	" id INTEGER PRIMARY KEY,"
@@ -206,6 +207,10 @@ static const char migrate_v1_sql[] =
 	"ALTER TABLE connections ADD COLUMN idle_before_close REAL;"
 	"ALTER TABLE runs ADD COLUMN requests INTEGER;"
 	"ALTER TABLE runs ADD COLUMN findings INTEGER;";
+
+/* Version 2 -> 3: the kernel's received count of a live run. */
+static const char migrate_v2_sql[] =
+	"ALTER TABLE runs ADD COLUMN packets_received INTEGER;";
 
 static const char insert_request_head[] =
 	"INSERT INTO requests (conn_id, run_id, seq, method, uri, host, version, status,"
@@ -359,7 +364,7 @@ static int check_version(struct store *s, const char *path, bool in_txn, int64_t
 		set_err(s, "%s: cannot read the database (%s)", path, sqlite3_errmsg(s->db));
 		return -1;
 	}
-	if (v != 0 && v != 1 && v != STORE_SCHEMA_VERSION) {   /* 1 is migrated */
+	if (v != 0 && v != 1 && v != 2 && v != STORE_SCHEMA_VERSION) {   /* 1, 2 are migrated */
 		set_err(s, "%s: schema version %lld, this kalens writes %d", path, (long long)v,
 			STORE_SCHEMA_VERSION);
 		return -1;
@@ -427,6 +432,12 @@ static int create_schema(struct store *s, const char *path)
 		goto fail;
 	if (version == 1 && sqlite3_exec(s->db, migrate_v1_sql, NULL, NULL, NULL) != SQLITE_OK) {
 		set_err(s, "%s: upgrade schema 1 to %d: %s", path, STORE_SCHEMA_VERSION,
+			sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	if ((version == 1 || version == 2) &&
+	    sqlite3_exec(s->db, migrate_v2_sql, NULL, NULL, NULL) != SQLITE_OK) {
+		set_err(s, "%s: upgrade schema 2 to %d: %s", path, STORE_SCHEMA_VERSION,
 			sqlite3_errmsg(s->db));
 		goto fail;
 	}
@@ -799,7 +810,7 @@ int store_run_finish(struct store *s, const struct store_run_totals *t)
 			" last_packet = ?9, packets_not_tcp = ?10, packets_fragment = ?11,"
 			" packets_truncated = ?12, packets_malformed = ?13, connections = ?14,"
 			" reasm_cap_hits = ?15, connections_evicted = ?16, requests = ?17,"
-			" findings = ?18 WHERE id = ?1",
+			" findings = ?18, packets_received = ?19 WHERE id = ?1",
 			-1, &st, NULL) != SQLITE_OK) {
 		db_err(s, "finish run");
 		return -1;
@@ -827,6 +838,8 @@ int store_run_finish(struct store *s, const struct store_run_totals *t)
 	B(bind_u64(st, 16, t->connections_evicted));
 	B(bind_u64(st, 17, t->requests));
 	B(bind_u64(st, 18, t->findings));
+	B(t->packets_received >= 0 ? sqlite3_bind_int64(st, 19, t->packets_received)
+				   : sqlite3_bind_null(st, 19));
 #undef B
 	if (rc != SQLITE_OK) {
 		db_err(s, "finish run: bind");

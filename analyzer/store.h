@@ -20,7 +20,7 @@
 #include "kl.h"
 #include "records.h"
 
-#define STORE_SCHEMA_VERSION 2   /* 1 (connections only) is upgraded in place */
+#define STORE_SCHEMA_VERSION 3   /* 1 (connections only) and 2 are upgraded in place */
 #define STORE_BATCH_ROWS 4096
 
 struct store;
@@ -47,6 +47,7 @@ struct store_run_totals {
 	kl_time finished_at;          /* wall clock */
 	uint64_t packets, bytes;      /* frames read and their wire bytes */
 	uint64_t packets_dropped;     /* by the kernel (live) or 0 */
+	int64_t packets_received;     /* live: the kernel's count (pcap_stats); -1: not live */
 	uint64_t packets_not_tcp, packets_fragment, packets_truncated, packets_malformed;
 	uint64_t connections;
 	uint64_t reasm_cap_hits;      /* times a reassembly memory cap forced a gap */

@@ -159,6 +159,8 @@ if start_kalens "$db" --linger 1; then
 		fail "SIGINT: run row: $(q "$db" "select status, message from runs")"
 	[ "$(q "$db" "select source_kind || ' ' || source from runs")" = "live lo" ] ||
 		fail "SIGINT: run source: $(q "$db" "select source_kind, source from runs")"
+	[ "$(q "$db" "select packets_received >= packets and packets > 0 and packets_dropped = 0 from runs")" = 1 ] ||
+		fail "SIGINT: kernel counts: $(q "$db" "select packets, packets_received, packets_dropped from runs")"
 	check_against_record "$db" "$tmp/int.rec"
 	# 3 connections x 4 requests, keep-alive on each: 3 connections reused
 	[ "$(q "$db" "select count(*) from connections where requests = 4")" = 3 ] ||

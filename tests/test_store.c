@@ -201,7 +201,7 @@ Test(store, schema_created_with_version_and_wal)
 
 	sqlite3 *db = raw_open(t.path);
 	char buf[1024];
-	cr_assert_eq(query_int(db, "PRAGMA user_version"), 2);
+	cr_assert_eq(query_int(db, "PRAGMA user_version"), 3);
 	row_text(db, "PRAGMA journal_mode", buf, sizeof buf);
 	cr_assert_str_eq(buf, "wal");
 	row_text(db, "SELECT group_concat(type || ':' || name, ',') FROM"
@@ -215,7 +215,7 @@ Test(store, schema_created_with_version_and_wal)
 			 "packets_dropped,kalens_version,status,message,link_type,link_type_id,"
 			 "first_packet,last_packet,packets_not_tcp,packets_fragment,"
 			 "packets_truncated,packets_malformed,connections,reasm_cap_hits,"
-			 "connections_evicted,requests,findings");
+			 "connections_evicted,requests,findings,packets_received");
 	row_text(db, "SELECT group_concat(name, ',') FROM"
 		 " (SELECT name FROM pragma_table_info('connections') ORDER BY cid)", buf, sizeof buf);
 	cr_assert_str_eq(buf, "id,run_id,client_ip,client_port,server_ip,server_port,ip_version,"
@@ -374,7 +374,7 @@ Test(store, refuses_other_schema_version)
 
 	char err[512] = "", want[600];
 	cr_assert_null(store_open(t.path, err, sizeof err));
-	snprintf(want, sizeof want, "%s: schema version 7, this kalens writes 2", t.path);
+	snprintf(want, sizeof want, "%s: schema version 7, this kalens writes 3", t.path);
 	cr_assert_str_eq(err, want);
 
 	/* Untouched: same version, still in its rollback journal mode. */
@@ -445,7 +445,7 @@ Test(store, empty_file_becomes_a_database)
 	fclose(f);
 	store_close(open_ok(t.path));
 	sqlite3 *db = raw_open(t.path);
-	cr_assert_eq(query_int(db, "PRAGMA user_version"), 2);
+	cr_assert_eq(query_int(db, "PRAGMA user_version"), 3);
 	sqlite3_close(db);
 	tu_rmtree(t.dir);
 }
@@ -854,11 +854,39 @@ Test(store, version_1_database_is_upgraded_in_place)
 	store_close(s);
 
 	db = raw_open(t.path);
-	cr_assert_eq(query_int(db, "PRAGMA user_version"), 2);
+	cr_assert_eq(query_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM runs WHERE id = 1 AND packets_received IS NULL"), 1);
 	cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM connections WHERE id = 1 AND client_port = 40000"
 				   " AND requests IS NULL AND ka_timeout_advertised IS NULL"), 1);
 	cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM requests"), 0);
 	cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM findings"), 0);
+	sqlite3_close(db);
+	tu_rmtree(t.dir);
+}
+
+Test(store, version_2_database_is_upgraded_in_place)
+{
+	struct tmp t;
+	tmp_init(&t);
+	sqlite3 *db = raw_open(t.path);
+	char *v2 = slurp_text(tu_src_path("tests/fixtures/schema-v2.sql"));
+	raw_exec(db, v2);
+	free(v2);
+	raw_exec(db, "INSERT INTO runs (id, source, source_kind, started_at, kalens_version, status,"
+		     " packets_dropped) VALUES (1, 'eth0', 'live', 1.5, '0.1.0', 'complete', 7);"
+		     "INSERT INTO requests (conn_id, run_id, seq, method, pipelined)"
+		     " VALUES (1, 1, 1, 'GET', 0)");
+	sqlite3_close(db);
+
+	struct store *s = open_ok(t.path);
+	cr_assert_eq(store_run_begin(s, &RUN_INFO), 2);
+	store_close(s);
+
+	db = raw_open(t.path);
+	cr_assert_eq(query_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM runs WHERE id = 1 AND packets_dropped = 7"
+				   " AND packets_received IS NULL"), 1);
+	cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM requests WHERE method = 'GET'"), 1);
 	sqlite3_close(db);
 	tu_rmtree(t.dir);
 }

@@ -17,7 +17,8 @@
 #   - --write saves packets that `kalens read` turns into the same rows;
 #   - --user nobody: the capture runs as nobody, the database is nobody's;
 #   - a second SIGINT exits at once and leaves a consistent database;
-#   - a bad filter and a bad interface are clear errors (exit 1).
+#   - a bad filter, a bad interface and no permission to capture are clear
+#     errors (exit 1).
 # Capturing needs root (or CAP_NET_RAW): without it the test fails and says so.
 set -uo pipefail
 kalens=$1
@@ -302,6 +303,14 @@ out=$("$kalens" live -i kalens-no-such0 -o "$tmp/bad.db" --duration 1 2>&1)
 rc=$?
 [ "$rc" = 1 ] || fail "bad interface: exit status $rc, want 1"
 case $out in *"no such interface"*|*"No such device"*) ;; *) fail "bad interface: message '$out'" ;; esac
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1 && command -v setpriv >/dev/null; then
+	mkdir -m 777 "$tmp/nobody"
+	out=$(setpriv --reuid nobody --regid "$(id -g nobody)" --clear-groups \
+		"$kalens" live -i lo -o "$tmp/nobody/perm.db" --duration 1 2>&1)
+	rc=$?
+	[ "$rc" = 1 ] || fail "no permission: exit status $rc, want 1"
+	case $out in *"no permission to capture"*) ;; *) fail "no permission: message '$out'" ;; esac
+fi
 out=$("$kalens" live -o "$tmp/bad.db" 2>&1)
 rc=$?
 [ "$rc" = 2 ] || fail "no interface: exit status $rc, want 2"

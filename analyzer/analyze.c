@@ -125,6 +125,21 @@ int analyze_live(struct store *st, const struct capture_live_options *co,
 	return run_capture(st, cap, co->iface, "live", o, res, err, errlen);
 }
 
+/* The run could not get going: mark it 'error' with `err`, free what was
+ * made (any may be NULL) and return -1. */
+static int abandon_run(struct store *st, struct store_run_totals *t, const char *err,
+		       struct flow_table *ft, struct storeq *q, struct capture *cap)
+{
+	flow_table_free(ft);
+	storeq_free(q);
+	t->status = STORE_RUN_ERROR;
+	t->message = err;
+	t->finished_at = wall_now();
+	store_run_finish(st, t);
+	capture_close(cap);
+	return -1;
+}
+
 /* Takes `cap` and closes it. */
 static int run_capture(struct store *st, struct capture *cap, const char *path,
 		       const char *kind, const struct analyze_options *o,
@@ -165,27 +180,13 @@ static int run_capture(struct store *st, struct capture *cap, const char *path,
 	if (!ft) {
 		if (!actx.q)
 			snprintf(err, errlen, "%s: cannot start the store writer", path);
-		storeq_free(actx.q);
-		t->status = STORE_RUN_ERROR;
-		t->message = err;
-		t->finished_at = wall_now();
-		store_run_finish(st, t);
-		capture_close(cap);
-		return -1;
+		return abandon_run(st, t, err, NULL, actx.q, cap);
 	}
 
 	/* Live: the caller may now give up privileges (the capture, the save
 	 * file and the database are open). */
-	if (live && o->ready && o->ready(o->ready_ctx, cap, err, errlen) != 0) {
-		flow_table_free(ft);
-		storeq_free(actx.q);
-		t->status = STORE_RUN_ERROR;
-		t->message = err;
-		t->finished_at = wall_now();
-		store_run_finish(st, t);
-		capture_close(cap);
-		return -1;
-	}
+	if (live && o->ready && o->ready(o->ready_ctx, cap, err, errlen) != 0)
+		return abandon_run(st, t, err, ft, actx.q, cap);
 
 	double started = mono_now(), last_progress = started, last_flush = started;
 	const char *why_stopped = NULL;

@@ -186,8 +186,8 @@ enum {
 	{ "reasm-cap", required_argument, NULL, OPT_REASM }, \
 	{ "head-limit", required_argument, NULL, OPT_HEAD_LIMIT }
 
-/* The connection-tracking options read and live share: 0 taken, 1 not one
- * of them, 2 usage error (printed). */
+/* The connection-tracking options read and live share: 0 taken, else 2
+ * (a usage error, or not an option of the command: printed). */
 static int flow_option(int c, const char *arg, struct flow_config *f, const char *usage)
 {
 	double v;
@@ -221,8 +221,18 @@ static int flow_option(int c, const char *arg, struct flow_config *f, const char
 			f->reasm_conn_cap = (size_t)v;
 		return 0;
 	default:
-		return 1;
+		fputs(usage, stderr);
+		return 2;
 	}
+}
+
+/* Defaults both read and live start from; every dissector on. */
+static void analyze_defaults(struct analyze_options *o)
+{
+	memset(o, 0, sizeof *o);
+	flow_config_defaults(&o->flow);
+	o->flow.dissectors = dissect_builtin();
+	o->flush_interval = 2.0;          /* live: commit at least this often */
 }
 
 static int cmd_read(int argc, char **argv)
@@ -238,9 +248,7 @@ static int cmd_read(int argc, char **argv)
 	const char *db = DEFAULT_DB;
 	bool quiet = false;
 	struct analyze_options o;
-	memset(&o, 0, sizeof o);
-	flow_config_defaults(&o.flow);
-	o.flow.dissectors = dissect_builtin();
+	analyze_defaults(&o);
 	int c;
 	while ((c = getopt_long(argc, argv, "+o:f:qh", opts, NULL)) != -1) {
 		switch (c) {
@@ -248,15 +256,10 @@ static int cmd_read(int argc, char **argv)
 		case 'f': o.filter = optarg; break;
 		case 'q': quiet = true; break;
 		case 'h': fputs(usage_read, stdout); return 0;
-		default: {
-			int r = flow_option(c, optarg, &o.flow, usage_read);
-			if (r == 1) {
-				fputs(usage_read, stderr);
+		default:
+			if (flow_option(c, optarg, &o.flow, usage_read) != 0)
 				return 2;
-			}
-			if (r)
-				return r;
-		}
+			break;
 		}
 	}
 	if (optind >= argc)
@@ -368,10 +371,7 @@ static int cmd_live(int argc, char **argv)
 		.snaplen = 262144, .buffer_kib = 32768, .promisc = true, .timeout_ms = 250,
 	};
 	struct analyze_options o;
-	memset(&o, 0, sizeof o);
-	flow_config_defaults(&o.flow);
-	o.flow.dissectors = dissect_builtin();
-	o.flush_interval = 2.0;
+	analyze_defaults(&o);
 	struct drop_ctx drop = { NULL, NULL };
 	int c;
 	double v;
@@ -407,15 +407,10 @@ static int cmd_live(int argc, char **argv)
 		case 'Z': drop.user = optarg; break;
 		case 'q': quiet = true; break;
 		case 'h': fputs(usage_live, stdout); return 0;
-		default: {
-			int r = flow_option(c, optarg, &o.flow, usage_live);
-			if (r == 1) {
-				fputs(usage_live, stderr);
+		default:
+			if (flow_option(c, optarg, &o.flow, usage_live) != 0)
 				return 2;
-			}
-			if (r)
-				return r;
-		}
+			break;
 		}
 	}
 	char err[1024];

@@ -188,13 +188,11 @@ static void load_query(const char *db, const char *sql, struct table *t)
 	sqlite3_close(h);
 }
 
-static int compare_capture(const char *refdir, const char *file, const char *tmp)
+/* kalens read CAPTURE (repository-relative) into DB; a truncated capture
+ * is not a failure. */
+static void read_capture(const char *capture, const char *db)
 {
-	char capture[2048];
-	tu_capture_of_reference(file, ".requests.tsv", capture, sizeof capture);
-
-	char db[2048], cmd[8192], refpath[8192];
-	snprintf(db, sizeof db, "%s/%s.db", tmp, file);
+	char cmd[8192];
 	snprintf(cmd, sizeof cmd, "'%s' read -q -o '%s' '%s' 2>&1", KALENS_BINARY, db,
 		 tu_src_path(capture));
 	int st;
@@ -202,6 +200,16 @@ static int compare_capture(const char *refdir, const char *file, const char *tmp
 	cr_expect(st == 0 || (out && strstr(out, "truncated")), "%s: kalens read failed: %s",
 		  capture, out ? out : "");
 	free(out);
+}
+
+static int compare_capture(const char *refdir, const char *file, const char *tmp)
+{
+	char capture[2048];
+	tu_capture_of_reference(file, ".requests.tsv", capture, sizeof capture);
+
+	char db[2048], refpath[8192];
+	snprintf(db, sizeof db, "%s/%s.db", tmp, file);
+	read_capture(capture, db);
 
 	snprintf(refpath, sizeof refpath, "%s/%s", refdir, file);
 	struct table ref, kal;
@@ -235,24 +243,37 @@ static int compare_capture(const char *refdir, const char *file, const char *tmp
 	return bad ? 1 : 0;
 }
 
-Test(e2e_http, requests_match_tshark, .timeout = 600)
+/* Run `compare` on every reference file in tests/expected/http whose name
+ * ends in `suffix`; returns how many differed, and the count in *files. */
+static int each_reference(const char *suffix,
+			  int (*compare)(const char *refdir, const char *file, const char *tmp),
+			  int *files)
 {
 	char refdir[4096];
 	snprintf(refdir, sizeof refdir, "%s", tu_src_path("tests/expected/http"));
 	DIR *d = opendir(refdir);
 	cr_assert_not_null(d, "%s", refdir);
 	char *tmp = tu_tmpdir();
-	int files = 0, bad = 0;
+	int bad = 0;
+	*files = 0;
 	struct dirent *e;
+	size_t sl = strlen(suffix);
 	while ((e = readdir(d)) != NULL) {
 		size_t n = strlen(e->d_name);
-		if (n < 14 || strcmp(e->d_name + n - 13, ".requests.tsv"))
+		if (n <= sl || strcmp(e->d_name + n - sl, suffix))
 			continue;
-		files++;
-		bad += compare_capture(refdir, e->d_name, tmp);
+		(*files)++;
+		bad += compare(refdir, e->d_name, tmp);
 	}
 	closedir(d);
 	tu_rmtree(tmp);
+	return bad;
+}
+
+Test(e2e_http, requests_match_tshark, .timeout = 600)
+{
+	int files;
+	int bad = each_reference(".requests.tsv", compare_capture, &files);
 	cr_expect_geq(files, 20, "only %d reference files", files);
 	cr_expect_eq(bad, 0, "%d of %d captures differ from tshark", bad, files);
 }
@@ -302,14 +323,10 @@ static bool same_conn(char *const *a, char *const *b)
 
 static int compare_zeek(const char *refdir, const char *file, const char *tmp)
 {
-	char capture[2048], db[2048], cmd[8192], zpath[8192], tpath[8192];
+	char capture[2048], db[2048], zpath[8192], tpath[8192];
 	tu_capture_of_reference(file, ".requests.zeek.tsv", capture, sizeof capture);
 	snprintf(db, sizeof db, "%s/z-%s.db", tmp, file);
-	snprintf(cmd, sizeof cmd, "'%s' read -q -o '%s' '%s' 2>&1", KALENS_BINARY, db,
-		 tu_src_path(capture));
-	int st;
-	char *out = tu_run(cmd, &st);
-	free(out);
+	read_capture(capture, db);
 	snprintf(zpath, sizeof zpath, "%s/%s", refdir, file);
 	snprintf(tpath, sizeof tpath, "%s/%.*s.requests.tsv", refdir,
 		 (int)(strlen(file) - strlen(".requests.zeek.tsv")), file);
@@ -382,23 +399,8 @@ static int compare_zeek(const char *refdir, const char *file, const char *tmp)
 
 Test(e2e_http, requests_match_zeek, .timeout = 300)
 {
-	char refdir[4096];
-	snprintf(refdir, sizeof refdir, "%s", tu_src_path("tests/expected/http"));
-	DIR *d = opendir(refdir);
-	cr_assert_not_null(d, "%s", refdir);
-	char *tmp = tu_tmpdir();
-	int files = 0, bad = 0;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		size_t len = strlen(e->d_name);
-		const char *suffix = ".requests.zeek.tsv";
-		if (len <= strlen(suffix) || strcmp(e->d_name + len - strlen(suffix), suffix))
-			continue;
-		files++;
-		bad += compare_zeek(refdir, e->d_name, tmp);
-	}
-	closedir(d);
-	tu_rmtree(tmp);
+	int files;
+	int bad = each_reference(".requests.zeek.tsv", compare_zeek, &files);
 	cr_expect_geq(files, 15, "only %d Zeek reference files", files);
 	cr_expect_eq(bad, 0, "%d of %d captures differ from Zeek", bad, files);
 }

@@ -831,14 +831,21 @@ static char *slurp_text(const char *path)
 	return b;
 }
 
+/* A database at `path` made by an older kalens: its schema from `fixture`. */
+static sqlite3 *raw_open_fixture(const char *path, const char *fixture)
+{
+	sqlite3 *db = raw_open(path);
+	char *sql = slurp_text(tu_src_path(fixture));
+	raw_exec(db, sql);
+	free(sql);
+	return db;
+}
+
 Test(store, version_1_database_is_upgraded_in_place)
 {
 	struct tmp t;
 	tmp_init(&t);
-	sqlite3 *db = raw_open(t.path);
-	char *v1 = slurp_text(tu_src_path("tests/fixtures/schema-v1.sql"));
-	raw_exec(db, v1);
-	free(v1);
+	sqlite3 *db = raw_open_fixture(t.path, "tests/fixtures/schema-v1.sql");
 	raw_exec(db, "INSERT INTO runs (id, source, source_kind, started_at, kalens_version, status)"
 		     " VALUES (1, 'old.pcap', 'file', 1.5, '0.1.0', 'complete');"
 		     "INSERT INTO connections (id, run_id, client_ip, client_port, server_ip,"
@@ -868,10 +875,7 @@ Test(store, version_2_database_is_upgraded_in_place)
 {
 	struct tmp t;
 	tmp_init(&t);
-	sqlite3 *db = raw_open(t.path);
-	char *v2 = slurp_text(tu_src_path("tests/fixtures/schema-v2.sql"));
-	raw_exec(db, v2);
-	free(v2);
+	sqlite3 *db = raw_open_fixture(t.path, "tests/fixtures/schema-v2.sql");
 	raw_exec(db, "INSERT INTO runs (id, source, source_kind, started_at, kalens_version, status,"
 		     " packets_dropped) VALUES (1, 'eth0', 'live', 1.5, '0.1.0', 'complete', 7);"
 		     "INSERT INTO requests (conn_id, run_id, seq, method, pipelined)"

@@ -12,20 +12,26 @@
 
 #include "capture.h"
 #include "decode.h"
+#include "keepalive.h"
 #include "storeq.h"
 
 struct analyze_ctx {
 	struct store *st;             /* only for connection ids while q runs */
 	struct storeq *q;
+	const struct keepalive_config *keepalive;
+	const struct dissect_output *out;   /* findings of the analysis go here too */
 	uint64_t connections, requests, findings;
 	int store_failed;
 };
 
+/* A connection ended: the keep-alive analysis judges it, then it is stored. */
 static void on_conn_done(void *ctx, const struct conn_record *rec)
 {
 	struct analyze_ctx *a = ctx;
 	a->connections++;
-	if (!a->store_failed && storeq_conn(a->q, rec) != 0)
+	struct conn_record r = *rec;
+	keepalive_conn_done(a->keepalive, &r, a->out);
+	if (!a->store_failed && storeq_conn(a->q, &r) != 0)
 		a->store_failed = 1;
 }
 
@@ -173,8 +179,9 @@ static int run_capture(struct store *st, struct capture *cap, const char *path,
 
 	/* Rows go through a writer thread; this thread only numbers
 	 * connections in the store until storeq_sync(). */
-	struct analyze_ctx actx = { .st = st, .q = storeq_new(st) };
+	struct analyze_ctx actx = { .st = st, .q = storeq_new(st), .keepalive = &o->keepalive };
 	struct dissect_output out = { on_request, on_finding, &actx };
+	actx.out = &out;
 	struct flow_hooks hooks = { on_conn_done, on_conn_id, &actx, &out };
 	struct flow_table *ft = actx.q ? flow_table_new(&o->flow, &hooks, err, errlen) : NULL;
 	if (!ft) {

@@ -12,11 +12,13 @@
 
 #include "capture.h"
 #include "flow.h"
+#include "keepalive.h"
 #include "store.h"
 
 struct analyze_options {
 	const char *filter;           /* BPF, or NULL */
 	struct flow_config flow;
+	struct keepalive_config keepalive;
 	bool progress;                /* a progress line on stderr */
 	/* Set (by a signal handler) to stop reading: the run is flushed and
 	 * marked interrupted (a file) or complete (live).  May be NULL. */

@@ -41,4 +41,13 @@ void conn_record_summary_defaults(struct conn_record *r)
 	r->expected_persistent = -1;
 	r->has_idle_before_close = false;
 	r->idle_before_close = 0;
+	r->close_announced_by = CONN_CLOSER_NONE;
+	r->close_announced_seq = 0;
+	r->close_on_persistent_request = false;
+	r->ka_max_first = -1;
+	r->pipelined_requests = 0;
+	r->last_request_ts = 0;
+	r->last_request_seq = 0;
+	r->has_reuse_saved = false;
+	r->reuse_saved = 0;
 }

@@ -56,6 +56,19 @@ struct conn_record {
 	int expected_persistent;         /* after the last response: 1, 0, or -1 unknown */
 	bool has_idle_before_close;
 	kl_time idle_before_close;       /* end of the last response to the first FIN/RST */
+	/* Who first sent Connection: close (NONE: nobody), on which request. */
+	enum conn_closer close_announced_by;
+	uint64_t close_announced_seq;
+	bool close_on_persistent_request; /* the server announced it answering a request
+					   * that asked the connection to persist */
+	int64_t ka_max_first;            /* the first Keep-Alive max= the server sent, -1: none */
+	uint64_t pipelined_requests;
+	kl_time last_request_ts;         /* first byte of the last request, 0: none */
+	uint64_t last_request_seq;
+
+	/* What the keep-alive analysis adds (keepalive.c). */
+	bool has_reuse_saved;
+	kl_time reuse_saved;             /* handshake RTT x requests after the first */
 };
 
 /* Set the "not known" defaults of the dissector summary fields. */

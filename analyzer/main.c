@@ -231,6 +231,7 @@ static void analyze_defaults(struct analyze_options *o)
 {
 	memset(o, 0, sizeof *o);
 	flow_config_defaults(&o->flow);
+	keepalive_config_defaults(&o->keepalive);
 	o->flow.dissectors = dissect_builtin();
 	o->flush_interval = 2.0;          /* live: commit at least this often */
 }

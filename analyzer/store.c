@@ -104,7 +104,8 @@ static const char schema_sql[] =
 	" ka_timeout_advertised INTEGER,"
 	" ka_max_advertised INTEGER,"
 	" expected_persistent INTEGER,"
-	" idle_before_close REAL"
+	" idle_before_close REAL,"
+	" reuse_saved_s REAL"
 	");"
 	"CREATE INDEX IF NOT EXISTS connections_run ON connections (run_id);"
 	/* No REFERENCES: a request is stored when it completes, its connection
@@ -210,7 +211,8 @@ static const char migrate_v1_sql[] =
 
 /* Version 2 -> 3: the kernel's received count of a live run. */
 static const char migrate_v2_sql[] =
-	"ALTER TABLE runs ADD COLUMN packets_received INTEGER;";
+	"ALTER TABLE runs ADD COLUMN packets_received INTEGER;"
+	"ALTER TABLE connections ADD COLUMN reuse_saved_s REAL;";
 
 static const char insert_request_head[] =
 	"INSERT INTO requests (conn_id, run_id, seq, method, uri, host, version, status,"
@@ -256,9 +258,9 @@ static const char insert_conn_sql[] =
 	" close_kind, close_ts, packets_to_server, packets_to_client, bytes_to_server,"
 	" bytes_to_client, gap_bytes, retransmitted_bytes, one_sided, protocol,"
 	" requests, responses, max_idle, ka_timeout_advertised, ka_max_advertised,"
-	" expected_persistent, idle_before_close, id)"
+	" expected_persistent, idle_before_close, id, reuse_saved_s)"
 	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
-	" ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29)";
+	" ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)";
 
 static void set_err(struct store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -613,6 +615,8 @@ static int bind_conn(struct store *s, const struct conn_record *c)
 		  ? sqlite3_bind_double(st, 28, kl_time_seconds(c->idle_before_close))
 		  : sqlite3_bind_null(st, 28));
 	B(c->id > 0 ? sqlite3_bind_int64(st, 29, c->id) : sqlite3_bind_null(st, 29));
+	B(c->has_reuse_saved ? sqlite3_bind_double(st, 30, kl_time_seconds(c->reuse_saved))
+			     : sqlite3_bind_null(st, 30));
 #undef B
 	if (rc != SQLITE_OK) {
 		db_err(s, "insert connection: bind");

@@ -33,7 +33,7 @@ struct pending {
 	int64_t req_body, resp_body;
 	int status;
 	unsigned interim;
-	bool req_done, pipelined, has_idle, persists_req;
+	bool req_done, pipelined, has_idle, persists_req, req_keep_alive;
 	bool hidden;                  /* a request lost in a gap: no row, its response pairs here */
 	uint8_t req_major, req_minor;
 	uint32_t str[S_COUNT];        /* arena offsets, NO_STR when absent */
@@ -56,6 +56,16 @@ struct http1_conn {
 	uint64_t req_done_count;      /* ... and how many */
 	uint64_t orphans_since_req;   /* responses without a request since the last request head */
 	bool last_persists_req;       /* the last request seen asked to persist */
+	/* Keep-alive facts for the analysis (see conn_record.h). */
+	enum conn_closer close_announced_by;
+	uint64_t close_announced_seq;
+	bool close_on_persistent_request;
+	int64_t ka_max_first;
+	uint64_t pipelined_requests;
+	kl_time last_req_ts;
+	uint64_t last_req_seq;
+	uint64_t hol_count;           /* pipelined responses that waited for an earlier one */
+	kl_time hol_total, hol_max;
 	uint64_t resp_wire_bytes;     /* heads and bodies of complete responses */
 	uint64_t resp_skipped;        /* response bytes skipped since the last head */
 	kl_time last_resp_end;
@@ -269,7 +279,23 @@ static enum http1_body_hint on_request_head(void *ctx, const struct http1_head *
 	/* RFC 9112 §9.3, as the server reads this request. */
 	p->persists_req = !(h->connection & HTTP1_CONN_CLOSE) &&
 			  (v11 || (h->connection & HTTP1_CONN_KEEP_ALIVE));
+	p->req_keep_alive = (h->connection & HTTP1_CONN_KEEP_ALIVE) != 0;
+	c->last_req_ts = ts;
+	c->last_req_seq = p->seq;
 	c->last_persists_req = p->persists_req;
+	if (pipelined)
+		c->pipelined_requests++;
+	if (c->close_announced_by != CONN_CLOSER_NONE) {
+		/* RFC 9112 §9.6: no request after close was signalled. */
+		char d[112];
+		snprintf(d, sizeof d, "sent after the %s announced Connection: close on request %llu",
+			 conn_closer_name(c->close_announced_by),
+			 (unsigned long long)c->close_announced_seq);
+		finding(c, p->seq, ts, "request-after-close", d);
+	} else if (h->connection & HTTP1_CONN_CLOSE) {
+		c->close_announced_by = CONN_CLOSER_CLIENT;
+		c->close_announced_seq = p->seq;
+	}
 	note_version(c, true, h->version_major, h->version_minor);
 	p->str[S_METHOD] = arena_put(c, h->method.p, h->method.n);
 	p->str[S_URI] = arena_put(c, h->target.p, h->target.n);
@@ -358,6 +384,31 @@ static enum http1_body_hint on_response_head(void *ctx, const struct http1_head 
 		p->str[S_RESP_CONN] = arena_put(c, h->connection_raw.p, h->connection_raw.n);
 	if (h->has_keep_alive)
 		p->str[S_RESP_KA] = arena_put(c, h->keep_alive_raw.p, h->keep_alive_raw.n);
+	if (!p->hidden && c->ka_max_first < 0 && h->ka_max >= 0)
+		c->ka_max_first = h->ka_max;
+	if ((h->connection & HTTP1_CONN_CLOSE) && c->close_announced_by == CONN_CLOSER_NONE) {
+		c->close_announced_by = CONN_CLOSER_SERVER;
+		c->close_announced_seq = p->seq;
+		c->close_on_persistent_request = p->persists_req;
+	}
+	if (!p->hidden && p->req_major == 1 && p->req_minor == 0 && p->req_keep_alive &&
+	    !(h->connection & (HTTP1_CONN_KEEP_ALIVE | HTTP1_CONN_CLOSE))) {
+		/* RFC 9112 §9.3 (and RFC 2068 §19.7.1): an HTTP/1.0 connection
+		 * persists only if the response says keep-alive too.  A response
+		 * that says close declined openly: that is another finding. */
+		char d[96];
+		snprintf(d, sizeof d, "HTTP/1.0 request asked for keep-alive; the %d response "
+			 "(HTTP/%u.%u) did not echo it", h->status, h->version_major, h->version_minor);
+		finding(c, p->seq, ts, "http10-keepalive-not-echoed", d);
+	}
+	if (p->pipelined && p->req_done && c->last_resp_end > p->req_end_ts) {
+		/* Complete before the previous response had ended: it waited. */
+		kl_time wait = c->last_resp_end - p->req_end_ts;
+		c->hol_count++;
+		c->hol_total += wait;
+		if (wait > c->hol_max)
+			c->hol_max = wait;
+	}
 	const char *method = str_at(c, p->str[S_METHOD]);
 	bool v11 = h->version_major > 1 || (h->version_major == 1 && h->version_minor >= 1);
 	bool persists_resp = !(h->connection & HTTP1_CONN_CLOSE) &&
@@ -530,7 +581,7 @@ static void *http1_ctx_new(const struct dissect_conn_info *info)
 		return NULL;
 	c->out = info->out;
 	c->conn_id = info->conn_id;
-	c->ka_timeout = c->ka_max = -1;
+	c->ka_timeout = c->ka_max = c->ka_max_first = -1;
 	c->expected_persistent = -1;
 	size_t limit = info->head_limit ? info->head_limit : HTTP1_HEAD_LIMIT_DEFAULT;
 	c->parser[KL_TO_SERVER] = http1_parser_new(true, limit, &request_cb, c);
@@ -593,6 +644,19 @@ static void http1_eof(void *ctx, enum kl_dir dir, kl_time ts)
 			 (unsigned long long)c->unanswered);
 		finding(c, 0, ts, "request-without-response", d);
 	}
+	if (c->pipelined_requests) {
+		char d[96];
+		snprintf(d, sizeof d, "%llu requests sent before the previous response ended",
+			 (unsigned long long)c->pipelined_requests);
+		finding(c, 0, ts, "pipelined", d);
+	}
+	if (c->hol_count) {
+		char d[128];
+		snprintf(d, sizeof d, "%llu responses waited behind an earlier one: %.6f s in all, "
+			 "at most %.6f s", (unsigned long long)c->hol_count,
+			 kl_time_seconds(c->hol_total), kl_time_seconds(c->hol_max));
+		finding(c, 0, ts, "head-of-line-wait", d);
+	}
 }
 
 static const char *http1_protocol(const void *ctx)
@@ -617,6 +681,13 @@ static void http1_summarize(const void *ctx, struct conn_record *r)
 	r->ka_timeout_advertised = c->ka_timeout;
 	r->ka_max_advertised = c->ka_max;
 	r->expected_persistent = c->expected_persistent;
+	r->close_announced_by = c->close_announced_by;
+	r->close_announced_seq = c->close_announced_seq;
+	r->close_on_persistent_request = c->close_on_persistent_request;
+	r->ka_max_first = c->ka_max_first;
+	r->pipelined_requests = c->pipelined_requests;
+	r->last_request_ts = c->last_req_ts;
+	r->last_request_seq = c->last_req_seq;
 	if (c->last_resp_end && (r->close_kind == CONN_CLOSE_FIN || r->close_kind == CONN_CLOSE_RST) &&
 	    r->close_ts >= c->last_resp_end) {
 		r->has_idle_before_close = true;

@@ -223,7 +223,7 @@ Test(store, schema_created_with_version_and_wal)
 			 "close_ts,packets_to_server,packets_to_client,bytes_to_server,"
 			 "bytes_to_client,gap_bytes,retransmitted_bytes,one_sided,protocol,requests,"
 			      "responses,max_idle,ka_timeout_advertised,ka_max_advertised,"
-			      "expected_persistent,idle_before_close");
+			      "expected_persistent,idle_before_close,reuse_saved_s");
 	cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM runs"), 0);
 	sqlite3_close(db);
 	tu_rmtree(t.dir);
@@ -890,6 +890,7 @@ Test(store, version_2_database_is_upgraded_in_place)
 	cr_assert_eq(query_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM runs WHERE id = 1 AND packets_dropped = 7"
 				   " AND packets_received IS NULL"), 1);
+	cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM pragma_table_info('connections') WHERE name = 'reuse_saved_s'"), 1);
 	cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM requests WHERE method = 'GET'"), 1);
 	sqlite3_close(db);
 	tu_rmtree(t.dir);

@@ -1,0 +1,120 @@
+/*
+ * keepalive.c - see keepalive.h.  Each rule here is written out, with its
+ * RFC basis, in docs/keepalive.md ("Findings"); keep the two together.
+ */
+#include "keepalive.h"
+
+#include <stdio.h>
+
+void keepalive_config_defaults(struct keepalive_config *cfg)
+{
+	cfg->tolerance = KL_SEC(1);
+	cfg->tolerance_share = 0.1;
+	cfg->quick_close = KL_SEC(1);
+}
+
+static void emit(const struct dissect_output *out, const struct conn_record *r, uint64_t seq,
+		 kl_time ts, const char *kind, const char *detail)
+{
+	if (!out || !out->finding)
+		return;
+	struct finding_record f = { r->id, seq, ts, kind, detail };
+	out->finding(out->ctx, &f);
+}
+
+/* Who closed the connection and how, e.g. "the server (FIN)". */
+static const char *closed_by(const struct conn_record *r, char *buf, size_t n)
+{
+	snprintf(buf, n, "the %s (%s)",
+		 r->close_initiator == CONN_CLOSER_SERVER ? "server" : "client",
+		 r->close_kind == CONN_CLOSE_RST ? "RST" : "FIN");
+	return buf;
+}
+
+void keepalive_conn_done(const struct keepalive_config *cfg, struct conn_record *r,
+			 const struct dissect_output *out)
+{
+	if (r->requests == 0)
+		return;                   /* not HTTP, or nothing asked */
+	/* Reuse: every request after the first skipped a TCP handshake. */
+	if (r->has_handshake_rtt) {
+		r->has_reuse_saved = true;
+		r->reuse_saved = r->handshake_rtt * (kl_time)(r->requests - 1);
+	}
+	bool closed = (r->close_kind == CONN_CLOSE_FIN || r->close_kind == CONN_CLOSE_RST) &&
+		      r->close_initiator != CONN_CLOSER_NONE;
+	if (!closed)
+		return;                   /* idle, evicted or still open: nobody closed it */
+	char d[200], who[32];
+
+	if (r->close_announced_by != CONN_CLOSER_NONE) {
+		snprintf(d, sizeof d, "the %s announced Connection: close on request %llu; "
+			 "closed by %s", conn_closer_name(r->close_announced_by),
+			 (unsigned long long)r->close_announced_seq, closed_by(r, who, sizeof who));
+		emit(out, r, r->close_announced_seq, r->close_ts, "closed-after-connection-close", d);
+		if (r->close_announced_by == CONN_CLOSER_SERVER && r->close_on_persistent_request &&
+		    r->close_announced_seq >= 2) {
+			if (r->ka_max_first >= 0)
+				snprintf(d, sizeof d, "the server ended reuse after %llu requests; "
+					 "its first response advertised Keep-Alive max=%lld",
+					 (unsigned long long)r->close_announced_seq,
+					 (long long)r->ka_max_first);
+			else
+				snprintf(d, sizeof d, "the server ended reuse after %llu requests; "
+					 "no Keep-Alive max advertised",
+					 (unsigned long long)r->close_announced_seq);
+			emit(out, r, r->close_announced_seq, r->close_ts, "keepalive-max-reached", d);
+		}
+	}
+
+	/* A request the server did not answer, sent after (or just before)
+	 * the server began to close: the stale-connection race. */
+	if (r->requests > r->responses && r->close_initiator == CONN_CLOSER_SERVER &&
+	    r->last_request_ts) {
+		kl_time margin = r->has_handshake_rtt ? r->handshake_rtt : 0;
+		if (r->last_request_ts + margin >= r->close_ts) {
+			double after = kl_time_seconds(r->last_request_ts) - kl_time_seconds(r->close_ts);
+			snprintf(d, sizeof d, "request %llu reached the server %.6f s %s its %s, "
+				 "and got no response", (unsigned long long)r->last_request_seq,
+				 after >= 0 ? after : -after, after >= 0 ? "after" : "before",
+				 r->close_kind == CONN_CLOSE_RST ? "RST" : "FIN");
+			emit(out, r, r->last_request_seq, r->last_request_ts, "idle-close-race", d);
+		}
+	}
+
+	if (r->expected_persistent != 1 || r->close_announced_by != CONN_CLOSER_NONE ||
+	    !r->has_idle_before_close)
+		return;
+	double idle = kl_time_seconds(r->idle_before_close);
+	if (r->close_initiator == CONN_CLOSER_CLIENT) {
+		snprintf(d, sizeof d, "the server would have kept it; the client closed it (%s) "
+			 "after %.6f s idle", r->close_kind == CONN_CLOSE_RST ? "RST" : "FIN", idle);
+		emit(out, r, 0, r->close_ts, "client-closed-reusable", d);
+		return;
+	}
+	/* The server closed a connection it was expected to keep. */
+	bool early;
+	if (r->ka_timeout_advertised >= 0) {
+		kl_time adv = KL_SEC((double)r->ka_timeout_advertised);
+		kl_time tol = (kl_time)((double)adv * cfg->tolerance_share);
+		if (tol < cfg->tolerance)
+			tol = cfg->tolerance;
+		early = r->idle_before_close + tol < adv;
+		if (early)
+			snprintf(d, sizeof d, "closed by %s after %.6f s idle, before its advertised "
+				 "Keep-Alive timeout=%lld, without Connection: close",
+				 closed_by(r, who, sizeof who), idle,
+				 (long long)r->ka_timeout_advertised);
+		else
+			snprintf(d, sizeof d, "closed by %s after %.6f s idle; advertised timeout=%lld "
+				 "(%+.6f s)", closed_by(r, who, sizeof who), idle,
+				 (long long)r->ka_timeout_advertised,
+				 idle - (double)r->ka_timeout_advertised);
+	} else {
+		early = r->idle_before_close < cfg->quick_close;
+		snprintf(d, sizeof d, "closed by %s after %.6f s idle%s; no Keep-Alive timeout "
+			 "advertised", closed_by(r, who, sizeof who), idle,
+			 early ? ", without Connection: close" : "");
+	}
+	emit(out, r, 0, r->close_ts, early ? "keepalive-ignored-by-server" : "server-idle-timeout", d);
+}

@@ -22,7 +22,8 @@ out=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 all_scenarios=(nginx-keepalive-curl nginx-keepalive-requests3-ab python-http10-curl
                nginx-ipv6-curl nginx-port-reuse nginx-idle-timeout refused-curl
                nginx-ab-close nginx-python-client-idle nginx-pipelined-burst
-               nginx-head-and-304 nginx-pipelined-sends)
+               nginx-head-and-304 nginx-pipelined-sends nginx-advertised-timeout
+               nginx-early-close python-http10-ab-k nginx-request-after-close)
 if [[ ${1:-} == --list ]]; then printf '%s\n' "${all_scenarios[@]}"; exit 0; fi
 selected=("$@")
 for s in "${selected[@]}"; do
@@ -116,6 +117,8 @@ EOF
 p_ka=$(free_port 127.0.0.1)     # keepalive_timeout 5s, keepalive_requests 100
 p_ka3=$(free_port 127.0.0.1)    # keepalive_timeout 5s, keepalive_requests 3
 p_v6=$(free_port ::1)           # IPv6 ::1, keepalive_timeout 5s
+p_adv=$(free_port 127.0.0.1)    # keepalive_timeout 2s 2s: sends Keep-Alive: timeout=2, keeps it
+p_early=$(free_port 127.0.0.1)  # keepalive_timeout 1s 5s: sends Keep-Alive: timeout=5, closes after 1 s
 mkdir -p "$work/nginx/logs"
 cat > "$work/nginx/nginx.conf" <<EOF
 worker_processes 1;
@@ -137,6 +140,8 @@ http {
     server { listen 127.0.0.1:$p_ka;  keepalive_requests 100; }
     server { listen 127.0.0.1:$p_ka3; keepalive_requests 3; }
     server { listen [::1]:$p_v6;      keepalive_requests 100; }
+    server { listen 127.0.0.1:$p_adv; keepalive_timeout 2s 2s; }
+    server { listen 127.0.0.1:$p_early; keepalive_timeout 1s 5s; }
 }
 EOF
 log "nginx on 127.0.0.1:$p_ka, 127.0.0.1:$p_ka3, [::1]:$p_v6"
@@ -146,6 +151,8 @@ pids+=("$nginx_pid")
 wait_port 127.0.0.1 "$p_ka"
 wait_port 127.0.0.1 "$p_ka3"
 wait_port ::1 "$p_v6"
+wait_port 127.0.0.1 "$p_adv"
+wait_port 127.0.0.1 "$p_early"
 
 # --- python http.server (HTTP/1.0) ----------------------------------------
 p_py=$(free_port 127.0.0.1)
@@ -327,6 +334,29 @@ elif mode == "pipeline":
     print("# pipelined: %d requests written with one send() of %d bytes from local port %d, "
           "then %d responses read on the same connection; the client closes"
           % (n, sent, s.getsockname()[1], n))
+    s.close()
+elif mode == "pipeline-close":
+    # two GETs in one send(): the first says Connection: close, so the second
+    # is sent after the client announced the close (nginx answers the first
+    # and closes); the client reads what comes until the server's FIN
+    s = socket.create_connection((host, port), 5)
+    first = ("GET /small.html HTTP/1.1\r\nHost: %s:%d\r\nUser-Agent: kalens-test-client\r\n"
+             "Connection: close\r\n\r\n" % (host, port)).encode()
+    second = ("GET /100k.bin HTTP/1.1\r\nHost: %s:%d\r\nUser-Agent: kalens-test-client\r\n\r\n"
+              % (host, port)).encode()
+    s.sendall(first + second)
+    code, clen, hlen, buf = read_response(s, b"")
+    row(s, "/small.html", True, code, clen, hlen)
+    closed, _ = wait_server_close(s)
+    # the second request was sent; no response came: http_code 000, exit 52
+    # (curl's "empty reply"), as for the reused-connection case
+    lip, lport = s.getsockname()[:2]
+    rip, rport = s.getpeername()[:2]
+    print("python\thttp://%s:%d/100k.bin\t%s\t%d\t%s\t%d\t0\t000\t%d\t0\t52"
+          % (host, port, lip, lport, rip, rport, len(buf)))
+    print("# second request GET /100k.bin sent in the same send() after the first's "
+          "Connection: close: %s; server_closed=%d" % ("no response" if not buf else
+          "%d bytes came back" % len(buf), closed))
     s.close()
 elif mode == "pipeline-sends":
     # HTTP/1.1 pipelining, one send() per request (TCP_NODELAY: one segment
@@ -546,6 +576,59 @@ editcap "$out/$name.pcap" "$out/$name-lost.pcap" "$lost"
     tail -n +2 "$out/$name.client.tsv"
 } > "$out/$name-lost.client.tsv"
 fi  # nginx-pipelined-sends
+
+# (m) the idle client against keepalive_timeout 2s 2s: nginx advertises
+#     Keep-Alive: timeout=2 and closes the idle connection after 2 s
+name=nginx-advertised-timeout
+if want "$name"; then
+log "$name"
+start_capture "$out/$name.pcap" "$p_adv"
+{
+    echo "# client record for $name.pcap: raw-socket python client (client.py idle), 2 GETs on one connection, then idle until nginx (keepalive_timeout 2s 2s: Keep-Alive: timeout=2 sent) closes it"
+    python3 "$work/client.py" idle 127.0.0.1 "$p_adv"
+} > "$out/$name.client.tsv"
+stop_capture
+fi  # nginx-advertised-timeout
+
+# (n) the same against keepalive_timeout 1s 5s: nginx advertises timeout=5
+#     but closes the idle connection after 1 s, without Connection: close
+name=nginx-early-close
+if want "$name"; then
+log "$name"
+start_capture "$out/$name.pcap" "$p_early"
+{
+    echo "# client record for $name.pcap: raw-socket python client (client.py idle), 2 GETs on one connection, then idle until nginx (keepalive_timeout 1s 5s: Keep-Alive: timeout=5 sent, closes after 1 s) closes it"
+    python3 "$work/client.py" idle 127.0.0.1 "$p_early"
+} > "$out/$name.client.tsv"
+stop_capture
+fi  # nginx-early-close
+
+# (o) ab -k (HTTP/1.0 requests with Connection: Keep-Alive) against python's
+#     HTTP/1.0 http.server, which does not keep connections and does not echo
+name=python-http10-ab-k
+if want "$name"; then
+log "$name"
+start_capture "$out/$name.pcap" "$p_py"
+ab -k -n 4 -c 1 "http://127.0.0.1:$p_py/small.html" > "$work/ab.out" 2>&1
+stop_capture
+{
+    printf '# client record for %s.pcap: ab -k -n 4 -c 1 http://127.0.0.1:PORT/small.html against python3 -m http.server (HTTP/1.0)\n' "$name"
+    ab_metrics "$work/ab.out"
+} > "$out/$name.client.tsv"
+fi  # python-http10-ab-k
+
+# (p) a request after Connection: close: two GETs in one send(), the first
+#     with Connection: close; nginx answers the first only and closes
+name=nginx-request-after-close
+if want "$name"; then
+log "$name"
+start_capture "$out/$name.pcap" "$p_ka"
+{
+    echo "# client record for $name.pcap: raw-socket python client (client.py pipeline-close): GET /small.html with Connection: close and GET /100k.bin in one send()"
+    python3 "$work/client.py" pipeline-close 127.0.0.1 "$p_ka"
+} > "$out/$name.client.tsv"
+stop_capture
+fi  # nginx-request-after-close
 
 kill "$py_pid"; wait "$py_pid" 2>/dev/null || true
 kill "$nginx_pid"; wait "$nginx_pid" 2>/dev/null || true

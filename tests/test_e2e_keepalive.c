@@ -1,0 +1,276 @@
+/*
+ * test_e2e_keepalive.c - the keep-alive findings (docs/keepalive.md,
+ * "Findings") on captures of real software, made by
+ * captures/generated/make.sh.  Expected values come from the servers'
+ * configuration written in make.sh (nginx keepalive_timeout and
+ * keepalive_requests) and from the clients' own records (curl -w rows,
+ * ab's summary, the python client's measured idle time), never from kalens.
+ */
+#include <criterion/criterion.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+struct run {
+	char *tmp;
+	char db[1024];
+	sqlite3 *h;
+};
+
+/* kalens read captures/generated/NAME.pcap into a fresh database. */
+static void run_open(struct run *r, const char *name)
+{
+	r->tmp = tu_tmpdir();
+	snprintf(r->db, sizeof r->db, "%s/k.db", r->tmp);
+	char cmd[4096];
+	snprintf(cmd, sizeof cmd, "'%s' read -q -o '%s' '%s/captures/generated/%s.pcap' 2>&1",
+		 KALENS_BINARY, r->db, KALENS_SOURCE_DIR, name);
+	int st;
+	char *out = tu_run(cmd, &st);
+	cr_assert_eq(st, 0, "%s: %s", name, out ? out : "");
+	free(out);
+	cr_assert_eq(sqlite3_open_v2(r->db, &r->h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+}
+
+static void run_close(struct run *r)
+{
+	sqlite3_close(r->h);
+	tu_rmtree(r->tmp);
+}
+
+static double num(struct run *r, const char *sql)
+{
+	sqlite3_stmt *st;
+	cr_assert_eq(sqlite3_prepare_v2(r->h, sql, -1, &st, NULL), SQLITE_OK, "%s: %s", sql,
+		     sqlite3_errmsg(r->h));
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "%s", sql);
+	double v = sqlite3_column_double(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int64_t count_kind(struct run *r, const char *kind)
+{
+	char sql[256];
+	snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM findings WHERE kind = '%s'", kind);
+	return (int64_t)num(r, sql);
+}
+
+/* The value after `key` in the client record's comment lines
+ * ("# server_closed=1 after_idle_s=2.002"), or a failed test. */
+static double record_value(const char *name, const char *key)
+{
+	char path[1024];
+	snprintf(path, sizeof path, "captures/generated/%s.client.tsv", name);
+	FILE *f = fopen(tu_src_path(path), "r");
+	cr_assert_not_null(f, "%s", path);
+	char line[2048];
+	double v = -1;
+	bool found = false;
+	while (!found && fgets(line, sizeof line, f)) {
+		char *p = line[0] == '#' || !strncmp(line, "ab\t", 3) ? strstr(line, key) : NULL;
+		if (p) {
+			p += strlen(key);
+			while (*p == '=' || *p == '\t' || *p == ' ')
+				p++;
+			v = strtod(p, NULL);
+			found = true;
+		}
+	}
+	fclose(f);
+	cr_assert(found, "%s: no '%s' in the client record", path, key);
+	return v;
+}
+
+/* Findings that say something went wrong: a clean session has none. */
+static const char *const WARNINGS[] = {
+	"keepalive-ignored-by-server", "http10-keepalive-not-echoed", "request-after-close",
+	"idle-close-race", "parse-error", "hidden-requests", "response-without-request",
+	"request-without-response", "header-too-large", "reassembly-gap", "resync",
+};
+
+static void expect_no_warnings(struct run *r, const char *name)
+{
+	for (size_t i = 0; i < sizeof WARNINGS / sizeof WARNINGS[0]; i++)
+		cr_expect_eq(count_kind(r, WARNINGS[i]), 0, "%s: a %s finding", name, WARNINGS[i]);
+}
+
+/* nginx keepalive_timeout 5s (no Keep-Alive header sent): the python
+ * client idles until nginx closes; the client measured how long. */
+Test(keepalive, server_idle_timeout_without_an_advertised_timeout)
+{
+	struct run r;
+	run_open(&r, "nginx-idle-timeout");
+	double idle = record_value("nginx-idle-timeout", "after_idle_s");
+	cr_expect_eq(count_kind(&r, "server-idle-timeout"), 1);
+	cr_expect_eq(count_kind(&r, "keepalive-ignored-by-server"), 0);
+	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM connections WHERE ka_timeout_advertised IS NULL"),
+		     1, "nginx sends no Keep-Alive header with a one-value keepalive_timeout");
+	double got = num(&r, "SELECT idle_before_close FROM connections");
+	cr_expect(got > idle - 0.05 && got < idle + 0.05, "idle %.6f s, the client measured %.3f s",
+		  got, idle);
+	cr_expect(got >= 5.0, "nginx keepalive_timeout 5s, closed after %.6f s", got);
+	expect_no_warnings(&r, "nginx-idle-timeout");
+	run_close(&r);
+}
+
+/* keepalive_timeout 2s 2s: Keep-Alive: timeout=2 advertised and kept. */
+Test(keepalive, server_idle_timeout_as_advertised)
+{
+	struct run r;
+	run_open(&r, "nginx-advertised-timeout");
+	double idle = record_value("nginx-advertised-timeout", "after_idle_s");
+	cr_expect_eq(count_kind(&r, "server-idle-timeout"), 1);
+	cr_expect_eq(num(&r, "SELECT ka_timeout_advertised FROM connections"), 2);
+	double got = num(&r, "SELECT idle_before_close FROM connections");
+	cr_expect(got > idle - 0.05 && got < idle + 0.05, "idle %.6f s, the client measured %.3f s",
+		  got, idle);
+	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM findings WHERE kind = 'server-idle-timeout'"
+			     " AND detail LIKE '%advertised timeout=2 (+%'"), 1);
+	expect_no_warnings(&r, "nginx-advertised-timeout");
+	run_close(&r);
+}
+
+/* keepalive_timeout 1s 5s: timeout=5 advertised, closed after 1 s. */
+Test(keepalive, keepalive_ignored_by_server)
+{
+	struct run r;
+	run_open(&r, "nginx-early-close");
+	double idle = record_value("nginx-early-close", "after_idle_s");
+	cr_expect_eq(count_kind(&r, "keepalive-ignored-by-server"), 1);
+	cr_expect_eq(count_kind(&r, "server-idle-timeout"), 0);
+	cr_expect_eq(num(&r, "SELECT ka_timeout_advertised FROM connections"), 5);
+	double got = num(&r, "SELECT idle_before_close FROM connections");
+	cr_expect(got > idle - 0.05 && got < idle + 0.05, "idle %.6f s, the client measured %.3f s",
+		  got, idle);
+	run_close(&r);
+}
+
+/* keepalive_requests 3: nginx ends reuse after the 3rd request. */
+Test(keepalive, keepalive_max_reached)
+{
+	struct run r;
+	run_open(&r, "nginx-keepalive-requests3-ab");
+	double complete = record_value("nginx-keepalive-requests3-ab", "complete_requests");
+	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM requests"), complete);
+	int64_t n = count_kind(&r, "keepalive-max-reached");
+	cr_expect_geq(n, 1);
+	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM findings WHERE kind = 'keepalive-max-reached'"
+			     " AND request_seq = 3 AND detail LIKE '%after 3 requests%'"), n,
+		     "every max-reached after the configured 3 requests");
+	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM findings f JOIN connections c ON c.id = f.conn_id"
+			     " WHERE f.kind = 'keepalive-max-reached' AND c.requests = 3"
+			     " AND c.close_initiator = 'server'"), n);
+	/* and nginx said so: each is also a close after Connection: close */
+	cr_expect_geq(count_kind(&r, "closed-after-connection-close"), n);
+	run_close(&r);
+}
+
+/* curl -H 'Connection: close' x3 (one connection each, nginx closes), and
+ * ab without -k (HTTP/1.0, no keep-alive asked: nginx announces close). */
+Test(keepalive, closed_after_connection_close)
+{
+	struct run r;
+	run_open(&r, "nginx-keepalive-curl");
+	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM findings WHERE kind = 'closed-after-connection-close'"
+			     " AND detail LIKE 'the client announced%closed by the server (FIN)'"), 3);
+	run_close(&r);
+
+	run_open(&r, "nginx-ab-close");
+	double complete = record_value("nginx-ab-close", "complete_requests");
+	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM findings WHERE kind = 'closed-after-connection-close'"
+			     " AND request_seq = 1 AND detail LIKE 'the server announced%'"), complete);
+	cr_expect_eq(count_kind(&r, "keepalive-max-reached"), 0, "one request each: nothing reused");
+	run_close(&r);
+}
+
+/* curl reuses one connection for 5 URLs and closes it when it exits: the
+ * server would have kept it (keepalive_timeout 5s). */
+Test(keepalive, client_closed_reusable_and_reuse_saved)
+{
+	struct run r;
+	run_open(&r, "nginx-keepalive-curl");
+	cr_expect_eq(count_kind(&r, "client-closed-reusable"), 1);
+	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM findings f JOIN connections c ON c.id = f.conn_id"
+			     " WHERE f.kind = 'client-closed-reusable' AND c.requests = 5"
+			     " AND c.close_initiator = 'client'"), 1);
+	/* 4 requests went without a handshake of their own */
+	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM connections WHERE requests = 5"
+			     " AND abs(reuse_saved_s - 4 * handshake_rtt) < 1e-9"), 1);
+	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM connections WHERE requests = 1"
+			     " AND reuse_saved_s = 0"), 3);
+	expect_no_warnings(&r, "nginx-keepalive-curl");
+	run_close(&r);
+}
+
+/* ab -k sends HTTP/1.0 requests with Connection: Keep-Alive; python's
+ * HTTP/1.0 server answers without echoing it (ab: 0 keep-alive requests). */
+Test(keepalive, http10_keepalive_not_echoed)
+{
+	struct run r;
+	run_open(&r, "python-http10-ab-k");
+	double complete = record_value("python-http10-ab-k", "complete_requests");
+	cr_expect_eq(record_value("python-http10-ab-k", "keepalive_requests"), 0);
+	cr_expect_eq(count_kind(&r, "http10-keepalive-not-echoed"), complete);
+	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM connections WHERE expected_persistent = 1"), 0);
+	run_close(&r);
+}
+
+/* Two requests in one send(), the first with Connection: close. */
+Test(keepalive, request_after_close)
+{
+	struct run r;
+	run_open(&r, "nginx-request-after-close");
+	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM findings WHERE kind = 'request-after-close'"
+			     " AND request_seq = 2"), 1);
+	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM requests WHERE seq = 2 AND uri = '/100k.bin'"
+			     " AND status IS NULL"), 1, "the client record: http_code 000");
+	cr_expect_eq(count_kind(&r, "request-without-response"), 1);
+	run_close(&r);
+}
+
+/* python http.client sends its 3rd request on the connection nginx closed
+ * 1 s before (keepalive_timeout 5s, client slept 6 s): no response, then it
+ * reconnects and retries (its record: exit 52 on the reused connection). */
+Test(keepalive, idle_close_race)
+{
+	struct run r;
+	run_open(&r, "nginx-python-client-idle");
+	cr_expect_eq(count_kind(&r, "idle-close-race"), 1);
+	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM findings f JOIN requests q"
+			     " ON q.conn_id = f.conn_id AND q.seq = f.request_seq"
+			     " WHERE f.kind = 'idle-close-race' AND q.seq = 3 AND q.status IS NULL"), 1);
+	cr_expect_eq(count_kind(&r, "server-idle-timeout"), 1, "the close that made the race");
+	run_close(&r);
+}
+
+/* 5 GETs written in one send() (4 pipelined); 3 in one send() each. */
+Test(keepalive, pipelined_and_head_of_line_wait)
+{
+	struct run r;
+	run_open(&r, "nginx-pipelined-burst");
+	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM findings WHERE kind = 'pipelined'"
+			     " AND detail LIKE '4 requests%'"), 1);
+	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM requests WHERE pipelined = 1"), 4);
+	run_close(&r);
+	run_open(&r, "nginx-pipelined-sends");
+	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM findings WHERE kind = 'pipelined'"
+			     " AND detail LIKE '2 requests%'"), 1);
+	run_close(&r);
+}
+
+/* Clean keep-alive sessions raise no warning. */
+Test(keepalive, clean_sessions_have_no_warnings)
+{
+	static const char *const clean[] = { "nginx-ipv6-curl", "nginx-head-and-304",
+					     "nginx-keepalive-curl", "nginx-advertised-timeout" };
+	for (size_t i = 0; i < sizeof clean / sizeof clean[0]; i++) {
+		struct run r;
+		run_open(&r, clean[i]);
+		expect_no_warnings(&r, clean[i]);
+		run_close(&r);
+	}
+}

@@ -90,6 +90,13 @@ static const char usage_read[] =
 	"      --head-limit B       longest HTTP message head kept (default 65536,\n"
 	"                           at least 1024); longer heads are skipped and\n"
 	"                           reported as header-too-large findings\n"
+	"      --ka-tolerance SECS  a server close counts as its advertised\n"
+	"                           Keep-Alive timeout from timeout - max(SECS,\n"
+	"                           10% of it) on (default 1); earlier is\n"
+	"                           keepalive-ignored-by-server\n"
+	"      --quick-close SECS   with no timeout advertised, a server close\n"
+	"                           sooner than this after the last response is\n"
+	"                           keepalive-ignored-by-server (default 1)\n"
 	"  -h, --help               this text\n"
 	"\n"
 	"A progress line is shown on stderr when it is a terminal.  SIGINT or\n"
@@ -125,7 +132,7 @@ static const char usage_live[] =
 	"                           to NAME), as tcpdump -Z does\n"
 	"  -q, --quiet              no status line, no summary\n"
 	"      --idle-timeout SECS, --linger SECS, --max-conns N, --reasm-conn-cap B,\n"
-	"      --reasm-cap B, --head-limit B\n"
+	"      --reasm-cap B, --head-limit B, --ka-tolerance SECS, --quick-close SECS\n"
 	"                           as for kalens read; idle connections end by the\n"
 	"                           clock even when no packet comes\n"
 	"  -h, --help               this text\n"
@@ -175,7 +182,7 @@ static bool parse_number(const char *s, double max, double *out)
 
 enum {
 	OPT_IDLE = 256, OPT_LINGER, OPT_MAX_CONNS, OPT_REASM_CONN, OPT_REASM, OPT_CSV, OPT_TSV,
-	OPT_JSON, OPT_HEAD_LIMIT, OPT_DURATION, OPT_IMMEDIATE,
+	OPT_JSON, OPT_HEAD_LIMIT, OPT_DURATION, OPT_IMMEDIATE, OPT_KA_TOLERANCE, OPT_QUICK_CLOSE,
 };
 
 #define FLOW_LONG_OPTIONS \
@@ -184,14 +191,26 @@ enum {
 	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS }, \
 	{ "reasm-conn-cap", required_argument, NULL, OPT_REASM_CONN }, \
 	{ "reasm-cap", required_argument, NULL, OPT_REASM }, \
-	{ "head-limit", required_argument, NULL, OPT_HEAD_LIMIT }
+	{ "head-limit", required_argument, NULL, OPT_HEAD_LIMIT }, \
+	{ "ka-tolerance", required_argument, NULL, OPT_KA_TOLERANCE }, \
+	{ "quick-close", required_argument, NULL, OPT_QUICK_CLOSE }
 
-/* The connection-tracking options read and live share: 0 taken, else 2
- * (a usage error, or not an option of the command: printed). */
-static int flow_option(int c, const char *arg, struct flow_config *f, const char *usage)
+/* The analysis options read and live share: 0 taken, else 2 (a usage
+ * error, or not an option of the command: printed). */
+static int flow_option(int c, const char *arg, struct analyze_options *o, const char *usage)
 {
+	struct flow_config *f = &o->flow;
 	double v;
 	switch (c) {
+	case OPT_KA_TOLERANCE:
+	case OPT_QUICK_CLOSE:
+		if (!parse_number(arg, 1e6, &v))
+			return usage_error(usage, "bad number of seconds '%s'", arg);
+		if (c == OPT_KA_TOLERANCE)
+			o->keepalive.tolerance = KL_SEC(v);
+		else
+			o->keepalive.quick_close = KL_SEC(v);
+		return 0;
 	case OPT_IDLE:
 	case OPT_LINGER:
 		if (!parse_number(arg, 1e9, &v))
@@ -258,7 +277,7 @@ static int cmd_read(int argc, char **argv)
 		case 'q': quiet = true; break;
 		case 'h': fputs(usage_read, stdout); return 0;
 		default:
-			if (flow_option(c, optarg, &o.flow, usage_read) != 0)
+			if (flow_option(c, optarg, &o, usage_read) != 0)
 				return 2;
 			break;
 		}
@@ -409,7 +428,7 @@ static int cmd_live(int argc, char **argv)
 		case 'q': quiet = true; break;
 		case 'h': fputs(usage_live, stdout); return 0;
 		default:
-			if (flow_option(c, optarg, &o.flow, usage_live) != 0)
+			if (flow_option(c, optarg, &o, usage_live) != 0)
 				return 2;
 			break;
 		}

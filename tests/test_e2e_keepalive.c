@@ -20,19 +20,24 @@ struct run {
 	sqlite3 *h;
 };
 
-/* kalens read captures/generated/NAME.pcap into a fresh database. */
-static void run_open(struct run *r, const char *name)
+/* kalens read [OPTIONS] captures/generated/NAME.pcap into a fresh database. */
+static void run_open_with(struct run *r, const char *name, const char *options)
 {
 	r->tmp = tu_tmpdir();
 	snprintf(r->db, sizeof r->db, "%s/k.db", r->tmp);
 	char cmd[4096];
-	snprintf(cmd, sizeof cmd, "'%s' read -q -o '%s' '%s/captures/generated/%s.pcap' 2>&1",
-		 KALENS_BINARY, r->db, KALENS_SOURCE_DIR, name);
+	snprintf(cmd, sizeof cmd, "'%s' read -q %s -o '%s' '%s/captures/generated/%s.pcap' 2>&1",
+		 KALENS_BINARY, options, r->db, KALENS_SOURCE_DIR, name);
 	int st;
 	char *out = tu_run(cmd, &st);
 	cr_assert_eq(st, 0, "%s: %s", name, out ? out : "");
 	free(out);
 	cr_assert_eq(sqlite3_open_v2(r->db, &r->h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+}
+
+static void run_open(struct run *r, const char *name)
+{
+	run_open_with(r, name, "");
 }
 
 static void run_close(struct run *r)
@@ -146,6 +151,16 @@ Test(keepalive, keepalive_ignored_by_server)
 	double got = num(&r, "SELECT idle_before_close FROM connections");
 	cr_expect(got > idle - 0.05 && got < idle + 0.05, "idle %.6f s, the client measured %.3f s",
 		  got, idle);
+	run_close(&r);
+
+	/* --ka-tolerance 5: a close 4 s early counts as the timeout. */
+	run_open_with(&r, "nginx-early-close", "--ka-tolerance 5");
+	cr_expect_eq(count_kind(&r, "keepalive-ignored-by-server"), 0);
+	cr_expect_eq(count_kind(&r, "server-idle-timeout"), 1);
+	run_close(&r);
+	/* --quick-close 10: nginx's 5 s timeout (none advertised) is "quick". */
+	run_open_with(&r, "nginx-idle-timeout", "--quick-close 10");
+	cr_expect_eq(count_kind(&r, "keepalive-ignored-by-server"), 1);
 	run_close(&r);
 }
 

@@ -298,6 +298,11 @@ static int run_capture(struct store *st, struct capture *cap, const char *path,
 	flow_table_free(ft);
 	if (storeq_sync(actx.q) != 0)
 		actx.store_failed = 1;
+	/* Every row of the run is stored: the rules that compare connections. */
+	uint64_t cross = 0;
+	if (!actx.store_failed && store_cross_findings(st, o->keepalive.window_s, &cross) != 0)
+		actx.store_failed = 2;
+	actx.findings += cross;
 	if (o->progress && !live)
 		progress_line(path, cap, t->packets, started, true);
 
@@ -310,7 +315,8 @@ static int run_capture(struct store *st, struct capture *cap, const char *path,
 	t->finished_at = wall_now();
 	if (actx.store_failed) {
 		t->status = STORE_RUN_ERROR;
-		snprintf(err, errlen, "%s: %s", path, storeq_error(actx.q));
+		snprintf(err, errlen, "%s: %s", path,
+			 actx.store_failed == 2 ? store_errmsg(st) : storeq_error(actx.q));
 		t->message = err;
 		rc = -1;
 	} else if (live && cs != CAPTURE_ERROR) {

@@ -11,6 +11,7 @@ void keepalive_config_defaults(struct keepalive_config *cfg)
 	cfg->tolerance = KL_SEC(1);
 	cfg->tolerance_share = 0.1;
 	cfg->quick_close = KL_SEC(1);
+	cfg->window_s = 5;
 }
 
 static void emit(const struct dissect_output *out, const struct conn_record *r, uint64_t seq,

@@ -21,6 +21,11 @@ struct keepalive_config {
 	/* Without an advertised timeout, a server close sooner than this
 	 * after the last response is not an idle timeout. */
 	kl_time quick_close;          /* default 1 s */
+	/* Across connections (store_cross_findings): how soon after a
+	 * one-request connection the client's next one counts as missed
+	 * reuse when the server advertised no timeout, and how soon a retry
+	 * must follow an idle-close-race. */
+	double window_s;              /* default 5 s */
 };
 
 void keepalive_config_defaults(struct keepalive_config *cfg);

@@ -97,6 +97,11 @@ static const char usage_read[] =
 	"      --quick-close SECS   with no timeout advertised, a server close\n"
 	"                           sooner than this after the last response is\n"
 	"                           keepalive-ignored-by-server (default 1)\n"
+	"      --reuse-window SECS  a client's next connection to a server within\n"
+	"                           this of a one-request connection's end (or the\n"
+	"                           advertised Keep-Alive timeout) is missed reuse,\n"
+	"                           and a request sent again within it after an\n"
+	"                           idle-close race a retry (default 5)\n"
 	"  -h, --help               this text\n"
 	"\n"
 	"A progress line is shown on stderr when it is a terminal.  SIGINT or\n"
@@ -132,7 +137,8 @@ static const char usage_live[] =
 	"                           to NAME), as tcpdump -Z does\n"
 	"  -q, --quiet              no status line, no summary\n"
 	"      --idle-timeout SECS, --linger SECS, --max-conns N, --reasm-conn-cap B,\n"
-	"      --reasm-cap B, --head-limit B, --ka-tolerance SECS, --quick-close SECS\n"
+	"      --reasm-cap B, --head-limit B, --ka-tolerance SECS, --quick-close SECS,\n"
+	"      --reuse-window SECS\n"
 	"                           as for kalens read; idle connections end by the\n"
 	"                           clock even when no packet comes\n"
 	"  -h, --help               this text\n"
@@ -183,6 +189,7 @@ static bool parse_number(const char *s, double max, double *out)
 enum {
 	OPT_IDLE = 256, OPT_LINGER, OPT_MAX_CONNS, OPT_REASM_CONN, OPT_REASM, OPT_CSV, OPT_TSV,
 	OPT_JSON, OPT_HEAD_LIMIT, OPT_DURATION, OPT_IMMEDIATE, OPT_KA_TOLERANCE, OPT_QUICK_CLOSE,
+	OPT_REUSE_WINDOW,
 };
 
 #define FLOW_LONG_OPTIONS \
@@ -193,7 +200,8 @@ enum {
 	{ "reasm-cap", required_argument, NULL, OPT_REASM }, \
 	{ "head-limit", required_argument, NULL, OPT_HEAD_LIMIT }, \
 	{ "ka-tolerance", required_argument, NULL, OPT_KA_TOLERANCE }, \
-	{ "quick-close", required_argument, NULL, OPT_QUICK_CLOSE }
+	{ "quick-close", required_argument, NULL, OPT_QUICK_CLOSE }, \
+	{ "reuse-window", required_argument, NULL, OPT_REUSE_WINDOW }
 
 /* The analysis options read and live share: 0 taken, else 2 (a usage
  * error, or not an option of the command: printed). */
@@ -204,12 +212,15 @@ static int flow_option(int c, const char *arg, struct analyze_options *o, const 
 	switch (c) {
 	case OPT_KA_TOLERANCE:
 	case OPT_QUICK_CLOSE:
+	case OPT_REUSE_WINDOW:
 		if (!parse_number(arg, 1e6, &v))
 			return usage_error(usage, "bad number of seconds '%s'", arg);
 		if (c == OPT_KA_TOLERANCE)
 			o->keepalive.tolerance = KL_SEC(v);
-		else
+		else if (c == OPT_QUICK_CLOSE)
 			o->keepalive.quick_close = KL_SEC(v);
+		else
+			o->keepalive.window_s = v;
 		return 0;
 	case OPT_IDLE:
 	case OPT_LINGER:

@@ -771,6 +771,83 @@ int store_flush(struct store *s)
 	return batch_commit(s);
 }
 
+/* One request, and the same client's next connection to the same server
+ * came soon enough that this one could have carried its requests.  The
+ * next one is found by window function: one sort, no pairwise join. */
+static const char short_lived_sql[] =
+	"INSERT INTO findings (run_id, conn_id, request_seq, ts, kind, detail)"
+	" SELECT ?1, id, 1, next_first, 'short-lived-connection',"
+	"  CASE WHEN next_first >= last_seen"
+	"   THEN printf('one request; the same client opened its next connection to this server"
+	" %.6f s after this one ended (within %g s)', next_first - last_seen, win)"
+	"   ELSE printf('one request; the same client opened another connection to this server"
+	" while this one was open') END"
+	" FROM (SELECT id, requests, last_seen, COALESCE(ka_timeout_advertised, ?2) AS win,"
+	"        LEAD(first_seen) OVER (PARTITION BY client_ip, server_ip, server_port"
+	"                               ORDER BY first_seen, id) AS next_first"
+	"       FROM connections WHERE run_id = ?1 AND requests IS NOT NULL)"
+	" WHERE requests = 1 AND next_first IS NOT NULL AND next_first <= last_seen + win";
+
+/* The request of an idle-close-race, sent again first thing on a new
+ * connection of the same client to the same server. */
+static const char retried_sql[] =
+	"INSERT INTO findings (run_id, conn_id, request_seq, ts, kind, detail)"
+	" SELECT ?1, c2.id, 1, f.request_ts, 'retried-request',"
+	"  printf('%s %s sent again %.6f s after the try on connection %d, which got no response',"
+	"         f.method, f.uri, f.request_ts - race.request_ts, race.conn_id)"
+	" FROM (SELECT f.conn_id, r.method, r.uri, r.request_ts, c.client_ip, c.server_ip,"
+	"              c.server_port"
+	"       FROM findings f JOIN connections c ON c.id = f.conn_id"
+	"       JOIN requests r ON r.run_id = ?1 AND r.conn_id = f.conn_id AND r.seq = f.request_seq"
+	"       WHERE f.run_id = ?1 AND f.kind = 'idle-close-race') race"
+	" JOIN connections c2 ON c2.run_id = ?1 AND c2.client_ip = race.client_ip"
+	"  AND c2.server_ip = race.server_ip AND c2.server_port = race.server_port"
+	"  AND c2.id <> race.conn_id"
+	" JOIN requests f ON f.run_id = ?1 AND f.conn_id = c2.id AND f.seq = 1"
+	"  AND f.method IS race.method AND f.uri IS race.uri"
+	"  AND f.request_ts >= race.request_ts AND f.request_ts <= race.request_ts + ?2";
+
+static int run_cross(struct store *s, const char *sql, double window_s, uint64_t *added)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		db_err(s, "cross-connection findings");
+		return -1;
+	}
+	int rc = sqlite3_bind_int64(st, 1, s->run_id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_double(st, 2, window_s);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+	if (rc != SQLITE_OK)
+		db_err(s, "cross-connection findings");
+	else
+		*added += (uint64_t)sqlite3_changes(s->db);
+	sqlite3_finalize(st);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+int store_cross_findings(struct store *s, double window_s, uint64_t *added)
+{
+	if (batch_open(s, "cross-connection findings") != 0)
+		return -1;
+	if (run_cross(s, short_lived_sql, window_s, added) != 0)
+		return -1;
+	/* Retries only follow races: skip the scan of the run's requests
+	 * when there is none (findings_run index). */
+	int64_t races = 0;
+	char sql[160];
+	snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM findings WHERE run_id = %lld"
+		 " AND kind = 'idle-close-race'", (long long)s->run_id);
+	if (query_int(s->db, sql, &races) != SQLITE_OK) {
+		db_err(s, "cross-connection findings");
+		return -1;
+	}
+	if (races && run_cross(s, retried_sql, window_s, added) != 0)
+		return -1;
+	return batch_commit(s);
+}
+
 static const char *status_name(enum store_run_status st)
 {
 	switch (st) {

@@ -83,6 +83,17 @@ int store_finding_add(struct store *s, const struct finding_record *f);
 /* Commit the open batch now (live capture calls this every few seconds). */
 int store_flush(struct store *s);
 
+/* The findings that compare connections of the current run with each other
+ * (docs/keepalive.md, "Findings across connections"): short-lived-connection
+ * (the next connection of the same client to the same server began within
+ * the server's advertised Keep-Alive timeout, else `window_s`, of this
+ * one-request connection's end) and retried-request (the request of an
+ * idle-close-race sent again, as the first request of a connection of the
+ * same client to the same server, within `window_s`).  Run once every row
+ * of the run is stored; adds the rows to the run and their number to
+ * *added.  0, or -1 (store_errmsg). */
+int store_cross_findings(struct store *s, double window_s, uint64_t *added);
+
 /* Commit the open batch and record the run's totals and status. 0 or -1. */
 int store_run_finish(struct store *s, const struct store_run_totals *t);
 

@@ -259,6 +259,32 @@ Test(keepalive, idle_close_race)
 			     " ON q.conn_id = f.conn_id AND q.seq = f.request_seq"
 			     " WHERE f.kind = 'idle-close-race' AND q.seq = 3 AND q.status IS NULL"), 1);
 	cr_expect_eq(count_kind(&r, "server-idle-timeout"), 1, "the close that made the race");
+	/* the client's record: the same URL again, first on a new connection
+	 * (local port 40502, num_connects 1) */
+	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM findings f JOIN connections c ON c.id = f.conn_id"
+			     " JOIN requests q ON q.conn_id = f.conn_id AND q.seq = 1"
+			     " WHERE f.kind = 'retried-request' AND c.client_port = 40502"
+			     " AND q.uri = '/small.html' AND q.status = 200"), 1);
+	cr_expect_eq(count_kind(&r, "retried-request"), 1);
+	run_close(&r);
+}
+
+/* ab without -k: 10 requests, one connection each, two at a time: each
+ * connection but the last was followed by the client's next one within
+ * the window (nginx advertises no timeout: --reuse-window, 5 s). */
+Test(keepalive, short_lived_connections_are_missed_reuse)
+{
+	struct run r;
+	run_open(&r, "nginx-ab-close");
+	double complete = record_value("nginx-ab-close", "complete_requests");
+	/* (ab also opens one connection it closes without a request: not HTTP) */
+	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM connections WHERE requests = 1"), complete);
+	cr_expect_eq(count_kind(&r, "short-lived-connection"), complete - 1);
+	run_close(&r);
+	/* a connection carrying 5 requests is not short-lived */
+	run_open(&r, "nginx-keepalive-curl");
+	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM findings f JOIN connections c ON c.id = f.conn_id"
+			     " WHERE f.kind = 'short-lived-connection' AND c.requests > 1"), 0);
 	run_close(&r);
 }
 

@@ -315,3 +315,68 @@ Test(keepalive, clean_sessions_have_no_warnings)
 		run_close(&r);
 	}
 }
+
+/* docs/queries.md: every ```sql block runs on a database of the generated
+ * captures and answers with at least one row; question 1 names exactly the
+ * server of nginx-early-close (keepalive_timeout 1s 5s). */
+Test(keepalive, docs_queries_answer)
+{
+	static const char *const caps[] = {
+		"nginx-keepalive-curl", "nginx-keepalive-requests3-ab", "nginx-idle-timeout",
+		"nginx-early-close", "nginx-advertised-timeout", "nginx-python-client-idle",
+		"nginx-ab-close", "python-http10-ab-k",
+	};
+	char *tmp = tu_tmpdir();
+	char db[1024], cmd[8192];
+	snprintf(db, sizeof db, "%s/q.db", tmp);
+	int len = snprintf(cmd, sizeof cmd, "'%s' read -q -o '%s'", KALENS_BINARY, db);
+	for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++)
+		len += snprintf(cmd + len, sizeof cmd - (size_t)len, " '%s/captures/generated/%s.pcap'",
+				KALENS_SOURCE_DIR, caps[i]);
+	int st;
+	char *out = tu_run(cmd, &st);
+	cr_assert_eq(st, 0, "%s", out ? out : "");
+	free(out);
+	sqlite3 *h;
+	cr_assert_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+
+	FILE *f = fopen(tu_src_path("docs/queries.md"), "r");
+	cr_assert_not_null(f);
+	char line[1024], sql[8192];
+	size_t n = 0;
+	bool in = false;
+	int queries = 0;
+	while (fgets(line, sizeof line, f)) {
+		if (!in && !strncmp(line, "```sql", 6)) {
+			in = true;
+			n = 0;
+			sql[0] = '\0';
+			continue;
+		}
+		if (in && !strncmp(line, "```", 3)) {
+			in = false;
+			queries++;
+			sqlite3_stmt *q;
+			cr_assert_eq(sqlite3_prepare_v2(h, sql, -1, &q, NULL), SQLITE_OK,
+				     "query %d: %s\n%s", queries, sqlite3_errmsg(h), sql);
+			int rows = 0;
+			while (sqlite3_step(q) == SQLITE_ROW)
+				rows++;
+			sqlite3_finalize(q);
+			cr_expect_gt(rows, 0, "query %d answers nothing:\n%s", queries, sql);
+			if (queries == 1)
+				cr_expect_eq(rows, 1, "question 1: only nginx-early-close's server");
+			continue;
+		}
+		if (in) {
+			size_t l = strlen(line);
+			cr_assert_lt(n + l, sizeof sql);
+			memcpy(sql + n, line, l + 1);
+			n += l;
+		}
+	}
+	fclose(f);
+	cr_expect_geq(queries, 12, "docs/queries.md has %d queries", queries);
+	sqlite3_close(h);
+	tu_rmtree(tmp);
+}

@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store.h"
@@ -332,6 +333,112 @@ static int print_http(sqlite3 *db, int64_t run, FILE *out, char *err, size_t err
 	return 0;
 }
 
+/* ---- findings, most serious first ---------------------------------------- */
+
+/* Impact classes: requests that failed or went wrong, then reuse thrown
+ * away, then what is worth knowing; by count within a class. */
+enum impact { IMPACT_FAILURE, IMPACT_WASTE, IMPACT_INFO };
+
+static const struct {
+	const char *kind;
+	enum impact impact;
+	const char *meaning;
+} FINDING_KINDS[] = {
+	{ "idle-close-race", IMPACT_FAILURE, "request sent as the server closed the idle connection; no response" },
+	{ "retried-request", IMPACT_FAILURE, "the client sent such a request again on a new connection" },
+	{ "request-after-close", IMPACT_FAILURE, "request sent after Connection: close was announced" },
+	{ "request-without-response", IMPACT_FAILURE, "requests with no response in the capture" },
+	{ "response-without-request", IMPACT_FAILURE, "responses with no request in the capture" },
+	{ "parse-error", IMPACT_FAILURE, "messages that break RFC 9112" },
+	{ "header-too-large", IMPACT_FAILURE, "heads over --head-limit, skipped" },
+	{ "keepalive-ignored-by-server", IMPACT_WASTE, "server closed a kept-alive connection early, unannounced" },
+	{ "http10-keepalive-not-echoed", IMPACT_WASTE, "HTTP/1.0 keep-alive asked, not granted" },
+	{ "short-lived-connection", IMPACT_WASTE, "one request, while the client soon opened another: missed reuse" },
+	{ "client-closed-reusable", IMPACT_WASTE, "client closed a connection the server would have kept" },
+	{ "server-idle-timeout", IMPACT_INFO, "server closed an idle connection at its timeout" },
+	{ "keepalive-max-reached", IMPACT_INFO, "server ended reuse after its request limit" },
+	{ "closed-after-connection-close", IMPACT_INFO, "closed after Connection: close, as announced" },
+	{ "pipelined", IMPACT_INFO, "connections with pipelined requests" },
+	{ "head-of-line-wait", IMPACT_INFO, "pipelined responses that waited behind earlier ones" },
+	{ "hidden-requests", IMPACT_INFO, "requests estimated lost in capture gaps" },
+	{ "reassembly-gap", IMPACT_INFO, "bytes missing from the capture" },
+	{ "resync", IMPACT_INFO, "parser skipped to the next message" },
+};
+
+struct finding_row {
+	char kind[48];
+	long long count, conns;
+	char examples[64];
+	int impact, order;
+	const char *meaning;
+};
+
+static int finding_row_cmp(const void *a, const void *b)
+{
+	const struct finding_row *x = a, *y = b;
+	if (x->impact != y->impact)
+		return x->impact - y->impact;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return x->order - y->order;
+}
+
+static int print_findings(sqlite3 *db, const char *db_path, int64_t run, FILE *out, char *err,
+			  size_t errlen)
+{
+	sqlite3_stmt *st = prep(db,
+		"SELECT kind, COUNT(*), COUNT(DISTINCT conn_id),"
+		" (SELECT group_concat(conn_id, ', ') FROM (SELECT DISTINCT g.conn_id FROM findings g"
+		"   WHERE g.kind = f.kind AND (?1 = 0 OR g.run_id = ?1) AND g.conn_id IS NOT NULL"
+		"   ORDER BY g.conn_id LIMIT 3))"
+		" FROM findings f WHERE" RUN_FILTER "GROUP BY kind", run, err, errlen);
+	if (!st)
+		return -1;
+	struct finding_row rows[64];
+	size_t n = 0;
+	while (sqlite3_step(st) == SQLITE_ROW && n < sizeof rows / sizeof rows[0]) {
+		struct finding_row *r = &rows[n++];
+		memset(r, 0, sizeof *r);
+		const unsigned char *k = sqlite3_column_text(st, 0);
+		const unsigned char *e = sqlite3_column_text(st, 3);
+		snprintf(r->kind, sizeof r->kind, "%s", k ? (const char *)k : "?");
+		snprintf(r->examples, sizeof r->examples, "%s", e ? (const char *)e : "-");
+		r->count = sqlite3_column_int64(st, 1);
+		r->conns = sqlite3_column_int64(st, 2);
+		r->impact = IMPACT_INFO + 1;          /* a kind this version does not know */
+		r->order = (int)(sizeof FINDING_KINDS / sizeof FINDING_KINDS[0]);
+		r->meaning = "";
+		for (size_t i = 0; i < sizeof FINDING_KINDS / sizeof FINDING_KINDS[0]; i++) {
+			if (!strcmp(FINDING_KINDS[i].kind, r->kind)) {
+				r->impact = (int)FINDING_KINDS[i].impact;
+				r->order = (int)i;
+				r->meaning = FINDING_KINDS[i].meaning;
+			}
+		}
+	}
+	sqlite3_finalize(st);
+	if (n == 0)
+		return 0;
+	qsort(rows, n, sizeof rows[0], finding_row_cmp);
+	static const char *const heading[] = { "requests that failed", "reuse thrown away",
+					       "worth knowing", "other" };
+	fprintf(out, "Findings, most serious first (docs/keepalive.md)\n");
+	int last = -1;
+	for (size_t i = 0; i < n; i++) {
+		if (rows[i].impact != last) {
+			last = rows[i].impact;
+			fprintf(out, "  %s\n", heading[last]);
+		}
+		fprintf(out, "    %-30s %7lld  on %lld conns  e.g. %s\n", rows[i].kind, rows[i].count,
+			rows[i].conns, rows[i].examples);
+		if (*rows[i].meaning)
+			fprintf(out, "    %-30s %s\n", "", rows[i].meaning);
+	}
+	fprintf(out, "  look one up: kalens sql %s \"SELECT kind, request_seq, detail FROM findings"
+		" WHERE conn_id = N\"\n\n", db_path);
+	return 0;
+}
+
 /* ---- JSON ----------------------------------------------------------------- */
 
 static void json_string(FILE *out, const unsigned char *s)
@@ -531,6 +638,7 @@ int report_print(const char *db_path, int64_t run_id, enum report_format fmt, FI
 	if (print_runs(db, run_id, out, err, errlen) == 0 &&
 	    print_totals(db, run_id, out, err, errlen) == 0 &&
 	    (version < 2 || print_http(db, run_id, out, err, errlen) == 0) &&
+	    (version < 2 || print_findings(db, db_path, run_id, out, err, errlen) == 0) &&
 	    print_servers(db, run_id, version, out, err, errlen) == 0)
 		rc = 0;
 out:

@@ -380,3 +380,49 @@ Test(keepalive, docs_queries_answer)
 	sqlite3_close(h);
 	tu_rmtree(tmp);
 }
+
+/* kalens report ranks the findings: failed requests, then reuse thrown
+ * away, then the rest, with example connection ids that look them up. */
+Test(keepalive, report_ranks_findings_with_examples)
+{
+	char *tmp = tu_tmpdir();
+	char db[1024], cmd[8192];
+	snprintf(db, sizeof db, "%s/r.db", tmp);
+	snprintf(cmd, sizeof cmd, "'%s' read -q -o '%s' '%s/captures/generated/nginx-early-close.pcap'"
+		 " '%s/captures/generated/nginx-python-client-idle.pcap' && '%s' report '%s'",
+		 KALENS_BINARY, db, KALENS_SOURCE_DIR, KALENS_SOURCE_DIR, KALENS_BINARY, db);
+	int st;
+	char *out = tu_run(cmd, &st);
+	cr_assert_eq(st, 0, "%s", out ? out : "");
+	const char *sec = strstr(out, "Findings, most serious first");
+	cr_assert_not_null(sec, "%s", out);
+	const char *fail = strstr(sec, "requests that failed");
+	const char *waste = strstr(sec, "reuse thrown away");
+	const char *info = strstr(sec, "worth knowing");
+	cr_assert(fail && waste && info && fail < waste && waste < info, "%s", sec);
+	const char *race = strstr(sec, "idle-close-race");
+	const char *ignored = strstr(sec, "keepalive-ignored-by-server");
+	const char *timeout = strstr(sec, "server-idle-timeout");
+	cr_assert(race && ignored && timeout, "%s", sec);
+	cr_expect(fail < race && race < waste, "the race is a failure");
+	cr_expect(waste < ignored && ignored < info, "an early close throws reuse away");
+	cr_expect(info < timeout, "a timeout as advertised is worth knowing");
+	/* the race's example is its connection: in run 2 (python-client-idle),
+	 * the connection of client port 40486 (the client's record) */
+	sqlite3 *h;
+	cr_assert_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_stmt *q;
+	cr_assert_eq(sqlite3_prepare_v2(h, "SELECT id FROM connections WHERE run_id = 2"
+					" AND client_port = 40486", -1, &q, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
+	char want[64];
+	snprintf(want, sizeof want, "e.g. %lld\n", (long long)sqlite3_column_int64(q, 0));
+	sqlite3_finalize(q);
+	sqlite3_close(h);
+	const char *eol = strchr(race, '\n');
+	cr_assert_not_null(eol);
+	cr_expect(strstr(race, want) && strstr(race, want) < eol + 1, "want '%s' on: %.*s", want,
+		  (int)(eol - race), race);
+	free(out);
+	tu_rmtree(tmp);
+}

@@ -154,6 +154,9 @@ static const char usage_report[] =
 	"\n"
 	"  -r, --run ID   only this run (default: all runs)\n"
 	"      --json     the same figures as one JSON object, for scripts\n"
+	"      --html FILE  write one self-contained HTML page to FILE: requests per\n"
+	"                 connection, idle times against the advertised timeout, a\n"
+	"                 waterfall of the busiest server's connections, the findings\n"
 	"  -h, --help     this text\n";
 
 static const char usage_sql[] =
@@ -189,7 +192,7 @@ static bool parse_number(const char *s, double max, double *out)
 enum {
 	OPT_IDLE = 256, OPT_LINGER, OPT_MAX_CONNS, OPT_REASM_CONN, OPT_REASM, OPT_CSV, OPT_TSV,
 	OPT_JSON, OPT_HEAD_LIMIT, OPT_DURATION, OPT_IMMEDIATE, OPT_KA_TOLERANCE, OPT_QUICK_CLOSE,
-	OPT_REUSE_WINDOW,
+	OPT_REUSE_WINDOW, OPT_HTML,
 };
 
 #define FLOW_LONG_OPTIONS \
@@ -495,11 +498,13 @@ static int cmd_report(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "run", required_argument, NULL, 'r' },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "html", required_argument, NULL, OPT_HTML },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int64_t run = 0;
 	enum report_format fmt = REPORT_TEXT;
+	const char *html = NULL;
 	int c;
 	double v;
 	while ((c = getopt_long(argc, argv, "+r:h", opts, NULL)) != -1) {
@@ -510,15 +515,28 @@ static int cmd_report(int argc, char **argv)
 			run = (int64_t)v;
 			break;
 		case OPT_JSON: fmt = REPORT_JSON; break;
+		case OPT_HTML: fmt = REPORT_HTML; html = optarg; break;
 		case 'h': fputs(usage_report, stdout); return 0;
 		default: fputs(usage_report, stderr); return 2;
 		}
 	}
 	if (argc - optind != 1)
 		return usage_error(usage_report, "%s", "expected one database");
-	char err[1024];
-	if (report_print(argv[optind], run, fmt, stdout, err, sizeof err) != 0) {
+	char err[1024] = "";
+	FILE *out = stdout;
+	if (html && !(out = fopen(html, "w"))) {
+		fprintf(stderr, "kalens: %s: %s\n", html, strerror(errno));
+		return 1;
+	}
+	int rc = report_print(argv[optind], run, fmt, out, err, sizeof err);
+	if (html && fclose(out) != 0 && rc == 0) {
+		snprintf(err, sizeof err, "%s: %s", html, strerror(errno));
+		rc = -1;
+	}
+	if (rc != 0) {
 		fprintf(stderr, "kalens: %s\n", err);
+		if (html)
+			remove(html);
 		return 1;
 	}
 	return 0;

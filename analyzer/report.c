@@ -383,8 +383,9 @@ static int finding_row_cmp(const void *a, const void *b)
 	return x->order - y->order;
 }
 
-static int print_findings(sqlite3 *db, const char *db_path, int64_t run, FILE *out, char *err,
-			  size_t errlen)
+/* The findings of `run` by kind, most serious first, into rows[max]. */
+static int collect_findings(sqlite3 *db, int64_t run, struct finding_row *rows, size_t max,
+			    size_t *count, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = prep(db,
 		"SELECT kind, COUNT(*), COUNT(DISTINCT conn_id),"
@@ -394,9 +395,8 @@ static int print_findings(sqlite3 *db, const char *db_path, int64_t run, FILE *o
 		" FROM findings f WHERE" RUN_FILTER "GROUP BY kind", run, err, errlen);
 	if (!st)
 		return -1;
-	struct finding_row rows[64];
 	size_t n = 0;
-	while (sqlite3_step(st) == SQLITE_ROW && n < sizeof rows / sizeof rows[0]) {
+	while (sqlite3_step(st) == SQLITE_ROW && n < max) {
 		struct finding_row *r = &rows[n++];
 		memset(r, 0, sizeof *r);
 		const unsigned char *k = sqlite3_column_text(st, 0);
@@ -417,11 +417,24 @@ static int print_findings(sqlite3 *db, const char *db_path, int64_t run, FILE *o
 		}
 	}
 	sqlite3_finalize(st);
+	qsort(rows, n, sizeof rows[0], finding_row_cmp);
+	*count = n;
+	return 0;
+}
+
+static const char *const IMPACT_HEADING[] = { "requests that failed", "reuse thrown away",
+					      "worth knowing", "other" };
+
+static int print_findings(sqlite3 *db, const char *db_path, int64_t run, FILE *out, char *err,
+			  size_t errlen)
+{
+	struct finding_row rows[64];
+	size_t n = 0;
+	if (collect_findings(db, run, rows, sizeof rows / sizeof rows[0], &n, err, errlen) != 0)
+		return -1;
 	if (n == 0)
 		return 0;
-	qsort(rows, n, sizeof rows[0], finding_row_cmp);
-	static const char *const heading[] = { "requests that failed", "reuse thrown away",
-					       "worth knowing", "other" };
+	const char *const *heading = IMPACT_HEADING;
 	fprintf(out, "Findings, most serious first (docs/keepalive.md)\n");
 	int last = -1;
 	for (size_t i = 0; i < n; i++) {
@@ -437,6 +450,312 @@ static int print_findings(sqlite3 *db, const char *db_path, int64_t run, FILE *o
 	fprintf(out, "  look one up: kalens sql %s \"SELECT kind, request_seq, detail FROM findings"
 		" WHERE conn_id = N\"\n\n", db_path);
 	return 0;
+}
+
+/* ---- HTML ----------------------------------------------------------------- */
+
+/* One self-contained page: inline CSS and SVG, no script, no network.  Its
+ * size is bounded whatever the capture: histograms are aggregates, the
+ * waterfall shows at most HTML_WATERFALL_ROWS connections (and says so),
+ * findings are one row per kind. */
+#define HTML_WATERFALL_ROWS 60
+#define HTML_WATERFALL_BARS 4000   /* request bars drawn in all */
+
+static void html_text(FILE *out, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", out); break;
+		case '>': fputs("&gt;", out); break;
+		case '&': fputs("&amp;", out); break;
+		case '"': fputs("&quot;", out); break;
+		default:
+			if ((unsigned char)*s >= 0x20 || *s == '\t')
+				fputc(*s, out);
+		}
+	}
+}
+
+/* A bar chart: n bars of values v with labels, width w, height h. */
+static void svg_bars(FILE *out, const char *title, const char *const *labels,
+		     const double *v, size_t n, const char *unit, size_t mark)
+{
+	const double w = 640, h = 220, left = 50, bottom = 40, top = 20;
+	double max = 0;
+	for (size_t i = 0; i < n; i++)
+		if (v[i] > max)
+			max = v[i];
+	fprintf(out, "<figure><figcaption>");
+	html_text(out, title);
+	fprintf(out, "</figcaption>\n<svg width=\"%.0f\" height=\"%.0f\" role=\"img\">\n", w, h);
+	fprintf(out, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" class=\"axis\"/>\n",
+		left, h - bottom, w - 10, h - bottom);
+	double bw = n ? (w - left - 20) / (double)n : 0;
+	for (size_t i = 0; i < n; i++) {
+		double bh = max > 0 ? (h - bottom - top) * v[i] / max : 0;
+		double x = left + (double)i * bw + 4, y = h - bottom - bh;
+		fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" class=\"%s\">"
+			"<title>", x, y, bw - 8, bh, i == mark ? "bar mark" : "bar");
+		html_text(out, labels[i]);
+		fprintf(out, ": %.0f %s</title></rect>\n", v[i], unit);
+		fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" class=\"val\">%.0f</text>\n", x + (bw - 8) / 2,
+			y - 4, v[i]);
+		fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" class=\"lab\">", x + (bw - 8) / 2,
+			h - bottom + 16);
+		html_text(out, labels[i]);
+		fputs("</text>\n", out);
+	}
+	fputs("</svg></figure>\n", out);
+}
+
+static void html_rpc_histogram(sqlite3 *db, int64_t run, FILE *out)
+{
+	static const char *const labels[] = { "1", "2", "3-5", "6-10", "11-20", "21-50", "51-100",
+					      "101-1000", ">1000" };
+	static const long long hi[] = { 1, 2, 5, 10, 20, 50, 100, 1000, -1 };
+	double v[9] = { 0 };
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, "SELECT requests, COUNT(*) FROM connections WHERE" RUN_FILTER
+			       "AND requests IS NOT NULL GROUP BY 1", -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_int64(st, 1, run);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		long long r = sqlite3_column_int64(st, 0);
+		size_t b = 0;
+		while (hi[b] >= 0 && r > hi[b])
+			b++;
+		v[b] += (double)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	svg_bars(out, "Requests per connection (connections)", labels, v, 9, "connections", SIZE_MAX);
+}
+
+/* Idle gaps between requests and before a server's close, on a log scale,
+ * with the most advertised Keep-Alive timeout marked. */
+static void html_idle_histogram(sqlite3 *db, int64_t run, FILE *out)
+{
+	static const char *const labels[] = { "<1ms", "1-10ms", "10-100ms", "0.1-1s", "1-2s",
+					      "2-5s", "5-10s", "10-60s", ">=60s" };
+	static const double hi[] = { 0.001, 0.01, 0.1, 1, 2, 5, 10, 60, -1 };
+	double between[9] = { 0 }, close[9] = { 0 };
+	static const char *const sql[2] = {
+		"SELECT idle_before FROM requests WHERE" RUN_FILTER "AND idle_before IS NOT NULL",
+		"SELECT idle_before_close FROM connections WHERE" RUN_FILTER
+		"AND close_initiator = 'server' AND expected_persistent = 1"
+		" AND idle_before_close IS NOT NULL",
+	};
+	for (int k = 0; k < 2; k++) {
+		sqlite3_stmt *st = NULL;
+		if (sqlite3_prepare_v2(db, sql[k], -1, &st, NULL) != SQLITE_OK)
+			return;
+		sqlite3_bind_int64(st, 1, run);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			double x = sqlite3_column_double(st, 0);
+			size_t b = 0;
+			while (hi[b] >= 0 && x >= hi[b])
+				b++;
+			(k ? close : between)[b] += 1;
+		}
+		sqlite3_finalize(st);
+	}
+	long long adv = one_int(db, "SELECT ka_timeout_advertised FROM connections WHERE" RUN_FILTER
+				"AND ka_timeout_advertised IS NOT NULL GROUP BY 1 ORDER BY COUNT(*) DESC"
+				" LIMIT 1", run);
+	char title[160];
+	if (adv > 0)
+		snprintf(title, sizeof title, "Idle before a server close (connections the server "
+			 "closed while they were expected to persist)");
+	else
+		snprintf(title, sizeof title, "Idle before a server close (no Keep-Alive timeout "
+			 "advertised)");
+	size_t mark = SIZE_MAX;
+	if (adv > 0) {
+		mark = 0;
+		while (hi[mark] >= 0 && (double)adv >= hi[mark])
+			mark++;
+	}
+	svg_bars(out, "Idle time between a response and the next request (requests)", labels,
+		 between, 9, "requests", mark);
+	svg_bars(out, title, labels, close, 9, "closes", mark);
+	if (adv > 0)
+		fprintf(out, "<p class=\"note\">The orange bucket (%s) holds the advertised timeout, "
+			"%lld s.</p>\n", labels[mark], adv);
+}
+
+/* The busiest server's connections, one row each, bars per request on a
+ * common time axis, the close marked by who closed. */
+static void html_waterfall(sqlite3 *db, int64_t run, FILE *out)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, "SELECT server_ip, server_port, COUNT(*) FROM connections WHERE"
+			       RUN_FILTER "AND requests IS NOT NULL GROUP BY 1, 2 ORDER BY 3 DESC"
+			       " LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_int64(st, 1, run);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return;
+	}
+	char ip[64];
+	snprintf(ip, sizeof ip, "%s", (const char *)sqlite3_column_text(st, 0));
+	int port = sqlite3_column_int(st, 1);
+	long long total = sqlite3_column_int64(st, 2);
+	sqlite3_finalize(st);
+
+	/* The busiest connections of that server, drawn in start order. */
+	if (sqlite3_prepare_v2(db,
+		"SELECT id, client_port, first_seen, last_seen, close_ts, close_initiator, close_kind,"
+		" requests FROM (SELECT * FROM connections WHERE" RUN_FILTER "AND requests IS NOT NULL"
+		" AND server_ip = ?2 AND server_port = ?3 ORDER BY requests DESC, id LIMIT ?4)"
+		" ORDER BY first_seen, id", -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_int64(st, 1, run);
+	sqlite3_bind_text(st, 2, ip, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 3, port);
+	sqlite3_bind_int(st, 4, HTML_WATERFALL_ROWS);
+	struct { long long id; int port; double first, last, close; char who[8], kind[8];
+		 long long reqs; } rows[HTML_WATERFALL_ROWS];
+	size_t n = 0;
+	double t0 = 0, t1 = 0;
+	while (sqlite3_step(st) == SQLITE_ROW && n < HTML_WATERFALL_ROWS) {
+		rows[n].id = sqlite3_column_int64(st, 0);
+		rows[n].port = sqlite3_column_int(st, 1);
+		rows[n].first = sqlite3_column_double(st, 2);
+		rows[n].last = sqlite3_column_double(st, 3);
+		rows[n].close = sqlite3_column_type(st, 4) == SQLITE_NULL ? 0 : sqlite3_column_double(st, 4);
+		const unsigned char *w = sqlite3_column_text(st, 5), *k = sqlite3_column_text(st, 6);
+		snprintf(rows[n].who, sizeof rows[n].who, "%s", w ? (const char *)w : "");
+		snprintf(rows[n].kind, sizeof rows[n].kind, "%s", k ? (const char *)k : "");
+		rows[n].reqs = sqlite3_column_int64(st, 7);
+		if (n == 0 || rows[n].first < t0)
+			t0 = rows[n].first;
+		if (rows[n].last > t1)
+			t1 = rows[n].last;
+		n++;
+	}
+	sqlite3_finalize(st);
+	if (n == 0)
+		return;
+	double span = t1 > t0 ? t1 - t0 : 1e-6;
+	const double w = 900, left = 150, rowh = 14;
+	double plot = w - left - 20;
+	fprintf(out, "<figure><figcaption>Connections to %s:%d, one row each, one bar per request "
+		"(time runs left to right over %.3f s); the tick at the end is the close: "
+		"<span class=\"srv\">server</span> or <span class=\"cli\">client</span>",
+		ip, port, span);
+	if ((long long)n < total)
+		fprintf(out, ". Showing the %zu busiest of its %lld connections.", n, total);
+	fprintf(out, "</figcaption>\n<svg width=\"%.0f\" height=\"%.0f\" role=\"img\">\n", w,
+		(double)n * rowh + 30);
+	size_t bars = 0;
+	for (size_t i = 0; i < n; i++) {
+		double y = 10 + (double)i * rowh;
+		double xa = left + plot * (rows[i].first - t0) / span;
+		double xb = left + plot * (rows[i].last - t0) / span;
+		fprintf(out, "<text x=\"%.0f\" y=\"%.1f\" class=\"row\">conn %lld :%d (%lld)</text>\n",
+			left - 6, y + 10, rows[i].id, rows[i].port, rows[i].reqs);
+		fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"life\"/>\n",
+			xa, y + 6, xb < xa + 1 ? xa + 1 : xb, y + 6);
+		sqlite3_stmt *q = NULL;
+		if (bars < HTML_WATERFALL_BARS &&
+		    sqlite3_prepare_v2(db, "SELECT seq, method, uri, status, start, \"end\", idle_before"
+				       " FROM timeline WHERE conn_id = ?1 ORDER BY seq LIMIT ?2",
+				       -1, &q, NULL) == SQLITE_OK) {
+			sqlite3_bind_int64(q, 1, rows[i].id);
+			sqlite3_bind_int(q, 2, (int)(HTML_WATERFALL_BARS - bars));
+			while (sqlite3_step(q) == SQLITE_ROW) {
+				double s0 = sqlite3_column_double(q, 4), s1 = sqlite3_column_double(q, 5);
+				double x0 = left + plot * (s0 - t0) / span;
+				double bw = plot * (s1 - s0) / span;
+				fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"10\" "
+					"class=\"req\"><title>#%lld ", x0, y + 1, bw < 2 ? 2 : bw,
+					(long long)sqlite3_column_int64(q, 0));
+				html_text(out, (const char *)sqlite3_column_text(q, 1));
+				fputc(' ', out);
+				html_text(out, (const char *)sqlite3_column_text(q, 2));
+				if (sqlite3_column_type(q, 3) != SQLITE_NULL)
+					fprintf(out, " -> %d", sqlite3_column_int(q, 3));
+				if (sqlite3_column_type(q, 6) != SQLITE_NULL)
+					fprintf(out, ", idle before %.3f s", sqlite3_column_double(q, 6));
+				fputs("</title></rect>\n", out);
+				bars++;
+			}
+			sqlite3_finalize(q);
+		}
+		if (rows[i].close > 0) {
+			double xc = left + plot * (rows[i].close - t0) / span;
+			fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"3\" height=\"14\" class=\"%s\">"
+				"<title>closed by the %s (%s)</title></rect>\n", xc, y - 1,
+				strcmp(rows[i].who, "server") ? "cli" : "srv", rows[i].who, rows[i].kind);
+		}
+	}
+	fputs("</svg></figure>\n", out);
+	if (bars >= HTML_WATERFALL_BARS)
+		fprintf(out, "<p class=\"note\">Only the first %d requests are drawn.</p>\n",
+			HTML_WATERFALL_BARS);
+}
+
+static int report_html(sqlite3 *db, const char *db_path, int64_t run, FILE *out, char *err,
+		       size_t errlen)
+{
+	struct finding_row rows[64];
+	size_t n = 0;
+	if (collect_findings(db, run, rows, sizeof rows / sizeof rows[0], &n, err, errlen) != 0)
+		return -1;
+	fputs("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+	      "<title>kalens report</title>\n<style>\n"
+	      "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222;max-width:1000px}\n"
+	      "h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ccc}\n"
+	      "figure{margin:1em 0}figcaption{font-weight:600;margin-bottom:.3em}\n"
+	      ".axis{stroke:#888}.bar{fill:#4a7fb5}.bar.mark{fill:#e67e22}.val{font-size:11px;text-anchor:middle}\n"
+	      ".lab{font-size:11px;text-anchor:middle;fill:#555}.row{font-size:10px;text-anchor:end}\n"
+	      ".life{stroke:#bbb;stroke-width:1}.req{fill:#4a7fb5}.srv{fill:#c0392b;color:#c0392b}\n"
+	      ".cli{fill:#2e86de;color:#2e86de}.note{color:#555;font-size:12px}\n"
+	      "table{border-collapse:collapse}td,th{padding:.2em .6em;border-bottom:1px solid #eee;"
+	      "text-align:left}td.n{text-align:right}\n"
+	      "</style></head><body>\n<h1>kalens report</h1>\n<p>", out);
+	html_text(out, db_path);
+	long long conns = one_int(db, "SELECT COUNT(*) FROM connections WHERE" RUN_FILTER, run);
+	long long http = one_int(db, "SELECT COUNT(*) FROM connections WHERE" RUN_FILTER
+				 "AND requests IS NOT NULL", run);
+	long long reqs = one_int(db, "SELECT COALESCE(SUM(requests), 0) FROM connections WHERE"
+				 RUN_FILTER, run);
+	long long reused = one_int(db, "SELECT COUNT(*) FROM connections WHERE" RUN_FILTER
+				   "AND requests > 1", run);
+	if (run)
+		fprintf(out, ", run %lld", (long long)run);
+	else
+		fputs(", all runs", out);
+	fprintf(out, ": %lld TCP connections, %lld with HTTP/1, %lld requests; %lld connections "
+		"carried more than one request.</p>\n", conns, http, reqs, reused);
+	fputs("<h2>Reuse</h2>\n", out);
+	html_rpc_histogram(db, run, out);
+	fputs("<h2>Idle time</h2>\n", out);
+	html_idle_histogram(db, run, out);
+	fputs("<h2>Connections of the busiest server</h2>\n", out);
+	html_waterfall(db, run, out);
+	fputs("<h2>Findings, most serious first</h2>\n", out);
+	if (n == 0) {
+		fputs("<p>None.</p>\n", out);
+	} else {
+		fputs("<table><tr><th>impact</th><th>finding</th><th>count</th><th>connections</th>"
+		      "<th>what it means</th><th>e.g. connections</th></tr>\n", out);
+		for (size_t i = 0; i < n; i++) {
+			fprintf(out, "<tr><td>%s</td><td>", IMPACT_HEADING[rows[i].impact]);
+			html_text(out, rows[i].kind);
+			fprintf(out, "</td><td class=\"n\">%lld</td><td class=\"n\">%lld</td><td>",
+				rows[i].count, rows[i].conns);
+			html_text(out, rows[i].meaning);
+			fputs("</td><td>", out);
+			html_text(out, rows[i].examples);
+			fputs("</td></tr>\n", out);
+		}
+		fputs("</table>\n<p class=\"note\">Look one up: <code>kalens sql DB \"SELECT kind, "
+		      "request_seq, detail FROM findings WHERE conn_id = N\"</code>; the rules are in "
+		      "docs/keepalive.md.</p>\n", out);
+	}
+	fputs("</body></html>\n", out);
+	return ferror(out) ? -1 : 0;
 }
 
 /* ---- JSON ----------------------------------------------------------------- */
@@ -623,6 +942,16 @@ int report_print(const char *db_path, int64_t run_id, enum report_format fmt, FI
 	if (version < 1 || version > STORE_SCHEMA_VERSION) {
 		snprintf(err, errlen, version ? "%s: written by a newer kalens (schema %d)"
 					      : "%s: not a kalens database", db_path, version);
+		goto out;
+	}
+	if (fmt == REPORT_HTML) {
+		if (version < 2) {
+			snprintf(err, errlen, "%s: no HTTP data (schema %d)", db_path, version);
+			goto out;
+		}
+		rc = report_html(db, db_path, run_id, out, err, errlen);
+		if (rc != 0 && !*err)
+			snprintf(err, errlen, "cannot write the HTML report");
 		goto out;
 	}
 	if (fmt == REPORT_JSON) {

@@ -293,6 +293,17 @@ static int print_http(sqlite3 *db, int64_t run, FILE *out, char *err, size_t err
 	double m50 = quantile(db, "max_idle", run, 0.5, &n50);
 	fmt_secs(a, sizeof a, m50, n50);
 	fprintf(out, "  longest idle between requests on a connection: median %s\n", a);
+	/* What reuse saved: a handshake for every request after the first. */
+	st = prep(db, "SELECT COALESCE(SUM(requests - 1), 0), SUM(reuse_saved_s) FROM connections"
+		      " WHERE" RUN_FILTER "AND reuse_saved_s IS NOT NULL", run, err, errlen);
+	if (!st)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 1) != SQLITE_NULL) {
+		fmt_secs(a, sizeof a, sqlite3_column_double(st, 1), 0);
+		fprintf(out, "  reuse saved         %lld TCP handshakes, %s of round trips\n",
+			(long long)sqlite3_column_int64(st, 0), a);
+	}
+	sqlite3_finalize(st);
 
 	st = prep(db,
 		"SELECT ka_timeout_advertised, COUNT(*), MIN(ka_max_advertised), MAX(ka_max_advertised)"

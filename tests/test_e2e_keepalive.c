@@ -296,6 +296,10 @@ Test(keepalive, pipelined_and_head_of_line_wait)
 	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM findings WHERE kind = 'pipelined'"
 			     " AND detail LIKE '4 requests%'"), 1);
 	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM requests WHERE pipelined = 1"), 4);
+	/* all 5 arrived in one segment: each of the 4 later ones was complete
+	 * while the response before it was still being sent */
+	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM findings WHERE kind = 'head-of-line-wait'"
+			     " AND detail LIKE '4 responses waited%'"), 1);
 	run_close(&r);
 	run_open(&r, "nginx-pipelined-sends");
 	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM findings WHERE kind = 'pipelined'"
@@ -407,6 +411,10 @@ Test(keepalive, report_ranks_findings_with_examples)
 	cr_expect(fail < race && race < waste, "the race is a failure");
 	cr_expect(waste < ignored && ignored < info, "an early close throws reuse away");
 	cr_expect(info < timeout, "a timeout as advertised is worth knowing");
+	/* the clients' records: 2 requests on one connection (early-close), 3
+	 * on local port 40486 (the third unanswered) and 1 on 40502: 1 + 2 + 0
+	 * requests went without a handshake of their own */
+	cr_expect(strstr(out, "reuse saved         3 TCP handshakes"), "%s", out);
 	/* the race's example is its connection: in run 2 (python-client-idle),
 	 * the connection of client port 40486 (the client's record) */
 	sqlite3 *h;

@@ -55,11 +55,17 @@ void keepalive_conn_done(const struct keepalive_config *cfg, struct conn_record 
 		emit(out, r, r->close_announced_seq, r->close_ts, "closed-after-connection-close", d);
 		if (r->close_announced_by == CONN_CLOSER_SERVER && r->close_on_persistent_request &&
 		    r->close_announced_seq >= 2) {
+			/* max= counts the requests still allowed after the one it
+			 * answers (Apache: 3, 2, 1, then close): M on the first
+			 * response allows M + 1 in all. */
+			long long allowed = r->ka_max_first + 1;
+			long long n = (long long)r->close_announced_seq;
 			if (r->ka_max_first >= 0)
-				snprintf(d, sizeof d, "the server ended reuse after %llu requests; "
-					 "its first response advertised Keep-Alive max=%lld",
-					 (unsigned long long)r->close_announced_seq,
-					 (long long)r->ka_max_first);
+				snprintf(d, sizeof d, "the server ended reuse after %lld requests; its "
+					 "first response advertised Keep-Alive max=%lld, allowing %lld: %s",
+					 n, (long long)r->ka_max_first, allowed,
+					 n == allowed ? "as advertised" :
+					 n < allowed ? "sooner than advertised" : "later than advertised");
 			else
 				snprintf(d, sizeof d, "the server ended reuse after %llu requests; "
 					 "no Keep-Alive max advertised",

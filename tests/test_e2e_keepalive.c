@@ -184,6 +184,20 @@ Test(keepalive, keepalive_max_reached)
 	run_close(&r);
 }
 
+/* Apache, MaxKeepAliveRequests 3, counts Keep-Alive max down (3, 2, 1)
+ * and closes on the 4th request: curl's record shows its 5 URLs went 4 on
+ * the first connection and 1 on a second (num_connects). */
+Test(keepalive, keepalive_max_reached_as_apache_advertised)
+{
+	struct run r;
+	run_open(&r, "apache-max-requests");
+	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM findings WHERE kind = 'keepalive-max-reached'"
+			     " AND request_seq = 4 AND detail LIKE '%max=3, allowing 4: as advertised'"), 1);
+	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM connections WHERE requests = 4 AND ka_max_advertised = 1"),
+		     1, "the last max= before the close was 1");
+	run_close(&r);
+}
+
 /* curl -H 'Connection: close' x3 (one connection each, nginx closes), and
  * ab without -k (HTTP/1.0, no keep-alive asked: nginx announces close). */
 Test(keepalive, closed_after_connection_close)

@@ -3,7 +3,7 @@
 # client's own record of what it did (captures/generated/<name>.client.tsv).
 #
 # Run as root on Debian 12 (tcpdump needs capture rights) with:
-#   apt-get install tshark tcpdump nginx-light apache2-utils curl python3
+#   apt-get install tshark tcpdump nginx-light apache2 apache2-utils curl python3
 # Usage: captures/generated/make.sh [SCENARIO...]   (writes into captures/generated/)
 #        no SCENARIO: all of them; else only the named ones (the others' files
 #        are left alone), e.g. captures/generated/make.sh nginx-ab-close
@@ -23,7 +23,8 @@ all_scenarios=(nginx-keepalive-curl nginx-keepalive-requests3-ab python-http10-c
                nginx-ipv6-curl nginx-port-reuse nginx-idle-timeout refused-curl
                nginx-ab-close nginx-python-client-idle nginx-pipelined-burst
                nginx-head-and-304 nginx-pipelined-sends nginx-advertised-timeout
-               nginx-early-close python-http10-ab-k nginx-request-after-close)
+               nginx-early-close python-http10-ab-k nginx-request-after-close
+               apache-max-requests)
 if [[ ${1:-} == --list ]]; then printf '%s\n' "${all_scenarios[@]}"; exit 0; fi
 selected=("$@")
 for s in "${selected[@]}"; do
@@ -153,6 +154,32 @@ wait_port 127.0.0.1 "$p_ka3"
 wait_port ::1 "$p_v6"
 wait_port 127.0.0.1 "$p_adv"
 wait_port 127.0.0.1 "$p_early"
+
+# --- apache2: KeepAlive On, MaxKeepAliveRequests 3, KeepAliveTimeout 5 -----
+p_apache=$(free_port 127.0.0.1)
+mkdir -p "$work/apache"
+cat > "$work/apache/httpd.conf" <<EOF
+ServerRoot "$work/apache"
+ServerName localhost
+Listen 127.0.0.1:$p_apache
+LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+User www-data
+Group www-data
+PidFile $work/apache/httpd.pid
+ErrorLog $work/apache/error.log
+DocumentRoot "$work/www"
+<Directory "$work/www">
+    Require all granted
+</Directory>
+KeepAlive On
+MaxKeepAliveRequests 3
+KeepAliveTimeout 5
+EOF
+log "apache2 on 127.0.0.1:$p_apache"
+apache2 -f "$work/apache/httpd.conf" -DFOREGROUND > "$work/apache/out.log" 2>&1 &
+pids+=("$!")
+wait_port 127.0.0.1 "$p_apache"
 
 # --- python http.server (HTTP/1.0) ----------------------------------------
 p_py=$(free_port 127.0.0.1)
@@ -629,6 +656,20 @@ start_capture "$out/$name.pcap" "$p_ka"
 } > "$out/$name.client.tsv"
 stop_capture
 fi  # nginx-request-after-close
+
+# (q) Apache counts its Keep-Alive max down (max=3, 2, 1) and closes after
+#     MaxKeepAliveRequests 3 kept-alive requests: curl's 5 URLs need 2 connections
+name=apache-max-requests
+if want "$name"; then
+log "$name"
+base="http://127.0.0.1:$p_apache"
+client_head "$out/$name.client.tsv" "curl -H 'Connection: keep-alive' (so Apache sends Keep-Alive: timeout, max), 5 URLs in one invocation against Apache 2.4 (KeepAlive On, MaxKeepAliveRequests 3, KeepAliveTimeout 5)"
+start_capture "$out/$name.pcap" "$p_apache"
+curl -s -H 'Connection: keep-alive' -o /dev/null -o /dev/null -o /dev/null -o /dev/null -o /dev/null -w "$curl_fmt" \
+    "$base/small.html" "$base/small.html" "$base/small.html" "$base/small.html" "$base/small.html" \
+    >> "$out/$name.client.tsv"
+stop_capture
+fi  # apache-max-requests
 
 kill "$py_pid"; wait "$py_pid" 2>/dev/null || true
 kill "$nginx_pid"; wait "$nginx_pid" 2>/dev/null || true

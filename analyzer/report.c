@@ -908,8 +908,15 @@ static int report_json(sqlite3 *db, int version, int64_t run, FILE *out, char *e
 				  " GROUP BY 1 ORDER BY 4 DESC", run, false, out, err, errlen) != 0)
 			return -1;
 		fputs(",\"findings\":", out);
-		if (json_rows(db, "SELECT kind, COUNT(*) AS count FROM findings WHERE" RUN_FILTER
+		if (json_rows(db, "SELECT kind, COUNT(*) AS count, COUNT(DISTINCT conn_id) AS connections,"
+				  " MIN(conn_id) AS example_conn_id FROM findings WHERE" RUN_FILTER
 				  "GROUP BY kind ORDER BY 2 DESC", run, false, out, err, errlen) != 0)
+			return -1;
+		fputs(",\"reuse_saved\":", out);
+		if (json_rows(db, "SELECT COALESCE(SUM(requests - 1), 0) AS handshakes,"
+				  " COALESCE(SUM(reuse_saved_s), 0) AS seconds FROM connections WHERE"
+				  RUN_FILTER "AND reuse_saved_s IS NOT NULL", run, true, out, err,
+				  errlen) != 0)
 			return -1;
 	}
 	fputs(",\"servers\":", out);

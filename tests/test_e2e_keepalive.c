@@ -195,6 +195,20 @@ Test(keepalive, keepalive_max_reached_as_apache_advertised)
 			     " AND request_seq = 4 AND detail LIKE '%max=3, allowing 4: as advertised'"), 1);
 	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM connections WHERE requests = 4 AND ka_max_advertised = 1"),
 		     1, "the last max= before the close was 1");
+	/* report --json: 3 handshakes avoided (4 requests on one connection,
+	 * 1 on the other), and the finding points at the 4-request one */
+	char cmd[2048];
+	snprintf(cmd, sizeof cmd, "'%s' report --json '%s'", KALENS_BINARY, r.db);
+	int st;
+	char *out = tu_run(cmd, &st);
+	cr_expect_eq(st, 0);
+	cr_expect(out && strstr(out, "\"reuse_saved\":{\"handshakes\":3,"), "%s", out);
+	char want[128];
+	snprintf(want, sizeof want, "{\"kind\":\"keepalive-max-reached\",\"count\":1,"
+		 "\"connections\":1,\"example_conn_id\":%.0f}",
+		 num(&r, "SELECT id FROM connections WHERE requests = 4"));
+	cr_expect(out && strstr(out, want), "want %s in %s", want, out);
+	free(out);
 	run_close(&r);
 }
 

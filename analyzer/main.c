@@ -269,6 +269,22 @@ static void analyze_defaults(struct analyze_options *o)
 	o->flush_interval = 2.0;          /* live: commit at least this often */
 }
 
+/* Open the database for a run and wire up stopping by signal and the
+ * progress line; NULL (message printed) when the database cannot be used. */
+static struct store *open_for_run(const char *db, struct analyze_options *o, bool quiet)
+{
+	char err[1024];
+	struct store *st = store_open(db, err, sizeof err);
+	if (!st) {
+		fprintf(stderr, "kalens: %s\n", err);
+		return NULL;
+	}
+	install_signals();
+	o->stop = &stop_requested;
+	o->progress = !quiet && isatty(STDERR_FILENO);
+	return st;
+}
+
 static int cmd_read(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -300,14 +316,9 @@ static int cmd_read(int argc, char **argv)
 		return usage_error(usage_read, "%s", "no capture file given");
 
 	char err[1024];
-	struct store *st = store_open(db, err, sizeof err);
-	if (!st) {
-		fprintf(stderr, "kalens: %s\n", err);
+	struct store *st = open_for_run(db, &o, quiet);
+	if (!st)
 		return 1;
-	}
-	install_signals();
-	o.stop = &stop_requested;
-	o.progress = !quiet && isatty(STDERR_FILENO);
 
 	int status = 0;
 	for (int i = optind; i < argc && !stop_requested; i++) {
@@ -463,14 +474,9 @@ static int cmd_live(int argc, char **argv)
 		fprintf(stderr, "kalens: warning: snaplen %d: the bytes of longer packets beyond it "
 			"are lost, and show as gaps in the TCP streams\n", co.snaplen);
 
-	struct store *st = store_open(db, err, sizeof err);
-	if (!st) {
-		fprintf(stderr, "kalens: %s\n", err);
+	struct store *st = open_for_run(db, &o, quiet);
+	if (!st)
 		return 1;
-	}
-	install_signals();
-	o.stop = &stop_requested;
-	o.progress = !quiet && isatty(STDERR_FILENO);
 	if (drop.user) {
 		drop.db = db;
 		o.ready = drop_privileges;

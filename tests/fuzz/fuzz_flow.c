@@ -1,13 +1,15 @@
 /*
  * fuzz_flow.c - libFuzzer target for the packet path after capture:
- * decode -> flow table -> reassembly, on a stream of raw-IP frames.
+ * decode -> flow table -> reassembly -> dissectors (HTTP/1, TLS probe) ->
+ * keep-alive analysis, on a stream of raw-IP frames.
  *
  * Input: records of [2-byte length][1-byte time step][frame bytes], with
  * DLT_RAW frames (IPv4 or IPv6, first nibble), so the fuzzer can build
  * handshakes, port reuse, closes and interleaved connections directly.
  * Small caps make eviction, idle expiry and reassembly caps reachable.
- * Every connection record must be self-consistent; ASan/UBSan catch the
- * rest.
+ * Every connection record must be self-consistent, every request and
+ * finding well formed (strings are read whole, so ASan sees a bad one);
+ * ASan/UBSan catch the rest.
  */
 #include <pcap/dlt.h>
 #include <stdint.h>
@@ -15,17 +17,72 @@
 #include <string.h>
 
 #include "decode.h"
+#include "dissect.h"
 #include "flow.h"
+#include "keepalive.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void on_done(void *ctx, const struct conn_record *r)
+static volatile size_t fz_sink;
+
+struct fz {
+	int64_t next_id;
+	struct keepalive_config ka;
+	struct dissect_output out;
+};
+
+static void touch(const char *s)
 {
-	(void)ctx;
-	if (r->close_kind > CONN_CLOSE_IDLE || r->last_seen < r->first_seen ||
-	    (r->packets[0] == 0 && r->packets[1] == 0) ||
-	    r->one_sided != (r->packets[0] == 0 || r->packets[1] == 0) ||
-	    !r->protocol || (r->has_handshake_rtt && r->handshake_rtt < 0))
+	if (s)
+		fz_sink += strlen(s);
+}
+
+static void on_request(void *ctx, const struct request_record *r)
+{
+	struct fz *f = ctx;
+	if (r->conn_id < 1 || r->conn_id >= f->next_id || r->seq < 1 ||
+	    (r->status && (r->status < 100 || r->status > 999)) || r->request_body_bytes < -1 ||
+	    r->response_body_bytes < -1 || (r->has_idle_before && r->idle_before < 0))
+		abort();
+	touch(r->method);
+	touch(r->uri);
+	touch(r->host);
+	touch(r->version);
+	touch(r->req_connection);
+	touch(r->req_keep_alive);
+	touch(r->req_proxy_connection);
+	touch(r->resp_connection);
+	touch(r->resp_keep_alive);
+	touch(r->upgrade);
+}
+
+static void on_finding(void *ctx, const struct finding_record *fr)
+{
+	struct fz *f = ctx;
+	if (!fr->kind || fr->conn_id >= f->next_id)
+		abort();
+	touch(fr->kind);
+	touch(fr->detail);
+}
+
+static int64_t on_conn_id(void *ctx)
+{
+	struct fz *f = ctx;
+	return f->next_id++;
+}
+
+static void on_done(void *ctx, const struct conn_record *rec)
+{
+	struct fz *f = ctx;
+	if (rec->close_kind > CONN_CLOSE_IDLE || rec->last_seen < rec->first_seen ||
+	    (rec->packets[0] == 0 && rec->packets[1] == 0) ||
+	    rec->one_sided != (rec->packets[0] == 0 || rec->packets[1] == 0) ||
+	    !rec->protocol || (rec->has_handshake_rtt && rec->handshake_rtt < 0) ||
+	    rec->responses > rec->requests + 1000000)
+		abort();
+	struct conn_record r = *rec;
+	keepalive_conn_done(&f->ka, &r, &f->out);
+	if (r.has_reuse_saved && r.reuse_saved < 0)
 		abort();
 }
 
@@ -38,7 +95,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.closed_linger = KL_NS_PER_SEC;
 	cfg.reasm_conn_cap = 2048;
 	cfg.reasm_global_cap = 8192;
-	struct flow_hooks hooks = { .conn_done = on_done };
+	cfg.head_limit = 1024;
+	cfg.dissectors = dissect_builtin();
+	struct fz f = { .next_id = 1 };
+	keepalive_config_defaults(&f.ka);
+	f.out = (struct dissect_output){ on_request, on_finding, &f };
+	struct flow_hooks hooks = { on_done, on_conn_id, &f, &f.out };
 	char err[128];
 	struct flow_table *ft = flow_table_new(&cfg, &hooks, err, sizeof err);
 	if (!ft)

@@ -1,0 +1,45 @@
+#!/usr/bin/env python3
+"""Seeds for fuzz_flow from captures of real HTTP traffic.
+
+fuzz_flow reads records of [2-byte big-endian length][1-byte time step, in
+1/8 s][DLT_RAW frame]; this turns the Ethernet frames of a pcap into that
+(the Ethernet header dropped, time steps rounded down, frames cut at 4 KiB).
+
+    tests/fuzz/corpus/make-flow-seeds.py OUTDIR CAPTURE.pcap...
+
+The seeds in tests/fuzz/corpus/flow were made from captures/generated/ with:
+    tests/fuzz/corpus/make-flow-seeds.py tests/fuzz/corpus/flow \\
+        captures/generated/nginx-python-client-idle.pcap \\
+        captures/generated/nginx-pipelined-burst.pcap \\
+        captures/generated/nginx-request-after-close.pcap \\
+        captures/generated/apache-max-requests.pcap
+"""
+import os, struct, sys
+
+def records(path):
+    d = open(path, "rb").read()
+    magic = struct.unpack("<I", d[:4])[0]
+    assert magic in (0xa1b2c3d4, 0xa1b23c4d), "little-endian pcap only"
+    nano = magic == 0xa1b23c4d
+    assert struct.unpack("<I", d[20:24])[0] == 1, "Ethernet captures only"
+    pos = 24
+    while pos + 16 <= len(d):
+        sec, frac, incl, _ = struct.unpack("<IIII", d[pos:pos + 16])
+        yield sec + frac / (1e9 if nano else 1e6), d[pos + 16:pos + 16 + incl]
+        pos += 16 + incl
+
+def main():
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    for cap in sys.argv[2:]:
+        seed, last = bytearray(), None
+        for ts, frame in records(cap):
+            ip = frame[14:14 + 4096]
+            step = 0 if last is None else min(255, int((ts - last) * 8))
+            last = ts
+            seed += struct.pack(">HB", len(ip), step) + ip
+        name = os.path.splitext(os.path.basename(cap))[0]
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(seed)
+
+main()

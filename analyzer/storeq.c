@@ -122,7 +122,11 @@ static void *writer_main(void *arg)
 		while (q->full_count == 0 && !q->stop && !q->commit)
 			pthread_cond_wait(&q->has_full, &q->mu);
 		if (q->full_count == 0 && q->commit) {
+			/* The store is the writer's while it commits: storeq_sync()
+			 * must wait for this too (writing), or the producer would
+			 * use the connection at the same time. */
 			q->commit = false;
+			q->writing = true;
 			bool failed = q->failed;
 			pthread_mutex_unlock(&q->mu);
 			const char *why = NULL;
@@ -133,6 +137,9 @@ static void *writer_main(void *arg)
 				q->failed = true;
 				snprintf(q->err, sizeof q->err, "%s", why);
 			}
+			q->writing = false;
+			if (q->full_count == 0)
+				pthread_cond_broadcast(&q->drained);
 			continue;
 		}
 		if (q->full_count == 0)
@@ -308,7 +315,8 @@ int storeq_sync(struct storeq *q)
 		}
 		q->prod = -1;
 	}
-	while (q->full_count > 0 || q->writing)
+	/* A commit asked by storeq_flush() is the writer's to finish first. */
+	while (q->full_count > 0 || q->writing || q->commit)
 		pthread_cond_wait(&q->drained, &q->mu);
 	int rc = q->failed ? -1 : 0;
 	pthread_mutex_unlock(&q->mu);

@@ -240,7 +240,8 @@ static long long one_int(sqlite3 *db, const char *sql, int64_t run)
 
 /* The HTTP/1 part: requests per connection, reuse, what servers advertised
  * and what happened after the last response. */
-static int print_http(sqlite3 *db, int64_t run, FILE *out, char *err, size_t errlen)
+static int print_http(sqlite3 *db, int version, int64_t run, FILE *out, char *err,
+		      size_t errlen)
 {
 	sqlite3_stmt *st = prep(db,
 		"SELECT COUNT(*), TOTAL(requests), TOTAL(responses), TOTAL(requests > 1),"
@@ -293,12 +294,13 @@ static int print_http(sqlite3 *db, int64_t run, FILE *out, char *err, size_t err
 	double m50 = quantile(db, "max_idle", run, 0.5, &n50);
 	fmt_secs(a, sizeof a, m50, n50);
 	fprintf(out, "  longest idle between requests on a connection: median %s\n", a);
-	/* What reuse saved: a handshake for every request after the first. */
-	st = prep(db, "SELECT COALESCE(SUM(requests - 1), 0), SUM(reuse_saved_s) FROM connections"
+	/* What reuse saved: a handshake for every request after the first
+	 * (schema 3; an older database shows it once kalens has written to it). */
+	st = version < 3 ? NULL : prep(db, "SELECT COALESCE(SUM(requests - 1), 0), SUM(reuse_saved_s) FROM connections"
 		      " WHERE" RUN_FILTER "AND reuse_saved_s IS NOT NULL", run, err, errlen);
-	if (!st)
+	if (version >= 3 && !st)
 		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 1) != SQLITE_NULL) {
+	if (st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 1) != SQLITE_NULL) {
 		fmt_secs(a, sizeof a, sqlite3_column_double(st, 1), 0);
 		fprintf(out, "  reuse saved         %lld TCP handshakes, %s of round trips\n",
 			(long long)sqlite3_column_int64(st, 0), a);
@@ -913,7 +915,9 @@ static int report_json(sqlite3 *db, int version, int64_t run, FILE *out, char *e
 				  "GROUP BY kind ORDER BY 2 DESC", run, false, out, err, errlen) != 0)
 			return -1;
 		fputs(",\"reuse_saved\":", out);
-		if (json_rows(db, "SELECT COALESCE(SUM(requests - 1), 0) AS handshakes,"
+		if (version < 3)
+			fputs("null", out);
+		else if (json_rows(db, "SELECT COALESCE(SUM(requests - 1), 0) AS handshakes,"
 				  " COALESCE(SUM(reuse_saved_s), 0) AS seconds FROM connections WHERE"
 				  RUN_FILTER "AND reuse_saved_s IS NOT NULL", run, true, out, err,
 				  errlen) != 0)
@@ -963,8 +967,10 @@ int report_print(const char *db_path, int64_t run_id, enum report_format fmt, FI
 		goto out;
 	}
 	if (fmt == REPORT_HTML) {
-		if (version < 2) {
-			snprintf(err, errlen, "%s: no HTTP data (schema %d)", db_path, version);
+		if (version < 3) {
+			snprintf(err, errlen, "%s: schema %d predates the HTML report's views; kalens "
+				 "upgrades it in place the next time it writes a run to it", db_path,
+				 version);
 			goto out;
 		}
 		rc = report_html(db, db_path, run_id, out, err, errlen);
@@ -984,7 +990,7 @@ int report_print(const char *db_path, int64_t run_id, enum report_format fmt, FI
 	fprintf(out, "kalens report: %s\n\n", db_path);
 	if (print_runs(db, run_id, out, err, errlen) == 0 &&
 	    print_totals(db, run_id, out, err, errlen) == 0 &&
-	    (version < 2 || print_http(db, run_id, out, err, errlen) == 0) &&
+	    (version < 2 || print_http(db, version, run_id, out, err, errlen) == 0) &&
 	    (version < 2 || print_findings(db, db_path, run_id, out, err, errlen) == 0) &&
 	    print_servers(db, run_id, version, out, err, errlen) == 0)
 		rc = 0;

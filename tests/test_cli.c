@@ -464,3 +464,36 @@ Test(cli, head_limit_option)
 	free(kalens(cmd, &st));
 	cr_expect_eq(st, 2);
 }
+
+/* kalens report reads a database of the previous schema (2, before live
+ * capture and the keep-alive analysis) as it is: read-only, no upgrade. */
+Test(cli, report_reads_a_schema_2_database)
+{
+	FILE *f = fopen(tu_src_path("tests/fixtures/schema-v2.sql"), "r");
+	cr_assert_not_null(f);
+	static char sql[65536];
+	size_t n = fread(sql, 1, sizeof sql - 1, f);
+	fclose(f);
+	sql[n] = '\0';
+	sqlite3 *h;
+	cr_assert_eq(sqlite3_open(path_in("v2.db"), &h), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(h));
+	cr_assert_eq(sqlite3_exec(h, "INSERT INTO runs (id, source, source_kind, started_at,"
+				  " kalens_version, status) VALUES (1, 'old.pcap', 'file', 1.5,"
+				  " '0.1.0', 'complete')", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	int st;
+	char *out = kalens("report v2.db", &st);
+	cr_expect_eq(st, 0, "%s", out);
+	cr_expect(out && strstr(out, "old.pcap"), "%s", out);
+	free(out);
+	out = kalens("report --json v2.db", &st);
+	cr_expect_eq(st, 0, "%s", out);
+	cr_expect(out && strstr(out, "\"reuse_saved\":null"), "%s", out);
+	free(out);
+	out = kalens("report --html v2.html v2.db", &st);
+	cr_expect_eq(st, 1, "the HTML report needs schema 3: %s", out);
+	cr_expect(out && strstr(out, "schema 2"), "%s", out);
+	free(out);
+	cr_expect_eq(query_int(path_in("v2.db"), "PRAGMA user_version"), 2, "report upgraded it");
+}

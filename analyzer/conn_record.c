@@ -48,6 +48,12 @@ void conn_record_summary_defaults(struct conn_record *r)
 	r->pipelined_requests = 0;
 	r->last_request_ts = 0;
 	r->last_request_seq = 0;
+	r->tls_version = r->tls_cipher = 0;
+	r->tls_sni[0] = r->tls_alpn[0] = '\0';
+	r->tls_resumed = -1;
+	r->has_tls_handshake = false;
+	r->tls_handshake = 0;
+	r->tls_records[0] = r->tls_records[1] = 0;
 	r->has_reuse_saved = false;
 	r->reuse_saved = 0;
 }

@@ -66,6 +66,16 @@ struct conn_record {
 	kl_time last_request_ts;         /* first byte of the last request, 0: none */
 	uint64_t last_request_seq;
 
+	/* TLS (dissectors/tls.c): 0 / "" when not TLS or not seen. */
+	uint16_t tls_version;            /* 0x0303 TLS 1.2, 0x0304 TLS 1.3 (negotiated) */
+	uint16_t tls_cipher;             /* the suite the server chose */
+	char tls_sni[256];
+	char tls_alpn[64];               /* chosen by the server (else offered by the client) */
+	int tls_resumed;                 /* 1, 0, -1 unknown */
+	bool has_tls_handshake;
+	kl_time tls_handshake;           /* ClientHello to the client's first application data */
+	uint64_t tls_records[2];         /* application data records, by enum kl_dir */
+
 	/* What the keep-alive analysis adds (keepalive.c). */
 	bool has_reuse_saved;
 	kl_time reuse_saved;             /* handshake RTT x requests after the first */

@@ -10,11 +10,11 @@
 #include <stddef.h>
 
 #include "http1.h"
-#include "tls_detect.h"
+#include "tls.h"
 
 static const struct dissector *const builtin[] = {
 	&http1_dissector,
-	&tls_detect_dissector,
+	&tls_dissector,
 	NULL,
 };
 

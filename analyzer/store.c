@@ -105,7 +105,16 @@ static const char schema_sql[] =
 	" ka_max_advertised INTEGER,"
 	" expected_persistent INTEGER,"
 	" idle_before_close REAL,"
-	" reuse_saved_s REAL"
+	" reuse_saved_s REAL,"
+	" tls_version TEXT,"
+	" sni TEXT,"
+	" alpn TEXT,"
+	" cipher TEXT,"
+	" tls_resumed INTEGER,"
+	" tls_handshake_s REAL,"
+	" tls_records_to_server INTEGER,"
+	" tls_records_to_client INTEGER,"
+	" decrypted INTEGER"
 	");"
 	"CREATE INDEX IF NOT EXISTS connections_run ON connections (run_id);"
 	/* No REFERENCES: a request is stored when it completes, its connection
@@ -279,7 +288,16 @@ static const char migrate_v1_sql[] =
 /* Version 2 -> 3: the kernel's received count of a live run. */
 static const char migrate_v2_sql[] =
 	"ALTER TABLE runs ADD COLUMN packets_received INTEGER;"
-	"ALTER TABLE connections ADD COLUMN reuse_saved_s REAL;";
+	"ALTER TABLE connections ADD COLUMN reuse_saved_s REAL;"
+	"ALTER TABLE connections ADD COLUMN tls_version TEXT;"
+	"ALTER TABLE connections ADD COLUMN sni TEXT;"
+	"ALTER TABLE connections ADD COLUMN alpn TEXT;"
+	"ALTER TABLE connections ADD COLUMN cipher TEXT;"
+	"ALTER TABLE connections ADD COLUMN tls_resumed INTEGER;"
+	"ALTER TABLE connections ADD COLUMN tls_handshake_s REAL;"
+	"ALTER TABLE connections ADD COLUMN tls_records_to_server INTEGER;"
+	"ALTER TABLE connections ADD COLUMN tls_records_to_client INTEGER;"
+	"ALTER TABLE connections ADD COLUMN decrypted INTEGER;";
 
 static const char insert_request_head[] =
 	"INSERT INTO requests (conn_id, run_id, seq, method, uri, host, version, status,"
@@ -325,9 +343,12 @@ static const char insert_conn_sql[] =
 	" close_kind, close_ts, packets_to_server, packets_to_client, bytes_to_server,"
 	" bytes_to_client, gap_bytes, retransmitted_bytes, one_sided, protocol,"
 	" requests, responses, max_idle, ka_timeout_advertised, ka_max_advertised,"
-	" expected_persistent, idle_before_close, id, reuse_saved_s)"
+	" expected_persistent, idle_before_close, id, reuse_saved_s, tls_version, sni, alpn,"
+	" cipher, tls_resumed, tls_handshake_s, tls_records_to_server, tls_records_to_client,"
+	" decrypted)"
 	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
-	" ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)";
+	" ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31,"
+	" ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39)";
 
 static void set_err(struct store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -618,6 +639,19 @@ int64_t store_conn_next_id(struct store *s)
 	return s->next_conn_id++;
 }
 
+/* "TLS 1.2" and friends; other values as hex. */
+static void tls_version_name(uint16_t v, char *buf, size_t n)
+{
+	switch (v) {
+	case 0x0300: snprintf(buf, n, "SSL 3.0"); break;
+	case 0x0301: snprintf(buf, n, "TLS 1.0"); break;
+	case 0x0302: snprintf(buf, n, "TLS 1.1"); break;
+	case 0x0303: snprintf(buf, n, "TLS 1.2"); break;
+	case 0x0304: snprintf(buf, n, "TLS 1.3"); break;
+	default: snprintf(buf, n, "0x%04x", v); break;
+	}
+}
+
 static int bind_conn(struct store *s, const struct conn_record *c)
 {
 	sqlite3_stmt *st = s->ins_conn;
@@ -684,6 +718,24 @@ static int bind_conn(struct store *s, const struct conn_record *c)
 	B(c->id > 0 ? sqlite3_bind_int64(st, 29, c->id) : sqlite3_bind_null(st, 29));
 	B(c->has_reuse_saved ? sqlite3_bind_double(st, 30, kl_time_seconds(c->reuse_saved))
 			     : sqlite3_bind_null(st, 30));
+	bool tls = c->tls_version != 0;
+	char ver[16], cipher[8];
+	tls_version_name(c->tls_version, ver, sizeof ver);
+	snprintf(cipher, sizeof cipher, "0x%04x", c->tls_cipher);
+	B(tls ? sqlite3_bind_text(st, 31, ver, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, 31));
+	B(tls && c->tls_sni[0] ? sqlite3_bind_text(st, 32, c->tls_sni, -1, SQLITE_TRANSIENT)
+			       : sqlite3_bind_null(st, 32));
+	B(tls && c->tls_alpn[0] ? sqlite3_bind_text(st, 33, c->tls_alpn, -1, SQLITE_TRANSIENT)
+				: sqlite3_bind_null(st, 33));
+	B(tls && c->tls_cipher ? sqlite3_bind_text(st, 34, cipher, -1, SQLITE_TRANSIENT)
+			       : sqlite3_bind_null(st, 34));
+	B(tls && c->tls_resumed >= 0 ? sqlite3_bind_int(st, 35, c->tls_resumed)
+				     : sqlite3_bind_null(st, 35));
+	B(c->has_tls_handshake ? sqlite3_bind_double(st, 36, kl_time_seconds(c->tls_handshake))
+			       : sqlite3_bind_null(st, 36));
+	B(tls ? bind_u64(st, 37, c->tls_records[KL_TO_SERVER]) : sqlite3_bind_null(st, 37));
+	B(tls ? bind_u64(st, 38, c->tls_records[KL_TO_CLIENT]) : sqlite3_bind_null(st, 38));
+	B(tls ? sqlite3_bind_int(st, 39, 0) : sqlite3_bind_null(st, 39));
 #undef B
 	if (rc != SQLITE_OK) {
 		db_err(s, "insert connection: bind");

@@ -224,7 +224,9 @@ Test(store, schema_created_with_version_and_wal)
 			 "close_ts,packets_to_server,packets_to_client,bytes_to_server,"
 			 "bytes_to_client,gap_bytes,retransmitted_bytes,one_sided,protocol,requests,"
 			      "responses,max_idle,ka_timeout_advertised,ka_max_advertised,"
-			      "expected_persistent,idle_before_close,reuse_saved_s");
+			      "expected_persistent,idle_before_close,reuse_saved_s,tls_version,sni,alpn,"
+			      "cipher,tls_resumed,tls_handshake_s,tls_records_to_server,"
+			      "tls_records_to_client,decrypted");
 	cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM runs"), 0);
 	sqlite3_close(db);
 	tu_rmtree(t.dir);

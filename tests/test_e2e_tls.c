@@ -1,0 +1,126 @@
+/*
+ * test_e2e_tls.c - the TLS handshake facts kalens stores without keys
+ * (dissectors/tls.c), against tshark's reading of the same captures.
+ *
+ * Each tests/expected/tls/NAME.tls.tsv was written by
+ * tests/tools/tls-references.py from tshark 4.0 (no key log): per TCP
+ * connection with a ServerHello, the client port, the version the server
+ * chose, the server name, the ALPN protocol chosen, the cipher suite
+ * chosen, and the application-data records each way.  Compared column by
+ * column with the `connections` rows kalens writes.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+#define NCOLS 7
+static const char *const COLS[NCOLS] = { "client_port", "tls_version", "sni", "alpn", "cipher",
+					 "records_to_server", "records_to_client" };
+
+/* The reference's rows, tab-separated, header and comments skipped. */
+static size_t load_ref(const char *path, char rows[][NCOLS][128], size_t max)
+{
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f, "%s", path);
+	char line[1024];
+	size_t n = 0;
+	bool header = false;
+	while (fgets(line, sizeof line, f)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '#')
+			continue;
+		if (!header) {
+			header = true;
+			continue;
+		}
+		cr_assert_lt(n, max);
+		char *p = line;
+		for (int c = 0; c < NCOLS; c++) {
+			char *tab = strchr(p, '\t');
+			if (tab)
+				*tab = '\0';
+			snprintf(rows[n][c], sizeof rows[n][c], "%.127s", p);
+			p = tab ? tab + 1 : p + strlen(p);
+		}
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+static int compare(const char *refdir, const char *file, const char *tmp)
+{
+	char capture[2048], db[4096], ref[8192], cmd[16384];
+	tu_capture_of_reference(file, ".tls.tsv", capture, sizeof capture);
+	snprintf(db, sizeof db, "%s/%s.db", tmp, file);
+	snprintf(ref, sizeof ref, "%s/%s", refdir, file);
+	snprintf(cmd, sizeof cmd, "'%s' read -q -o '%s' '%s' 2>&1", KALENS_BINARY, db,
+		 tu_src_path(capture));
+	int st;
+	char *out = tu_run(cmd, &st);
+	cr_expect_eq(st, 0, "%s: %s", capture, out ? out : "");
+	free(out);
+
+	static char want[64][NCOLS][128];
+	size_t n = load_ref(ref, want, 64);
+	sqlite3 *h;
+	cr_assert_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_stmt *q;
+	cr_assert_eq(sqlite3_prepare_v2(h,
+		"SELECT client_port, tls_version, IFNULL(sni, ''), IFNULL(alpn, ''), cipher,"
+		" tls_records_to_server, tls_records_to_client FROM connections"
+		" WHERE protocol = 'tls' AND cipher IS NOT NULL ORDER BY first_seen, client_port",
+		-1, &q, NULL), SQLITE_OK, "%s", sqlite3_errmsg(h));
+	int bad = 0;
+	size_t i = 0;
+	for (; sqlite3_step(q) == SQLITE_ROW; i++) {
+		if (i >= n) {
+			cr_expect_fail("%s: more TLS connections than tshark's %zu", capture, n);
+			bad++;
+			break;
+		}
+		for (int c = 0; c < NCOLS; c++) {
+			const unsigned char *v = sqlite3_column_text(q, c);
+			if (strcmp(v ? (const char *)v : "", want[i][c])) {
+				cr_expect_fail("%s: connection %zu (port %s): %s is '%s', tshark says '%s'",
+					       capture, i, want[i][0], COLS[c], v ? (const char *)v : "",
+					       want[i][c]);
+				bad++;
+			}
+		}
+	}
+	if (i < n) {
+		cr_expect_fail("%s: %zu TLS connections, tshark %zu", capture, i, n);
+		bad++;
+	}
+	sqlite3_finalize(q);
+	sqlite3_close(h);
+	return bad ? 1 : 0;
+}
+
+Test(e2e_tls, handshakes_match_tshark)
+{
+	char refdir[4096];
+	snprintf(refdir, sizeof refdir, "%s", tu_src_path("tests/expected/tls"));
+	DIR *d = opendir(refdir);
+	cr_assert_not_null(d, "%s", refdir);
+	char *tmp = tu_tmpdir();
+	int files = 0, bad = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+		if (n <= 8 || strcmp(e->d_name + n - 8, ".tls.tsv"))
+			continue;
+		files++;
+		bad += compare(refdir, e->d_name, tmp);
+	}
+	closedir(d);
+	tu_rmtree(tmp);
+	cr_expect_geq(files, 3, "only %d TLS reference files", files);
+	cr_expect_eq(bad, 0, "%d of %d captures differ from tshark", bad, files);
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""TLS handshake references: tshark's reading of each TLS connection.
+
+    tests/tools/tls-references.py CAPTURE > tests/expected/tls/NAME.tls.tsv
+
+One row per TCP connection with a ServerHello: client port, the version the
+server chose (its supported_versions extension, else the ServerHello
+version), the ClientHello's server name, the ALPN protocol the server chose,
+the cipher suite the server chose, and the application-data records each
+way (tls.record.content_type or, for TLS 1.3, tls.record.opaque_type == 23). Made with TShark 4.0 (Debian 12),
+no key log: the rows are what the handshake says in clear.
+"""
+import subprocess, sys
+
+cap = sys.argv[1]
+fields = ["tcp.stream", "tcp.srcport", "tcp.dstport", "tls.handshake.type",
+          "tls.handshake.version", "tls.handshake.extensions_server_name",
+          "tls.handshake.extensions_alpn_str", "tls.handshake.ciphersuite",
+          "tls.handshake.extensions.supported_version", "tls.record.content_type",
+          "tls.record.opaque_type"]
+cmd = ["tshark", "-r", cap, "-o", "tcp.desegment_tcp_streams:TRUE", "-T", "fields",
+       "-E", "separator=\t", "-E", "occurrence=a", "-E", "aggregator=,"]
+for f in fields:
+    cmd += ["-e", f]
+out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+conns = {}
+for line in out.splitlines():
+    v = line.split("\t")
+    v += [""] * (len(fields) - len(v))
+    stream, sport, dport, htypes, hver, sni, alpn, cipher, sver, ctypes, otypes = v
+    if not stream:
+        continue
+    c = conns.setdefault(stream, {"client": None, "server_port": None, "version": "", "sni": "",
+                                  "alpn": "", "cipher": "", "app": {}})
+    types = htypes.split(",") if htypes else []
+    if "1" in types and c["client"] is None:
+        c["client"], c["server_port"] = sport, dport
+        c["sni"] = sni.split(",")[0] if sni else ""
+    if "2" in types:
+        c["version"] = sver.split(",")[0] if sver else hver.split(",")[0]
+        c["alpn"] = alpn.split(",")[0] if alpn else ""
+        c["cipher"] = cipher.split(",")[0] if cipher else ""
+    # TLS 1.3 records carry their type in opaque_type (RFC 8446 §5.2)
+    n = (ctypes.split(",").count("23") if ctypes else 0) + \
+        (otypes.split(",").count("23") if otypes else 0)
+    c["app"][sport] = c["app"].get(sport, 0) + n
+names = {"0x0300": "SSL 3.0", "0x0301": "TLS 1.0", "0x0302": "TLS 1.1", "0x0303": "TLS 1.2",
+         "0x0304": "TLS 1.3"}
+print("# made by tests/tools/tls-references.py from a tshark 4.0 reading of %s; do not edit" % cap)
+print("client_port\ttls_version\tsni\talpn\tcipher\trecords_to_server\trecords_to_client")
+for stream in sorted(conns, key=int):
+    c = conns[stream]
+    if c["client"] is None or not c["cipher"]:
+        continue
+    to_server = c["app"].get(c["client"], 0)
+    to_client = sum(n for p, n in c["app"].items() if p != c["client"])
+    print("\t".join([c["client"], names.get(c["version"], c["version"]), c["sni"], c["alpn"],
+                     c["cipher"], str(to_server), str(to_client)]))

@@ -54,6 +54,7 @@ void conn_record_summary_defaults(struct conn_record *r)
 	r->has_tls_handshake = false;
 	r->tls_handshake = 0;
 	r->tls_records[0] = r->tls_records[1] = 0;
+	r->tls_exchanges = 0;
 	r->has_reuse_saved = false;
 	r->reuse_saved = 0;
 }

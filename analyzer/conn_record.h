@@ -75,6 +75,7 @@ struct conn_record {
 	bool has_tls_handshake;
 	kl_time tls_handshake;           /* ClientHello to the client's first application data */
 	uint64_t tls_records[2];         /* application data records, by enum kl_dir */
+	uint64_t tls_exchanges;          /* request/response exchanges, estimated from records */
 
 	/* What the keep-alive analysis adds (keepalive.c). */
 	bool has_reuse_saved;

@@ -114,7 +114,8 @@ static const char schema_sql[] =
 	" tls_handshake_s REAL,"
 	" tls_records_to_server INTEGER,"
 	" tls_records_to_client INTEGER,"
-	" decrypted INTEGER"
+	" decrypted INTEGER,"
+	" requests_estimated INTEGER"
 	");"
 	"CREATE INDEX IF NOT EXISTS connections_run ON connections (run_id);"
 	/* No REFERENCES: a request is stored when it completes, its connection
@@ -297,7 +298,8 @@ static const char migrate_v2_sql[] =
 	"ALTER TABLE connections ADD COLUMN tls_handshake_s REAL;"
 	"ALTER TABLE connections ADD COLUMN tls_records_to_server INTEGER;"
 	"ALTER TABLE connections ADD COLUMN tls_records_to_client INTEGER;"
-	"ALTER TABLE connections ADD COLUMN decrypted INTEGER;";
+	"ALTER TABLE connections ADD COLUMN decrypted INTEGER;"
+	"ALTER TABLE connections ADD COLUMN requests_estimated INTEGER;";
 
 static const char insert_request_head[] =
 	"INSERT INTO requests (conn_id, run_id, seq, method, uri, host, version, status,"
@@ -345,10 +347,10 @@ static const char insert_conn_sql[] =
 	" requests, responses, max_idle, ka_timeout_advertised, ka_max_advertised,"
 	" expected_persistent, idle_before_close, id, reuse_saved_s, tls_version, sni, alpn,"
 	" cipher, tls_resumed, tls_handshake_s, tls_records_to_server, tls_records_to_client,"
-	" decrypted)"
+	" decrypted, requests_estimated)"
 	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
 	" ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31,"
-	" ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39)";
+	" ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40)";
 
 static void set_err(struct store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -736,6 +738,8 @@ static int bind_conn(struct store *s, const struct conn_record *c)
 	B(tls ? bind_u64(st, 37, c->tls_records[KL_TO_SERVER]) : sqlite3_bind_null(st, 37));
 	B(tls ? bind_u64(st, 38, c->tls_records[KL_TO_CLIENT]) : sqlite3_bind_null(st, 38));
 	B(tls ? sqlite3_bind_int(st, 39, 0) : sqlite3_bind_null(st, 39));
+	B(tls && c->tls_records[KL_TO_SERVER] ? bind_u64(st, 40, c->tls_exchanges)
+					      : sqlite3_bind_null(st, 40));
 #undef B
 	if (rc != SQLITE_OK) {
 		db_err(s, "insert connection: bind");

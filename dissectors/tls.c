@@ -50,6 +50,7 @@ struct tls_dir {
 	uint8_t hlen;                 /* header bytes gathered */
 	uint32_t left;                /* body bytes of the current record still to come */
 	uint8_t type;                 /* of the current record */
+	uint32_t reclen;              /* its length */
 	bool lost;                    /* a gap or a bad header: the record layer is lost */
 	bool encrypted;               /* after ChangeCipherSpec: handshake records are opaque */
 	uint8_t *hs;                  /* handshake bytes gathered (plaintext only) */
@@ -67,6 +68,8 @@ struct tls_conn {
 	bool have_ch, have_sh, bad_hello;
 	kl_time ch_ts;
 	kl_time client_app_ts;        /* first application data from the client */
+	bool client_run;              /* client application data since the server's last */
+	uint64_t exchanges;           /* client runs answered by the server */
 };
 
 static void *tls_ctx_new(const struct dissect_conn_info *info)
@@ -168,10 +171,20 @@ static void record_done(struct tls_conn *c, enum kl_dir dir, kl_time ts)
 	 * so its application data starts with the second. */
 	bool v13 = c->have_sh && c->sh.version == 0x0304;
 	d->appdata_seen++;
-	if (dir == KL_TO_SERVER && !c->client_app_ts && d->appdata_seen > (v13 ? 1u : 0u))
+	bool app = dir == KL_TO_SERVER && d->appdata_seen > (v13 ? 1u : 0u);
+	if (app && !c->client_app_ts)
 		c->client_app_ts = ts;
 	if (!d->first_appdata)
 		d->first_appdata = ts;
+	/* Exchanges, estimated: a run of client records answered by the
+	 * server.  Records of 32 bytes or less are encrypted alerts
+	 * (close_notify: 19 to 26 bytes), not requests. */
+	if (app && d->reclen > 32)
+		c->client_run = true;
+	else if (dir == KL_TO_CLIENT && c->client_run) {
+		c->client_run = false;
+		c->exchanges++;
+	}
 }
 
 static void tls_data(void *ctx, enum kl_dir dir, const uint8_t *p, size_t n, uint64_t off,
@@ -200,6 +213,7 @@ static void tls_data(void *ctx, enum kl_dir dir, const uint8_t *p, size_t n, uin
 			d->type = d->hdr[0];
 			d->records[d->type - CT_CCS]++;
 			d->left = len;
+			d->reclen = len;
 			d->hlen = 0;
 			if (len == 0) {
 				record_done(c, dir, ts);
@@ -268,6 +282,7 @@ static void tls_summarize(const void *ctx, struct conn_record *r)
 	}
 	r->tls_records[KL_TO_SERVER] = c->d[KL_TO_SERVER].records[CT_APPDATA - CT_CCS];
 	r->tls_records[KL_TO_CLIENT] = c->d[KL_TO_CLIENT].records[CT_APPDATA - CT_CCS];
+	r->tls_exchanges = c->exchanges;
 }
 
 const struct dissector tls_dissector = {

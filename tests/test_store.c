@@ -226,7 +226,7 @@ Test(store, schema_created_with_version_and_wal)
 			      "responses,max_idle,ka_timeout_advertised,ka_max_advertised,"
 			      "expected_persistent,idle_before_close,reuse_saved_s,tls_version,sni,alpn,"
 			      "cipher,tls_resumed,tls_handshake_s,tls_records_to_server,"
-			      "tls_records_to_client,decrypted");
+			      "tls_records_to_client,decrypted,requests_estimated");
 	cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM runs"), 0);
 	sqlite3_close(db);
 	tu_rmtree(t.dir);

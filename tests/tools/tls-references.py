@@ -6,13 +6,28 @@
 One row per TCP connection with a ServerHello: client port, the version the
 server chose (its supported_versions extension, else the ServerHello
 version), the ClientHello's server name, the ALPN protocol the server chose,
-the cipher suite the server chose, and the application-data records each
-way (tls.record.content_type or, for TLS 1.3, tls.record.opaque_type == 23). Made with TShark 4.0 (Debian 12),
+the cipher suite the server chose, the application-data records each
+way, and, when a key log sits beside the capture, the HTTP requests tshark
+finds in the decrypted connection (tls.record.content_type or, for TLS 1.3, tls.record.opaque_type == 23). Made with TShark 4.0 (Debian 12),
 no key log: the rows are what the handshake says in clear.
 """
-import subprocess, sys
+import os, subprocess, sys
 
 cap = sys.argv[1]
+# A key log beside the capture (NAME.keylog or NAME-without-.pcap.keys.txt):
+# tshark decrypts, and counts the HTTP requests of each connection, the
+# truth kalens's requests_estimated is compared with.
+keylog = None
+for k in (cap[:-len(".pcap")] + ".keylog", cap[:-len(".pcap")] + ".keys.txt"):
+    if cap.endswith(".pcap") and os.path.exists(k):
+        keylog = k
+decrypted = {}
+if keylog:
+    r = subprocess.run(["tshark", "-r", cap, "-o", "tls.keylog_file:" + keylog, "-Y",
+                        "http.request", "-T", "fields", "-e", "tcp.stream"],
+                       capture_output=True, text=True, check=True).stdout
+    for line in r.splitlines():
+        decrypted[line] = decrypted.get(line, 0) + 1
 fields = ["tcp.stream", "tcp.srcport", "tcp.dstport", "tls.handshake.type",
           "tls.handshake.version", "tls.handshake.extensions_server_name",
           "tls.handshake.extensions_alpn_str", "tls.handshake.ciphersuite",
@@ -47,7 +62,10 @@ for line in out.splitlines():
 names = {"0x0300": "SSL 3.0", "0x0301": "TLS 1.0", "0x0302": "TLS 1.1", "0x0303": "TLS 1.2",
          "0x0304": "TLS 1.3"}
 print("# made by tests/tools/tls-references.py from a tshark 4.0 reading of %s; do not edit" % cap)
-print("client_port\ttls_version\tsni\talpn\tcipher\trecords_to_server\trecords_to_client")
+if keylog:
+    print("# requests_decrypted: tshark -o tls.keylog_file:%s -Y http.request, per connection" % keylog)
+print("client_port\ttls_version\tsni\talpn\tcipher\trecords_to_server\trecords_to_client"
+      "\trequests_decrypted")
 for stream in sorted(conns, key=int):
     c = conns[stream]
     if c["client"] is None or not c["cipher"]:
@@ -55,4 +73,5 @@ for stream in sorted(conns, key=int):
     to_server = c["app"].get(c["client"], 0)
     to_client = sum(n for p, n in c["app"].items() if p != c["client"])
     print("\t".join([c["client"], names.get(c["version"], c["version"]), c["sni"], c["alpn"],
-                     c["cipher"], str(to_server), str(to_client)]))
+                     c["cipher"], str(to_server), str(to_client),
+                     str(decrypted.get(stream, 0)) if keylog else ""]))

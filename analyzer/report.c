@@ -346,6 +346,63 @@ static int print_http(sqlite3 *db, int version, int64_t run, FILE *out, char *er
 	return 0;
 }
 
+/* ---- TLS ------------------------------------------------------------------- */
+
+/* TLS connections: versions, resumption (reuse of a TLS session), ALPN and
+ * handshake time, per server (schema 3). */
+static int print_tls(sqlite3 *db, int64_t run, FILE *out, char *err, size_t errlen)
+{
+	long long n = one_int(db, "SELECT COUNT(*) FROM connections WHERE" RUN_FILTER
+			      "AND tls_version IS NOT NULL", run);
+	if (n <= 0)
+		return 0;
+	fprintf(out, "TLS: %lld connections (handshakes read without keys; not decrypted)\n", n);
+	sqlite3_stmt *st = prep(db, "SELECT tls_version, COUNT(*) FROM connections WHERE" RUN_FILTER
+				"AND tls_version IS NOT NULL GROUP BY 1 ORDER BY 2 DESC", run, err,
+				errlen);
+	if (!st)
+		return -1;
+	int rows = 0;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		fprintf(out, "%s%s %lld", rows++ ? ", " : "  versions            ",
+			(const char *)sqlite3_column_text(st, 0), (long long)sqlite3_column_int64(st, 1));
+	fputs(rows ? "\n" : "", out);
+	sqlite3_finalize(st);
+	long long resumed = one_int(db, "SELECT COUNT(*) FROM connections WHERE" RUN_FILTER
+				    "AND tls_resumed = 1", run);
+	long long full = one_int(db, "SELECT COUNT(*) FROM connections WHERE" RUN_FILTER
+				 "AND tls_resumed = 0", run);
+	fprintf(out, "  session reuse       %lld resumed, %lld full handshakes\n", resumed, full);
+	int null50, null95;
+	double h50 = quantile(db, "tls_handshake_s", run, 0.5, &null50);
+	double h95 = quantile(db, "tls_handshake_s", run, 0.95, &null95);
+	char a[32], b[32];
+	fmt_secs(a, sizeof a, h50, null50);
+	fmt_secs(b, sizeof b, h95, null95);
+	fprintf(out, "  handshake time      median %s, p95 %s (ClientHello to the client's first "
+		"application data)\n", a, b);
+	st = prep(db, "SELECT server_ip, server_port, COUNT(*), SUM(tls_resumed = 1),"
+		  " group_concat(DISTINCT alpn), COALESCE(SUM(requests_estimated), 0)"
+		  " FROM connections WHERE" RUN_FILTER "AND tls_version IS NOT NULL"
+		  " GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 10", run, err, errlen);
+	if (!st)
+		return -1;
+	fprintf(out, "  %-40s %6s %8s %-16s %s\n", "server", "conns", "resumed", "alpn",
+		"exchanges (est.)");
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		char srv[80];
+		snprintf(srv, sizeof srv, "%s:%d", (const char *)sqlite3_column_text(st, 0),
+			 sqlite3_column_int(st, 1));
+		const unsigned char *alpn = sqlite3_column_text(st, 4);
+		fprintf(out, "  %-40s %6lld %8lld %-16s %lld\n", srv,
+			(long long)sqlite3_column_int64(st, 2), (long long)sqlite3_column_int64(st, 3),
+			alpn ? (const char *)alpn : "-", (long long)sqlite3_column_int64(st, 5));
+	}
+	sqlite3_finalize(st);
+	fputc('\n', out);
+	return 0;
+}
+
 /* ---- findings, most serious first ---------------------------------------- */
 
 /* Impact classes: requests that failed or went wrong, then reuse thrown
@@ -992,6 +1049,7 @@ int report_print(const char *db_path, int64_t run_id, enum report_format fmt, FI
 	    print_totals(db, run_id, out, err, errlen) == 0 &&
 	    (version < 2 || print_http(db, version, run_id, out, err, errlen) == 0) &&
 	    (version < 2 || print_findings(db, db_path, run_id, out, err, errlen) == 0) &&
+	    (version < 3 || print_tls(db, run_id, out, err, errlen) == 0) &&
 	    print_servers(db, run_id, version, out, err, errlen) == 0)
 		rc = 0;
 out:

@@ -131,3 +131,29 @@ Test(e2e_tls, handshakes_match_tshark)
 	cr_expect_geq(files, 3, "only %d TLS reference files", files);
 	cr_expect_eq(bad, 0, "%d of %d captures differ from tshark", bad, files);
 }
+
+/* kalens report's TLS section over the three captures: versions as tshark
+ * read them (3 TLS 1.2, 1 TLS 1.3), and per server the estimated exchanges,
+ * which equal the requests tshark decrypts (2 on 127.0.0.1:443, 16 and 1 on
+ * the two heise.de addresses). */
+Test(e2e_tls, report_tls_section)
+{
+	char *tmp = tu_tmpdir();
+	char cmd[8192];
+	snprintf(cmd, sizeof cmd, "'%s' read -q -o '%s/r.db' '%s/captures/public/scapy/tls_nss_example.pcap'"
+		 " '%s/captures/public/zeek/tls/tls-1.2-stream-keylog.pcap'"
+		 " '%s/captures/public/zeek/tls/tls12-decryption.pcap' && '%s' report '%s/r.db'",
+		 KALENS_BINARY, tmp, KALENS_SOURCE_DIR, KALENS_SOURCE_DIR, KALENS_SOURCE_DIR,
+		 KALENS_BINARY, tmp);
+	int st;
+	char *out = tu_run(cmd, &st);
+	cr_assert_eq(st, 0, "%s", out ? out : "");
+	cr_expect(strstr(out, "TLS: 4 connections"), "%s", out);
+	cr_expect(strstr(out, "versions            TLS 1.2 3, TLS 1.3 1"), "%s", out);
+	cr_expect(strstr(out, "127.0.0.1:443                                 2        0 -                2\n"),
+		  "%s", out);
+	cr_expect(strstr(out, "193.99.144.85:443                             1        0 http/1.1         16\n"),
+		  "%s", out);
+	free(out);
+	tu_rmtree(tmp);
+}

@@ -980,6 +980,18 @@ static int report_json(sqlite3 *db, int version, int64_t run, FILE *out, char *e
 				  errlen) != 0)
 			return -1;
 	}
+	if (version >= 3) {
+		/* TLS: per server, versions and session reuse (schema 3). */
+		fputs(",\"tls\":", out);
+		if (json_rows(db, "SELECT server_ip, server_port, COUNT(*) AS connections,"
+				  " SUM(tls_version = 'TLS 1.3') AS tls13, SUM(tls_version = 'TLS 1.2') AS tls12,"
+				  " SUM(tls_resumed = 1) AS resumed, SUM(tls_resumed = 0) AS full_handshakes,"
+				  " group_concat(DISTINCT alpn) AS alpn,"
+				  " COALESCE(SUM(requests_estimated), 0) AS exchanges_estimated"
+				  " FROM connections WHERE" RUN_FILTER "AND tls_version IS NOT NULL"
+				  " GROUP BY 1, 2 ORDER BY 3 DESC", run, false, out, err, errlen) != 0)
+			return -1;
+	}
 	fputs(",\"servers\":", out);
 	if (json_rows(db, version < 2 ?
 		      "SELECT server_ip, server_port, COUNT(*) AS connections,"

@@ -100,7 +100,9 @@ int tls_hello_parse(const uint8_t *p, size_t n, struct tls_hello *h)
 	h->type = (uint8_t)type;
 	h->legacy_version = (uint16_t)get(&m, 2);
 	h->version = h->legacy_version;
-	sub(&m, 32);                              /* random */
+	struct cur rnd = sub(&m, 32);
+	if (!rnd.bad)
+		memcpy(h->random, rnd.p, 32);
 	uint32_t sid = get(&m, 1);
 	if (sid > 32)
 		return -1;

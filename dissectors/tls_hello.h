@@ -22,6 +22,7 @@ struct tls_hello {
 	/* ServerHello: the version chosen (supported_versions, else
 	 * legacy_version); ClientHello: the highest offered. */
 	uint16_t version;
+	uint8_t random[32];           /* the key log's index (CLIENT_RANDOM ...) */
 	uint8_t session_id_len;
 	uint8_t session_id[32];
 	uint16_t cipher;              /* ServerHello: the suite chosen */

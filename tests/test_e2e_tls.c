@@ -155,5 +155,12 @@ Test(e2e_tls, report_tls_section)
 	cr_expect(strstr(out, "193.99.144.85:443                             1        0 http/1.1         16\n"),
 		  "%s", out);
 	free(out);
+	snprintf(cmd, sizeof cmd, "'%s' report --json '%s/r.db'", KALENS_BINARY, tmp);
+	out = tu_run(cmd, &st);
+	cr_assert_eq(st, 0, "%s", out ? out : "");
+	cr_expect(strstr(out, "{\"server_ip\":\"127.0.0.1\",\"server_port\":443,\"connections\":2,"
+			      "\"tls13\":1,\"tls12\":1,\"resumed\":0,\"full_handshakes\":2,\"alpn\":null,"
+			      "\"exchanges_estimated\":2}"), "%s", out);
+	free(out);
 	tu_rmtree(tmp);
 }

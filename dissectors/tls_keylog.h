@@ -1,0 +1,45 @@
+/*
+ * tls_keylog.h - the NSS key log format (SSLKEYLOGFILE, as curl, browsers
+ * and OpenSSL write it): one secret per line, "LABEL <client random hex>
+ * <secret hex>".  Read once, looked up by client random.
+ *
+ * Labels kept: CLIENT_RANDOM (the TLS 1.2-and-older master secret, 48
+ * bytes), CLIENT_HANDSHAKE_TRAFFIC_SECRET, SERVER_HANDSHAKE_TRAFFIC_SECRET,
+ * CLIENT_TRAFFIC_SECRET_0, SERVER_TRAFFIC_SECRET_0 (TLS 1.3, 32 or 48
+ * bytes).  Comments (#), blank lines and other labels (EXPORTER_SECRET,
+ * EARLY_...) are skipped; a line that does not parse is an error naming its
+ * line number.  This is the first piece of decryption (issue 6); nothing
+ * uses it yet but its tests.
+ */
+#ifndef KALENS_TLS_KEYLOG_H
+#define KALENS_TLS_KEYLOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum tls_secret {
+	TLS_MASTER_SECRET,            /* CLIENT_RANDOM */
+	TLS_CLIENT_HS_SECRET,
+	TLS_SERVER_HS_SECRET,
+	TLS_CLIENT_APP_SECRET_0,
+	TLS_SERVER_APP_SECRET_0,
+	TLS_SECRET_KINDS
+};
+
+struct tls_keylog;
+
+/* Read the key log at path.  NULL with a message in err ("keys.txt line 7:
+ * ...") when it cannot be read or a line does not parse. */
+struct tls_keylog *tls_keylog_read(const char *path, char *err, size_t errlen);
+void tls_keylog_free(struct tls_keylog *k);   /* NULL allowed */
+
+/* How many client randoms have at least one secret. */
+size_t tls_keylog_count(const struct tls_keylog *k);
+
+/* The secret of `kind` for the connection with this client random: its
+ * bytes (borrowed from k) and length, or NULL when the log has none. */
+const uint8_t *tls_keylog_find(const struct tls_keylog *k, const uint8_t random[32],
+			       enum tls_secret kind, size_t *len);
+
+#endif

@@ -137,6 +137,11 @@ static void handshake_messages(struct tls_conn *c, enum kl_dir dir, kl_time ts)
 	}
 	memmove(d->hs, d->hs + at, d->hs_len - at);
 	d->hs_len -= at;
+	if (dir == KL_TO_SERVER ? c->have_ch : c->have_sh) {
+		free(d->hs);
+		d->hs = NULL;
+		d->hs_len = 0;
+	}
 }
 
 static void gather_handshake(struct tls_conn *c, enum kl_dir dir, const uint8_t *p, size_t n,
@@ -145,6 +150,15 @@ static void gather_handshake(struct tls_conn *c, enum kl_dir dir, const uint8_t 
 	struct tls_dir *d = &c->d[dir];
 	if (d->lost)
 		return;
+	/* Once its hello is read, a direction's handshake is of no further
+	 * use: keep no buffer for it (memory per TLS connection stays small
+	 * on a long live capture). */
+	if (dir == KL_TO_SERVER ? c->have_ch : c->have_sh) {
+		free(d->hs);
+		d->hs = NULL;
+		d->hs_len = 0;
+		return;
+	}
 	if (!d->hs && !(d->hs = malloc(TLS_HS_KEEP))) {
 		d->lost = true;
 		return;

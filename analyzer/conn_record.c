@@ -55,6 +55,7 @@ void conn_record_summary_defaults(struct conn_record *r)
 	r->tls_handshake = 0;
 	r->tls_records[0] = r->tls_records[1] = 0;
 	r->tls_exchanges = 0;
+	r->tls_decrypted = false;
 	r->has_reuse_saved = false;
 	r->reuse_saved = 0;
 }

@@ -76,6 +76,7 @@ struct conn_record {
 	kl_time tls_handshake;           /* ClientHello to the client's first application data */
 	uint64_t tls_records[2];         /* application data records, by enum kl_dir */
 	uint64_t tls_exchanges;          /* request/response exchanges, estimated from records */
+	bool tls_decrypted;              /* application data was decrypted with a key log */
 
 	/* What the keep-alive analysis adds (keepalive.c). */
 	bool has_reuse_saved;

@@ -33,6 +33,8 @@
 
 enum dissect_verdict { DISSECT_NO = 0, DISSECT_YES, DISSECT_MORE };
 
+struct tls_keylog;
+
 /* What a dissector learns about its connection when it is created. */
 struct dissect_conn_info {
 	uint8_t ip_version;
@@ -42,6 +44,10 @@ struct dissect_conn_info {
 	int64_t conn_id;                        /* for the records it emits */
 	size_t head_limit;                      /* longest message head to gather; 0: default */
 	const struct dissect_output *out;       /* borrowed; outlives the ctx */
+	/* TLS secrets (tls_keylog.h), or NULL; borrowed, outlives the ctx.
+	 * Not const: the TLS dissector reads lines appended to the file when
+	 * a connection's keys are not in it yet (live capture). */
+	struct tls_keylog *keylog;
 };
 
 struct dissector {

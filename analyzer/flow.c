@@ -263,6 +263,7 @@ static void conn_claim(struct conn *c, const struct dissector *d)
 		.conn_id = c->id,
 		.head_limit = c->ft->cfg.head_limit,
 		.out = c->ft->hooks.out,
+		.keylog = c->ft->cfg.keylog,
 	};
 	c->dctx = d->ctx_new(&info);
 	if (!c->dctx) {

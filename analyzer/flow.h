@@ -44,6 +44,7 @@ struct flow_config {
 	size_t reasm_global_cap;      /* default 256 MiB out-of-order in all */
 	const struct dissector *const *dissectors;  /* NULL-terminated; NULL: none */
 	size_t head_limit;            /* message head limit for dissectors; 0: their default */
+	struct tls_keylog *keylog;    /* TLS secrets for dissectors, or NULL; borrowed */
 };
 
 void flow_config_defaults(struct flow_config *cfg);

@@ -21,6 +21,7 @@
 #include "report.h"
 #include "sqlout.h"
 #include "store.h"
+#include "tls_keylog.h"
 
 #define DEFAULT_DB "kalens.db"
 
@@ -78,6 +79,9 @@ static const char usage_read[] =
 	"  -o, --output DB          database to write (default: " DEFAULT_DB ")\n"
 	"  -f, --filter EXPR        BPF filter, as tcpdump writes it\n"
 	"  -q, --quiet              no summary, no progress line\n"
+	"      --keylog FILE        TLS secrets in NSS key log format (SSLKEYLOGFILE):\n"
+	"                           connections with keys in FILE are decrypted and\n"
+	"                           their HTTP analysed as cleartext\n"
 	"      --idle-timeout SECS  end a connection idle this long (default 900)\n"
 	"      --linger SECS        keep a closed connection for trailing packets\n"
 	"                           (default 10)\n"
@@ -141,6 +145,8 @@ static const char usage_live[] =
 	"      --reuse-window SECS\n"
 	"                           as for kalens read; idle connections end by the\n"
 	"                           clock even when no packet comes\n"
+	"      --keylog FILE        as for kalens read; lines the client appends to\n"
+	"                           FILE during the capture are read as needed\n"
 	"  -h, --help               this text\n"
 	"\n"
 	"A status line (packets, connections open, requests, drops) is shown on\n"
@@ -192,7 +198,7 @@ static bool parse_number(const char *s, double max, double *out)
 enum {
 	OPT_IDLE = 256, OPT_LINGER, OPT_MAX_CONNS, OPT_REASM_CONN, OPT_REASM, OPT_CSV, OPT_TSV,
 	OPT_JSON, OPT_HEAD_LIMIT, OPT_DURATION, OPT_IMMEDIATE, OPT_KA_TOLERANCE, OPT_QUICK_CLOSE,
-	OPT_REUSE_WINDOW, OPT_HTML,
+	OPT_REUSE_WINDOW, OPT_HTML, OPT_KEYLOG,
 };
 
 #define FLOW_LONG_OPTIONS \
@@ -204,7 +210,8 @@ enum {
 	{ "head-limit", required_argument, NULL, OPT_HEAD_LIMIT }, \
 	{ "ka-tolerance", required_argument, NULL, OPT_KA_TOLERANCE }, \
 	{ "quick-close", required_argument, NULL, OPT_QUICK_CLOSE }, \
-	{ "reuse-window", required_argument, NULL, OPT_REUSE_WINDOW }
+	{ "reuse-window", required_argument, NULL, OPT_REUSE_WINDOW }, \
+	{ "keylog", required_argument, NULL, OPT_KEYLOG }
 
 /* The analysis options read and live share: 0 taken, else 2 (a usage
  * error, or not an option of the command: printed). */
@@ -212,7 +219,16 @@ static int flow_option(int c, const char *arg, struct analyze_options *o, const 
 {
 	struct flow_config *f = &o->flow;
 	double v;
+	char err[1024];
 	switch (c) {
+	case OPT_KEYLOG:
+		tls_keylog_free(f->keylog);
+		f->keylog = tls_keylog_read(arg, err, sizeof err);
+		if (!f->keylog) {
+			fprintf(stderr, "kalens: --keylog %s\n", err);
+			return 2;
+		}
+		return 0;
 	case OPT_KA_TOLERANCE:
 	case OPT_QUICK_CLOSE:
 	case OPT_REUSE_WINDOW:
@@ -285,7 +301,7 @@ static struct store *open_for_run(const char *db, struct analyze_options *o, boo
 	return st;
 }
 
-static int cmd_read(int argc, char **argv)
+static int cmd_read_with(int argc, char **argv, struct analyze_options *o)
 {
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
@@ -297,17 +313,15 @@ static int cmd_read(int argc, char **argv)
 	};
 	const char *db = DEFAULT_DB;
 	bool quiet = false;
-	struct analyze_options o;
-	analyze_defaults(&o);
 	int c;
 	while ((c = getopt_long(argc, argv, "+o:f:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o': db = optarg; break;
-		case 'f': o.filter = optarg; break;
+		case 'f': o->filter = optarg; break;
 		case 'q': quiet = true; break;
 		case 'h': fputs(usage_read, stdout); return 0;
 		default:
-			if (flow_option(c, optarg, &o, usage_read) != 0)
+			if (flow_option(c, optarg, o, usage_read) != 0)
 				return 2;
 			break;
 		}
@@ -316,14 +330,14 @@ static int cmd_read(int argc, char **argv)
 		return usage_error(usage_read, "%s", "no capture file given");
 
 	char err[1024];
-	struct store *st = open_for_run(db, &o, quiet);
+	struct store *st = open_for_run(db, o, quiet);
 	if (!st)
 		return 1;
 
 	int status = 0;
 	for (int i = optind; i < argc && !stop_requested; i++) {
 		struct analyze_result res;
-		int rc = analyze_file(st, argv[i], &o, &res, err, sizeof err);
+		int rc = analyze_file(st, argv[i], o, &res, err, sizeof err);
 		if (rc != 0) {
 			fprintf(stderr, "kalens: %s\n", err);
 			status = 1;
@@ -339,6 +353,15 @@ static int cmd_read(int argc, char **argv)
 	}
 	store_close(st);
 	return status;
+}
+
+static int cmd_read(int argc, char **argv)
+{
+	struct analyze_options o;
+	analyze_defaults(&o);
+	int rc = cmd_read_with(argc, argv, &o);
+	tls_keylog_free(o.flow.keylog);
+	return rc;
 }
 
 /* --user: hand the files kalens writes to the user, then become it. */
@@ -390,7 +413,7 @@ static int drop_privileges(void *ctx, struct capture *cap, char *err, size_t err
 	return 0;
 }
 
-static int cmd_live(int argc, char **argv)
+static int cmd_live_with(int argc, char **argv, struct analyze_options *o)
 {
 	static const struct option opts[] = {
 		{ "interface", required_argument, NULL, 'i' },
@@ -415,8 +438,6 @@ static int cmd_live(int argc, char **argv)
 	struct capture_live_options co = {
 		.snaplen = 262144, .buffer_kib = 32768, .promisc = true, .timeout_ms = 250,
 	};
-	struct analyze_options o;
-	analyze_defaults(&o);
 	struct drop_ctx drop = { NULL, NULL };
 	int c;
 	double v;
@@ -425,17 +446,17 @@ static int cmd_live(int argc, char **argv)
 		case 'i': co.iface = optarg; break;
 		case 'D': list = true; break;
 		case 'o': db = optarg; break;
-		case 'f': co.filter = o.filter = optarg; break;
+		case 'f': co.filter = o->filter = optarg; break;
 		case 'w': co.write_path = optarg; break;
 		case 'c':
 			if (!parse_number(optarg, 1e18, &v) || v < 1 || v != (double)(uint64_t)v)
 				return usage_error(usage_live, "bad packet count '%s'", optarg);
-			o.max_packets = (uint64_t)v;
+			o->max_packets = (uint64_t)v;
 			break;
 		case OPT_DURATION:
 			if (!parse_number(optarg, 1e9, &v) || v <= 0)
 				return usage_error(usage_live, "bad number of seconds '%s'", optarg);
-			o.duration = v;
+			o->duration = v;
 			break;
 		case 's':
 			if (!parse_number(optarg, 262144, &v) || v < 64)
@@ -453,7 +474,7 @@ static int cmd_live(int argc, char **argv)
 		case 'q': quiet = true; break;
 		case 'h': fputs(usage_live, stdout); return 0;
 		default:
-			if (flow_option(c, optarg, &o, usage_live) != 0)
+			if (flow_option(c, optarg, o, usage_live) != 0)
 				return 2;
 			break;
 		}
@@ -474,16 +495,16 @@ static int cmd_live(int argc, char **argv)
 		fprintf(stderr, "kalens: warning: snaplen %d: the bytes of longer packets beyond it "
 			"are lost, and show as gaps in the TCP streams\n", co.snaplen);
 
-	struct store *st = open_for_run(db, &o, quiet);
+	struct store *st = open_for_run(db, o, quiet);
 	if (!st)
 		return 1;
 	if (drop.user) {
 		drop.db = db;
-		o.ready = drop_privileges;
-		o.ready_ctx = &drop;
+		o->ready = drop_privileges;
+		o->ready_ctx = &drop;
 	}
 	struct analyze_result res;
-	int rc = analyze_live(st, &co, &o, &res, err, sizeof err);
+	int rc = analyze_live(st, &co, o, &res, err, sizeof err);
 	if (rc != 0)
 		fprintf(stderr, "kalens: %s\n", err);
 	if (!quiet && res.run_id > 0)
@@ -497,6 +518,15 @@ static int cmd_live(int argc, char **argv)
 		       res.totals.message ? res.totals.message : "", db);
 	store_close(st);
 	return rc == 0 ? 0 : 1;
+}
+
+static int cmd_live(int argc, char **argv)
+{
+	struct analyze_options o;
+	analyze_defaults(&o);
+	int rc = cmd_live_with(argc, argv, &o);
+	tls_keylog_free(o.flow.keylog);
+	return rc;
 }
 
 static int cmd_report(int argc, char **argv)

@@ -737,7 +737,7 @@ static int bind_conn(struct store *s, const struct conn_record *c)
 			       : sqlite3_bind_null(st, 36));
 	B(tls ? bind_u64(st, 37, c->tls_records[KL_TO_SERVER]) : sqlite3_bind_null(st, 37));
 	B(tls ? bind_u64(st, 38, c->tls_records[KL_TO_CLIENT]) : sqlite3_bind_null(st, 38));
-	B(tls ? sqlite3_bind_int(st, 39, 0) : sqlite3_bind_null(st, 39));
+	B(tls ? sqlite3_bind_int(st, 39, c->tls_decrypted ? 1 : 0) : sqlite3_bind_null(st, 39));
 	B(tls && c->tls_records[KL_TO_SERVER] ? bind_u64(st, 40, c->tls_exchanges)
 					      : sqlite3_bind_null(st, 40));
 #undef B

@@ -12,7 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http1.h"
+#include "tls_crypto.h"
 #include "tls_hello.h"
+#include "tls_keylog.h"
 
 static enum dissect_verdict tls_probe(enum kl_dir dir, const uint8_t *p, size_t n)
 {
@@ -58,6 +61,24 @@ struct tls_dir {
 	uint64_t records[4];          /* by content type 20..23 */
 	kl_time first_appdata;
 	uint64_t appdata_seen;
+
+	/* Decryption (NULL rp: none in this direction). */
+	struct tls_recprot *rp;       /* the keys of the records now */
+	struct tls_recprot *rp_next;  /* TLS 1.3: the application keys, while rp has the
+				       * handshake's */
+	bool opening;                 /* the current record is to be opened */
+	bool rec_broken;              /* bytes of it were lost */
+	uint8_t rec_hdr[5];
+	uint8_t *rec;                 /* its bytes, when it spans segments */
+	uint32_t rec_len;
+	uint64_t pt_off;              /* plaintext stream offset, for the inner dissector */
+	/* TLS 1.3 handshake messages inside records: Finished switches to the
+	 * application keys, KeyUpdate to the next generation. */
+	uint8_t hm_hdr[4];
+	uint8_t hm_hlen;
+	uint32_t hm_left;
+	bool switch_keys, update_keys;
+	uint64_t failures;
 };
 
 struct tls_conn {
@@ -70,6 +91,17 @@ struct tls_conn {
 	kl_time client_app_ts;        /* first application data from the client */
 	bool client_run;              /* client application data since the server's last */
 	uint64_t exchanges;           /* client runs answered by the server */
+
+	struct tls_keylog *keylog;    /* borrowed; NULL: no decryption */
+	enum { KEYS_UNTRIED, KEYS_NONE, KEYS_SET } keys;
+	uint8_t *pt;                  /* one record's plaintext */
+	bool decrypted;               /* some record authenticated */
+	/* The dissector of the plaintext, created on the first application data. */
+	const struct dissector *inner;
+	void *inner_ctx;
+	bool inner_tried;
+	struct dissect_conn_info info;
+	uint8_t client_ip[16], server_ip[16];
 };
 
 static void *tls_ctx_new(const struct dissect_conn_info *info)
@@ -79,6 +111,12 @@ static void *tls_ctx_new(const struct dissect_conn_info *info)
 		return NULL;
 	c->out = info->out;
 	c->conn_id = info->conn_id;
+	c->keylog = info->keylog;
+	c->info = *info;
+	memcpy(c->client_ip, info->client_ip, 16);
+	memcpy(c->server_ip, info->server_ip, 16);
+	c->info.client_ip = c->client_ip;
+	c->info.server_ip = c->server_ip;
 	return c;
 }
 
@@ -87,17 +125,29 @@ static void tls_ctx_free(void *ctx)
 	struct tls_conn *c = ctx;
 	if (!c)
 		return;
-	free(c->d[0].hs);
-	free(c->d[1].hs);
+	if (c->inner)
+		c->inner->ctx_free(c->inner_ctx);
+	for (int i = 0; i < 2; i++) {
+		free(c->d[i].hs);
+		free(c->d[i].rec);
+		tls_recprot_free(c->d[i].rp);
+		tls_recprot_free(c->d[i].rp_next);
+	}
+	free(c->pt);
 	free(c);
+}
+
+static void finding(struct tls_conn *c, kl_time ts, const char *kind, const char *detail)
+{
+	if (!c->out || !c->out->finding)
+		return;
+	struct finding_record f = { c->conn_id, 0, ts, kind, detail };
+	c->out->finding(c->out->ctx, &f);
 }
 
 static void tls_finding(struct tls_conn *c, kl_time ts, const char *detail)
 {
-	if (!c->out || !c->out->finding)
-		return;
-	struct finding_record f = { c->conn_id, 0, ts, "tls-parse-error", detail };
-	c->out->finding(c->out->ctx, &f);
+	finding(c, ts, "tls-parse-error", detail);
 }
 
 /* Whole handshake messages at the front of the gathered bytes. */
@@ -173,9 +223,236 @@ static void gather_handshake(struct tls_conn *c, enum kl_dir dir, const uint8_t 
 	handshake_messages(c, dir, ts);
 }
 
+/* ---- decryption ----------------------------------------------------------- */
+
+static bool is_tls13(const struct tls_conn *c)
+{
+	return c->have_sh && c->sh.version == 0x0304;
+}
+
+static struct tls_recprot *secret_recprot(struct tls_conn *c, const struct tls_suite *s,
+					  enum tls_secret kind)
+{
+	size_t len = 0;
+	const uint8_t *sec = tls_keylog_find(c->keylog, c->ch.random, kind, &len);
+	return sec ? tls13_recprot_new(s, sec, len) : NULL;
+}
+
+/* The keys of both directions, from the key log, once. */
+static void keys_setup(struct tls_conn *c, kl_time ts)
+{
+	c->keys = KEYS_NONE;
+	if (!c->keylog || !c->have_ch || !c->have_sh)
+		return;
+	bool v13 = is_tls13(c);
+	enum tls_secret probe = v13 ? TLS_CLIENT_APP_SECRET_0 : TLS_MASTER_SECRET;
+	size_t len = 0;
+	if (!tls_keylog_find(c->keylog, c->ch.random, probe, &len)) {
+		/* A client writing its key log as it goes (live capture). */
+		if (!tls_keylog_refresh(c->keylog) ||
+		    !tls_keylog_find(c->keylog, c->ch.random, probe, &len))
+			return;                   /* no keys: TLS facts only */
+	}
+	const struct tls_suite *s = tls_suite_find(c->sh.cipher);
+	char detail[128];
+	if (!s || s->tls13 != v13) {
+		snprintf(detail, sizeof detail, "cipher suite 0x%04x is not one kalens decrypts",
+			 c->sh.cipher);
+		finding(c, ts, "tls-decrypt-error", detail);
+		return;
+	}
+	struct tls_dir *cl = &c->d[KL_TO_SERVER], *sv = &c->d[KL_TO_CLIENT];
+	if (v13) {
+		cl->rp = secret_recprot(c, s, TLS_CLIENT_HS_SECRET);
+		cl->rp_next = secret_recprot(c, s, TLS_CLIENT_APP_SECRET_0);
+		sv->rp = secret_recprot(c, s, TLS_SERVER_HS_SECRET);
+		sv->rp_next = secret_recprot(c, s, TLS_SERVER_APP_SECRET_0);
+		for (int i = 0; i < 2; i++)
+			if (!c->d[i].rp) {
+				c->d[i].rp = c->d[i].rp_next;
+				c->d[i].rp_next = NULL;
+			}
+	} else {
+		const uint8_t *m = tls_keylog_find(c->keylog, c->ch.random, TLS_MASTER_SECRET, &len);
+		tls12_recprot_new(s, c->sh.version, c->sh.encrypt_then_mac, m, len, c->ch.random,
+				  c->sh.random, &cl->rp, &sv->rp);
+	}
+	if ((cl->rp || sv->rp) && (c->pt = malloc(TLS_RECORD_MAX)))
+		c->keys = KEYS_SET;
+	else
+		for (int i = 0; i < 2; i++) {
+			tls_recprot_free(c->d[i].rp);
+			tls_recprot_free(c->d[i].rp_next);
+			c->d[i].rp = c->d[i].rp_next = NULL;
+		}
+}
+
+/* Is the record that starts now protected, and can it be opened? */
+static bool will_open(struct tls_conn *c, enum kl_dir dir, kl_time ts)
+{
+	struct tls_dir *d = &c->d[dir];
+	if (!c->keylog)
+		return false;
+	/* TLS 1.3 protects every record but ChangeCipherSpec as application
+	 * data; TLS 1.2 and older protect what follows ChangeCipherSpec. */
+	bool protected = is_tls13(c) ? d->type == CT_APPDATA : d->encrypted && d->type != CT_CCS;
+	if (!protected)
+		return false;
+	if (c->keys == KEYS_UNTRIED)
+		keys_setup(c, ts);
+	return d->rp != NULL;
+}
+
+static void inner_gap(struct tls_conn *c, enum kl_dir dir, uint64_t len, kl_time ts)
+{
+	struct tls_dir *d = &c->d[dir];
+	if (c->inner && c->inner->gap)
+		c->inner->gap(c->inner_ctx, dir, d->pt_off, len, ts);
+	d->pt_off += len;
+}
+
+/* Application data in the clear: to the HTTP/1 dissector, created when
+ * the first of it looks like HTTP/1 (not with ALPN h2, which is HTTP/2). */
+static void deliver(struct tls_conn *c, enum kl_dir dir, const uint8_t *p, size_t n, kl_time ts)
+{
+	struct tls_dir *d = &c->d[dir];
+	if (!c->inner_tried && n) {
+		c->inner_tried = true;
+		bool h2 = c->have_sh && strcmp(c->sh.alpn, "h2") == 0;
+		if (!h2 && http1_dissector.probe(dir, p, n) != DISSECT_NO) {
+			c->info.first_seen = ts;
+			c->inner_ctx = http1_dissector.ctx_new(&c->info);
+			if (c->inner_ctx)
+				c->inner = &http1_dissector;
+		}
+	}
+	if (c->inner)
+		c->inner->data(c->inner_ctx, dir, p, n, d->pt_off, ts);
+	d->pt_off += n;
+}
+
+/* TLS 1.3 handshake messages after the ServerHello, as they are decrypted:
+ * a direction's Finished ends its handshake keys (no message spans a key
+ * change, RFC 8446 §5.1), a KeyUpdate its current generation (§4.6.3). */
+static void handshake13(struct tls_dir *d, const uint8_t *p, size_t n)
+{
+	while (n) {
+		if (d->hm_left == 0) {
+			size_t k = 4u - d->hm_hlen < n ? 4u - d->hm_hlen : n;
+			memcpy(d->hm_hdr + d->hm_hlen, p, k);
+			d->hm_hlen = (uint8_t)(d->hm_hlen + k);
+			p += k;
+			n -= k;
+			if (d->hm_hlen < 4)
+				return;
+			d->hm_left = (uint32_t)d->hm_hdr[1] << 16 | (uint32_t)d->hm_hdr[2] << 8 |
+				     d->hm_hdr[3];
+		} else {
+			size_t k = d->hm_left < n ? d->hm_left : n;
+			d->hm_left -= (uint32_t)k;
+			p += k;
+			n -= k;
+		}
+		if (d->hm_hlen == 4 && d->hm_left == 0) {
+			if (d->hm_hdr[0] == 20 && d->rp_next)
+				d->switch_keys = true;
+			else if (d->hm_hdr[0] == 24 && !d->rp_next)
+				d->update_keys = true;
+			d->hm_hlen = 0;
+		}
+	}
+}
+
+static void open_record(struct tls_conn *c, enum kl_dir dir, const uint8_t *body, size_t n,
+			kl_time ts)
+{
+	struct tls_dir *d = &c->d[dir];
+	uint8_t type;
+	long m = tls_recprot_open(d->rp, d->rec_hdr, body, n, c->pt, &type);
+	if (m < 0 && d->rp_next) {
+		/* TLS 1.3: the handshake keys may be over (their Finished
+		 * missed) or absent from the log. */
+		long m2 = tls_recprot_open(d->rp_next, d->rec_hdr, body, n, c->pt, &type);
+		if (m2 >= 0) {
+			tls_recprot_free(d->rp);
+			d->rp = d->rp_next;
+			d->rp_next = NULL;
+			d->hm_hlen = 0;
+			d->hm_left = 0;
+			m = m2;
+		}
+	}
+	if (m < 0) {
+		if (d->failures++ == 0) {
+			char detail[160];
+			snprintf(detail, sizeof detail, "a record %s does not authenticate: wrong or "
+				 "missing key, or records missed", dir == KL_TO_SERVER ?
+				 "to the server" : "to the client");
+			finding(c, ts, "tls-decrypt-error", detail);
+		}
+		size_t over = tls_recprot_overhead(d->rp);
+		inner_gap(c, dir, n > over ? n - over : 0, ts);
+		return;
+	}
+	c->decrypted = true;
+	if (type == CT_APPDATA)
+		deliver(c, dir, c->pt, (size_t)m, ts);
+	else if (type == CT_HANDSHAKE && is_tls13(c))
+		handshake13(d, c->pt, (size_t)m);
+	if (d->switch_keys) {
+		d->switch_keys = false;
+		tls_recprot_free(d->rp);
+		d->rp = d->rp_next;
+		d->rp_next = NULL;
+	}
+	if (d->update_keys) {
+		d->update_keys = false;
+		if (tls13_recprot_update(d->rp)) {
+			tls_recprot_free(d->rp);
+			d->rp = NULL;
+		}
+	}
+}
+
+/* Body bytes of a record being opened: straight from the segment when the
+ * whole record is in it, else gathered. */
+static void open_bytes(struct tls_conn *c, enum kl_dir dir, const uint8_t *p, size_t k,
+		       kl_time ts)
+{
+	struct tls_dir *d = &c->d[dir];
+	if (d->rec_broken)
+		return;
+	if (d->left == d->reclen && k == d->left) {
+		open_record(c, dir, p, k, ts);
+		return;
+	}
+	if (!d->rec && !(d->rec = malloc(TLS_RECORD_MAX))) {
+		d->rec_broken = true;
+		return;
+	}
+	memcpy(d->rec + d->rec_len, p, k);
+	d->rec_len += (uint32_t)k;
+	if (d->rec_len == d->reclen)
+		open_record(c, dir, d->rec, d->rec_len, ts);
+}
+
+/* The end of a record that was to be opened but lost bytes. */
+static void broken_record(struct tls_conn *c, enum kl_dir dir, kl_time ts)
+{
+	struct tls_dir *d = &c->d[dir];
+	if (!d->rp)
+		return;
+	tls_recprot_skip(d->rp);
+	size_t over = tls_recprot_overhead(d->rp);
+	inner_gap(c, dir, d->reclen > over ? d->reclen - over : 0, ts);
+}
+
 static void record_done(struct tls_conn *c, enum kl_dir dir, kl_time ts)
 {
 	struct tls_dir *d = &c->d[dir];
+	if (d->opening && d->rec_broken)
+		broken_record(c, dir, ts);
+	d->opening = false;
 	if (d->type == CT_CCS)
 		d->encrypted = true;
 	if (d->type != CT_APPDATA)
@@ -229,13 +506,23 @@ static void tls_data(void *ctx, enum kl_dir dir, const uint8_t *p, size_t n, uin
 			d->left = len;
 			d->reclen = len;
 			d->hlen = 0;
+			d->opening = will_open(c, dir, ts);
+			if (d->opening) {
+				memcpy(d->rec_hdr, d->hdr, 5);
+				d->rec_len = 0;
+				d->rec_broken = false;
+			}
 			if (len == 0) {
+				if (d->opening)
+					open_record(c, dir, p, 0, ts);
 				record_done(c, dir, ts);
 				continue;
 			}
 		}
 		size_t k = d->left < n ? d->left : n;
-		if (d->type == CT_HANDSHAKE && !d->encrypted)
+		if (d->opening)
+			open_bytes(c, dir, p, k, ts);
+		else if (d->type == CT_HANDSHAKE && !d->encrypted)
 			gather_handshake(c, dir, p, k, ts);
 		p += k;
 		n -= k;
@@ -247,28 +534,37 @@ static void tls_data(void *ctx, enum kl_dir dir, const uint8_t *p, size_t n, uin
 
 static void tls_gap(void *ctx, enum kl_dir dir, uint64_t off, uint64_t len, kl_time ts)
 {
-	(void)off, (void)ts;
+	(void)off;
 	struct tls_conn *c = ctx;
 	struct tls_dir *d = &c->d[dir];
-	/* Inside an application data record a gap costs nothing but bytes;
-	 * anywhere else the record boundaries are lost. */
-	if (d->left && d->type == CT_APPDATA && len <= d->left) {
+	/* Inside an application data record (or any record being opened) a
+	 * gap costs that record; anywhere else the record boundaries are lost. */
+	if (d->lost)
+		return;
+	if (d->left && (d->type == CT_APPDATA || d->opening) && len <= d->left) {
 		d->left -= (uint32_t)len;
+		d->rec_broken = true;
 		if (d->left == 0)
 			record_done(c, dir, ts);
 		return;
 	}
 	d->lost = true;
+	inner_gap(c, dir, len, ts);
 }
 
 static void tls_eof(void *ctx, enum kl_dir dir, kl_time ts)
 {
-	(void)ctx, (void)dir, (void)ts;
+	struct tls_conn *c = ctx;
+	if (c->inner)
+		c->inner->eof(c->inner_ctx, dir, ts);
 }
 
 static void tls_summarize(const void *ctx, struct conn_record *r)
 {
 	const struct tls_conn *c = ctx;
+	if (c->inner && c->inner->summarize)
+		c->inner->summarize(c->inner_ctx, r);
+	r->tls_decrypted = c->decrypted;
 	if (c->have_sh)
 		r->tls_version = c->sh.version;
 	else if (c->have_ch)

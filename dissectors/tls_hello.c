@@ -135,6 +135,7 @@ int tls_hello_parse(const uint8_t *p, size_t n, struct tls_hello *h)
 		switch (et) {
 		case 0: if (type == TLS_HS_CLIENT_HELLO) server_name(e, h); break;
 		case 16: alpn(e, h); break;
+		case 22: h->encrypt_then_mac = true; break;
 		case 35: if (e.n) h->session_ticket = true; break;
 		case 41: h->pre_shared_key = true; break;
 		case 43: supported_versions(e, h); break;

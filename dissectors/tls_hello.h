@@ -31,6 +31,7 @@ struct tls_hello {
 	char alpn[128];               /* ClientHello: offered, comma-separated; ServerHello: chosen */
 	bool session_ticket;          /* ClientHello: a non-empty ticket offered */
 	bool pre_shared_key;          /* ClientHello: PSK offered; ServerHello: PSK accepted */
+	bool encrypt_then_mac;        /* RFC 7366: offered; in a ServerHello, in use (CBC) */
 };
 
 /* Parse the handshake message [p, p+n) (its 4-byte header included).

@@ -1,6 +1,7 @@
 /*
- * tls_keylog.c - see tls_keylog.h.  Entries in one array sorted by client
- * random once read; a lookup is a binary search.
+ * tls_keylog.c - see tls_keylog.h.  Entries in a hash table on the client
+ * random: a key log of a long browser session reads in linear time, and
+ * lines appended later (live capture) go in the same table.
  */
 #include "tls_keylog.h"
 
@@ -8,16 +9,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct entry {
 	uint8_t random[32];
+	bool used;
 	uint8_t len[TLS_SECRET_KINDS];            /* 0: not in the log */
 	uint8_t secret[TLS_SECRET_KINDS][48];
 };
 
+/* Open addressing on the client random (random bytes: its first 8 are a
+ * good hash), at most half full. */
 struct tls_keylog {
 	struct entry *e;
-	size_t n, cap;
+	size_t n, cap;                            /* cap: a power of two */
+	char *path;
+	long offset;                              /* after the last whole line read */
+	unsigned long lines;
+	long long size_seen;                      /* of the file at the last refresh */
 };
 
 static const struct {
@@ -58,107 +67,168 @@ static size_t unhex(const char *s, size_t n, uint8_t *out, size_t max)
 	return n / 2;
 }
 
-static int cmp_entry(const void *a, const void *b)
+static size_t slot_of(const struct tls_keylog *k, const uint8_t random[32])
 {
-	return memcmp(((const struct entry *)a)->random, ((const struct entry *)b)->random, 32);
+	uint64_t h;
+	memcpy(&h, random, sizeof h);
+	size_t i = (size_t)(h * 0x9e3779b97f4a7c15ull >> 17) & (k->cap - 1);
+	while (k->e[i].used && memcmp(k->e[i].random, random, 32))
+		i = (i + 1) & (k->cap - 1);
+	return i;
+}
+
+static int grow(struct tls_keylog *k)
+{
+	size_t cap = k->cap ? k->cap * 2 : 64;
+	struct entry *old = k->e;
+	size_t ocap = k->cap;
+	k->e = calloc(cap, sizeof *k->e);
+	if (!k->e) {
+		k->e = old;
+		return -1;
+	}
+	k->cap = cap;
+	for (size_t i = 0; i < ocap; i++)
+		if (old[i].used)
+			k->e[slot_of(k, old[i].random)] = old[i];
+	free(old);
+	return 0;
 }
 
 static struct entry *entry_for(struct tls_keylog *k, const uint8_t random[32])
 {
-	for (size_t i = 0; i < k->n; i++)        /* while reading: few lines per random */
-		if (!memcmp(k->e[i].random, random, 32))
-			return &k->e[i];
-	if (k->n == k->cap) {
-		size_t cap = k->cap ? k->cap * 2 : 16;
-		struct entry *e = realloc(k->e, cap * sizeof *e);
-		if (!e)
-			return NULL;
-		k->e = e;
-		k->cap = cap;
+	if ((k->n + 1) * 2 > k->cap && grow(k))
+		return NULL;
+	struct entry *e = &k->e[slot_of(k, random)];
+	if (!e->used) {
+		e->used = true;
+		memcpy(e->random, random, 32);
+		k->n++;
 	}
-	struct entry *e = &k->e[k->n++];
-	memset(e, 0, sizeof *e);
-	memcpy(e->random, random, 32);
 	return e;
+}
+
+/* One line (NUL-terminated, no newline): 0, or -1 with the reason in err. */
+static int parse_line(struct tls_keylog *k, char *line, unsigned long no, char *err,
+		      size_t errlen)
+{
+	const char *path = k->path;
+	char *p = line + strspn(line, " \t");
+	if (*p == '\0' || *p == '#')
+		return 0;
+	char *label = p, *rnd, *sec;
+	size_t ll = strcspn(label, " \t");
+	rnd = label + ll + strspn(label + ll, " \t");
+	size_t rl = strcspn(rnd, " \t");
+	sec = rnd + rl + strspn(rnd + rl, " \t");
+	size_t sl = strcspn(sec, " \t");
+	if (!ll || !rl || !sl || sec[sl + strspn(sec + sl, " \t")] != '\0') {
+		snprintf(err, errlen, "%s line %lu: want LABEL CLIENT_RANDOM SECRET", path, no);
+		return -1;
+	}
+	size_t which = sizeof LABELS / sizeof LABELS[0];
+	for (size_t i = 0; i < sizeof LABELS / sizeof LABELS[0]; i++)
+		if (strlen(LABELS[i].label) == ll && !memcmp(label, LABELS[i].label, ll))
+			which = i;
+	if (which == sizeof LABELS / sizeof LABELS[0])
+		return 0;                         /* a label decryption does not use */
+	uint8_t random[32], secret[48];
+	if (unhex(rnd, rl, random, 32) != 32) {
+		snprintf(err, errlen, "%s line %lu: the client random is not 32 bytes of hex",
+			 path, no);
+		return -1;
+	}
+	size_t sn = unhex(sec, sl, secret, 48);
+	if (sn < LABELS[which].min || sn > LABELS[which].max) {
+		snprintf(err, errlen, "%s line %lu: the %s secret is not %zu%s bytes of hex",
+			 path, no, LABELS[which].label, LABELS[which].min,
+			 LABELS[which].max > LABELS[which].min ? " or 48" : "");
+		return -1;
+	}
+	struct entry *e = entry_for(k, random);
+	if (!e) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	e->len[LABELS[which].kind] = (uint8_t)sn;
+	memcpy(e->secret[LABELS[which].kind], secret, sn);
+	return 0;
+}
+
+/* Whole lines from k->offset on.  strict: a bad line is an error (-1);
+ * otherwise it is skipped (a file still being written by a browser). */
+static int read_lines(struct tls_keylog *k, bool strict, char *err, size_t errlen)
+{
+	FILE *f = fopen(k->path, "r");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", k->path, strerror(errno));
+		return -1;
+	}
+	if (k->offset && fseek(f, k->offset, SEEK_SET)) {
+		fclose(f);
+		snprintf(err, errlen, "%s: %s", k->path, strerror(errno));
+		return -1;
+	}
+	char line[1024];
+	int ret = 0;
+	while (fgets(line, sizeof line, f)) {
+		size_t len = strcspn(line, "\r\n");
+		if (line[len] == '\0') {
+			if (feof(f) && !strict)
+				break;            /* half written: read it next time */
+			if (!feof(f)) {
+				snprintf(err, errlen, "%s line %lu: longer than %zu bytes", k->path,
+					 k->lines + 1, sizeof line - 2);
+				ret = -1;
+				break;
+			}
+		}
+		k->lines++;
+		line[len] = '\0';
+		if (parse_line(k, line, k->lines, err, errlen) && strict) {
+			ret = -1;
+			break;
+		}
+		k->offset = ftell(f);
+	}
+	if (!ret && ferror(f)) {
+		snprintf(err, errlen, "%s: read error", k->path);
+		ret = -1;
+	}
+	fclose(f);
+	return ret;
 }
 
 struct tls_keylog *tls_keylog_read(const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
 	struct tls_keylog *k = calloc(1, sizeof *k);
-	if (!k) {
-		fclose(f);
+	if (!k || !(k->path = strdup(path)) || grow(k)) {
 		snprintf(err, errlen, "%s: out of memory", path);
+		tls_keylog_free(k);
 		return NULL;
 	}
-	char line[1024];
-	unsigned long no = 0;
-	while (fgets(line, sizeof line, f)) {
-		no++;
-		size_t len = strcspn(line, "\r\n");
-		if (line[len] == '\0' && !feof(f)) {
-			snprintf(err, errlen, "%s line %lu: longer than %zu bytes", path, no,
-				 sizeof line - 2);
-			goto fail;
-		}
-		line[len] = '\0';
-		char *p = line + strspn(line, " \t");
-		if (*p == '\0' || *p == '#')
-			continue;
-		char *label = p, *rnd, *sec;
-		size_t ll = strcspn(label, " \t");
-		rnd = label + ll + strspn(label + ll, " \t");
-		size_t rl = strcspn(rnd, " \t");
-		sec = rnd + rl + strspn(rnd + rl, " \t");
-		size_t sl = strcspn(sec, " \t");
-		if (!ll || !rl || !sl || sec[sl + strspn(sec + sl, " \t")] != '\0') {
-			snprintf(err, errlen, "%s line %lu: want LABEL CLIENT_RANDOM SECRET", path, no);
-			goto fail;
-		}
-		size_t which = sizeof LABELS / sizeof LABELS[0];
-		for (size_t i = 0; i < sizeof LABELS / sizeof LABELS[0]; i++)
-			if (strlen(LABELS[i].label) == ll && !memcmp(label, LABELS[i].label, ll))
-				which = i;
-		if (which == sizeof LABELS / sizeof LABELS[0])
-			continue;                 /* a label decryption does not use */
-		uint8_t random[32], secret[48];
-		size_t sn;
-		if (unhex(rnd, rl, random, 32) != 32) {
-			snprintf(err, errlen, "%s line %lu: the client random is not 32 bytes of hex",
-				 path, no);
-			goto fail;
-		}
-		sn = unhex(sec, sl, secret, 48);
-		if (sn < LABELS[which].min || sn > LABELS[which].max) {
-			snprintf(err, errlen, "%s line %lu: the %s secret is not %zu%s bytes of hex",
-				 path, no, LABELS[which].label, LABELS[which].min,
-				 LABELS[which].max > LABELS[which].min ? " or 48" : "");
-			goto fail;
-		}
-		struct entry *e = entry_for(k, random);
-		if (!e) {
-			snprintf(err, errlen, "%s: out of memory", path);
-			goto fail;
-		}
-		e->len[LABELS[which].kind] = (uint8_t)sn;
-		memcpy(e->secret[LABELS[which].kind], secret, sn);
+	if (read_lines(k, true, err, errlen)) {
+		tls_keylog_free(k);
+		return NULL;
 	}
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: read error", path);
-		goto fail;
-	}
-	fclose(f);
-	if (k->n)
-		qsort(k->e, k->n, sizeof *k->e, cmp_entry);
+	struct stat sb;
+	if (stat(path, &sb) == 0)
+		k->size_seen = (long long)sb.st_size;
 	return k;
-fail:
-	fclose(f);
-	tls_keylog_free(k);
-	return NULL;
+}
+
+size_t tls_keylog_refresh(struct tls_keylog *k)
+{
+	struct stat sb;
+	if (stat(k->path, &sb) || (long long)sb.st_size == k->size_seen)
+		return 0;
+	k->size_seen = (long long)sb.st_size;
+	if ((long long)sb.st_size < k->offset)
+		k->offset = 0;                    /* truncated and rewritten */
+	size_t before = k->n;
+	char err[256];
+	read_lines(k, false, err, sizeof err);
+	return k->n - before;
 }
 
 void tls_keylog_free(struct tls_keylog *k)
@@ -166,6 +236,7 @@ void tls_keylog_free(struct tls_keylog *k)
 	if (!k)
 		return;
 	free(k->e);
+	free(k->path);
 	free(k);
 }
 
@@ -179,10 +250,8 @@ const uint8_t *tls_keylog_find(const struct tls_keylog *k, const uint8_t random[
 {
 	if (!k->n || (unsigned)kind >= TLS_SECRET_KINDS)
 		return NULL;
-	struct entry key;
-	memcpy(key.random, random, 32);
-	const struct entry *e = bsearch(&key, k->e, k->n, sizeof *k->e, cmp_entry);
-	if (!e || !e->len[kind])
+	const struct entry *e = &k->e[slot_of(k, random)];
+	if (!e->used || !e->len[kind])
 		return NULL;
 	*len = e->len[kind];
 	return e->secret[kind];

@@ -8,8 +8,7 @@
  * CLIENT_TRAFFIC_SECRET_0, SERVER_TRAFFIC_SECRET_0 (TLS 1.3, 32 or 48
  * bytes).  Comments (#), blank lines and other labels (EXPORTER_SECRET,
  * EARLY_...) are skipped; a line that does not parse is an error naming its
- * line number.  This is the first piece of decryption (issue 6); nothing
- * uses it yet but its tests.
+ * line number.
  */
 #ifndef KALENS_TLS_KEYLOG_H
 #define KALENS_TLS_KEYLOG_H
@@ -33,6 +32,12 @@ struct tls_keylog;
  * ...") when it cannot be read or a line does not parse. */
 struct tls_keylog *tls_keylog_read(const char *path, char *err, size_t errlen);
 void tls_keylog_free(struct tls_keylog *k);   /* NULL allowed */
+
+/* Read the lines appended to the file since (a client still writing it
+ * during a live capture); cheap when the file has not grown.  Lines that
+ * do not parse are skipped, a half-written last line waits for the next
+ * call.  Returns how many client randoms are new. */
+size_t tls_keylog_refresh(struct tls_keylog *k);
 
 /* How many client randoms have at least one secret. */
 size_t tls_keylog_count(const struct tls_keylog *k);

@@ -188,12 +188,33 @@ static void load_query(const char *db, const char *sql, struct table *t)
 	sqlite3_close(h);
 }
 
-/* kalens read CAPTURE (repository-relative) into DB; a truncated capture
- * is not a failure. */
+/* The key log beside a capture (X.pcap: X.keylog or X.keys.txt, as in
+ * captures/public/), as a --keylog option; "" when there is none. */
+static void keylog_option(const char *capture, char *opt, size_t n)
+{
+	static const char *const suffix[] = { ".keylog", ".keys.txt" };
+	opt[0] = '\0';
+	const char *dot = strrchr(capture, '.');
+	size_t stem = dot ? (size_t)(dot - capture) : strlen(capture);
+	for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+		char rel[2048];
+		snprintf(rel, sizeof rel, "%.*s%s", (int)stem, capture, suffix[i]);
+		FILE *f = fopen(tu_src_path(rel), "r");
+		if (f) {
+			fclose(f);
+			snprintf(opt, n, "--keylog '%s'", tu_src_path(rel));
+			return;
+		}
+	}
+}
+
+/* kalens read CAPTURE (repository-relative) into DB, with its key log if
+ * it has one; a truncated capture is not a failure. */
 static void read_capture(const char *capture, const char *db)
 {
-	char cmd[8192];
-	snprintf(cmd, sizeof cmd, "'%s' read -q -o '%s' '%s' 2>&1", KALENS_BINARY, db,
+	char cmd[8192], keylog[4096];
+	keylog_option(capture, keylog, sizeof keylog);
+	snprintf(cmd, sizeof cmd, "'%s' read -q %s -o '%s' '%s' 2>&1", KALENS_BINARY, keylog, db,
 		 tu_src_path(capture));
 	int st;
 	char *out = tu_run(cmd, &st);
@@ -243,14 +264,15 @@ static int compare_capture(const char *refdir, const char *file, const char *tmp
 	return bad ? 1 : 0;
 }
 
-/* Run `compare` on every reference file in tests/expected/http whose name
- * ends in `suffix`; returns how many differed, and the count in *files. */
-static int each_reference(const char *suffix,
+/* Run `compare` on every reference file in `dir` (tests/expected/http or
+ * .../http-tls) whose name ends in `suffix`; returns how many differed,
+ * and the count in *files. */
+static int each_reference(const char *dir, const char *suffix,
 			  int (*compare)(const char *refdir, const char *file, const char *tmp),
 			  int *files)
 {
 	char refdir[4096];
-	snprintf(refdir, sizeof refdir, "%s", tu_src_path("tests/expected/http"));
+	snprintf(refdir, sizeof refdir, "%s", tu_src_path(dir));
 	DIR *d = opendir(refdir);
 	cr_assert_not_null(d, "%s", refdir);
 	char *tmp = tu_tmpdir();
@@ -273,9 +295,32 @@ static int each_reference(const char *suffix,
 Test(e2e_http, requests_match_tshark, .timeout = 600)
 {
 	int files;
-	int bad = each_reference(".requests.tsv", compare_capture, &files);
+	int bad = each_reference("tests/expected/http", ".requests.tsv", compare_capture, &files);
 	cr_expect_geq(files, 20, "only %d reference files", files);
 	cr_expect_eq(bad, 0, "%d of %d captures differ from tshark", bad, files);
+}
+
+static int compare_zeek(const char *refdir, const char *file, const char *tmp);
+
+/* HTTP inside TLS: each capture of tests/expected/http-tls read with the
+ * key log beside it (kalens read --keylog), against tshark's reading with
+ * the same key log (-o tls.keylog_file:...). */
+Test(e2e_http, decrypted_requests_match_tshark, .timeout = 300)
+{
+	int files;
+	int bad = each_reference("tests/expected/http-tls", ".requests.tsv", compare_capture,
+				 &files);
+	cr_expect_geq(files, 3, "only %d reference files", files);
+	cr_expect_eq(bad, 0, "%d of %d decrypted captures differ from tshark", bad, files);
+}
+
+Test(e2e_http, decrypted_requests_match_zeek, .timeout = 300)
+{
+	int files;
+	int bad = each_reference("tests/expected/http-tls", ".requests.zeek.tsv", compare_zeek,
+				 &files);
+	cr_expect_geq(files, 1, "only %d Zeek reference files", files);
+	cr_expect_eq(bad, 0, "%d of %d decrypted captures differ from Zeek", bad, files);
 }
 
 /*
@@ -400,7 +445,8 @@ static int compare_zeek(const char *refdir, const char *file, const char *tmp)
 Test(e2e_http, requests_match_zeek, .timeout = 300)
 {
 	int files;
-	int bad = each_reference(".requests.zeek.tsv", compare_zeek, &files);
+	int bad = each_reference("tests/expected/http", ".requests.zeek.tsv", compare_zeek,
+				 &files);
 	cr_expect_geq(files, 15, "only %d Zeek reference files", files);
 	cr_expect_eq(bad, 0, "%d of %d captures differ from Zeek", bad, files);
 }

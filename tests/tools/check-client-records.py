@@ -53,7 +53,7 @@ TOOL = os.path.join(ROOT, "tests", "tools", "tshark-conns.py")
 
 
 def read_tsv(path):
-    header, rows, comments = None, [], []
+    header, rows, comments, sub = None, [], [], None
     with open(path) as f:
         for line in f:
             line = line.rstrip("\n")
@@ -65,8 +65,10 @@ def read_tsv(path):
             cols = line.split("\t")
             if header is None:
                 header = cols
+            elif cols[0] == "tool":
+                sub = cols          # a second kind of row (make-tls.sh: tls rows)
             else:
-                rows.append(dict(zip(header, cols)))
+                rows.append(dict(zip(sub or header, cols)))
     return header, rows, comments
 
 
@@ -118,7 +120,20 @@ def tshark_fields(pcap, display_filter, fields, desegment=False):
     return [line.split("\t") for line in out.splitlines() if line]
 
 
-def check_requests(c, rows, comments, conns, pcap):
+def check_tls(c, rows, pcap):
+    """make-tls.sh records: the suite of each connection (curl -v, s_client)
+    against the ServerHello tshark reads, in order."""
+    want = [r["iana"] for r in rows if r["tool"] in ("tls", "s_client")]
+    got = ["0x%04x" % int(f[0], 16)
+           for f in tshark_fields(pcap, "tls.handshake.type == 2", ["tls.handshake.ciphersuite"])]
+    c.eq("cipher suites chosen by the server, in connection order", ",".join(got), ",".join(want))
+    if any(r["tool"] == "s_client" for r in rows):
+        conns = tshark_fields(pcap, "tcp.flags.syn == 1 && tcp.flags.ack == 0", ["tcp.srcport"])
+        c.eq("connections (= s_client runs)", len(conns),
+             sum(1 for r in rows if r["tool"] == "s_client"))
+
+
+def check_requests(c, rows, comments, conns, pcap, tls=False):
     # group request rows into connections
     groups, refused = [], []
     for r in rows:
@@ -164,9 +179,10 @@ def check_requests(c, rows, comments, conns, pcap):
         matched.append((g, hit))
         where = "connection %s:%s -> %s:%s starting %s" % (key + (hit["first_seen"],))
         c.eq(where + ": syn_seen", hit["syn_seen"], 1)
-        c.eq(where + ": bytes_to_client (= sum of size_header + size_download)",
-             hit["bytes_to_client"],
-             sum(int(x["size_header"]) + int(x["size_download"]) for x in g))
+        if not tls:   # over TLS the bytes on the wire are records, not HTTP
+            c.eq(where + ": bytes_to_client (= sum of size_header + size_download)",
+                 hit["bytes_to_client"],
+                 sum(int(x["size_header"]) + int(x["size_download"]) for x in g))
         c.eq(where + ": requests 'carried' (packets_to_server > 0)",
              int(hit["packets_to_server"]) > 0, True)
 
@@ -270,8 +286,14 @@ def main():
         else:
             header, rows, comments = read_tsv(f)
             conns = tshark_conns(pcap)
+            tls = os.path.exists(f[: -len(".client.tsv")] + ".keylog")
+            if tls:
+                check_tls(c, rows, pcap)
             if header and "num_connects" in header:
-                check_requests(c, rows, comments, conns, pcap)
+                check_requests(c, [r for r in rows if r["tool"] == "curl" or not tls],
+                               comments, conns, pcap, tls)
+            elif header and "session" in header:
+                pass   # s_client: checked by check_tls
             elif header and "metric" in header:
                 check_ab(c, rows, comments, conns)
             else:

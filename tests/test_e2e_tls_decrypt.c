@@ -1,0 +1,303 @@
+/*
+ * test_e2e_tls_decrypt.c - decryption with a key log (kalens read --keylog)
+ * on captures of real software made by captures/generated/make-tls.sh:
+ * nginx over TLS 1.0-1.3 and curl or openssl s_client, each with the key
+ * log its client wrote.  Expected values are the clients' own records
+ * (<name>.client.tsv): curl's -w fields per URL (connection by local port,
+ * URL, status, body bytes) and the protocol and suite curl -v reported;
+ * s_client's "New,"/"Reused," line, protocol and suite, the requests the
+ * script sent it and the status lines it printed.
+ *
+ * The public captures with key logs are compared with tshark's and Zeek's
+ * decrypted reading in test_e2e_http.c.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+#define MAXF 12
+
+struct rec_row {
+	char f[MAXF][256];
+	int n;
+};
+
+/* The rows of a client record (comments and header rows skipped). */
+static int load_record(const char *path, struct rec_row *rows, int max)
+{
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f, "%s", path);
+	char line[2048];
+	int n = 0;
+	while (fgets(line, sizeof line, f)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '#' || !strncmp(line, "tool\t", 5) || !line[0])
+			continue;
+		cr_assert_lt(n, max);
+		struct rec_row *r = &rows[n++];
+		r->n = 0;
+		for (char *p = line; p && r->n < MAXF;) {
+			char *tab = strchr(p, '\t');
+			if (tab)
+				*tab = '\0';
+			snprintf(r->f[r->n++], sizeof r->f[0], "%.255s", p);
+			p = tab ? tab + 1 : NULL;
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+/* "TLSv1.2" (OpenSSL's name) as kalens stores it: "TLS 1.2"; TLSv1 is 1.0. */
+static void kalens_version(const char *openssl, char *out, size_t n)
+{
+	const char *v = openssl + strlen("TLSv");
+	snprintf(out, n, "TLS %s", strcmp(v, "1") == 0 ? "1.0" : v);
+}
+
+struct db {
+	char *tmp;
+	sqlite3 *h;
+};
+
+static void read_with(struct db *d, const char *capture, const char *keylog)
+{
+	d->tmp = tu_tmpdir();
+	char db[1024], cmd[8192];
+	snprintf(db, sizeof db, "%s/k.db", d->tmp);
+	snprintf(cmd, sizeof cmd, "'%s' read -q --keylog '%s' -o '%s' '%s' 2>&1", KALENS_BINARY,
+		 keylog, db, capture);
+	int st;
+	char *out = tu_run(cmd, &st);
+	cr_assert_eq(st, 0, "%s: %s", capture, out ? out : "");
+	free(out);
+	cr_assert_eq(sqlite3_open_v2(db, &d->h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+}
+
+static void db_close(struct db *d)
+{
+	sqlite3_close(d->h);
+	tu_rmtree(d->tmp);
+}
+
+static long long one(struct db *d, const char *sql)
+{
+	sqlite3_stmt *st;
+	cr_assert_eq(sqlite3_prepare_v2(d->h, sql, -1, &st, NULL), SQLITE_OK, "%s: %s", sql,
+		     sqlite3_errmsg(d->h));
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "%s", sql);
+	long long v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Row i (0-based) of a query, columns joined by '|'. */
+static void row_of(struct db *d, const char *sql, int i, char *out, size_t n)
+{
+	sqlite3_stmt *st;
+	cr_assert_eq(sqlite3_prepare_v2(d->h, sql, -1, &st, NULL), SQLITE_OK, "%s", sql);
+	out[0] = '\0';
+	for (int r = 0; sqlite3_step(st) == SQLITE_ROW; r++) {
+		if (r != i)
+			continue;
+		size_t at = 0;
+		for (int c = 0; c < sqlite3_column_count(st); c++) {
+			const unsigned char *t = sqlite3_column_text(st, c);
+			at += (size_t)snprintf(out + at, n - at, "%s%s", c ? "|" : "",
+					       t ? (const char *)t : "NULL");
+			if (at >= n)
+				break;
+		}
+		break;
+	}
+	sqlite3_finalize(st);
+}
+
+#define CONNS "SELECT tls_version, cipher, tls_resumed, decrypted, client_port FROM connections" \
+	" ORDER BY first_seen"
+#define REQS "SELECT c.client_port, r.uri, r.status, r.response_body_bytes FROM requests r" \
+	" JOIN connections c ON c.id = r.conn_id ORDER BY c.first_seen, r.seq"
+
+/* One generated capture against its client's record; how many differences. */
+static int check_capture(const char *name)
+{
+	char base[1024], capture[1100], keylog[1100], record[1100];
+	snprintf(base, sizeof base, "%s", tu_src_path("captures/generated"));
+	snprintf(capture, sizeof capture, "%s/%s.pcap", base, name);
+	snprintf(keylog, sizeof keylog, "%s/%s.keylog", base, name);
+	snprintf(record, sizeof record, "%s/%s.client.tsv", base, name);
+	static struct rec_row rows[32];
+	int n = load_record(record, rows, 32);
+	struct db d;
+	read_with(&d, capture, keylog);
+	int bad = 0, req = 0, conn = 0;
+	char got[1024], want[1024], ver[32];
+	for (int i = 0; i < n; i++) {
+		const struct rec_row *r = &rows[i];
+		if (!strcmp(r->f[0], "curl")) {
+			/* url local_ip local_port ... http_code size_download */
+			const char *path = strstr(r->f[1] + strlen("https://"), "/");
+			snprintf(want, sizeof want, "%s|%s|%s|%s", r->f[3], path, r->f[7], r->f[8]);
+			row_of(&d, REQS, req++, got, sizeof got);
+		} else if (!strcmp(r->f[0], "tls")) {
+			kalens_version(r->f[1], ver, sizeof ver);
+			row_of(&d, CONNS, conn++, got, sizeof got);
+			*strrchr(got, '|') = '\0';                /* client_port: from curl rows */
+			snprintf(want, sizeof want, "%s|%s|0|1", ver, r->f[3]);
+		} else if (!strcmp(r->f[0], "s_client")) {
+			/* request session protocol suite iana status_lines */
+			kalens_version(r->f[3], ver, sizeof ver);
+			row_of(&d, CONNS, conn, got, sizeof got);
+			*strrchr(got, '|') = '\0';
+			snprintf(want, sizeof want, "%s|%s|%d|1", ver, r->f[5],
+				 strcmp(r->f[2], "Reused") == 0);
+			if (strcmp(got, want)) {
+				cr_expect_fail("%s: connection %d is %s, the client says %s", name, conn,
+					       got, want);
+				bad++;
+			}
+			/* Its requests: the paths sent (K is a KeyUpdate, not a
+			 * request), each answered 200 as s_client printed. */
+			char paths[256];
+			snprintf(paths, sizeof paths, "%s", r->f[1]);
+			int sent = 0;
+			for (char *tok = strtok(paths, " "); tok; tok = strtok(NULL, " ")) {
+				if (!strcmp(tok, "K"))
+					continue;
+				char *bang = strchr(tok, '!');
+				if (bang)
+					*bang = '\0';
+				char sql[512];
+				snprintf(sql, sizeof sql, "SELECT r.uri, r.status FROM requests r JOIN"
+					 " connections c ON c.id = r.conn_id ORDER BY c.first_seen, r.seq"
+					 " LIMIT 1 OFFSET %d", req++);
+				row_of(&d, sql, 0, got, sizeof got);
+				snprintf(want, sizeof want, "%s|200", tok);
+				sent++;
+				if (strcmp(got, want)) {
+					cr_expect_fail("%s: request %d is %s, the client sent %s", name,
+						       req, got, want);
+					bad++;
+				}
+			}
+			cr_expect_eq(sent, atoi(r->f[6]), "%s: %d sent, %s status lines", name, sent,
+				     r->f[6]);
+			conn++;
+			continue;
+		} else {
+			continue;
+		}
+		if (strcmp(got, want)) {
+			cr_expect_fail("%s: got %s, the client says %s", name, got, want);
+			bad++;
+		}
+	}
+	snprintf(want, sizeof want, "%d", req);
+	if (one(&d, "SELECT COUNT(*) FROM requests") != req) {
+		cr_expect_fail("%s: %lld requests, the client made %d", name,
+			       one(&d, "SELECT COUNT(*) FROM requests"), req);
+		bad++;
+	}
+	if (one(&d, "SELECT COUNT(*) FROM connections") != conn) {
+		cr_expect_fail("%s: %lld connections, the client made %d", name,
+			       one(&d, "SELECT COUNT(*) FROM connections"), conn);
+		bad++;
+	}
+	cr_expect_eq(one(&d, "SELECT COUNT(*) FROM findings WHERE kind LIKE 'tls-%'"), 0, "%s",
+		     name);
+	db_close(&d);
+	return bad;
+}
+
+Test(e2e_tls_decrypt, generated_captures_match_client_records, .timeout = 120)
+{
+	DIR *dir = opendir(tu_src_path("captures/generated"));
+	cr_assert_not_null(dir);
+	struct dirent *e;
+	int files = 0, bad = 0;
+	while ((e = readdir(dir)) != NULL) {
+		size_t l = strlen(e->d_name);
+		const char *suf = ".keylog";
+		if (l <= strlen(suf) || strcmp(e->d_name + l - strlen(suf), suf))
+			continue;
+		char name[256];
+		snprintf(name, sizeof name, "%.*s", (int)(l - strlen(suf)), e->d_name);
+		files++;
+		bad += check_capture(name) ? 1 : 0;
+	}
+	closedir(dir);
+	/* TLS 1.2 GCM x2, ChaCha20, CBC EtM and MtE; TLS 1.0 CBC; TLS 1.3 x3;
+	 * resumption 1.2 and 1.3; KeyUpdate */
+	cr_expect_geq(files, 12, "only %d generated TLS captures", files);
+	cr_expect_eq(bad, 0, "%d of %d captures differ from their client's record", bad, files);
+}
+
+/* Write `src` to `dst` with the last hex digit of every secret changed. */
+static void spoil_keylog(const char *src, const char *dst)
+{
+	FILE *in = fopen(src, "r"), *out = fopen(dst, "w");
+	cr_assert(in && out);
+	char line[1024];
+	while (fgets(line, sizeof line, in)) {
+		size_t n = strcspn(line, "\r\n");
+		if (line[0] != '#' && n > 0)
+			line[n - 1] = line[n - 1] == '0' ? '1' : '0';
+		fputs(line, out);
+	}
+	fclose(in);
+	fclose(out);
+}
+
+/* Wrong keys (every secret off by one bit): no HTTP is made up from
+ * garbage; each direction's first record that does not authenticate is a
+ * tls-decrypt-error finding, and the connection keeps its TLS facts. */
+Test(e2e_tls_decrypt, wrong_keys_are_findings_not_garbage)
+{
+	static const char *const names[] = { "tls12-aes128gcm-curl", "tls12-aes128cbc-sha-etm-curl",
+					     "tls13-chacha20-curl" };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		char src[1024], capture[1024], bad[1024];
+		snprintf(src, sizeof src, "%s/%s.keylog", tu_src_path("captures/generated"),
+			 names[i]);
+		snprintf(capture, sizeof capture, "%s/%s.pcap", tu_src_path("captures/generated"),
+			 names[i]);
+		char *tmp = tu_tmpdir();
+		snprintf(bad, sizeof bad, "%s/spoilt.keylog", tmp);
+		spoil_keylog(src, bad);
+		struct db d;
+		read_with(&d, capture, bad);
+		cr_expect_eq(one(&d, "SELECT COUNT(*) FROM requests"), 0, "%s", names[i]);
+		cr_expect_eq(one(&d, "SELECT COUNT(*) FROM findings WHERE kind = 'tls-decrypt-error'"),
+			     2, "%s: one per direction", names[i]);
+		cr_expect_eq(one(&d, "SELECT decrypted FROM connections"), 0, "%s", names[i]);
+		cr_expect_eq(one(&d, "SELECT tls_records_to_server > 0 FROM connections"), 1, "%s",
+			     names[i]);
+		db_close(&d);
+		tu_rmtree(tmp);
+	}
+}
+
+/* A key log without this connection's client random: TLS facts only,
+ * decrypted = 0, no finding (most connections of a shared capture may
+ * belong to other clients). */
+Test(e2e_tls_decrypt, connections_without_keys_keep_tls_facts)
+{
+	char capture[1024], other[1024];
+	snprintf(capture, sizeof capture, "%s/tls13-aes128gcm-curl.pcap",
+		 tu_src_path("captures/generated"));
+	snprintf(other, sizeof other, "%s/tls12-aes128gcm-curl.keylog",
+		 tu_src_path("captures/generated"));
+	struct db d;
+	read_with(&d, capture, other);
+	cr_expect_eq(one(&d, "SELECT COUNT(*) FROM requests"), 0);
+	cr_expect_eq(one(&d, "SELECT COUNT(*) FROM findings WHERE kind LIKE 'tls-%'"), 0);
+	cr_expect_eq(one(&d, "SELECT decrypted FROM connections"), 0);
+	/* curl's record: 3 URLs on the connection, estimated from the records */
+	cr_expect_eq(one(&d, "SELECT requests_estimated FROM connections"), 3);
+	db_close(&d);
+}

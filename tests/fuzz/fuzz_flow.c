@@ -7,12 +7,17 @@
  * DLT_RAW frames (IPv4 or IPv6, first nibble), so the fuzzer can build
  * handshakes, port reuse, closes and interleaved connections directly.
  * Small caps make eviction, idle expiry and reassembly caps reachable.
+ * The key logs of captures/generated/ are loaded once, so seeds made from
+ * those HTTPS captures reach TLS decryption (and mutations of them, its
+ * failures).
  * Every connection record must be self-consistent, every request and
  * finding well formed (strings are read whole, so ASan sees a bad one);
  * ASan/UBSan catch the rest.
  */
+#include <dirent.h>
 #include <pcap/dlt.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,8 +25,46 @@
 #include "dissect.h"
 #include "flow.h"
 #include "keepalive.h"
+#include "tls_keylog.h"
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct tls_keylog *fz_keylog;
+
+/* Every captures/generated/ *.keylog in one temporary key log. */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc, (void)argv;
+	const char *dir = KALENS_SOURCE_DIR "/captures/generated";
+	char tmp[] = "/tmp/fuzz_flow.keylog.XXXXXX";
+	int fd = mkstemp(tmp);
+	DIR *d = opendir(dir);
+	FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!d || !out)
+		abort();
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+		if (n < 8 || strcmp(e->d_name + n - 7, ".keylog"))
+			continue;
+		char path[4096], line[1024];
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		FILE *in = fopen(path, "r");
+		while (in && fgets(line, sizeof line, in))
+			fputs(line, out);
+		if (in)
+			fclose(in);
+	}
+	closedir(d);
+	fclose(out);
+	char err[256];
+	fz_keylog = tls_keylog_read(tmp, err, sizeof err);
+	remove(tmp);
+	if (!fz_keylog)
+		abort();
+	return 0;
+}
 
 static volatile size_t fz_sink;
 
@@ -97,6 +140,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.reasm_global_cap = 8192;
 	cfg.head_limit = 1024;
 	cfg.dissectors = dissect_builtin();
+	cfg.keylog = fz_keylog;
 	struct fz f = { .next_id = 1 };
 	keepalive_config_defaults(&f.ka);
 	f.out = (struct dissect_output){ on_request, on_finding, &f };

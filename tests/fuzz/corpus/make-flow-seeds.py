@@ -3,9 +3,10 @@
 
 fuzz_flow reads records of [2-byte big-endian length][1-byte time step, in
 1/8 s][DLT_RAW frame]; this turns the Ethernet frames of a pcap into that
-(the Ethernet header dropped, time steps rounded down, frames cut at 4 KiB).
+(the Ethernet header dropped, time steps rounded down, frames cut at 4 KiB,
+or not at all with --whole: TLS records must stay whole to be decrypted).
 
-    tests/fuzz/corpus/make-flow-seeds.py OUTDIR CAPTURE.pcap...
+    tests/fuzz/corpus/make-flow-seeds.py [--whole] OUTDIR CAPTURE.pcap...
 
 The seeds in tests/fuzz/corpus/flow were made from captures/generated/ with:
     tests/fuzz/corpus/make-flow-seeds.py tests/fuzz/corpus/flow \\
@@ -13,6 +14,12 @@ The seeds in tests/fuzz/corpus/flow were made from captures/generated/ with:
         captures/generated/nginx-pipelined-burst.pcap \\
         captures/generated/nginx-request-after-close.pcap \\
         captures/generated/apache-max-requests.pcap
+    tests/fuzz/corpus/make-flow-seeds.py --whole tests/fuzz/corpus/flow \\
+        captures/generated/tls12-resumed-s_client.pcap \\
+        captures/generated/tls13-resumed-s_client.pcap \\
+        captures/generated/tls13-keyupdate-s_client.pcap \\
+        captures/generated/tls10-aes256cbc-sha-curl.pcap
+(fuzz_flow loads the key logs of captures/generated/).
 """
 import os, struct, sys
 
@@ -29,12 +36,15 @@ def records(path):
         pos += 16 + incl
 
 def main():
-    out = sys.argv[1]
+    whole = sys.argv[1] == "--whole"
+    args = sys.argv[2:] if whole else sys.argv[1:]
+    cut = 65535 if whole else 4096
+    out = args[0]
     os.makedirs(out, exist_ok=True)
-    for cap in sys.argv[2:]:
+    for cap in args[1:]:
         seed, last = bytearray(), None
         for ts, frame in records(cap):
-            ip = frame[14:14 + 4096]
+            ip = frame[14:14 + cut]
             step = 0 if last is None else min(255, int((ts - last) * 8))
             last = ts
             seed += struct.pack(">HB", len(ip), step) + ip

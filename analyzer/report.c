@@ -356,7 +356,14 @@ static int print_tls(sqlite3 *db, int64_t run, FILE *out, char *err, size_t errl
 			      "AND tls_version IS NOT NULL", run);
 	if (n <= 0)
 		return 0;
-	fprintf(out, "TLS: %lld connections (handshakes read without keys; not decrypted)\n", n);
+	long long dec = one_int(db, "SELECT COUNT(*) FROM connections WHERE" RUN_FILTER
+				"AND decrypted = 1", run);
+	if (dec > 0)
+		fprintf(out, "TLS: %lld connections, %lld decrypted with the key log (their HTTP is "
+			"in the figures above)\n", n, dec);
+	else
+		fprintf(out, "TLS: %lld connections (handshakes read without keys; not decrypted)\n",
+			n);
 	sqlite3_stmt *st = prep(db, "SELECT tls_version, COUNT(*) FROM connections WHERE" RUN_FILTER
 				"AND tls_version IS NOT NULL GROUP BY 1 ORDER BY 2 DESC", run, err,
 				errlen);
@@ -382,21 +389,23 @@ static int print_tls(sqlite3 *db, int64_t run, FILE *out, char *err, size_t errl
 	fprintf(out, "  handshake time      median %s, p95 %s (ClientHello to the client's first "
 		"application data)\n", a, b);
 	st = prep(db, "SELECT server_ip, server_port, COUNT(*), SUM(tls_resumed = 1),"
-		  " group_concat(DISTINCT alpn), COALESCE(SUM(requests_estimated), 0)"
+		  " group_concat(DISTINCT alpn), COALESCE(SUM(requests_estimated), 0),"
+		  " SUM(decrypted = 1), COALESCE(SUM(CASE WHEN decrypted = 1 THEN requests END), 0)"
 		  " FROM connections WHERE" RUN_FILTER "AND tls_version IS NOT NULL"
 		  " GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 10", run, err, errlen);
 	if (!st)
 		return -1;
-	fprintf(out, "  %-40s %6s %8s %-16s %s\n", "server", "conns", "resumed", "alpn",
-		"exchanges (est.)");
+	fprintf(out, "  %-40s %6s %8s %-16s %-16s %s\n", "server", "conns", "resumed", "alpn",
+		"exchanges (est.)", "decrypted: conns, requests");
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		char srv[80];
 		snprintf(srv, sizeof srv, "%s:%d", (const char *)sqlite3_column_text(st, 0),
 			 sqlite3_column_int(st, 1));
 		const unsigned char *alpn = sqlite3_column_text(st, 4);
-		fprintf(out, "  %-40s %6lld %8lld %-16s %lld\n", srv,
+		fprintf(out, "  %-40s %6lld %8lld %-16s %-16lld %lld, %lld\n", srv,
 			(long long)sqlite3_column_int64(st, 2), (long long)sqlite3_column_int64(st, 3),
-			alpn ? (const char *)alpn : "-", (long long)sqlite3_column_int64(st, 5));
+			alpn ? (const char *)alpn : "-", (long long)sqlite3_column_int64(st, 5),
+			(long long)sqlite3_column_int64(st, 6), (long long)sqlite3_column_int64(st, 7));
 	}
 	sqlite3_finalize(st);
 	fputc('\n', out);
@@ -433,6 +442,8 @@ static const struct {
 	{ "hidden-requests", IMPACT_INFO, "requests estimated lost in capture gaps" },
 	{ "reassembly-gap", IMPACT_INFO, "bytes missing from the capture" },
 	{ "resync", IMPACT_INFO, "parser skipped to the next message" },
+	{ "tls-decrypt-error", IMPACT_INFO, "TLS records the key log did not open (wrong key, records missed)" },
+	{ "tls-parse-error", IMPACT_INFO, "TLS record layer or hello that does not parse" },
 };
 
 struct finding_row {
@@ -987,7 +998,10 @@ static int report_json(sqlite3 *db, int version, int64_t run, FILE *out, char *e
 				  " SUM(tls_version = 'TLS 1.3') AS tls13, SUM(tls_version = 'TLS 1.2') AS tls12,"
 				  " SUM(tls_resumed = 1) AS resumed, SUM(tls_resumed = 0) AS full_handshakes,"
 				  " group_concat(DISTINCT alpn) AS alpn,"
-				  " COALESCE(SUM(requests_estimated), 0) AS exchanges_estimated"
+				  " COALESCE(SUM(requests_estimated), 0) AS exchanges_estimated,"
+				  " COALESCE(SUM(decrypted = 1), 0) AS decrypted,"
+				  " COALESCE(SUM(CASE WHEN decrypted = 1 THEN requests END), 0)"
+				  " AS decrypted_requests"
 				  " FROM connections WHERE" RUN_FILTER "AND tls_version IS NOT NULL"
 				  " GROUP BY 1, 2 ORDER BY 3 DESC", run, false, out, err, errlen) != 0)
 			return -1;

@@ -150,17 +150,48 @@ Test(e2e_tls, report_tls_section)
 	cr_assert_eq(st, 0, "%s", out ? out : "");
 	cr_expect(strstr(out, "TLS: 4 connections"), "%s", out);
 	cr_expect(strstr(out, "versions            TLS 1.2 3, TLS 1.3 1"), "%s", out);
-	cr_expect(strstr(out, "127.0.0.1:443                                 2        0 -                2\n"),
-		  "%s", out);
-	cr_expect(strstr(out, "193.99.144.85:443                             1        0 http/1.1         16\n"),
-		  "%s", out);
+	cr_expect(strstr(out, "127.0.0.1:443                                 2        0 -                2"
+			      "                0, 0\n"), "%s", out);
+	cr_expect(strstr(out, "193.99.144.85:443                             1        0 http/1.1         16"
+			      "               0, 0\n"), "%s", out);
 	free(out);
 	snprintf(cmd, sizeof cmd, "'%s' report --json '%s/r.db'", KALENS_BINARY, tmp);
 	out = tu_run(cmd, &st);
 	cr_assert_eq(st, 0, "%s", out ? out : "");
 	cr_expect(strstr(out, "{\"server_ip\":\"127.0.0.1\",\"server_port\":443,\"connections\":2,"
 			      "\"tls13\":1,\"tls12\":1,\"resumed\":0,\"full_handshakes\":2,\"alpn\":null,"
-			      "\"exchanges_estimated\":2}"), "%s", out);
+			      "\"exchanges_estimated\":2,\"decrypted\":0,\"decrypted_requests\":0}"),
+		  "%s", out);
+	free(out);
+	tu_rmtree(tmp);
+}
+
+/* The same three captures read with their key logs (one file, the three
+ * concatenated): every connection decrypted, and per server the requests
+ * tshark finds with the same key logs (2, 16, 1). */
+Test(e2e_tls, report_decrypted)
+{
+	char *tmp = tu_tmpdir();
+	char cmd[16384];
+	const char *src = KALENS_SOURCE_DIR "/captures/public";
+	snprintf(cmd, sizeof cmd, "cat '%s/scapy/tls_nss_example.keys.txt'"
+		 " '%s/zeek/tls/tls-1.2-stream-keylog.keylog' '%s/zeek/tls/tls12-decryption.keylog'"
+		 " > '%s/all.keylog' && '%s' read -q --keylog '%s/all.keylog' -o '%s/r.db'"
+		 " '%s/scapy/tls_nss_example.pcap' '%s/zeek/tls/tls-1.2-stream-keylog.pcap'"
+		 " '%s/zeek/tls/tls12-decryption.pcap' && '%s' report '%s/r.db' &&"
+		 " '%s' report --json '%s/r.db'", src, src, src, tmp, KALENS_BINARY, tmp, tmp, src,
+		 src, src, KALENS_BINARY, tmp, KALENS_BINARY, tmp);
+	int st;
+	char *out = tu_run(cmd, &st);
+	cr_assert_eq(st, 0, "%s", out ? out : "");
+	cr_expect(strstr(out, "TLS: 4 connections, 4 decrypted with the key log"), "%s", out);
+	cr_expect(strstr(out, "127.0.0.1:443                                 2        0 -                2"
+			      "                2, 2\n"), "%s", out);
+	cr_expect(strstr(out, "193.99.144.85:443                             1        0 http/1.1         16"
+			      "               1, 16\n"), "%s", out);
+	cr_expect(strstr(out, "193.99.144.80:443                             1        0 http/1.1         1"
+			      "                1, 1\n"), "%s", out);
+	cr_expect(strstr(out, "\"decrypted\":1,\"decrypted_requests\":16}"), "%s", out);
 	free(out);
 	tu_rmtree(tmp);
 }

@@ -16,6 +16,8 @@
 #     --max-conns evicts (counted in runs);
 #   - --write saves packets that `kalens read` turns into the same rows;
 #   - --user nobody: the capture runs as nobody, the database is nobody's;
+#   - --keylog: HTTPS (python ssl, TLS 1.3) decrypted with the key log curl
+#     writes during the capture (the file is empty when kalens starts);
 #   - a second SIGINT exits at once and leaves a consistent database;
 #   - a bad filter, a bad interface and no permission to capture are clear
 #     errors (exit 1).
@@ -69,6 +71,11 @@ class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
     def handle_error(self, request, client_address):
         pass                                # a client that resets is not news
 s = S(("127.0.0.1", 0), H)
+if len(sys.argv) > 3:                       # CERT KEY: HTTPS
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[2], sys.argv[3])
+    s.socket = ctx.wrap_socket(s.socket, server_side=True)
 with open(sys.argv[1], "w") as f:
     f.write(str(s.server_address[1]))
 s.serve_forever()
@@ -128,7 +135,7 @@ clients() {
 	local i args=() u
 	for u in "$@"; do args+=(-o /dev/null -w '%{num_connects} %{http_code} %{url_effective}\n' "$u"); done
 	for i in $(seq "$n"); do
-		curl -s --max-time 10 "${args[@]}" >> "$rec" || fail "curl failed"
+		curl -s ${curl_tls:+-k} --max-time 10 "${args[@]}" >> "$rec" || fail "curl failed"
 	done
 }
 
@@ -292,6 +299,38 @@ if start_kalens "$db"; then
 	[ "$krc" != 0 ] || true   # killed by the signal or finished: either way, at once
 	[ "$(q "$db" "pragma integrity_check")" = ok ] || fail "second SIGINT: database not consistent"
 	[ "$(q "$db" "select count(*) from runs")" = 1 ] || fail "second SIGINT: run row lost"
+fi
+
+# --- --keylog: HTTPS, the key log written by curl during the capture -----------
+# An HTTPS server (the same handler behind python's ssl, a self-signed
+# certificate made here); curl writes SSLKEYLOGFILE as it connects, after
+# kalens started with the file still empty: kalens must read the lines as
+# they come, decrypt, and store the requests as curl recorded them.
+if command -v openssl >/dev/null &&
+   openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
+	-keyout "$tmp/key.pem" -out "$tmp/cert.pem" 2>/dev/null; then
+	timeout 300 python3 "$tmp/server.py" "$tmp/tport" "$tmp/cert.pem" "$tmp/key.pem" &
+	pids+=("$!")
+	for _ in $(seq 50); do [ -s "$tmp/tport" ] && break; sleep 0.1; done
+	http_port=$port
+	port=$(cat "$tmp/tport")
+	db=$tmp/tls.db
+	: > "$tmp/keys.txt"
+	if start_kalens "$db" --linger 1 --keylog "$tmp/keys.txt"; then
+		curl_tls=1 SSLKEYLOGFILE="$tmp/keys.txt" \
+			clients "$tmp/tls.rec" 2 "https://127.0.0.1:$port/s1" "https://127.0.0.1:$port/missing"
+		sleep 0.5
+		stop_kalens INT
+		[ "$krc" = 0 ] || fail "--keylog: exit status $krc: $(cat "$db.err")"
+		check_against_record "$db" "$tmp/tls.rec"
+		[ "$(q "$db" "select count(*) from connections where decrypted = 1 and tls_version is not null")" = 2 ] ||
+			fail "--keylog: connections: $(q "$db" "select tls_version, decrypted, requests from connections")"
+		[ "$(q "$db" "select count(*) from findings where kind like 'tls-%'")" = 0 ] ||
+			fail "--keylog: $(q "$db" "select kind, detail from findings where kind like 'tls-%'")"
+	fi
+	port=$http_port
+else
+	fail "openssl could not make a certificate (Debian package openssl)"
 fi
 
 # --- errors -------------------------------------------------------------------

@@ -372,7 +372,7 @@ static void open_record(struct tls_conn *c, enum kl_dir dir, const uint8_t *body
 	if (m < 0 && d->rp_next) {
 		/* TLS 1.3: the handshake keys may be over (their Finished
 		 * missed) or absent from the log. */
-		long m2 = tls_recprot_open(d->rp_next, d->rec_hdr, body, n, c->pt, &type);
+		long m2 = tls_recprot_trial(d->rp_next, d->rec_hdr, body, n, c->pt, &type);
 		if (m2 >= 0) {
 			tls_recprot_free(d->rp);
 			d->rp = d->rp_next;

@@ -446,6 +446,22 @@ long tls_recprot_open(struct tls_recprot *p, const uint8_t hdr[5], const uint8_t
 	return m;
 }
 
+long tls_recprot_trial(struct tls_recprot *p, const uint8_t hdr[5], const uint8_t *body,
+		       size_t n, uint8_t *out, uint8_t *type)
+{
+	uint8_t iv[CBC_BLOCK];
+	bool lost = p->cbc_iv_lost;
+	memcpy(iv, p->cbc_iv, sizeof iv);
+	long m = open_record(p, hdr, body, n, out, type);
+	if (m < 0) {
+		memcpy(p->cbc_iv, iv, sizeof iv);
+		p->cbc_iv_lost = lost;
+		return -1;
+	}
+	p->seq++;
+	return m;
+}
+
 void tls_recprot_skip(struct tls_recprot *p)
 {
 	p->seq++;

@@ -67,6 +67,12 @@ void tls_recprot_free(struct tls_recprot *p);   /* NULL allowed */
 long tls_recprot_open(struct tls_recprot *p, const uint8_t hdr[5], const uint8_t *body, size_t n,
 		      uint8_t *out, uint8_t *type);
 
+/* The same with keys that may not be in use yet (TLS 1.3: the application
+ * keys tried while the handshake's should still be): when the record does
+ * not authenticate, nothing changes, the sequence number included. */
+long tls_recprot_trial(struct tls_recprot *p, const uint8_t hdr[5], const uint8_t *body,
+		       size_t n, uint8_t *out, uint8_t *type);
+
 /* A record that went by unseen (lost in a capture gap): its sequence
  * number is spent.  TLS 1.0's chained IV is lost with it. */
 void tls_recprot_skip(struct tls_recprot *p);

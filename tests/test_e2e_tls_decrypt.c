@@ -301,3 +301,42 @@ Test(e2e_tls_decrypt, connections_without_keys_keep_tls_facts)
 	cr_expect_eq(one(&d, "SELECT requests_estimated FROM connections"), 3);
 	db_close(&d);
 }
+
+/* One damaged record (tests/tools/damage-tls-record.py flips a byte) costs
+ * that record only.  TLS 1.3, tls13-aes128gcm-curl: the server's first
+ * protected record carries its encrypted handshake (its Finished among
+ * it), so the switch to the application keys is found by trying them on
+ * the next record; the client's second is its first request.  curl's
+ * record: 3 requests, each answered 200. */
+static void damaged(const char *side, int nth, long long want_requests)
+{
+	char *tmp = tu_tmpdir();
+	char cmd[8192], out[1024], keylog[1024], tool[1024];
+	snprintf(out, sizeof out, "%s/d.pcap", tmp);
+	snprintf(tool, sizeof tool, "%s", tu_src_path("tests/tools/damage-tls-record.py"));
+	snprintf(cmd, sizeof cmd, "python3 '%s' '%s/tls13-aes128gcm-curl.pcap' '%s' %s %d 2>&1",
+		 tool, tu_src_path("captures/generated"), out, side, nth);
+	int st;
+	char *o = tu_run(cmd, &st);
+	cr_assert_eq(st, 0, "%s", o ? o : "");
+	free(o);
+	snprintf(keylog, sizeof keylog, "%s/tls13-aes128gcm-curl.keylog",
+		 tu_src_path("captures/generated"));
+	struct db d;
+	read_with(&d, out, keylog);
+	cr_expect_eq(one(&d, "SELECT COUNT(*) FROM findings WHERE kind = 'tls-decrypt-error'"), 1,
+		     "%s record %d", side, nth);
+	cr_expect_eq(one(&d, "SELECT COUNT(*) FROM requests WHERE status = 200"), want_requests,
+		     "%s record %d", side, nth);
+	cr_expect_eq(one(&d, "SELECT decrypted FROM connections"), 1);
+	db_close(&d);
+	tu_rmtree(tmp);
+}
+
+Test(e2e_tls_decrypt, a_damaged_record_costs_that_record_only)
+{
+	damaged("server", 1, 3);   /* encrypted handshake: nothing of HTTP lost */
+	damaged("client", 1, 3);   /* the client's Finished: likewise */
+	damaged("server", 2, 3);   /* a NewSessionTicket: likewise */
+	damaged("client", 2, 2);   /* the first request: lost, the other two kept */
+}

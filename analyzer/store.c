@@ -271,7 +271,22 @@ static const char schema_sql[] =
 	"  r.seq, r.method, r.uri, r.status, r.request_ts AS start,"
 	"  COALESCE(r.response_end_ts, r.response_ts, r.request_end_ts, r.request_ts) AS end,"
 	"  r.idle_before, r.pipelined, c.close_initiator, c.close_kind, c.close_ts"
-	" FROM requests r JOIN connections c ON c.id = r.conn_id;";
+	" FROM requests r JOIN connections c ON c.id = r.conn_id;"
+	/* Per TLS server: versions, session reuse (resumed handshakes and how
+	 * much shorter they were), ALPN, what was decrypted. */
+	"CREATE VIEW IF NOT EXISTS tls_servers AS"
+	" SELECT run_id, server_ip, server_port, group_concat(DISTINCT sni) AS sni,"
+	"  COUNT(*) AS connections, SUM(tls_version = 'TLS 1.3') AS tls13,"
+	"  SUM(tls_version = 'TLS 1.2') AS tls12,"
+	"  SUM(tls_version NOT IN ('TLS 1.3', 'TLS 1.2')) AS older,"
+	"  SUM(tls_resumed = 1) AS resumed, SUM(tls_resumed = 0) AS full_handshakes,"
+	"  AVG(CASE WHEN tls_resumed = 0 THEN tls_handshake_s END) AS mean_full_handshake_s,"
+	"  AVG(CASE WHEN tls_resumed = 1 THEN tls_handshake_s END) AS mean_resumed_handshake_s,"
+	"  group_concat(DISTINCT alpn) AS alpn, SUM(decrypted = 1) AS decrypted,"
+	"  SUM(CASE WHEN decrypted = 1 THEN requests END) AS requests_decrypted,"
+	"  SUM(requests_estimated) AS requests_estimated"
+	" FROM connections WHERE tls_version IS NOT NULL"
+	" GROUP BY run_id, server_ip, server_port;";
 
 /* Version 1 databases (connections only) gain the HTTP columns; the new
  * tables and views come from schema_sql. */

@@ -349,19 +349,22 @@ Test(keepalive, clean_sessions_have_no_warnings)
 }
 
 /* docs/queries.md: every ```sql block runs on a database of the generated
- * captures and answers with at least one row; question 1 names exactly the
- * server of nginx-early-close (keepalive_timeout 1s 5s). */
+ * captures (an HTTPS one read with its key log) and answers with at least
+ * one row; question 1 names exactly the server of nginx-early-close
+ * (keepalive_timeout 1s 5s). */
 Test(keepalive, docs_queries_answer)
 {
 	static const char *const caps[] = {
 		"nginx-keepalive-curl", "nginx-keepalive-requests3-ab", "nginx-idle-timeout",
 		"nginx-early-close", "nginx-advertised-timeout", "nginx-python-client-idle",
-		"nginx-ab-close", "python-http10-ab-k",
+		"nginx-ab-close", "python-http10-ab-k", "tls12-resumed-s_client",
 	};
 	char *tmp = tu_tmpdir();
 	char db[1024], cmd[8192];
 	snprintf(db, sizeof db, "%s/q.db", tmp);
-	int len = snprintf(cmd, sizeof cmd, "'%s' read -q -o '%s'", KALENS_BINARY, db);
+	int len = snprintf(cmd, sizeof cmd, "'%s' read -q -o '%s' --keylog"
+			   " '%s/captures/generated/tls12-resumed-s_client.keylog'", KALENS_BINARY, db,
+			   KALENS_SOURCE_DIR);
 	for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++)
 		len += snprintf(cmd + len, sizeof cmd - (size_t)len, " '%s/captures/generated/%s.pcap'",
 				KALENS_SOURCE_DIR, caps[i]);

@@ -340,3 +340,24 @@ Test(e2e_tls_decrypt, a_damaged_record_costs_that_record_only)
 	damaged("server", 2, 3);   /* a NewSessionTicket: likewise */
 	damaged("client", 2, 2);   /* the first request: lost, the other two kept */
 }
+
+/* The tls_servers view on the resumption captures: s_client's record says
+ * New then Reused, two requests answered on each connection. */
+Test(e2e_tls_decrypt, tls_servers_view_counts_session_reuse)
+{
+	static const char *const names[] = { "tls12-resumed-s_client", "tls13-resumed-s_client" };
+	for (size_t i = 0; i < 2; i++) {
+		char capture[1024], keylog[1024];
+		snprintf(capture, sizeof capture, "%s/%s.pcap", tu_src_path("captures/generated"),
+			 names[i]);
+		snprintf(keylog, sizeof keylog, "%s/%s.keylog", tu_src_path("captures/generated"),
+			 names[i]);
+		struct db d;
+		read_with(&d, capture, keylog);
+		char got[256];
+		row_of(&d, "SELECT connections, resumed, full_handshakes, decrypted, requests_decrypted,"
+		       " mean_resumed_handshake_s > 0, sni FROM tls_servers", 0, got, sizeof got);
+		cr_expect_str_eq(got, "2|1|1|2|4|1|localhost", "%s", names[i]);
+		db_close(&d);
+	}
+}

@@ -27,6 +27,7 @@ out=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 all_scenarios=(tls12-aes128gcm-curl tls12-aes256gcm-curl tls12-chacha20-curl
                tls12-aes128cbc-sha-etm-curl tls12-aes256cbc-sha384-mte-curl
+               tls12-aes128cbc-sha256-mte-curl
                tls10-aes256cbc-sha-curl
                tls13-aes128gcm-curl tls13-aes256gcm-curl tls13-chacha20-curl
                tls12-resumed-s_client tls13-resumed-s_client tls13-keyupdate-s_client)
@@ -117,6 +118,8 @@ curl_scenario tls12-aes128cbc-sha-etm-curl "$p_tls" "curl, TLS 1.2 ECDHE-RSA-AES
     --tlsv1.2 --tls-max 1.2 --ciphers ECDHE-RSA-AES128-SHA
 curl_scenario tls12-aes256cbc-sha384-mte-curl "$p_mte" "curl, TLS 1.2 ECDHE-RSA-AES256-SHA384 (CBC, HMAC-SHA384, MAC-then-encrypt: the server refuses encrypt-then-MAC), 3 URLs on one connection" \
     --tlsv1.2 --tls-max 1.2 --ciphers ECDHE-RSA-AES256-SHA384
+curl_scenario tls12-aes128cbc-sha256-mte-curl "$p_mte" "curl, TLS 1.2 ECDHE-RSA-AES128-SHA256 (CBC, HMAC-SHA256, MAC-then-encrypt), 3 URLs on one connection" \
+    --tlsv1.2 --tls-max 1.2 --ciphers ECDHE-RSA-AES128-SHA256
 curl_scenario tls10-aes256cbc-sha-curl "$p_mte" "curl, TLS 1.0 ECDHE-RSA-AES256-SHA (CBC with chained IVs, MD5/SHA-1 PRF, MAC-then-encrypt), 3 URLs on one connection" \
     --tlsv1.0 --tls-max 1.0 --ciphers 'ECDHE-RSA-AES256-SHA:@SECLEVEL=0'
 curl_scenario tls13-aes128gcm-curl "$p_tls" "curl, TLS 1.3 TLS_AES_128_GCM_SHA256, 3 URLs on one connection" \

@@ -64,8 +64,9 @@ struct tls_dir {
 
 	/* Decryption (NULL rp: none in this direction). */
 	struct tls_recprot *rp;       /* the keys of the records now */
-	struct tls_recprot *rp_next;  /* TLS 1.3: the application keys, while rp has the
-				       * handshake's */
+	struct tls_recprot *rp_next;  /* TLS 1.3: the keys that come next: the application
+				       * keys while rp has the handshake's; later the next
+				       * generation, made when a record fails */
 	bool opening;                 /* the current record is to be opened */
 	bool rec_broken;              /* bytes of it were lost */
 	uint8_t rec_hdr[5];
@@ -78,6 +79,8 @@ struct tls_dir {
 	uint8_t hm_hlen;
 	uint32_t hm_left;
 	bool switch_keys, update_keys;
+	bool app_phase;               /* TLS 1.3: rp has application keys */
+	uint64_t protected_seen;      /* protected records before the keys were found */
 	uint64_t failures;
 };
 
@@ -238,61 +241,63 @@ static struct tls_recprot *secret_recprot(struct tls_conn *c, const struct tls_s
 	return sec ? tls13_recprot_new(s, sec, len) : NULL;
 }
 
-/* The keys of both directions, from the key log, once. */
+/* The keys of both directions, from the key log.  Secrets not (yet) in
+ * the log leave the connection KEYS_UNTRIED: a client writing its key log
+ * during a live capture may add them a moment later, and the records that
+ * go by meanwhile are counted (protected_seen) so the sequence numbers
+ * catch up.  A suite or version kalens cannot decrypt is KEYS_NONE with a
+ * finding. */
 static void keys_setup(struct tls_conn *c, kl_time ts)
 {
-	c->keys = KEYS_NONE;
-	if (!c->keylog || !c->have_ch || !c->have_sh)
-		return;
 	bool v13 = is_tls13(c);
 	enum tls_secret probe = v13 ? TLS_CLIENT_APP_SECRET_0 : TLS_MASTER_SECRET;
 	size_t len = 0;
 	if (!tls_keylog_find(c->keylog, c->ch.random, probe, &len)) {
-		/* A client writing its key log as it goes (live capture). */
-		if (!tls_keylog_refresh(c->keylog) ||
-		    !tls_keylog_find(c->keylog, c->ch.random, probe, &len))
-			return;                   /* no keys: TLS facts only */
+		tls_keylog_refresh(c->keylog);    /* cheap when the file has not grown */
+		if (!tls_keylog_find(c->keylog, c->ch.random, probe, &len))
+			return;                   /* no keys (yet): TLS facts only */
 	}
-	const struct tls_suite *s = tls_suite_find(c->sh.cipher);
 	char detail[128];
-	if (!s || s->tls13 != v13) {
-		snprintf(detail, sizeof detail, "cipher suite 0x%04x is not one kalens decrypts",
-			 c->sh.cipher);
-		finding(c, ts, "tls-decrypt-error", detail);
-		return;
-	}
+	const struct tls_suite *s = tls_suite_find(c->sh.cipher);
 	struct tls_dir *cl = &c->d[KL_TO_SERVER], *sv = &c->d[KL_TO_CLIENT];
-	if (v13) {
+	if (s && s->tls13 == v13 && v13) {
 		cl->rp = secret_recprot(c, s, TLS_CLIENT_HS_SECRET);
 		cl->rp_next = secret_recprot(c, s, TLS_CLIENT_APP_SECRET_0);
 		sv->rp = secret_recprot(c, s, TLS_SERVER_HS_SECRET);
 		sv->rp_next = secret_recprot(c, s, TLS_SERVER_APP_SECRET_0);
-		for (int i = 0; i < 2; i++)
-			if (!c->d[i].rp) {
-				c->d[i].rp = c->d[i].rp_next;
-				c->d[i].rp_next = NULL;
-			}
-	} else {
+		/* Without handshake secrets rp stays NULL: the application
+		 * keys are tried (rp_next) until a record opens with them. */
+	} else if (s && s->tls13 == v13) {
 		const uint8_t *m = tls_keylog_find(c->keylog, c->ch.random, TLS_MASTER_SECRET, &len);
 		tls12_recprot_new(s, c->sh.version, c->sh.encrypt_then_mac, m, len, c->ch.random,
 				  c->sh.random, &cl->rp, &sv->rp);
 	}
-	if ((cl->rp || sv->rp) && (c->pt = malloc(TLS_RECORD_MAX)))
+	if ((cl->rp || cl->rp_next || sv->rp || sv->rp_next) && (c->pt = malloc(TLS_RECORD_MAX))) {
 		c->keys = KEYS_SET;
-	else
-		for (int i = 0; i < 2; i++) {
-			tls_recprot_free(c->d[i].rp);
-			tls_recprot_free(c->d[i].rp_next);
-			c->d[i].rp = c->d[i].rp_next = NULL;
-		}
+		for (int i = 0; i < 2; i++)
+			for (uint64_t k = 0; c->d[i].rp && k < c->d[i].protected_seen; k++)
+				tls_recprot_skip(c->d[i].rp);
+		return;
+	}
+	for (int i = 0; i < 2; i++) {
+		tls_recprot_free(c->d[i].rp);
+		tls_recprot_free(c->d[i].rp_next);
+		c->d[i].rp = c->d[i].rp_next = NULL;
+	}
+	c->keys = KEYS_NONE;
+	snprintf(detail, sizeof detail, "%s with cipher suite 0x%04x is not something kalens "
+		 "decrypts", c->sh.version == 0x0304 ? "TLS 1.3" : c->sh.version == 0x0303 ?
+		 "TLS 1.2" : c->sh.version == 0x0302 ? "TLS 1.1" : c->sh.version == 0x0301 ?
+		 "TLS 1.0" : "this version", c->sh.cipher);
+	finding(c, ts, "tls-decrypt-error", detail);
 }
 
 /* Is the record that starts now protected, and can it be opened? */
 static bool will_open(struct tls_conn *c, enum kl_dir dir, kl_time ts)
 {
 	struct tls_dir *d = &c->d[dir];
-	if (!c->keylog)
-		return false;
+	if (!c->keylog || c->keys == KEYS_NONE || !c->have_ch || !c->have_sh)
+		return false;             /* before the ServerHello: 0-RTT data, not opened */
 	/* TLS 1.3 protects every record but ChangeCipherSpec as application
 	 * data; TLS 1.2 and older protect what follows ChangeCipherSpec. */
 	bool protected = is_tls13(c) ? d->type == CT_APPDATA : d->encrypted && d->type != CT_CCS;
@@ -300,7 +305,11 @@ static bool will_open(struct tls_conn *c, enum kl_dir dir, kl_time ts)
 		return false;
 	if (c->keys == KEYS_UNTRIED)
 		keys_setup(c, ts);
-	return d->rp != NULL;
+	if (c->keys != KEYS_SET) {
+		d->protected_seen++;
+		return false;
+	}
+	return d->rp || d->rp_next;
 }
 
 static void inner_gap(struct tls_conn *c, enum kl_dir dir, uint64_t len, kl_time ts)
@@ -354,44 +363,67 @@ static void handshake13(struct tls_dir *d, const uint8_t *p, size_t n)
 			n -= k;
 		}
 		if (d->hm_hlen == 4 && d->hm_left == 0) {
-			if (d->hm_hdr[0] == 20 && d->rp_next)
+			if (d->hm_hdr[0] == 20 && !d->app_phase)
 				d->switch_keys = true;
-			else if (d->hm_hdr[0] == 24 && !d->rp_next)
+			else if (d->hm_hdr[0] == 24 && d->app_phase)
 				d->update_keys = true;
 			d->hm_hlen = 0;
 		}
 	}
 }
 
+/* rp_next becomes the keys in use. */
+static void next_keys(struct tls_dir *d)
+{
+	tls_recprot_free(d->rp);
+	d->rp = d->rp_next;
+	d->rp_next = NULL;
+	d->app_phase = true;
+	d->hm_hlen = 0;
+	d->hm_left = 0;
+}
+
+static void open_failed(struct tls_conn *c, enum kl_dir dir, size_t n, kl_time ts)
+{
+	struct tls_dir *d = &c->d[dir];
+	/* TLS 1.3 with no handshake secrets in the log: the encrypted
+	 * handshake cannot be opened, and is not application data. */
+	if (!d->rp && !d->app_phase)
+		return;
+	if (d->failures++ == 0) {
+		char detail[160];
+		snprintf(detail, sizeof detail, "a record %s does not authenticate: wrong or "
+			 "missing key, or records missed", dir == KL_TO_SERVER ?
+			 "to the server" : "to the client");
+		finding(c, ts, "tls-decrypt-error", detail);
+	}
+	/* A handshake message this record continued is lost with it. */
+	d->hm_hlen = 0;
+	d->hm_left = 0;
+	const struct tls_recprot *p = d->rp ? d->rp : d->rp_next;
+	size_t over = p ? tls_recprot_overhead(p) : 0;
+	inner_gap(c, dir, n > over ? n - over : 0, ts);
+}
+
 static void open_record(struct tls_conn *c, enum kl_dir dir, const uint8_t *body, size_t n,
 			kl_time ts)
 {
 	struct tls_dir *d = &c->d[dir];
-	uint8_t type;
-	long m = tls_recprot_open(d->rp, d->rec_hdr, body, n, c->pt, &type);
-	if (m < 0 && d->rp_next) {
-		/* TLS 1.3: the handshake keys may be over (their Finished
-		 * missed) or absent from the log. */
-		long m2 = tls_recprot_trial(d->rp_next, d->rec_hdr, body, n, c->pt, &type);
-		if (m2 >= 0) {
-			tls_recprot_free(d->rp);
-			d->rp = d->rp_next;
-			d->rp_next = NULL;
-			d->hm_hlen = 0;
-			d->hm_left = 0;
-			m = m2;
-		}
+	uint8_t type = 0;
+	long m = d->rp ? tls_recprot_open(d->rp, d->rec_hdr, body, n, c->pt, &type) : -1;
+	if (m < 0 && is_tls13(c)) {
+		/* The keys that come next, tried without spending their sequence
+		 * number: the application keys when the handshake's Finished was
+		 * missed (or the log has no handshake secrets), the next
+		 * generation when a KeyUpdate was. */
+		if (!d->rp_next && d->app_phase && d->rp)
+			d->rp_next = tls13_recprot_next(d->rp);
+		if (d->rp_next &&
+		    (m = tls_recprot_trial(d->rp_next, d->rec_hdr, body, n, c->pt, &type)) >= 0)
+			next_keys(d);
 	}
 	if (m < 0) {
-		if (d->failures++ == 0) {
-			char detail[160];
-			snprintf(detail, sizeof detail, "a record %s does not authenticate: wrong or "
-				 "missing key, or records missed", dir == KL_TO_SERVER ?
-				 "to the server" : "to the client");
-			finding(c, ts, "tls-decrypt-error", detail);
-		}
-		size_t over = tls_recprot_overhead(d->rp);
-		inner_gap(c, dir, n > over ? n - over : 0, ts);
+		open_failed(c, dir, n, ts);
 		return;
 	}
 	c->decrypted = true;
@@ -401,13 +433,13 @@ static void open_record(struct tls_conn *c, enum kl_dir dir, const uint8_t *body
 		handshake13(d, c->pt, (size_t)m);
 	if (d->switch_keys) {
 		d->switch_keys = false;
-		tls_recprot_free(d->rp);
-		d->rp = d->rp_next;
-		d->rp_next = NULL;
+		next_keys(d);             /* without application secrets: none (rp NULL) */
 	}
 	if (d->update_keys) {
 		d->update_keys = false;
-		if (tls13_recprot_update(d->rp)) {
+		if (d->rp_next)
+			next_keys(d);     /* the next generation, made when a record failed */
+		else if (tls13_recprot_update(d->rp)) {
 			tls_recprot_free(d->rp);
 			d->rp = NULL;
 		}
@@ -440,10 +472,12 @@ static void open_bytes(struct tls_conn *c, enum kl_dir dir, const uint8_t *p, si
 static void broken_record(struct tls_conn *c, enum kl_dir dir, kl_time ts)
 {
 	struct tls_dir *d = &c->d[dir];
-	if (!d->rp)
-		return;
-	tls_recprot_skip(d->rp);
-	size_t over = tls_recprot_overhead(d->rp);
+	d->hm_hlen = 0;
+	d->hm_left = 0;
+	if (d->rp)
+		tls_recprot_skip(d->rp);
+	const struct tls_recprot *p = d->rp ? d->rp : d->rp_next;
+	size_t over = p ? tls_recprot_overhead(p) : 0;
 	inner_gap(c, dir, d->reclen > over ? d->reclen - over : 0, ts);
 }
 

@@ -290,6 +290,19 @@ int tls13_recprot_update(struct tls_recprot *p)
 	return tls13_key(p);
 }
 
+struct tls_recprot *tls13_recprot_next(const struct tls_recprot *p)
+{
+	if (p->version != 0x0304)
+		return NULL;
+	uint8_t next[MAX_HASH];
+	if (hkdf_expand_label(p->suite->prf_hash, p->secret, p->secret_len, "traffic upd", next,
+			      p->secret_len))
+		return NULL;
+	struct tls_recprot *q = tls13_recprot_new(p->suite, next, p->secret_len);
+	OPENSSL_cleanse(next, sizeof next);
+	return q;
+}
+
 /* ---- records ------------------------------------------------------------- */
 
 static void put_be64(uint8_t *b, uint64_t v)
@@ -350,8 +363,25 @@ static bool hmac_ok(struct tls_recprot *p, const uint8_t aad[13], const uint8_t 
 	return memcmp(got, want, gl) == 0;
 }
 
+static long cbc_open_chained(struct tls_recprot *p, const uint8_t hdr[5], const uint8_t *body,
+			     size_t n, uint8_t *out);
+
+/* TLS 1.0 chains each record's IV to the last ciphertext block of the one
+ * before: after a record that did not open, that block cannot be trusted
+ * (with encrypt-then-MAC the next record would authenticate and still
+ * decrypt wrong), so the next record is given up too and only sets the IV. */
 static long cbc_open(struct tls_recprot *p, const uint8_t hdr[5], const uint8_t *body, size_t n,
 		     uint8_t *out)
+{
+	bool was_lost = p->cbc_iv_lost;
+	long m = cbc_open_chained(p, hdr, body, n, out);
+	if (m < 0 && p->version < 0x0302 && !was_lost)
+		p->cbc_iv_lost = true;
+	return m;
+}
+
+static long cbc_open_chained(struct tls_recprot *p, const uint8_t hdr[5], const uint8_t *body,
+			     size_t n, uint8_t *out)
 {
 	size_t explicit_iv = p->version >= 0x0302 ? CBC_BLOCK : 0;
 	uint8_t aad[13];

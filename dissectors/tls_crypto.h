@@ -56,6 +56,11 @@ struct tls_recprot *tls13_recprot_new(const struct tls_suite *s, const uint8_t *
  * direction's secret, sequence number back to 0.  0 or -1. */
 int tls13_recprot_update(struct tls_recprot *p);
 
+/* TLS 1.3: a new direction state with the next generation of p's secret
+ * (what a KeyUpdate would make of it), sequence number 0; p unchanged.
+ * NULL when p is not TLS 1.3 or out of memory. */
+struct tls_recprot *tls13_recprot_next(const struct tls_recprot *p);
+
 void tls_recprot_free(struct tls_recprot *p);   /* NULL allowed */
 
 /* Open one record: `hdr` its 5-byte header as captured, `body` its n

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 struct entry {
 	uint8_t random[32];
@@ -27,7 +28,12 @@ struct tls_keylog {
 	long offset;                              /* after the last whole line read */
 	unsigned long lines;
 	long long size_seen;                      /* of the file at the last refresh */
+	ino_t ino;                                /* a new file at the path starts over */
+	int64_t last_refresh;                     /* monotonic ns */
 };
+
+#define KEYLOG_LINE_MAX 1024
+#define REFRESH_NS 10000000                       /* 10 ms */
 
 static const struct {
 	const char *label;
@@ -169,32 +175,38 @@ static int read_lines(struct tls_keylog *k, bool strict, char *err, size_t errle
 		snprintf(err, errlen, "%s: %s", k->path, strerror(errno));
 		return -1;
 	}
-	char line[1024];
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
 	int ret = 0;
-	while (fgets(line, sizeof line, f)) {
+	while ((n = getline(&line, &cap, f)) > 0) {
+		bool complete = line[n - 1] == '\n';
+		if (!complete && !strict)
+			break;                    /* half written: read it next time */
+		k->lines++;
 		size_t len = strcspn(line, "\r\n");
-		if (line[len] == '\0') {
-			if (feof(f) && !strict)
-				break;            /* half written: read it next time */
-			if (!feof(f)) {
-				snprintf(err, errlen, "%s line %lu: longer than %zu bytes", k->path,
-					 k->lines + 1, sizeof line - 2);
+		const char *why = (size_t)n > KEYLOG_LINE_MAX ? "longer than 1024 bytes" :
+				  memchr(line, '\0', (size_t)n) ? "a NUL byte in it" : NULL;
+		if (why) {
+			if (strict) {
+				snprintf(err, errlen, "%s line %lu: %s", k->path, k->lines, why);
+				ret = -1;
+				break;
+			}
+		} else {
+			line[len] = '\0';
+			if (parse_line(k, line, k->lines, err, errlen) && strict) {
 				ret = -1;
 				break;
 			}
 		}
-		k->lines++;
-		line[len] = '\0';
-		if (parse_line(k, line, k->lines, err, errlen) && strict) {
-			ret = -1;
-			break;
-		}
-		k->offset = ftell(f);
+		k->offset = ftell(f);         /* bad lines are skipped when following */
 	}
 	if (!ret && ferror(f)) {
 		snprintf(err, errlen, "%s: read error", k->path);
 		ret = -1;
 	}
+	free(line);
 	fclose(f);
 	return ret;
 }
@@ -212,19 +224,35 @@ struct tls_keylog *tls_keylog_read(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	struct stat sb;
-	if (stat(path, &sb) == 0)
+	if (stat(path, &sb) == 0) {
 		k->size_seen = (long long)sb.st_size;
+		k->ino = sb.st_ino;
+	}
 	return k;
 }
 
 size_t tls_keylog_refresh(struct tls_keylog *k)
 {
+	/* At most one stat() per REFRESH_NS of real time, however many
+	 * connections still wait for their keys. */
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	int64_t t = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	if (k->last_refresh && t - k->last_refresh < REFRESH_NS)
+		return 0;
+	k->last_refresh = t;
 	struct stat sb;
-	if (stat(k->path, &sb) || (long long)sb.st_size == k->size_seen)
+	if (stat(k->path, &sb))
+		return 0;
+	bool replaced = sb.st_ino != k->ino || (long long)sb.st_size < k->offset;
+	if (!replaced && (long long)sb.st_size == k->size_seen)
 		return 0;
 	k->size_seen = (long long)sb.st_size;
-	if ((long long)sb.st_size < k->offset)
-		k->offset = 0;                    /* truncated and rewritten */
+	k->ino = sb.st_ino;
+	if (replaced) {
+		k->offset = 0;                    /* a new file, or truncated and rewritten */
+		k->lines = 0;
+	}
 	size_t before = k->n;
 	char err[256];
 	read_lines(k, false, err, sizeof err);

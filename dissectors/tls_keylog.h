@@ -34,9 +34,11 @@ struct tls_keylog *tls_keylog_read(const char *path, char *err, size_t errlen);
 void tls_keylog_free(struct tls_keylog *k);   /* NULL allowed */
 
 /* Read the lines appended to the file since (a client still writing it
- * during a live capture); cheap when the file has not grown.  Lines that
- * do not parse are skipped, a half-written last line waits for the next
- * call.  Returns how many client randoms are new. */
+ * during a live capture); at most one stat() per 10 ms, and nothing more
+ * when the file has not changed.  Lines that do not parse are skipped, a
+ * half-written last line waits for the next call; a file replaced or
+ * truncated is read again from the start.  Returns how many client
+ * randoms are new (secrets added to known ones count 0: look up again). */
 size_t tls_keylog_refresh(struct tls_keylog *k);
 
 /* How many client randoms have at least one secret. */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "testutil.h"
 #include "tls_keylog.h"
@@ -130,4 +131,79 @@ Test(tls_keylog, comments_blank_lines_and_other_labels_are_skipped)
 
 	cr_expect_null(tls_keylog_read("/nonexistent/keys.txt", err, sizeof err));
 	cr_expect(strstr(err, "/nonexistent/keys.txt"), "%s", err);
+}
+
+/* Appends a client makes while kalens follows the file (live capture). */
+static void append(const char *dir, const char *text, size_t n)
+{
+	char path[1024];
+	snprintf(path, sizeof path, "%s/keys.txt", dir);
+	FILE *f = fopen(path, "a");
+	cr_assert_not_null(f);
+	fwrite(text, 1, n, f);
+	fclose(f);
+}
+
+static void after_refresh_interval(void)
+{
+	struct timespec t = { 0, 20 * 1000 * 1000 };   /* refresh looks at most every 10 ms */
+	nanosleep(&t, NULL);
+}
+
+#define R2 "0000000000000000000000000000000000000000000000000000000000000002"
+#define R3 "0000000000000000000000000000000000000000000000000000000000000003"
+#define S32 "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+
+/* Lines appended later are read by tls_keylog_refresh(): a half-written
+ * line waits until it is whole, a bad or overlong line (or one with a NUL)
+ * is skipped rather than blocking what follows, secrets added to a known
+ * client random are found, and a file replaced by a new one is read from
+ * its start. */
+Test(tls_keylog, refresh_follows_a_file_being_written)
+{
+	char err[512] = "", *dir;
+	struct tls_keylog *k = read_text("CLIENT_HANDSHAKE_TRAFFIC_SECRET " R2 " " S32 "\n", err,
+					 sizeof err, &dir);
+	cr_assert_not_null(k, "%s", err);
+	cr_expect_eq(secret_len(k, R2, TLS_CLIENT_APP_SECRET_0), 0);
+
+	/* half a line: not yet */
+	static const char half[] = "CLIENT_TRAFFIC_SECRET_0 " R2 " bbbb";
+	append(dir, half, sizeof half - 1);
+	after_refresh_interval();
+	cr_expect_eq(tls_keylog_refresh(k), 0);
+	cr_expect_eq(secret_len(k, R2, TLS_CLIENT_APP_SECRET_0), 0);
+	/* its end, then junk, an overlong line, a NUL, then a good line */
+	static const char rest[] = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\n"
+				   "not a key log line\n";
+	append(dir, rest, sizeof rest - 1);
+	char longline[2100];
+	memset(longline, 'x', sizeof longline - 1);
+	longline[sizeof longline - 2] = '\n';
+	append(dir, longline, sizeof longline - 1);
+	static const char nul[] = "CLIENT_RANDOM \0 x\n";
+	append(dir, nul, sizeof nul - 1);
+	static const char good[] = "CLIENT_RANDOM " R3 " " M48 "\n";
+	append(dir, good, sizeof good - 1);
+	after_refresh_interval();
+	cr_expect_eq(tls_keylog_refresh(k), 1, "R3 is new; R2 only gained a secret");
+	cr_expect_eq(secret_len(k, R2, TLS_CLIENT_APP_SECRET_0), 32);
+	cr_expect_eq(secret_len(k, R3, TLS_MASTER_SECRET), 48);
+	after_refresh_interval();
+	cr_expect_eq(tls_keylog_refresh(k), 0, "nothing new");
+
+	/* the file replaced by a shorter one: read from its start */
+	char path[1024], tmp[1100];
+	snprintf(path, sizeof path, "%s/keys.txt", dir);
+	snprintf(tmp, sizeof tmp, "%s.new", path);
+	FILE *f = fopen(tmp, "w");
+	cr_assert_not_null(f);
+	fputs("CLIENT_RANDOM " R " " M48 "\n", f);
+	fclose(f);
+	cr_assert_eq(rename(tmp, path), 0);
+	after_refresh_interval();
+	cr_expect_eq(tls_keylog_refresh(k), 1);
+	cr_expect_eq(secret_len(k, R, TLS_MASTER_SECRET), 48);
+	tls_keylog_free(k);
+	tu_rmtree(dir);
 }

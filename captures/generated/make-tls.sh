@@ -28,7 +28,7 @@ out=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 all_scenarios=(tls12-aes128gcm-curl tls12-aes256gcm-curl tls12-chacha20-curl
                tls12-aes128cbc-sha-etm-curl tls12-aes256cbc-sha384-mte-curl
                tls12-aes128cbc-sha256-mte-curl
-               tls10-aes256cbc-sha-curl
+               tls10-aes256cbc-sha-curl tls10-aes128cbc-sha-etm-curl
                tls13-aes128gcm-curl tls13-aes256gcm-curl tls13-chacha20-curl
                tls12-resumed-s_client tls13-resumed-s_client tls13-keyupdate-s_client)
 if [[ ${1:-} == --list ]]; then printf '%s\n' "${all_scenarios[@]}"; exit 0; fi
@@ -122,6 +122,8 @@ curl_scenario tls12-aes128cbc-sha256-mte-curl "$p_mte" "curl, TLS 1.2 ECDHE-RSA-
     --tlsv1.2 --tls-max 1.2 --ciphers ECDHE-RSA-AES128-SHA256
 curl_scenario tls10-aes256cbc-sha-curl "$p_mte" "curl, TLS 1.0 ECDHE-RSA-AES256-SHA (CBC with chained IVs, MD5/SHA-1 PRF, MAC-then-encrypt), 3 URLs on one connection" \
     --tlsv1.0 --tls-max 1.0 --ciphers 'ECDHE-RSA-AES256-SHA:@SECLEVEL=0'
+curl_scenario tls10-aes128cbc-sha-etm-curl "$p_tls" "curl, TLS 1.0 ECDHE-RSA-AES128-SHA (CBC with chained IVs, encrypt-then-MAC), 3 URLs on one connection" \
+    --tlsv1.0 --tls-max 1.0 --ciphers 'ECDHE-RSA-AES128-SHA:@SECLEVEL=0'
 curl_scenario tls13-aes128gcm-curl "$p_tls" "curl, TLS 1.3 TLS_AES_128_GCM_SHA256, 3 URLs on one connection" \
     --tlsv1.3 --tls13-ciphers TLS_AES_128_GCM_SHA256
 curl_scenario tls13-aes256gcm-curl "$p_tls" "curl, TLS 1.3 TLS_AES_256_GCM_SHA384, 3 URLs on one connection" \

@@ -345,6 +345,11 @@ Test(e2e_tls_decrypt, a_damaged_record_costs_that_record_only)
 	damaged("client", 1, 3);   /* the client's Finished: likewise */
 	damaged("server", 2, 3);   /* a NewSessionTicket: likewise */
 	damaged("client", 2, 2);   /* the first request: lost, the other two kept */
+	/* tls13-keyupdate-s_client: the client's 3rd and 5th records are its
+	 * KeyUpdates (s_client's K); lost, the next generation of keys is
+	 * found by trying it on the record that fails */
+	damaged_in("tls13-keyupdate-s_client", "client", 3, 3);
+	damaged_in("tls13-keyupdate-s_client", "client", 5, 3);
 }
 
 /* The tls_servers view on the resumption captures: s_client's record says

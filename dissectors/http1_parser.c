@@ -270,7 +270,7 @@ int http1_looks_like_start(bool requests, const uint8_t *p, size_t n)
 		while (i < n && i < 24 && ((p[i] >= 'A' && p[i] <= 'Z') || p[i] == '-' || p[i] == '_'))
 			i++;
 		if (i == n)
-			return i < 24 ? 2 : 0;
+			return 2;             /* at most 24 so far: a space may follow */
 		if (i == 0 || p[i] != ' ')
 			return 0;
 		/* The HTTP/2 connection preface is not an HTTP/1 request. */

@@ -56,6 +56,15 @@ void conn_record_summary_defaults(struct conn_record *r)
 	r->tls_records[0] = r->tls_records[1] = 0;
 	r->tls_exchanges = 0;
 	r->tls_decrypted = false;
+	r->h2 = false;
+	r->h2_streams = 0;
+	r->h2_peak_streams = 0;
+	r->h2_settings_max_streams = r->h2_initial_window = -1;
+	r->h2_goaway_by = CONN_CLOSER_NONE;
+	r->h2_goaway_error = r->h2_goaway_last_stream = -1;
+	r->h2_rst_streams = 0;
+	r->has_h2_ping_rtt = false;
+	r->h2_ping_rtt = 0;
 	r->has_reuse_saved = false;
 	r->reuse_saved = 0;
 }

@@ -78,6 +78,19 @@ struct conn_record {
 	uint64_t tls_exchanges;          /* request/response exchanges, estimated from records */
 	bool tls_decrypted;              /* application data was decrypted with a key log */
 
+	/* HTTP/2 (dissectors/http2.c): h2 false when not HTTP/2. */
+	bool h2;
+	uint64_t h2_streams;             /* streams with a request */
+	uint32_t h2_peak_streams;        /* most streams open at once */
+	int64_t h2_settings_max_streams; /* the server's SETTINGS_MAX_CONCURRENT_STREAMS, -1: none */
+	int64_t h2_initial_window;       /* the server's SETTINGS_INITIAL_WINDOW_SIZE, -1: none */
+	enum conn_closer h2_goaway_by;   /* who sent the first GOAWAY (NONE: nobody) */
+	int64_t h2_goaway_error;         /* its error code, -1: none */
+	int64_t h2_goaway_last_stream;   /* its last stream id, -1: none */
+	uint64_t h2_rst_streams;
+	bool has_h2_ping_rtt;
+	kl_time h2_ping_rtt;             /* the first PING answered */
+
 	/* What the keep-alive analysis adds (keepalive.c). */
 	bool has_reuse_saved;
 	kl_time reuse_saved;             /* handshake RTT x requests after the first */

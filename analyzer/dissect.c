@@ -10,9 +10,12 @@
 #include <stddef.h>
 
 #include "http1.h"
+#include "http2.h"
 #include "tls.h"
 
+/* HTTP/2 first: its client preface also looks like an HTTP/1 request line. */
 static const struct dissector *const builtin[] = {
+	&http2_dissector,
 	&http1_dissector,
 	&tls_dissector,
 	NULL,

@@ -32,6 +32,7 @@ struct request_record {
 	bool has_idle_before;
 	kl_time idle_before;             /* previous response's end to this request */
 	const char *upgrade;             /* protocol switched to (101 Upgrade, "CONNECT"), or NULL */
+	uint32_t stream_id;              /* HTTP/2 stream; 0: HTTP/1 */
 };
 
 struct finding_record {

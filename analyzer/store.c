@@ -115,7 +115,16 @@ static const char schema_sql[] =
 	" tls_records_to_server INTEGER,"
 	" tls_records_to_client INTEGER,"
 	" decrypted INTEGER,"
-	" requests_estimated INTEGER"
+	" requests_estimated INTEGER,"
+	" h2_streams INTEGER,"
+	" h2_peak_streams INTEGER,"
+	" h2_max_concurrent_streams INTEGER,"
+	" h2_initial_window INTEGER,"
+	" goaway_by TEXT,"
+	" goaway_error INTEGER,"
+	" goaway_last_stream INTEGER,"
+	" rst_streams INTEGER,"
+	" ping_rtt_s REAL"
 	");"
 	"CREATE INDEX IF NOT EXISTS connections_run ON connections (run_id);"
 	/* No REFERENCES: a request is stored when it completes, its connection
@@ -149,7 +158,8 @@ static const char schema_sql[] =
 	" pipelined INTEGER NOT NULL,"
 	" idle_before REAL,"
 	" upgrade TEXT,"
-	" req_proxy_connection TEXT"
+	" req_proxy_connection TEXT,"
+	" stream_id INTEGER"
 	");"
 	"CREATE TABLE IF NOT EXISTS findings ("
 	" id INTEGER PRIMARY KEY,"
@@ -316,13 +326,28 @@ static const char migrate_v2_sql[] =
 	"ALTER TABLE connections ADD COLUMN decrypted INTEGER;"
 	"ALTER TABLE connections ADD COLUMN requests_estimated INTEGER;";
 
+/* Version 3 -> 4: HTTP/2 (requests exists from version 2 on; a version 1
+ * database gets it from schema_sql, new). */
+static const char migrate_v3_requests_sql[] =
+	"ALTER TABLE requests ADD COLUMN stream_id INTEGER;";
+static const char migrate_v3_sql[] =
+	"ALTER TABLE connections ADD COLUMN h2_streams INTEGER;"
+	"ALTER TABLE connections ADD COLUMN h2_peak_streams INTEGER;"
+	"ALTER TABLE connections ADD COLUMN h2_max_concurrent_streams INTEGER;"
+	"ALTER TABLE connections ADD COLUMN h2_initial_window INTEGER;"
+	"ALTER TABLE connections ADD COLUMN goaway_by TEXT;"
+	"ALTER TABLE connections ADD COLUMN goaway_error INTEGER;"
+	"ALTER TABLE connections ADD COLUMN goaway_last_stream INTEGER;"
+	"ALTER TABLE connections ADD COLUMN rst_streams INTEGER;"
+	"ALTER TABLE connections ADD COLUMN ping_rtt_s REAL;";
+
 static const char insert_request_head[] =
 	"INSERT INTO requests (conn_id, run_id, seq, method, uri, host, version, status,"
 	" interim_responses, request_ts, request_end_ts, response_ts, response_end_ts,"
 	" req_connection, req_keep_alive, resp_connection, resp_keep_alive,"
 	" request_body_bytes, response_body_bytes, pipelined, idle_before, upgrade,"
-	" req_proxy_connection) VALUES ";
-#define REQUEST_COLS 23
+	" req_proxy_connection, stream_id) VALUES ";
+#define REQUEST_COLS 24
 
 /* Requests go in STORE_REQUEST_ROWS at a time when they come in bulk: one
  * statement execution per row costs SQLite more than the row itself. */
@@ -362,10 +387,12 @@ static const char insert_conn_sql[] =
 	" requests, responses, max_idle, ka_timeout_advertised, ka_max_advertised,"
 	" expected_persistent, idle_before_close, id, reuse_saved_s, tls_version, sni, alpn,"
 	" cipher, tls_resumed, tls_handshake_s, tls_records_to_server, tls_records_to_client,"
-	" decrypted, requests_estimated)"
+	" decrypted, requests_estimated, h2_streams, h2_peak_streams, h2_max_concurrent_streams,"
+	" h2_initial_window, goaway_by, goaway_error, goaway_last_stream, rst_streams, ping_rtt_s)"
 	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
 	" ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31,"
-	" ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40)";
+	" ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40, ?41, ?42, ?43, ?44, ?45, ?46, ?47,"
+	" ?48, ?49)";
 
 static void set_err(struct store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -471,7 +498,7 @@ static int check_version(struct store *s, const char *path, bool in_txn, int64_t
 		set_err(s, "%s: cannot read the database (%s)", path, sqlite3_errmsg(s->db));
 		return -1;
 	}
-	if (v != 0 && v != 1 && v != 2 && v != STORE_SCHEMA_VERSION) {   /* 1, 2 are migrated */
+	if (v < 0 || v > STORE_SCHEMA_VERSION) {   /* 1, 2, 3 are migrated */
 		set_err(s, "%s: schema version %lld, this kalens writes %d", path, (long long)v,
 			STORE_SCHEMA_VERSION);
 		return -1;
@@ -545,6 +572,14 @@ static int create_schema(struct store *s, const char *path)
 	if ((version == 1 || version == 2) &&
 	    sqlite3_exec(s->db, migrate_v2_sql, NULL, NULL, NULL) != SQLITE_OK) {
 		set_err(s, "%s: upgrade schema 2 to %d: %s", path, STORE_SCHEMA_VERSION,
+			sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	if (version >= 1 && version <= 3 &&
+	    (sqlite3_exec(s->db, migrate_v3_sql, NULL, NULL, NULL) != SQLITE_OK ||
+	     (version >= 2 && sqlite3_exec(s->db, migrate_v3_requests_sql, NULL, NULL, NULL) !=
+	      SQLITE_OK))) {
+		set_err(s, "%s: upgrade schema 3 to %d: %s", path, STORE_SCHEMA_VERSION,
 			sqlite3_errmsg(s->db));
 		goto fail;
 	}
@@ -755,6 +790,21 @@ static int bind_conn(struct store *s, const struct conn_record *c)
 	B(tls ? sqlite3_bind_int(st, 39, c->tls_decrypted ? 1 : 0) : sqlite3_bind_null(st, 39));
 	B(tls && c->tls_records[KL_TO_SERVER] ? bind_u64(st, 40, c->tls_exchanges)
 					      : sqlite3_bind_null(st, 40));
+	bool h2 = c->h2;
+	B(h2 ? bind_u64(st, 41, c->h2_streams) : sqlite3_bind_null(st, 41));
+	B(h2 ? sqlite3_bind_int64(st, 42, c->h2_peak_streams) : sqlite3_bind_null(st, 42));
+	B(h2 && c->h2_settings_max_streams >= 0 ? sqlite3_bind_int64(st, 43, c->h2_settings_max_streams)
+						: sqlite3_bind_null(st, 43));
+	B(h2 && c->h2_initial_window >= 0 ? sqlite3_bind_int64(st, 44, c->h2_initial_window)
+					  : sqlite3_bind_null(st, 44));
+	B(bind_text_or_null(st, 45, h2 ? conn_closer_name(c->h2_goaway_by) : NULL));
+	B(h2 && c->h2_goaway_error >= 0 ? sqlite3_bind_int64(st, 46, c->h2_goaway_error)
+					: sqlite3_bind_null(st, 46));
+	B(h2 && c->h2_goaway_last_stream >= 0 ? sqlite3_bind_int64(st, 47, c->h2_goaway_last_stream)
+					      : sqlite3_bind_null(st, 47));
+	B(h2 ? bind_u64(st, 48, c->h2_rst_streams) : sqlite3_bind_null(st, 48));
+	B(h2 && c->has_h2_ping_rtt ? sqlite3_bind_double(st, 49, kl_time_seconds(c->h2_ping_rtt))
+				   : sqlite3_bind_null(st, 49));
 #undef B
 	if (rc != SQLITE_OK) {
 		db_err(s, "insert connection: bind");
@@ -845,6 +895,8 @@ static int bind_request(struct store *s, sqlite3_stmt *st, int base,
 			     : sqlite3_bind_null(st, base + 21));
 	B(bind_text_static(st, base + 22, r->upgrade));
 	B(bind_text_static(st, base + 23, r->req_proxy_connection));
+	B(r->stream_id ? sqlite3_bind_int64(st, base + 24, r->stream_id)
+		       : sqlite3_bind_null(st, base + 24));
 #undef B
 	if (rc != SQLITE_OK)
 		db_err(s, "insert request: bind");

@@ -20,7 +20,7 @@
 #include "kl.h"
 #include "records.h"
 
-#define STORE_SCHEMA_VERSION 3   /* 1 (connections only) and 2 are upgraded in place */
+#define STORE_SCHEMA_VERSION 4   /* 1 (connections only), 2 and 3 are upgraded in place */
 #define STORE_BATCH_ROWS 4096
 
 struct store;

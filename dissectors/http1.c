@@ -15,8 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http1_parser.h"
+#include "http2.h"
 
 enum str_id {
 	S_METHOD, S_URI, S_HOST, S_VERSION, S_REQ_CONN, S_REQ_KA, S_RESP_CONN, S_RESP_KA,
@@ -74,6 +76,10 @@ struct http1_conn {
 	int64_t ka_timeout, ka_max;
 	int expected_persistent;
 	bool tunnel;
+	void *h2;                     /* after "Upgrade: h2c" and a 101: the HTTP/2 dissector */
+	uint64_t fed[2];              /* stream bytes and gaps given to each parser */
+	struct dissect_conn_info info;   /* to create it; addresses copied below */
+	uint8_t client_ip[16], server_ip[16];
 	uint8_t eofs;
 	uint8_t proto_major, proto_minor;
 	bool proto_known, proto_from_request;
@@ -161,14 +167,9 @@ static void finding(struct http1_conn *c, uint64_t seq, kl_time ts, const char *
 	c->out->finding(c->out->ctx, &f);
 }
 
-static void emit_request(struct http1_conn *c, struct pending *p)
+static void fill_record(const struct http1_conn *c, const struct pending *p,
+			struct request_record *out)
 {
-	if (p->hidden)
-		return;                    /* never seen: nothing to store */
-	if (!p->status)
-		c->unanswered++;
-	if (!c->out || !c->out->request)
-		return;
 	struct request_record r = {
 		.conn_id = c->conn_id,
 		.seq = p->seq,
@@ -194,6 +195,19 @@ static void emit_request(struct http1_conn *c, struct pending *p)
 		.upgrade = str_at(c, p->str[S_UPGRADE]),
 		.req_proxy_connection = str_at(c, p->str[S_REQ_PROXY_CONN]),
 	};
+	*out = r;
+}
+
+static void emit_request(struct http1_conn *c, struct pending *p)
+{
+	if (p->hidden)
+		return;                    /* never seen: nothing to store */
+	if (!p->status)
+		c->unanswered++;
+	if (!c->out || !c->out->request)
+		return;
+	struct request_record r;
+	fill_record(c, p, &r);
 	c->out->request(c->out->ctx, &r);
 }
 
@@ -376,7 +390,6 @@ static enum http1_body_hint on_response_head(void *ctx, const struct http1_head 
 		p->resp_ts = ts;
 	c->resp_wire_bytes += h->head_bytes;
 	if (h->status < 200 && h->status != 101) {
-		p->interim++;              /* 100 Continue and friends */
 		return HTTP1_BODY_AS_FRAMED;
 	}
 	p->status = h->status;
@@ -443,6 +456,20 @@ static void on_response_done(void *ctx, uint64_t body, kl_time ts)
 	c->responses++;
 	c->resp_wire_bytes += body;
 	c->last_resp_end = ts;
+	const char *up = str_at(c, p->str[S_UPGRADE]);
+	if (p->status == 101 && up && !strcasecmp(up, "h2c") && !c->h2 && !p->hidden &&
+	    (c->h2 = http2_dissector.ctx_new(&c->info))) {
+		/* The request goes on as stream 1 of HTTP/2, the 101 its
+		 * interim response; the rest of the connection is HTTP/2. */
+		struct request_record r;
+		p->status = 0;
+		fill_record(c, p, &r);
+		r.response_ts = p->resp_ts;
+		http2_upgraded(c->h2, &r, ts);
+		c->responses--;
+		pop_front(c);
+		return;
+	}
 	emit_request(c, p);
 	pop_front(c);
 }
@@ -581,6 +608,11 @@ static void *http1_ctx_new(const struct dissect_conn_info *info)
 		return NULL;
 	c->out = info->out;
 	c->conn_id = info->conn_id;
+	c->info = *info;
+	memcpy(c->client_ip, info->client_ip, 16);
+	memcpy(c->server_ip, info->server_ip, 16);
+	c->info.client_ip = c->client_ip;
+	c->info.server_ip = c->server_ip;
 	c->ka_timeout = c->ka_max = c->ka_max_first = -1;
 	c->expected_persistent = -1;
 	size_t limit = info->head_limit ? info->head_limit : HTTP1_HEAD_LIMIT_DEFAULT;
@@ -600,6 +632,8 @@ static void http1_ctx_free(void *ctx)
 		return;
 	http1_parser_free(c->parser[0]);
 	http1_parser_free(c->parser[1]);
+	if (c->h2)
+		http2_dissector.ctx_free(c->h2);
 	free(c->q);
 	free(c->arena);
 	free(c);
@@ -609,10 +643,20 @@ static void http1_data(void *ctx, enum kl_dir dir, const uint8_t *p, size_t n,
 		       uint64_t off, kl_time ts)
 {
 	struct http1_conn *c = ctx;
-	(void)off;
-	if (c->tunnel)
+	if (c->tunnel) {
+		if (c->h2)
+			http2_dissector.data(c->h2, dir, p, n, off, ts);
 		return;
+	}
 	http1_parser_feed(c->parser[dir], p, n, ts);
+	uint64_t at;
+	if (c->tunnel && c->h2 && http1_parser_tunnel_at(c->parser[dir], &at) &&
+	    at >= c->fed[dir] && at - c->fed[dir] < n) {
+		/* The 101's head ended inside this piece: HTTP/2 follows it. */
+		size_t k = (size_t)(at - c->fed[dir]);
+		http2_dissector.data(c->h2, dir, p + k, n - k, off + k, ts);
+	}
+	c->fed[dir] += n;
 }
 
 static void http1_gap(void *ctx, enum kl_dir dir, uint64_t off, uint64_t len, kl_time ts)
@@ -621,6 +665,11 @@ static void http1_gap(void *ctx, enum kl_dir dir, uint64_t off, uint64_t len, kl
 	char d[96];
 	snprintf(d, sizeof d, "%llu bytes missing %s at offset %llu", (unsigned long long)len,
 		 dir == KL_TO_SERVER ? "to the server" : "to the client", (unsigned long long)off);
+	c->fed[dir] += len;
+	if (c->h2) {
+		http2_dissector.gap(c->h2, dir, off, len, ts);
+		return;
+	}
 	finding(c, 0, ts, "reassembly-gap", d);
 	if (!c->tunnel)
 		http1_parser_gap(c->parser[dir], len, ts);
@@ -630,6 +679,8 @@ static void http1_eof(void *ctx, enum kl_dir dir, kl_time ts)
 {
 	struct http1_conn *c = ctx;
 	http1_parser_eof(c->parser[dir], ts);
+	if (c->h2)
+		http2_dissector.eof(c->h2, dir, ts);
 	if (++c->eofs < 2)
 		return;
 	/* Both directions are over: what is still pending had no (complete)
@@ -662,6 +713,8 @@ static void http1_eof(void *ctx, enum kl_dir dir, kl_time ts)
 static const char *http1_protocol(const void *ctx)
 {
 	const struct http1_conn *c = ctx;
+	if (c->h2)
+		return "http/2";
 	if (!c->proto_known)
 		return "http";
 	if (c->proto_major == 1 && c->proto_minor == 0)
@@ -693,6 +746,8 @@ static void http1_summarize(const void *ctx, struct conn_record *r)
 		r->has_idle_before_close = true;
 		r->idle_before_close = r->close_ts - c->last_resp_end;
 	}
+	if (c->h2)
+		http2_dissector.summarize(c->h2, r);   /* upgraded: HTTP/2's figures */
 }
 
 const struct dissector http1_dissector = {

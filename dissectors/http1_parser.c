@@ -40,6 +40,8 @@ struct http1_parser {
 	bool any_message;            /* a head was parsed on this stream */
 	bool not_http;               /* the stream's first bytes were not HTTP */
 	bool tunnel;                 /* switched protocols: no longer HTTP/1 */
+	uint64_t fed;                /* stream bytes fed and gaps, before this piece */
+	uint64_t tunnel_at;          /* stream offset where the tunnel's bytes begin */
 	enum state st;
 	size_t head_limit;
 	const struct http1_callbacks *cb;
@@ -838,6 +840,8 @@ void http1_parser_feed(struct http1_parser *p, const uint8_t *d, size_t n, kl_ti
 			break;
 		case S_HEAD:
 			i += feed_head(p, d + i, n - i, ts);
+			if (p->st == S_TUNNEL)
+				p->tunnel_at = p->fed + i;
 			break;
 		case S_BODY_LEN:
 		case S_CHUNK_DATA: {
@@ -904,10 +908,12 @@ void http1_parser_feed(struct http1_parser *p, const uint8_t *d, size_t n, kl_ti
 			break;
 		}
 	}
+	p->fed += n;
 }
 
 void http1_parser_gap(struct http1_parser *p, uint64_t len, kl_time ts)
 {
+	p->fed += len;
 	switch (p->st) {
 	case S_IDLE:
 		/* Whole messages may have been in the gap, or none: the next
@@ -980,6 +986,14 @@ void http1_parser_eof(struct http1_parser *p, kl_time ts)
 	free(p->buf);
 	p->buf = NULL;
 	p->bcap = p->blen = 0;
+}
+
+bool http1_parser_tunnel_at(const struct http1_parser *p, uint64_t *off)
+{
+	if (!p->tunnel)
+		return false;
+	*off = p->tunnel_at;
+	return true;
 }
 
 bool http1_parser_active(const struct http1_parser *p)

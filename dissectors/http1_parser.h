@@ -147,6 +147,11 @@ void http1_parser_eof(struct http1_parser *p, kl_time ts);
  * first bytes are not a message head), or became a tunnel. */
 bool http1_parser_active(const struct http1_parser *p);
 
+/* After a 101 or a CONNECT tunnel: the stream offset (counting every byte
+ * fed and every gap since the parser began) where the tunnel's bytes
+ * begin, i.e. just after the head that switched.  False before. */
+bool http1_parser_tunnel_at(const struct http1_parser *p, uint64_t *off);
+
 /* Does this look like the start of an HTTP/1 message of that direction?
  * Requests: an upper-case method token and SP (not the HTTP/2 preface
  * "PRI * HTTP/2"); responses: "HTTP/1.".  Used to probe a connection:

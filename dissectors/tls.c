@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "http1.h"
+#include "http2.h"
 #include "tls_crypto.h"
 #include "tls_hello.h"
 #include "tls_keylog.h"
@@ -320,19 +321,21 @@ static void inner_gap(struct tls_conn *c, enum kl_dir dir, uint64_t len, kl_time
 	d->pt_off += len;
 }
 
-/* Application data in the clear: to the HTTP/1 dissector, created when
- * the first of it looks like HTTP/1 (not with ALPN h2, which is HTTP/2). */
+/* Application data in the clear: to the HTTP/2 dissector when ALPN chose
+ * h2, else to the HTTP/1 one, created when the first of it looks like
+ * that protocol. */
 static void deliver(struct tls_conn *c, enum kl_dir dir, const uint8_t *p, size_t n, kl_time ts)
 {
 	struct tls_dir *d = &c->d[dir];
 	if (!c->inner_tried && n) {
 		c->inner_tried = true;
 		bool h2 = c->have_sh && strcmp(c->sh.alpn, "h2") == 0;
-		if (!h2 && http1_dissector.probe(dir, p, n) != DISSECT_NO) {
+		const struct dissector *inner = h2 ? &http2_dissector : &http1_dissector;
+		if (inner->probe(dir, p, n) != DISSECT_NO) {
 			c->info.first_seen = ts;
-			c->inner_ctx = http1_dissector.ctx_new(&c->info);
+			c->inner_ctx = inner->ctx_new(&c->info);
 			if (c->inner_ctx)
-				c->inner = &http1_dissector;
+				c->inner = inner;
 		}
 	}
 	if (c->inner)

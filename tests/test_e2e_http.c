@@ -157,12 +157,24 @@ static int64_t count_findings(const char *db, const char *kind)
 
 static void load_query(const char *db, const char *sql, struct table *t);
 
+/* kalens's HTTP/1.x requests.  Two rules, both from the RFCs:
+ *  - HTTP/2 streams (version 'HTTP/2') are not HTTP/1 requests; they are
+ *    compared with tshark's HTTP/2 reading in test_e2e_http2.c.
+ *  - A request that switched to HTTP/2 with "Upgrade: h2c" and a 101 goes on
+ *    as HTTP/2 stream 1 (RFC 7540 §3.2): kalens stores the 101 as an interim
+ *    response (RFC 9110 §15.2) and the final status that came over HTTP/2,
+ *    with upgrade = 'h2c'.  tshark's HTTP/1 reading ends the request with
+ *    the 101, so that is what is compared here; the final status is
+ *    compared with tshark's HTTP/2 reading of stream 1 in test_e2e_http2.c. */
 static void load_kalens(const char *db, struct table *t)
 {
 	const char *sql =
 		"SELECT c.client_ip, c.client_port, c.server_ip, c.server_port, r.seq,"
-		" r.method, r.uri, r.version, r.status"
+		" r.method, r.uri, r.version,"
+		" CASE WHEN r.upgrade = 'h2c' AND r.interim_responses >= 1 THEN 101"
+		"  ELSE r.status END"
 		" FROM requests r JOIN connections c ON c.id = r.conn_id"
+		" WHERE r.version IS NOT 'HTTP/2'"
 		" ORDER BY c.first_seen, c.client_port, r.seq";
 	load_query(db, sql, t);
 }

@@ -201,7 +201,7 @@ Test(store, schema_created_with_version_and_wal)
 
 	sqlite3 *db = raw_open(t.path);
 	char buf[1024];
-	cr_assert_eq(query_int(db, "PRAGMA user_version"), 3);
+	cr_assert_eq(query_int(db, "PRAGMA user_version"), 4);
 	row_text(db, "PRAGMA journal_mode", buf, sizeof buf);
 	cr_assert_str_eq(buf, "wal");
 	row_text(db, "SELECT group_concat(type || ':' || name, ',') FROM"
@@ -226,7 +226,9 @@ Test(store, schema_created_with_version_and_wal)
 			      "responses,max_idle,ka_timeout_advertised,ka_max_advertised,"
 			      "expected_persistent,idle_before_close,reuse_saved_s,tls_version,sni,alpn,"
 			      "cipher,tls_resumed,tls_handshake_s,tls_records_to_server,"
-			      "tls_records_to_client,decrypted,requests_estimated");
+			      "tls_records_to_client,decrypted,requests_estimated,h2_streams,"
+			      "h2_peak_streams,h2_max_concurrent_streams,h2_initial_window,goaway_by,"
+			      "goaway_error,goaway_last_stream,rst_streams,ping_rtt_s");
 	cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM runs"), 0);
 	sqlite3_close(db);
 	tu_rmtree(t.dir);
@@ -377,7 +379,7 @@ Test(store, refuses_other_schema_version)
 
 	char err[512] = "", want[600];
 	cr_assert_null(store_open(t.path, err, sizeof err));
-	snprintf(want, sizeof want, "%s: schema version 7, this kalens writes 3", t.path);
+	snprintf(want, sizeof want, "%s: schema version 7, this kalens writes 4", t.path);
 	cr_assert_str_eq(err, want);
 
 	/* Untouched: same version, still in its rollback journal mode. */
@@ -448,7 +450,7 @@ Test(store, empty_file_becomes_a_database)
 	fclose(f);
 	store_close(open_ok(t.path));
 	sqlite3 *db = raw_open(t.path);
-	cr_assert_eq(query_int(db, "PRAGMA user_version"), 3);
+	cr_assert_eq(query_int(db, "PRAGMA user_version"), 4);
 	sqlite3_close(db);
 	tu_rmtree(t.dir);
 }
@@ -895,6 +897,33 @@ Test(store, version_2_database_is_upgraded_in_place)
 				   " AND packets_received IS NULL"), 1);
 	cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM pragma_table_info('connections') WHERE name = 'reuse_saved_s'"), 1);
 	cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM requests WHERE method = 'GET'"), 1);
+	sqlite3_close(db);
+	tu_rmtree(t.dir);
+}
+
+/* A version 3 database (TLS, before HTTP/2) gains the HTTP/2 columns; its
+ * rows stay. */
+Test(store, version_3_database_is_upgraded_in_place)
+{
+	struct tmp t;
+	tmp_init(&t);
+	sqlite3 *db = raw_open_fixture(t.path, "tests/fixtures/schema-v3.sql");
+	raw_exec(db, "INSERT INTO runs (id, source, source_kind, started_at, kalens_version, status)"
+		     " VALUES (1, 'a.pcap', 'file', 1.5, '0.1.0', 'complete');"
+		     "INSERT INTO requests (conn_id, run_id, seq, method, pipelined)"
+		     " VALUES (1, 1, 1, 'GET', 0)");
+	sqlite3_close(db);
+
+	struct store *s = open_ok(t.path);
+	cr_assert_eq(store_run_begin(s, &RUN_INFO), 2);
+	store_close(s);
+
+	db = raw_open(t.path);
+	cr_assert_eq(query_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM requests WHERE method = 'GET'"
+				   " AND stream_id IS NULL"), 1);
+	cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM pragma_table_info('connections')"
+				   " WHERE name IN ('h2_streams', 'goaway_by', 'ping_rtt_s')"), 3);
 	sqlite3_close(db);
 	tu_rmtree(t.dir);
 }

@@ -1,0 +1,36 @@
+/*
+ * http2.h - the HTTP/2 dissector (RFC 9113): frames of both directions as
+ * they are reassembled (frame headers and fields split anywhere, frames of
+ * any size up to 2^24 - 1 walked without being gathered), header blocks
+ * decoded with HPACK (RFC 7541, libnghttp2's inflater, one per direction,
+ * fed piece by piece), one request row per stream (method, path, authority,
+ * status, times of the first and last frame each way, DATA bytes), and the
+ * connection's facts: streams, peak concurrency, the server's SETTINGS,
+ * GOAWAY, RST_STREAM, PING round trip.  Connection-specific header fields,
+ * which §8.2.2 forbids, are findings.
+ *
+ * Recognised on cleartext by the client connection preface ("prior
+ * knowledge"); the TLS dissector hands it the decrypted data of ALPN "h2"
+ * connections.
+ */
+#ifndef KALENS_HTTP2_H
+#define KALENS_HTTP2_H
+
+#include "dissect.h"
+
+extern const struct dissector http2_dissector;
+
+/* An HTTP/1.1 connection upgraded with "Upgrade: h2c" and a 101 (RFC 7540
+ * §3.2; deprecated by RFC 9113 but still sent by curl): `r` is the request
+ * that asked for it, which becomes stream 1, half-closed by the client;
+ * its response comes as HTTP/2 on stream 1, the 101 counted as interim.
+ * The strings of r are copied.  The HTTP/1 dissector calls this on the ctx
+ * it created with http2_dissector.ctx_new() and then hands over the rest
+ * of both directions. */
+void http2_upgraded(void *ctx, const struct request_record *r, kl_time switched_ts);
+
+/* The 24-byte client connection preface (RFC 9113 §3.4). */
+#define HTTP2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+#define HTTP2_PREFACE_LEN 24
+
+#endif

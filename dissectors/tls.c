@@ -331,7 +331,9 @@ static void deliver(struct tls_conn *c, enum kl_dir dir, const uint8_t *p, size_
 		c->inner_tried = true;
 		bool h2 = c->have_sh && strcmp(c->sh.alpn, "h2") == 0;
 		const struct dissector *inner = h2 ? &http2_dissector : &http1_dissector;
-		if (inner->probe(dir, p, n) != DISSECT_NO) {
+		/* ALPN decided HTTP/2: the server's SETTINGS may come before
+		 * the client's preface, which the probe looks for. */
+		if (h2 || inner->probe(dir, p, n) != DISSECT_NO) {
 			c->info.first_seen = ts;
 			c->inner_ctx = inner->ctx_new(&c->info);
 			if (c->inner_ctx)

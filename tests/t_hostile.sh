@@ -62,7 +62,8 @@ done < <(find "$src/captures/public" -type f \( -name '*.pcap' -o -name '*.pcapn
 while IFS= read -r -d '' cap; do
 	corrupt "$cap" 0.02 "$(keylog_of "$cap")"
 	corrupt "$cap" 0.0002 "$(keylog_of "$cap")"
-done < <(find "$src/captures/generated" -type f -name 'tls*.pcap' -print0 | sort -z)
+done < <(find "$src/captures/generated" -type f \( -name 'tls*.pcap' -o -name 'h2-*.pcap' \) \
+		-print0 | sort -z)
 
 echo "t_hostile: $runs corrupted captures read, $failed failures"
 (( runs > 0 && failed == 0 ))

@@ -1,0 +1,318 @@
+/*
+ * test_e2e_http2.c - kalens's HTTP/2 streams (dissectors/http2.c) against
+ * outside readings of the same captures.
+ *
+ *  - tshark: every tests/expected/http2/NAME.streams.tsv was written by
+ *    tests/tools/http2-references.py from tshark 4.0's reading (with the key
+ *    log beside the capture, where there is one): one row per stream with a
+ *    request, in the order the connections began and the streams first
+ *    appeared: client port, stream id, method, path, authority, final
+ *    status.  kalens's rows (requests with a stream_id) must be the same,
+ *    column by column.  tshark has no :authority for stream 1 of an h2c
+ *    upgrade (the request was HTTP/1.1, its Host is kalens's host); an empty
+ *    reference authority is not compared.
+ *  - the clients' own records (captures/generated/make-h2.sh): nghttp's
+ *    frames (stream, status, DATA bytes) and curl's -w rows.
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+#define NCOLS 6
+#define MAXROWS 64
+
+struct db {
+	char *tmp;
+	sqlite3 *h;
+};
+
+/* kalens read CAPTURE (absolute), with the key log beside it if any. */
+static void read_capture(struct db *d, const char *capture)
+{
+	d->tmp = tu_tmpdir();
+	char keylog[4096] = "", cmd[16384], stem[2048];
+	snprintf(stem, sizeof stem, "%s", capture);
+	char *dot = strrchr(stem, '.');
+	if (dot)
+		*dot = '\0';
+	static const char *const suffix[] = { ".keylog", ".keys.txt" };
+	for (size_t i = 0; i < 2 && !keylog[0]; i++) {
+		char k[2100];
+		snprintf(k, sizeof k, "%s%s", stem, suffix[i]);
+		FILE *f = fopen(k, "r");
+		if (f) {
+			fclose(f);
+			snprintf(keylog, sizeof keylog, "--keylog '%s'", k);
+		}
+	}
+	snprintf(cmd, sizeof cmd, "'%s' read -q %s -o '%s/k.db' '%s' 2>&1", KALENS_BINARY, keylog,
+		 d->tmp, capture);
+	int st;
+	char *out = tu_run(cmd, &st);
+	cr_assert_eq(st, 0, "%s: %s", capture, out ? out : "");
+	free(out);
+	snprintf(cmd, sizeof cmd, "%s/k.db", d->tmp);
+	cr_assert_eq(sqlite3_open_v2(cmd, &d->h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+}
+
+static void db_close(struct db *d)
+{
+	sqlite3_close(d->h);
+	tu_rmtree(d->tmp);
+}
+
+static long long one(struct db *d, const char *sql)
+{
+	sqlite3_stmt *st;
+	cr_assert_eq(sqlite3_prepare_v2(d->h, sql, -1, &st, NULL), SQLITE_OK, "%s: %s", sql,
+		     sqlite3_errmsg(d->h));
+	long long v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Rows of a query, NCOLS text columns each (NULL as ""). */
+static size_t rows_of(struct db *d, const char *sql, char rows[][NCOLS][512])
+{
+	sqlite3_stmt *st;
+	cr_assert_eq(sqlite3_prepare_v2(d->h, sql, -1, &st, NULL), SQLITE_OK, "%s", sql);
+	size_t n = 0;
+	while (sqlite3_step(st) == SQLITE_ROW && n < MAXROWS) {
+		for (int c = 0; c < NCOLS; c++) {
+			const unsigned char *t = sqlite3_column_text(st, c);
+			snprintf(rows[n][c], sizeof rows[n][c], "%s", t ? (const char *)t : "");
+		}
+		n++;
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
+static size_t load_tsv(const char *path, char rows[][NCOLS][512])
+{
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f, "%s", path);
+	char line[2048];
+	size_t n = 0;
+	bool header = false;
+	while (fgets(line, sizeof line, f) && n < MAXROWS) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '#')
+			continue;
+		if (!header) {
+			header = true;
+			continue;
+		}
+		char *p = line;
+		for (int c = 0; c < NCOLS; c++) {
+			char *tab = strchr(p, '\t');
+			if (tab)
+				*tab = '\0';
+			snprintf(rows[n][c], sizeof rows[n][c], "%.511s", p);
+			p = tab ? tab + 1 : p + strlen(p);
+		}
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+#define KALENS_STREAMS "SELECT c.client_port, r.stream_id, r.method, r.uri, r.host, r.status" \
+	" FROM requests r JOIN connections c ON c.id = r.conn_id WHERE r.stream_id IS NOT NULL" \
+	" ORDER BY c.first_seen, c.client_port, r.seq"
+
+static const char *const COLS[NCOLS] = { "client_port", "stream_id", "method", "path",
+					  "authority", "status" };
+
+static int compare(const char *refdir, const char *file)
+{
+	char capture[2048], ref[8192];
+	tu_capture_of_reference(file, ".streams.tsv", capture, sizeof capture);
+	snprintf(ref, sizeof ref, "%s/%s", refdir, file);
+	static char want[MAXROWS][NCOLS][512], got[MAXROWS][NCOLS][512];
+	size_t nw = load_tsv(ref, want);
+	struct db d;
+	read_capture(&d, tu_src_path(capture));
+	size_t ng = rows_of(&d, KALENS_STREAMS, got);
+	int bad = 0;
+	if (ng != nw) {
+		cr_expect_fail("%s: %zu streams, tshark %zu", capture, ng, nw);
+		bad++;
+	}
+	for (size_t i = 0; i < ng && i < nw; i++)
+		for (int c = 0; c < NCOLS; c++) {
+			if (c == 4 && !want[i][c][0])
+				continue;
+			if (strcmp(got[i][c], want[i][c])) {
+				cr_expect_fail("%s: stream row %zu: %s is '%s', tshark says '%s'", capture,
+					       i, COLS[c], got[i][c], want[i][c]);
+				bad++;
+			}
+		}
+	db_close(&d);
+	return bad;
+}
+
+Test(e2e_http2, streams_match_tshark, .timeout = 120)
+{
+	char refdir[4096];
+	snprintf(refdir, sizeof refdir, "%s", tu_src_path("tests/expected/http2"));
+	DIR *dir = opendir(refdir);
+	cr_assert_not_null(dir);
+	struct dirent *e;
+	int files = 0, bad = 0;
+	while ((e = readdir(dir)) != NULL) {
+		size_t l = strlen(e->d_name);
+		if (l < 12 || strcmp(e->d_name + l - 12, ".streams.tsv"))
+			continue;
+		files++;
+		bad += compare(refdir, e->d_name) ? 1 : 0;
+	}
+	closedir(dir);
+	/* 3 public (prior knowledge with CONTINUATION, two h2c upgrades), 5
+	 * generated (nghttp, curl prior knowledge, h2c upgrade, TLS ALPN h2, a
+	 * forbidden header) */
+	cr_expect_geq(files, 8, "only %d HTTP/2 references", files);
+	cr_expect_eq(bad, 0, "%d of %d captures differ from tshark", bad, files);
+}
+
+static void gen(struct db *d, const char *name)
+{
+	char capture[2048];
+	snprintf(capture, sizeof capture, "%s/%s.pcap", tu_src_path("captures/generated"), name);
+	read_capture(d, capture);
+}
+
+/* nghttp -n -v against nghttpd: 4 streams sent before any response (its
+ * log: four "send HEADERS" first), each row of its record (stream id,
+ * :status, DATA bytes received) a kalens row; one connection, all 4 open at
+ * once; nghttp ended it with GOAWAY (NO_ERROR), as tshark reads it. */
+Test(e2e_http2, nghttp_streams_match_its_record)
+{
+	struct db d;
+	gen(&d, "h2-nghttp-prior-knowledge");
+	FILE *f = fopen(tu_src_path("captures/generated/h2-nghttp-prior-knowledge.client.tsv"), "r");
+	cr_assert_not_null(f);
+	char line[1024], sql[512];
+	int rows = 0;
+	while (fgets(line, sizeof line, f)) {
+		unsigned sid;
+		int status;
+		long long size;
+		char path[256];
+		if (sscanf(line, "nghttp\t%u\t%d\t%lld\t%255s", &sid, &status, &size, path) != 4)
+			continue;
+		rows++;
+		snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM requests WHERE stream_id = %u AND"
+			 " status = %d AND response_body_bytes = %lld AND uri = '%s'"
+			 " AND version = 'HTTP/2'", sid, status, size, path);
+		cr_expect_eq(one(&d, sql), 1, "stream %u: %d, %lld bytes, %s", sid, status, size, path);
+	}
+	fclose(f);
+	cr_expect_eq(rows, 4);
+	cr_expect_eq(one(&d, "SELECT COUNT(*) FROM requests"), rows);
+	cr_expect_eq(one(&d, "SELECT h2_streams FROM connections"), 4);
+	cr_expect_eq(one(&d, "SELECT h2_peak_streams FROM connections"), 4);
+	cr_expect_eq(one(&d, "SELECT goaway_by = 'client' AND goaway_error = 0 FROM connections"), 1);
+	cr_expect_eq(one(&d, "SELECT COUNT(*) FROM findings WHERE kind LIKE 'h2-%'"), 0);
+	db_close(&d);
+}
+
+/* curl's rows: a URL fetched (exit 0) is a stream of that path with curl's
+ * status and body bytes on curl's local port; a URL curl failed (exit 16:
+ * the server had sent GOAWAY after one stream) has no response in kalens
+ * either. */
+static void check_curl(const char *name, long long want_conns)
+{
+	struct db d;
+	gen(&d, name);
+	char path[2048];
+	snprintf(path, sizeof path, "%s/%s.client.tsv", tu_src_path("captures/generated"), name);
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f);
+	char line[2048], sql[1024];
+	while (fgets(line, sizeof line, f)) {
+		char url[512], lip[64], rip[64], ver[8];
+		unsigned lport, rport, conns, code;
+		long long size;
+		int exitcode;
+		if (sscanf(line, "curl\t%511s\t%63s\t%u\t%63s\t%u\t%u\t%u\t%lld\t%7s\t%d", url, lip, &lport,
+			   rip, &rport, &conns, &code, &size, ver, &exitcode) != 10)
+			continue;
+		const char *p = strchr(strstr(url, "//") + 2, '/');
+		if (exitcode == 0) {
+			snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM requests r JOIN connections c"
+				 " ON c.id = r.conn_id WHERE c.client_port = %u AND r.uri = '%s' AND"
+				 " r.status = %u AND r.response_body_bytes = %lld AND r.stream_id > 0",
+				 lport, p, code, size);
+			cr_expect_geq(one(&d, sql), 1, "%s: %s %u %lld bytes on port %u", name, p, code,
+				      size, lport);
+		} else {
+			snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM requests r JOIN connections c"
+				 " ON c.id = r.conn_id WHERE c.client_port = %u AND r.uri = '%s' AND"
+				 " r.status IS NOT NULL", lport, p);
+			cr_expect_eq(one(&d, sql), 0, "%s: curl got no response for %s", name, p);
+		}
+	}
+	fclose(f);
+	cr_expect_eq(one(&d, "SELECT COUNT(*) FROM connections"), want_conns, "%s", name);
+	cr_expect_eq(one(&d, "SELECT COUNT(*) FROM findings WHERE kind = 'h2-connection-specific-header'"),
+		     0, "%s", name);
+	db_close(&d);
+}
+
+Test(e2e_http2, curl_streams_match_its_record)
+{
+	check_curl("h2-curl-tls-nginx", 1);
+	check_curl("h2-curl-prior-knowledge", 1);
+	check_curl("h2-curl-upgrade", 2);
+}
+
+/* nginx's SETTINGS as tshark reads them in h2-curl-tls-nginx (decrypted
+ * with curl's key log): SETTINGS_MAX_CONCURRENT_STREAMS 128,
+ * SETTINGS_INITIAL_WINDOW_SIZE 65536; the connection is TLS with ALPN h2,
+ * decrypted. */
+Test(e2e_http2, server_settings_over_tls)
+{
+	struct db d;
+	gen(&d, "h2-curl-tls-nginx");
+	cr_expect_eq(one(&d, "SELECT h2_max_concurrent_streams FROM connections"), 128);
+	cr_expect_eq(one(&d, "SELECT h2_initial_window FROM connections"), 65536);
+	cr_expect_eq(one(&d, "SELECT protocol = 'tls' AND alpn = 'h2' AND decrypted = 1 AND"
+			     " requests = 3 FROM connections"), 1);
+	db_close(&d);
+}
+
+/* Apache sent GOAWAY (last stream 1) while curl's second request was open
+ * on stream 3 (tshark: HEADERS on stream 3 before the GOAWAY; curl: exit
+ * 16 for it): goaway-with-active-streams. */
+Test(e2e_http2, goaway_with_active_streams)
+{
+	struct db d;
+	gen(&d, "h2-curl-upgrade");
+	cr_expect_eq(one(&d, "SELECT COUNT(*) FROM findings WHERE kind = 'goaway-with-active-streams'"
+			     " AND detail LIKE '%server%last stream 1%'"), 1);
+	cr_expect_eq(one(&d, "SELECT COUNT(*) FROM connections WHERE goaway_by = 'server'"
+			     " AND goaway_last_stream = 1"), 2);
+	db_close(&d);
+}
+
+/* RFC 9113 §8.2.2: the raw server of make-h2.sh answers with
+ * "connection: keep-alive"; curl (nghttp2) refuses the response (exit 92)
+ * and resets the stream.  kalens stores the response as sent (tshark reads
+ * :status 200 too), the finding names the header, the side and the stream,
+ * and the client's RST_STREAM is counted. */
+Test(e2e_http2, forbidden_connection_header_is_a_finding)
+{
+	struct db d;
+	gen(&d, "h2-forbidden-connection-header");
+	cr_expect_eq(one(&d, "SELECT COUNT(*) FROM findings WHERE kind = 'h2-connection-specific-header'"
+			     " AND detail LIKE 'the server sent%connection: keep-alive%stream 1)%'"), 1);
+	cr_expect_eq(one(&d, "SELECT rst_streams FROM connections"), 1);
+	db_close(&d);
+}

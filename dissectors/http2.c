@@ -540,7 +540,14 @@ static void fixed_fields(struct h2_conn *c, enum kl_dir dir, kl_time ts)
 			d->block_sid = promised;
 			d->block_end_stream = false;
 			d->block_trailers = false;
-			struct h2_stream *s = stream_open(c, promised, true, ts);
+			/* Promised streams are the server's: even, not 0 (§5.1.1).
+			 * The block is still decoded, to keep HPACK in step. */
+			if (promised == 0 || (promised & 1) || dir != KL_TO_CLIENT) {
+				protocol_error(c, dir, ts, "a PUSH_PROMISE of a stream that cannot be promised");
+				break;
+			}
+			struct h2_stream *s = stream_find(c, promised) ? NULL :
+					      stream_open(c, promised, true, ts);
 			if (s)
 				s->client_end = true;   /* a promised request has no body */
 		}
@@ -701,8 +708,9 @@ static void h2_data(void *ctx, enum kl_dir dir, const uint8_t *p, size_t n, uint
 		return;
 	if (d->preface_left) {
 		size_t k = n < d->preface_left ? n : d->preface_left;
+		static const char preface[] = HTTP2_PREFACE;
 		size_t at = HTTP2_PREFACE_LEN - d->preface_left;
-		if (memcmp(p, HTTP2_PREFACE + at, k) != 0) {
+		if (memcmp(p, preface + at, k) != 0) {
 			protocol_error(c, dir, ts, "the connection preface is wrong");
 			d->lost = true;
 			return;

@@ -18,7 +18,9 @@ The seeds in tests/fuzz/corpus/flow were made from captures/generated/ with:
         captures/generated/tls12-resumed-s_client.pcap \\
         captures/generated/tls13-resumed-s_client.pcap \\
         captures/generated/tls13-keyupdate-s_client.pcap \\
-        captures/generated/tls10-aes256cbc-sha-curl.pcap
+        captures/generated/tls10-aes256cbc-sha-curl.pcap \\
+        captures/generated/h2-nghttp-prior-knowledge.pcap \\
+        captures/generated/h2-curl-upgrade.pcap
 (fuzz_flow loads the key logs of captures/generated/).
 """
 import os, struct, sys

@@ -412,6 +412,44 @@ static int print_tls(sqlite3 *db, int64_t run, FILE *out, char *err, size_t errl
 	return 0;
 }
 
+/* ---- HTTP/2 ------------------------------------------------------------------ */
+
+/* HTTP/2 connections (schema 4): streams and how many ran at once, the
+ * servers' concurrency limits, who ended connections with GOAWAY. */
+static int print_h2(sqlite3 *db, int64_t run, FILE *out, char *err, size_t errlen)
+{
+	long long n = one_int(db, "SELECT COUNT(*) FROM connections WHERE" RUN_FILTER
+			      "AND h2_streams IS NOT NULL", run);
+	if (n <= 0)
+		return 0;
+	sqlite3_stmt *st = prep(db, "SELECT COALESCE(SUM(h2_streams), 0), MAX(h2_peak_streams),"
+				" SUM(h2_peak_streams > 1), SUM(goaway_by IS 'server'),"
+				" SUM(goaway_by IS 'client'), SUM(goaway_error > 0),"
+				" COALESCE(SUM(rst_streams), 0), group_concat(DISTINCT h2_max_concurrent_streams),"
+				" SUM(protocol = 'tls')"
+				" FROM connections WHERE" RUN_FILTER "AND h2_streams IS NOT NULL", run, err,
+				errlen);
+	if (!st)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		long long streams = sqlite3_column_int64(st, 0);
+		const unsigned char *limits = sqlite3_column_text(st, 7);
+		fprintf(out, "HTTP/2: %lld connections (%lld over TLS), %lld streams, %.1f per connection\n",
+			n, (long long)sqlite3_column_int64(st, 8), streams, (double)streams / (double)n);
+		fprintf(out, "  multiplexing        %lld connections had several streams open at once "
+			"(at most %lld)\n", (long long)sqlite3_column_int64(st, 2),
+			(long long)sqlite3_column_int64(st, 1));
+		fprintf(out, "  server stream limit %s (SETTINGS_MAX_CONCURRENT_STREAMS)\n",
+			limits ? (const char *)limits : "never sent");
+		fprintf(out, "  GOAWAY              %lld by servers, %lld by clients, %lld with an error;"
+			" %lld RST_STREAM\n\n", (long long)sqlite3_column_int64(st, 3),
+			(long long)sqlite3_column_int64(st, 4), (long long)sqlite3_column_int64(st, 5),
+			(long long)sqlite3_column_int64(st, 6));
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
 /* ---- findings, most serious first ---------------------------------------- */
 
 /* Impact classes: requests that failed or went wrong, then reuse thrown
@@ -442,6 +480,10 @@ static const struct {
 	{ "hidden-requests", IMPACT_INFO, "requests estimated lost in capture gaps" },
 	{ "reassembly-gap", IMPACT_INFO, "bytes missing from the capture" },
 	{ "resync", IMPACT_INFO, "parser skipped to the next message" },
+	{ "h2-connection-specific-header", IMPACT_FAILURE, "HTTP/2 responses or requests with a forbidden Connection-type field (RFC 9113 8.2.2)" },
+	{ "goaway-with-active-streams", IMPACT_FAILURE, "HTTP/2 GOAWAY while streams were open" },
+	{ "h2-idle-close", IMPACT_INFO, "HTTP/2 server ended an idle connection with GOAWAY" },
+	{ "h2-protocol-error", IMPACT_INFO, "HTTP/2 frames that break the protocol" },
 	{ "tls-decrypt-error", IMPACT_INFO, "TLS records the key log did not open (wrong key, records missed)" },
 	{ "tls-parse-error", IMPACT_INFO, "TLS record layer or hello that does not parse" },
 };
@@ -1006,6 +1048,19 @@ static int report_json(sqlite3 *db, int version, int64_t run, FILE *out, char *e
 				  " GROUP BY 1, 2 ORDER BY 3 DESC", run, false, out, err, errlen) != 0)
 			return -1;
 	}
+	if (version >= 4) {
+		/* HTTP/2: per server, streams, multiplexing, GOAWAY (schema 4). */
+		fputs(",\"http2\":", out);
+		if (json_rows(db, "SELECT server_ip, server_port, COUNT(*) AS connections,"
+				  " SUM(h2_streams) AS streams, MAX(h2_peak_streams) AS peak_streams,"
+				  " MAX(h2_max_concurrent_streams) AS max_concurrent_streams,"
+				  " SUM(goaway_by IS 'server') AS goaway_by_server,"
+				  " SUM(goaway_by IS 'client') AS goaway_by_client,"
+				  " SUM(rst_streams) AS rst_streams"
+				  " FROM connections WHERE" RUN_FILTER "AND h2_streams IS NOT NULL"
+				  " GROUP BY 1, 2 ORDER BY 3 DESC", run, false, out, err, errlen) != 0)
+			return -1;
+	}
 	fputs(",\"servers\":", out);
 	if (json_rows(db, version < 2 ?
 		      "SELECT server_ip, server_port, COUNT(*) AS connections,"
@@ -1076,6 +1131,7 @@ int report_print(const char *db_path, int64_t run_id, enum report_format fmt, FI
 	    (version < 2 || print_http(db, version, run_id, out, err, errlen) == 0) &&
 	    (version < 2 || print_findings(db, db_path, run_id, out, err, errlen) == 0) &&
 	    (version < 3 || print_tls(db, run_id, out, err, errlen) == 0) &&
+	    (version < 4 || print_h2(db, run_id, out, err, errlen) == 0) &&
 	    print_servers(db, run_id, version, out, err, errlen) == 0)
 		rc = 0;
 out:

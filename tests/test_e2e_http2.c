@@ -316,3 +316,25 @@ Test(e2e_http2, forbidden_connection_header_is_a_finding)
 	cr_expect_eq(one(&d, "SELECT rst_streams FROM connections"), 1);
 	db_close(&d);
 }
+
+/* kalens report's HTTP/2 section and JSON on the nghttp capture: its record
+ * has 4 streams, all sent before any response (4 open at once); tshark
+ * reads nghttp's GOAWAY at the end. */
+Test(e2e_http2, report_http2_section)
+{
+	char *tmp = tu_tmpdir();
+	char cmd[8192];
+	snprintf(cmd, sizeof cmd, "'%s' read -q -o '%s/r.db' '%s/captures/generated/h2-nghttp-prior-knowledge.pcap'"
+		 " && '%s' report '%s/r.db' && '%s' report --json '%s/r.db'", KALENS_BINARY, tmp,
+		 KALENS_SOURCE_DIR, KALENS_BINARY, tmp, KALENS_BINARY, tmp);
+	int st;
+	char *out = tu_run(cmd, &st);
+	cr_assert_eq(st, 0, "%s", out ? out : "");
+	cr_expect(strstr(out, "HTTP/2: 1 connections (0 over TLS), 4 streams, 4.0 per connection"), "%s",
+		  out);
+	cr_expect(strstr(out, "1 connections had several streams open at once (at most 4)"), "%s", out);
+	cr_expect(strstr(out, "0 by servers, 1 by clients, 0 with an error"), "%s", out);
+	cr_expect(strstr(out, "\"streams\":4,\"peak_streams\":4,"), "%s", out);
+	free(out);
+	tu_rmtree(tmp);
+}

@@ -229,7 +229,10 @@ static const char schema_sql[] =
 	"  SUM(kind = 'short-lived-connection') AS short_lived_connection,"
 	"  SUM(kind = 'http10-keepalive-not-echoed') AS http10_keepalive_not_echoed,"
 	"  SUM(kind = 'request-after-close') AS request_after_close,"
-	"  SUM(kind = 'pipelined') AS pipelined"
+	"  SUM(kind = 'pipelined') AS pipelined,"
+	"  SUM(kind = 'h2-idle-close') AS h2_idle_close,"
+	"  SUM(kind = 'goaway-with-active-streams') AS goaway_with_active_streams,"
+	"  SUM(kind = 'h2-connection-specific-header') AS h2_connection_specific_header"
 	"  FROM findings WHERE conn_id IS NOT NULL GROUP BY conn_id),"
 	" c AS (SELECT c.*, f.* FROM connections c LEFT JOIN f ON f.conn_id = c.id"
 	"  WHERE c.requests IS NOT NULL),"
@@ -263,7 +266,13 @@ static const char schema_sql[] =
 	"  COALESCE(SUM(c.short_lived_connection), 0) AS short_lived_connection,"
 	"  COALESCE(SUM(c.http10_keepalive_not_echoed), 0) AS http10_keepalive_not_echoed,"
 	"  COALESCE(SUM(c.request_after_close), 0) AS request_after_close,"
-	"  COALESCE(SUM(c.pipelined), 0) AS pipelined_connections"
+	"  COALESCE(SUM(c.pipelined), 0) AS pipelined_connections,"
+	/* HTTP/2: reuse ends with GOAWAY, and 8.2.2's forbidden fields */
+	"  SUM(c.h2_streams IS NOT NULL) AS h2_connections,"
+	"  SUM(c.goaway_by IS 'server') AS h2_goaway_by_server,"
+	"  COALESCE(SUM(c.h2_idle_close), 0) AS h2_idle_close,"
+	"  COALESCE(SUM(c.goaway_with_active_streams), 0) AS goaway_with_active_streams,"
+	"  COALESCE(SUM(c.h2_connection_specific_header), 0) AS h2_connection_specific_header"
 	" FROM c GROUP BY c.run_id, c.server_ip, c.server_port;"
 	/* Per client -> server pair: connections that could have been reused. */
 	"CREATE VIEW IF NOT EXISTS missed_reuse AS"
@@ -331,6 +340,7 @@ static const char migrate_v2_sql[] =
 static const char migrate_v3_requests_sql[] =
 	"ALTER TABLE requests ADD COLUMN stream_id INTEGER;";
 static const char migrate_v3_sql[] =
+	"DROP VIEW IF EXISTS keepalive_compliance;"   /* made again with HTTP/2 columns */
 	"ALTER TABLE connections ADD COLUMN h2_streams INTEGER;"
 	"ALTER TABLE connections ADD COLUMN h2_peak_streams INTEGER;"
 	"ALTER TABLE connections ADD COLUMN h2_max_concurrent_streams INTEGER;"

@@ -299,6 +299,9 @@ Test(e2e_http2, goaway_with_active_streams)
 			     " AND detail LIKE '%server%last stream 1%'"), 1);
 	cr_expect_eq(one(&d, "SELECT COUNT(*) FROM connections WHERE goaway_by = 'server'"
 			     " AND goaway_last_stream = 1"), 2);
+	/* the server's row of keepalive_compliance says the same */
+	cr_expect_eq(one(&d, "SELECT h2_connections = 2 AND h2_goaway_by_server = 2 AND"
+			     " goaway_with_active_streams = 1 FROM keepalive_compliance"), 1);
 	db_close(&d);
 }
 

@@ -924,6 +924,9 @@ Test(store, version_3_database_is_upgraded_in_place)
 				   " AND stream_id IS NULL"), 1);
 	cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM pragma_table_info('connections')"
 				   " WHERE name IN ('h2_streams', 'goaway_by', 'ping_rtt_s')"), 3);
+	/* the view is made again with its HTTP/2 columns */
+	cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM pragma_table_info('keepalive_compliance')"
+				   " WHERE name = 'h2_goaway_by_server'"), 1);
 	sqlite3_close(db);
 	tu_rmtree(t.dir);
 }

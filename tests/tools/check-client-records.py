@@ -146,6 +146,11 @@ def check_requests(c, rows, comments, conns, pcap, tls=False):
             c.eq("row %s (exit 52, no response): num_connects" % r["url"], r["num_connects"], 0)
             c.eq("row %s (exit 52, no response): bytes" % r["url"],
                  int(r["size_header"]) + int(r["size_download"]), 0)
+        elif r.get("exitcode", "0") in ("16", "92"):
+            # HTTP/2 failures (16: framing layer, after a GOAWAY; 92: a stream
+            # error, a response curl refused): no response for this URL
+            c.eq("row %s (exit %s, HTTP/2 error): http_code" % (r["url"], r["exitcode"]),
+                 r["http_code"], "000")
         else:
             c.true("row %s: http_code %s" % (r["url"], r["http_code"]),
                    r["http_code"].isdigit() and r["http_code"] != "000")
@@ -287,13 +292,19 @@ def main():
             header, rows, comments = read_tsv(f)
             conns = tshark_conns(pcap)
             tls = os.path.exists(f[: -len(".client.tsv")] + ".keylog")
-            if tls:
+            h2 = os.path.basename(f).startswith("h2-")
+            if tls and not h2:
                 check_tls(c, rows, pcap)
             if header and "num_connects" in header:
+                # over TLS or HTTP/2 the bytes on the wire are not the HTTP
+                # message's: the byte count is not checked
                 check_requests(c, [r for r in rows if r["tool"] == "curl" or not tls],
-                               comments, conns, pcap, tls)
+                               comments, conns, pcap, tls or h2)
             elif header and "session" in header:
                 pass   # s_client: checked by check_tls
+            elif header and "stream_id" in header:
+                # nghttp: all its streams on one connection
+                c.eq("connections (nghttp: one)", len(conns), 1)
             elif header and "metric" in header:
                 check_ab(c, rows, comments, conns)
             else:

@@ -75,6 +75,60 @@ stop_capture() {
     grep -E 'packets (captured|dropped)' "$cap_err" >&2 || true
 }
 
+# --- servers ----------------------------------------------------------------
+# nginx_start BODY: nginx (one worker, private paths under $work/nginx, the
+# content of $work/www) with BODY inside http { } after the common lines;
+# started in the background, its PID in nginx_pid and pids.
+nginx_start() {
+    mkdir -p "$work/nginx/logs"
+    cat > "$work/nginx/nginx.conf" <<EOF
+worker_processes 1;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/logs/error.log;
+events { worker_connections 64; }
+http {
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log $work/nginx/logs/access.log;
+    client_body_temp_path $work/nginx/body;
+    proxy_temp_path $work/nginx/proxy;
+    fastcgi_temp_path $work/nginx/fastcgi;
+    uwsgi_temp_path $work/nginx/uwsgi;
+    scgi_temp_path $work/nginx/scgi;
+    root $work/www;
+$1
+}
+EOF
+    nginx -p "$work/nginx" -e "$work/nginx/logs/error.log" -c "$work/nginx/nginx.conf" -g 'daemon off;' &
+    nginx_pid=$!
+    pids+=("$nginx_pid")
+}
+
+# apache_start PORT BODY: Apache 2.4 (event MPM, private paths under
+# $work/apache, the content of $work/www) on 127.0.0.1:PORT with BODY at the
+# end of its configuration; started in the background, its PID in pids.
+apache_start() {
+    mkdir -p "$work/apache"
+    cat > "$work/apache/httpd.conf" <<EOF
+ServerRoot "$work/apache"
+ServerName localhost
+Listen 127.0.0.1:$1
+LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+User www-data
+Group www-data
+PidFile $work/apache/httpd.pid
+ErrorLog $work/apache/error.log
+DocumentRoot "$work/www"
+<Directory "$work/www">
+    Require all granted
+</Directory>
+$2
+EOF
+    apache2 -f "$work/apache/httpd.conf" -DFOREGROUND > "$work/apache/out.log" 2>&1 &
+    pids+=("$!")
+}
+
 # --- content --------------------------------------------------------------
 mkdir -p "$work/www"
 python3 - "$work/www" <<'EOF'

@@ -38,61 +38,24 @@ wait_port 127.0.0.1 "$p_ngd"
 
 # --- Apache 2.4 with mod_http2, cleartext (h2c: upgrade and prior knowledge) ----------
 p_apache=$(free_port 127.0.0.1)
-mkdir -p "$work/apache"
-cat > "$work/apache/httpd.conf" <<EOF
-ServerRoot "$work/apache"
-ServerName localhost
-Listen 127.0.0.1:$p_apache
-LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
-LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
-LoadModule http2_module /usr/lib/apache2/modules/mod_http2.so
-User www-data
-Group www-data
-PidFile $work/apache/httpd.pid
-ErrorLog $work/apache/error.log
-DocumentRoot "$work/www"
-<Directory "$work/www">
-    Require all granted
-</Directory>
+apache_start "$p_apache" "LoadModule http2_module /usr/lib/apache2/modules/mod_http2.so
 Protocols h2c http/1.1
 KeepAlive On
-KeepAliveTimeout 5
-EOF
+KeepAliveTimeout 5"
 log "apache2 (mod_http2, h2c) on 127.0.0.1:$p_apache"
-apache2 -f "$work/apache/httpd.conf" -DFOREGROUND > "$work/apache/out.log" 2>&1 &
-pids+=("$!")
 wait_port 127.0.0.1 "$p_apache"
 
 # --- nginx over TLS with HTTP/2 ------------------------------------------------------
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
     -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
 p_ngx=$(free_port 127.0.0.1)
-mkdir -p "$work/nginx/logs"
-cat > "$work/nginx/nginx.conf" <<EOF
-worker_processes 1;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/logs/error.log;
-events { worker_connections 64; }
-http {
-    include /etc/nginx/mime.types;
-    access_log $work/nginx/logs/access.log;
-    client_body_temp_path $work/nginx/body;
-    proxy_temp_path $work/nginx/proxy;
-    fastcgi_temp_path $work/nginx/fastcgi;
-    uwsgi_temp_path $work/nginx/uwsgi;
-    scgi_temp_path $work/nginx/scgi;
-    keepalive_timeout 5s;
-    root $work/www;
+nginx_start "    keepalive_timeout 5s;
     server {
         listen 127.0.0.1:$p_ngx ssl http2;
         ssl_certificate $work/cert.pem;
         ssl_certificate_key $work/key.pem;
-    }
-}
-EOF
+    }"
 log "nginx (TLS, http2) on 127.0.0.1:$p_ngx"
-nginx -p "$work/nginx" -e "$work/nginx/logs/error.log" -c "$work/nginx/nginx.conf" -g 'daemon off;' &
-pids+=("$!")
 wait_port 127.0.0.1 "$p_ngx"
 
 # --- a raw HTTP/2 server that sends a forbidden connection-specific field -----------

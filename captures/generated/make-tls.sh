@@ -39,35 +39,15 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
     -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
 p_tls=$(free_port 127.0.0.1)     # TLS 1.0-1.3, every suite OpenSSL has (client picks)
 p_mte=$(free_port 127.0.0.1)     # the same without encrypt-then-MAC (RFC 7366)
-mkdir -p "$work/nginx/logs"
-cat > "$work/nginx/nginx.conf" <<EOF
-worker_processes 1;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/logs/error.log;
-events { worker_connections 64; }
-http {
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    access_log $work/nginx/logs/access.log;
-    client_body_temp_path $work/nginx/body;
-    proxy_temp_path $work/nginx/proxy;
-    fastcgi_temp_path $work/nginx/fastcgi;
-    uwsgi_temp_path $work/nginx/uwsgi;
-    scgi_temp_path $work/nginx/scgi;
-    keepalive_timeout 5s;
-    root $work/www;
+nginx_start "    keepalive_timeout 5s;
     ssl_certificate $work/cert.pem;
     ssl_certificate_key $work/key.pem;
     ssl_protocols TLSv1 TLSv1.1 TLSv1.2 TLSv1.3;
     ssl_ciphers ALL:@SECLEVEL=0;
     ssl_session_cache shared:kalens:1m;
     server { listen 127.0.0.1:$p_tls ssl; }
-    server { listen 127.0.0.1:$p_mte ssl; ssl_conf_command Options -EncryptThenMac; }
-}
-EOF
+    server { listen 127.0.0.1:$p_mte ssl; ssl_conf_command Options -EncryptThenMac; }"
 log "nginx (TLS) on 127.0.0.1:$p_tls, without encrypt-then-MAC on 127.0.0.1:$p_mte"
-nginx -p "$work/nginx" -e "$work/nginx/logs/error.log" -c "$work/nginx/nginx.conf" -g 'daemon off;' &
-pids+=("$!")
 wait_port 127.0.0.1 "$p_tls"
 wait_port 127.0.0.1 "$p_mte"
 

@@ -34,35 +34,14 @@ p_ka3=$(free_port 127.0.0.1)    # keepalive_timeout 5s, keepalive_requests 3
 p_v6=$(free_port ::1)           # IPv6 ::1, keepalive_timeout 5s
 p_adv=$(free_port 127.0.0.1)    # keepalive_timeout 2s 2s: sends Keep-Alive: timeout=2, keeps it
 p_early=$(free_port 127.0.0.1)  # keepalive_timeout 1s 5s: sends Keep-Alive: timeout=5, closes after 1 s
-mkdir -p "$work/nginx/logs"
-cat > "$work/nginx/nginx.conf" <<EOF
-worker_processes 1;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/logs/error.log;
-events { worker_connections 64; }
-http {
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    access_log $work/nginx/logs/access.log;
-    client_body_temp_path $work/nginx/body;
-    proxy_temp_path $work/nginx/proxy;
-    fastcgi_temp_path $work/nginx/fastcgi;
-    uwsgi_temp_path $work/nginx/uwsgi;
-    scgi_temp_path $work/nginx/scgi;
-    sendfile on;
+nginx_start "    sendfile on;
     keepalive_timeout 5s;
-    root $work/www;
     server { listen 127.0.0.1:$p_ka;  keepalive_requests 100; }
     server { listen 127.0.0.1:$p_ka3; keepalive_requests 3; }
     server { listen [::1]:$p_v6;      keepalive_requests 100; }
     server { listen 127.0.0.1:$p_adv; keepalive_timeout 2s 2s; }
-    server { listen 127.0.0.1:$p_early; keepalive_timeout 1s 5s; }
-}
-EOF
+    server { listen 127.0.0.1:$p_early; keepalive_timeout 1s 5s; }"
 log "nginx on 127.0.0.1:$p_ka, 127.0.0.1:$p_ka3, [::1]:$p_v6"
-nginx -p "$work/nginx" -e "$work/nginx/logs/error.log" -c "$work/nginx/nginx.conf" -g 'daemon off;' &
-nginx_pid=$!
-pids+=("$nginx_pid")
 wait_port 127.0.0.1 "$p_ka"
 wait_port 127.0.0.1 "$p_ka3"
 wait_port ::1 "$p_v6"
@@ -71,28 +50,10 @@ wait_port 127.0.0.1 "$p_early"
 
 # --- apache2: KeepAlive On, MaxKeepAliveRequests 3, KeepAliveTimeout 5 -----
 p_apache=$(free_port 127.0.0.1)
-mkdir -p "$work/apache"
-cat > "$work/apache/httpd.conf" <<EOF
-ServerRoot "$work/apache"
-ServerName localhost
-Listen 127.0.0.1:$p_apache
-LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
-LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
-User www-data
-Group www-data
-PidFile $work/apache/httpd.pid
-ErrorLog $work/apache/error.log
-DocumentRoot "$work/www"
-<Directory "$work/www">
-    Require all granted
-</Directory>
-KeepAlive On
+apache_start "$p_apache" "KeepAlive On
 MaxKeepAliveRequests 3
-KeepAliveTimeout 5
-EOF
+KeepAliveTimeout 5"
 log "apache2 on 127.0.0.1:$p_apache"
-apache2 -f "$work/apache/httpd.conf" -DFOREGROUND > "$work/apache/out.log" 2>&1 &
-pids+=("$!")
 wait_port 127.0.0.1 "$p_apache"
 
 # --- python http.server (HTTP/1.0) ----------------------------------------

@@ -26,16 +26,10 @@
 #define NCOLS 6
 #define MAXROWS 64
 
-struct db {
-	char *tmp;
-	sqlite3 *h;
-};
-
 /* kalens read CAPTURE (absolute), with the key log beside it if any. */
-static void read_capture(struct db *d, const char *capture)
+static void read_capture(struct tu_db *d, const char *capture)
 {
-	d->tmp = tu_tmpdir();
-	char keylog[4096] = "", cmd[16384], stem[2048];
+	char keylog[4096] = "", stem[2048];
 	snprintf(stem, sizeof stem, "%s", capture);
 	char *dot = strrchr(stem, '.');
 	if (dot)
@@ -50,34 +44,11 @@ static void read_capture(struct db *d, const char *capture)
 			snprintf(keylog, sizeof keylog, "--keylog '%s'", k);
 		}
 	}
-	snprintf(cmd, sizeof cmd, "'%s' read -q %s -o '%s/k.db' '%s' 2>&1", KALENS_BINARY, keylog,
-		 d->tmp, capture);
-	int st;
-	char *out = tu_run(cmd, &st);
-	cr_assert_eq(st, 0, "%s: %s", capture, out ? out : "");
-	free(out);
-	snprintf(cmd, sizeof cmd, "%s/k.db", d->tmp);
-	cr_assert_eq(sqlite3_open_v2(cmd, &d->h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-}
-
-static void db_close(struct db *d)
-{
-	sqlite3_close(d->h);
-	tu_rmtree(d->tmp);
-}
-
-static long long one(struct db *d, const char *sql)
-{
-	sqlite3_stmt *st;
-	cr_assert_eq(sqlite3_prepare_v2(d->h, sql, -1, &st, NULL), SQLITE_OK, "%s: %s", sql,
-		     sqlite3_errmsg(d->h));
-	long long v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-	sqlite3_finalize(st);
-	return v;
+	tu_db_read(d, keylog, capture);
 }
 
 /* Rows of a query, NCOLS text columns each (NULL as ""). */
-static size_t rows_of(struct db *d, const char *sql, char rows[][NCOLS][512])
+static size_t rows_of(struct tu_db *d, const char *sql, char rows[][NCOLS][512])
 {
 	sqlite3_stmt *st;
 	cr_assert_eq(sqlite3_prepare_v2(d->h, sql, -1, &st, NULL), SQLITE_OK, "%s", sql);
@@ -136,7 +107,7 @@ static int compare(const char *refdir, const char *file)
 	snprintf(ref, sizeof ref, "%s/%s", refdir, file);
 	static char want[MAXROWS][NCOLS][512], got[MAXROWS][NCOLS][512];
 	size_t nw = load_tsv(ref, want);
-	struct db d;
+	struct tu_db d;
 	read_capture(&d, tu_src_path(capture));
 	size_t ng = rows_of(&d, KALENS_STREAMS, got);
 	int bad = 0;
@@ -154,7 +125,7 @@ static int compare(const char *refdir, const char *file)
 				bad++;
 			}
 		}
-	db_close(&d);
+	tu_db_close(&d);
 	return bad;
 }
 
@@ -181,7 +152,7 @@ Test(e2e_http2, streams_match_tshark, .timeout = 120)
 	cr_expect_eq(bad, 0, "%d of %d captures differ from tshark", bad, files);
 }
 
-static void gen(struct db *d, const char *name)
+static void gen(struct tu_db *d, const char *name)
 {
 	char capture[2048];
 	snprintf(capture, sizeof capture, "%s/%s.pcap", tu_src_path("captures/generated"), name);
@@ -194,7 +165,7 @@ static void gen(struct db *d, const char *name)
  * once; nghttp ended it with GOAWAY (NO_ERROR), as tshark reads it. */
 Test(e2e_http2, nghttp_streams_match_its_record)
 {
-	struct db d;
+	struct tu_db d;
 	gen(&d, "h2-nghttp-prior-knowledge");
 	FILE *f = fopen(tu_src_path("captures/generated/h2-nghttp-prior-knowledge.client.tsv"), "r");
 	cr_assert_not_null(f);
@@ -211,16 +182,16 @@ Test(e2e_http2, nghttp_streams_match_its_record)
 		snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM requests WHERE stream_id = %u AND"
 			 " status = %d AND response_body_bytes = %lld AND uri = '%s'"
 			 " AND version = 'HTTP/2'", sid, status, size, path);
-		cr_expect_eq(one(&d, sql), 1, "stream %u: %d, %lld bytes, %s", sid, status, size, path);
+		cr_expect_eq(tu_db_int(&d, sql), 1, "stream %u: %d, %lld bytes, %s", sid, status, size, path);
 	}
 	fclose(f);
 	cr_expect_eq(rows, 4);
-	cr_expect_eq(one(&d, "SELECT COUNT(*) FROM requests"), rows);
-	cr_expect_eq(one(&d, "SELECT h2_streams FROM connections"), 4);
-	cr_expect_eq(one(&d, "SELECT h2_peak_streams FROM connections"), 4);
-	cr_expect_eq(one(&d, "SELECT goaway_by = 'client' AND goaway_error = 0 FROM connections"), 1);
-	cr_expect_eq(one(&d, "SELECT COUNT(*) FROM findings WHERE kind LIKE 'h2-%'"), 0);
-	db_close(&d);
+	cr_expect_eq(tu_db_int(&d, "SELECT COUNT(*) FROM requests"), rows);
+	cr_expect_eq(tu_db_int(&d, "SELECT h2_streams FROM connections"), 4);
+	cr_expect_eq(tu_db_int(&d, "SELECT h2_peak_streams FROM connections"), 4);
+	cr_expect_eq(tu_db_int(&d, "SELECT goaway_by = 'client' AND goaway_error = 0 FROM connections"), 1);
+	cr_expect_eq(tu_db_int(&d, "SELECT COUNT(*) FROM findings WHERE kind LIKE 'h2-%'"), 0);
+	tu_db_close(&d);
 }
 
 /* curl's rows: a URL fetched (exit 0) is a stream of that path with curl's
@@ -229,7 +200,7 @@ Test(e2e_http2, nghttp_streams_match_its_record)
  * either. */
 static void check_curl(const char *name, long long want_conns)
 {
-	struct db d;
+	struct tu_db d;
 	gen(&d, name);
 	char path[2048];
 	snprintf(path, sizeof path, "%s/%s.client.tsv", tu_src_path("captures/generated"), name);
@@ -250,20 +221,20 @@ static void check_curl(const char *name, long long want_conns)
 				 " ON c.id = r.conn_id WHERE c.client_port = %u AND r.uri = '%s' AND"
 				 " r.status = %u AND r.response_body_bytes = %lld AND r.stream_id > 0",
 				 lport, p, code, size);
-			cr_expect_geq(one(&d, sql), 1, "%s: %s %u %lld bytes on port %u", name, p, code,
+			cr_expect_geq(tu_db_int(&d, sql), 1, "%s: %s %u %lld bytes on port %u", name, p, code,
 				      size, lport);
 		} else {
 			snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM requests r JOIN connections c"
 				 " ON c.id = r.conn_id WHERE c.client_port = %u AND r.uri = '%s' AND"
 				 " r.status IS NOT NULL", lport, p);
-			cr_expect_eq(one(&d, sql), 0, "%s: curl got no response for %s", name, p);
+			cr_expect_eq(tu_db_int(&d, sql), 0, "%s: curl got no response for %s", name, p);
 		}
 	}
 	fclose(f);
-	cr_expect_eq(one(&d, "SELECT COUNT(*) FROM connections"), want_conns, "%s", name);
-	cr_expect_eq(one(&d, "SELECT COUNT(*) FROM findings WHERE kind = 'h2-connection-specific-header'"),
+	cr_expect_eq(tu_db_int(&d, "SELECT COUNT(*) FROM connections"), want_conns, "%s", name);
+	cr_expect_eq(tu_db_int(&d, "SELECT COUNT(*) FROM findings WHERE kind = 'h2-connection-specific-header'"),
 		     0, "%s", name);
-	db_close(&d);
+	tu_db_close(&d);
 }
 
 Test(e2e_http2, curl_streams_match_its_record)
@@ -279,13 +250,13 @@ Test(e2e_http2, curl_streams_match_its_record)
  * decrypted. */
 Test(e2e_http2, server_settings_over_tls)
 {
-	struct db d;
+	struct tu_db d;
 	gen(&d, "h2-curl-tls-nginx");
-	cr_expect_eq(one(&d, "SELECT h2_max_concurrent_streams FROM connections"), 128);
-	cr_expect_eq(one(&d, "SELECT h2_initial_window FROM connections"), 65536);
-	cr_expect_eq(one(&d, "SELECT protocol = 'tls' AND alpn = 'h2' AND decrypted = 1 AND"
+	cr_expect_eq(tu_db_int(&d, "SELECT h2_max_concurrent_streams FROM connections"), 128);
+	cr_expect_eq(tu_db_int(&d, "SELECT h2_initial_window FROM connections"), 65536);
+	cr_expect_eq(tu_db_int(&d, "SELECT protocol = 'tls' AND alpn = 'h2' AND decrypted = 1 AND"
 			     " requests = 3 FROM connections"), 1);
-	db_close(&d);
+	tu_db_close(&d);
 }
 
 /* Apache sent GOAWAY (last stream 1) while curl's second request was open
@@ -293,16 +264,16 @@ Test(e2e_http2, server_settings_over_tls)
  * 16 for it): goaway-with-active-streams. */
 Test(e2e_http2, goaway_with_active_streams)
 {
-	struct db d;
+	struct tu_db d;
 	gen(&d, "h2-curl-upgrade");
-	cr_expect_eq(one(&d, "SELECT COUNT(*) FROM findings WHERE kind = 'goaway-with-active-streams'"
+	cr_expect_eq(tu_db_int(&d, "SELECT COUNT(*) FROM findings WHERE kind = 'goaway-with-active-streams'"
 			     " AND detail LIKE '%server%last stream 1%'"), 1);
-	cr_expect_eq(one(&d, "SELECT COUNT(*) FROM connections WHERE goaway_by = 'server'"
+	cr_expect_eq(tu_db_int(&d, "SELECT COUNT(*) FROM connections WHERE goaway_by = 'server'"
 			     " AND goaway_last_stream = 1"), 2);
 	/* the server's row of keepalive_compliance says the same */
-	cr_expect_eq(one(&d, "SELECT h2_connections = 2 AND h2_goaway_by_server = 2 AND"
+	cr_expect_eq(tu_db_int(&d, "SELECT h2_connections = 2 AND h2_goaway_by_server = 2 AND"
 			     " goaway_with_active_streams = 1 FROM keepalive_compliance"), 1);
-	db_close(&d);
+	tu_db_close(&d);
 }
 
 /* RFC 9113 §8.2.2: the raw server of make-h2.sh answers with
@@ -312,12 +283,12 @@ Test(e2e_http2, goaway_with_active_streams)
  * and the client's RST_STREAM is counted. */
 Test(e2e_http2, forbidden_connection_header_is_a_finding)
 {
-	struct db d;
+	struct tu_db d;
 	gen(&d, "h2-forbidden-connection-header");
-	cr_expect_eq(one(&d, "SELECT COUNT(*) FROM findings WHERE kind = 'h2-connection-specific-header'"
+	cr_expect_eq(tu_db_int(&d, "SELECT COUNT(*) FROM findings WHERE kind = 'h2-connection-specific-header'"
 			     " AND detail LIKE 'the server sent%connection: keep-alive%stream 1)%'"), 1);
-	cr_expect_eq(one(&d, "SELECT rst_streams FROM connections"), 1);
-	db_close(&d);
+	cr_expect_eq(tu_db_int(&d, "SELECT rst_streams FROM connections"), 1);
+	tu_db_close(&d);
 }
 
 /* kalens report's HTTP/2 section and JSON on the nghttp capture: its record

@@ -60,44 +60,16 @@ static void kalens_version(const char *openssl, char *out, size_t n)
 	snprintf(out, n, "TLS %s", strcmp(v, "1") == 0 ? "1.0" : v);
 }
 
-struct db {
-	char *tmp;
-	sqlite3 *h;
-};
-
-static void read_with(struct db *d, const char *capture, const char *keylog)
+/* kalens read --keylog KEYLOG CAPTURE into a fresh database. */
+static void read_with(struct tu_db *d, const char *capture, const char *keylog)
 {
-	d->tmp = tu_tmpdir();
-	char db[1024], cmd[8192];
-	snprintf(db, sizeof db, "%s/k.db", d->tmp);
-	snprintf(cmd, sizeof cmd, "'%s' read -q --keylog '%s' -o '%s' '%s' 2>&1", KALENS_BINARY,
-		 keylog, db, capture);
-	int st;
-	char *out = tu_run(cmd, &st);
-	cr_assert_eq(st, 0, "%s: %s", capture, out ? out : "");
-	free(out);
-	cr_assert_eq(sqlite3_open_v2(db, &d->h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-}
-
-static void db_close(struct db *d)
-{
-	sqlite3_close(d->h);
-	tu_rmtree(d->tmp);
-}
-
-static long long one(struct db *d, const char *sql)
-{
-	sqlite3_stmt *st;
-	cr_assert_eq(sqlite3_prepare_v2(d->h, sql, -1, &st, NULL), SQLITE_OK, "%s: %s", sql,
-		     sqlite3_errmsg(d->h));
-	cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "%s", sql);
-	long long v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
+	char opt[2100];
+	snprintf(opt, sizeof opt, "--keylog '%s'", keylog);
+	tu_db_read(d, opt, capture);
 }
 
 /* Row i (0-based) of a query, columns joined by '|'. */
-static void row_of(struct db *d, const char *sql, int i, char *out, size_t n)
+static void row_of(struct tu_db *d, const char *sql, int i, char *out, size_t n)
 {
 	sqlite3_stmt *st;
 	cr_assert_eq(sqlite3_prepare_v2(d->h, sql, -1, &st, NULL), SQLITE_OK, "%s", sql);
@@ -133,7 +105,7 @@ static int check_capture(const char *name)
 	snprintf(record, sizeof record, "%s/%s.client.tsv", base, name);
 	static struct rec_row rows[32];
 	int n = load_record(record, rows, 32);
-	struct db d;
+	struct tu_db d;
 	read_with(&d, capture, keylog);
 	int bad = 0, req = 0, conn = 0;
 	char got[1024], want[1024], ver[32];
@@ -198,19 +170,19 @@ static int check_capture(const char *name)
 		}
 	}
 	snprintf(want, sizeof want, "%d", req);
-	if (one(&d, "SELECT COUNT(*) FROM requests") != req) {
+	if (tu_db_int(&d, "SELECT COUNT(*) FROM requests") != req) {
 		cr_expect_fail("%s: %lld requests, the client made %d", name,
-			       one(&d, "SELECT COUNT(*) FROM requests"), req);
+			       tu_db_int(&d, "SELECT COUNT(*) FROM requests"), req);
 		bad++;
 	}
-	if (one(&d, "SELECT COUNT(*) FROM connections") != conn) {
+	if (tu_db_int(&d, "SELECT COUNT(*) FROM connections") != conn) {
 		cr_expect_fail("%s: %lld connections, the client made %d", name,
-			       one(&d, "SELECT COUNT(*) FROM connections"), conn);
+			       tu_db_int(&d, "SELECT COUNT(*) FROM connections"), conn);
 		bad++;
 	}
-	cr_expect_eq(one(&d, "SELECT COUNT(*) FROM findings WHERE kind LIKE 'tls-%'"), 0, "%s",
+	cr_expect_eq(tu_db_int(&d, "SELECT COUNT(*) FROM findings WHERE kind LIKE 'tls-%'"), 0, "%s",
 		     name);
-	db_close(&d);
+	tu_db_close(&d);
 	return bad;
 }
 
@@ -270,15 +242,15 @@ Test(e2e_tls_decrypt, wrong_keys_are_findings_not_garbage)
 		char *tmp = tu_tmpdir();
 		snprintf(bad, sizeof bad, "%s/spoilt.keylog", tmp);
 		spoil_keylog(src, bad);
-		struct db d;
+		struct tu_db d;
 		read_with(&d, capture, bad);
-		cr_expect_eq(one(&d, "SELECT COUNT(*) FROM requests"), 0, "%s", names[i]);
-		cr_expect_eq(one(&d, "SELECT COUNT(*) FROM findings WHERE kind = 'tls-decrypt-error'"),
+		cr_expect_eq(tu_db_int(&d, "SELECT COUNT(*) FROM requests"), 0, "%s", names[i]);
+		cr_expect_eq(tu_db_int(&d, "SELECT COUNT(*) FROM findings WHERE kind = 'tls-decrypt-error'"),
 			     2, "%s: one per direction", names[i]);
-		cr_expect_eq(one(&d, "SELECT decrypted FROM connections"), 0, "%s", names[i]);
-		cr_expect_eq(one(&d, "SELECT tls_records_to_server > 0 FROM connections"), 1, "%s",
+		cr_expect_eq(tu_db_int(&d, "SELECT decrypted FROM connections"), 0, "%s", names[i]);
+		cr_expect_eq(tu_db_int(&d, "SELECT tls_records_to_server > 0 FROM connections"), 1, "%s",
 			     names[i]);
-		db_close(&d);
+		tu_db_close(&d);
 		tu_rmtree(tmp);
 	}
 }
@@ -293,14 +265,14 @@ Test(e2e_tls_decrypt, connections_without_keys_keep_tls_facts)
 		 tu_src_path("captures/generated"));
 	snprintf(other, sizeof other, "%s/tls12-aes128gcm-curl.keylog",
 		 tu_src_path("captures/generated"));
-	struct db d;
+	struct tu_db d;
 	read_with(&d, capture, other);
-	cr_expect_eq(one(&d, "SELECT COUNT(*) FROM requests"), 0);
-	cr_expect_eq(one(&d, "SELECT COUNT(*) FROM findings WHERE kind LIKE 'tls-%'"), 0);
-	cr_expect_eq(one(&d, "SELECT decrypted FROM connections"), 0);
+	cr_expect_eq(tu_db_int(&d, "SELECT COUNT(*) FROM requests"), 0);
+	cr_expect_eq(tu_db_int(&d, "SELECT COUNT(*) FROM findings WHERE kind LIKE 'tls-%'"), 0);
+	cr_expect_eq(tu_db_int(&d, "SELECT decrypted FROM connections"), 0);
 	/* curl's record: 3 URLs on the connection, estimated from the records */
-	cr_expect_eq(one(&d, "SELECT requests_estimated FROM connections"), 3);
-	db_close(&d);
+	cr_expect_eq(tu_db_int(&d, "SELECT requests_estimated FROM connections"), 3);
+	tu_db_close(&d);
 }
 
 /* One damaged record (tests/tools/damage-tls-record.py flips a byte) costs
@@ -322,16 +294,16 @@ static void damaged_in(const char *name, const char *side, int nth, long long wa
 	cr_assert_eq(st, 0, "%s", o ? o : "");
 	free(o);
 	snprintf(keylog, sizeof keylog, "%s/%s.keylog", tu_src_path("captures/generated"), name);
-	struct db d;
+	struct tu_db d;
 	read_with(&d, out, keylog);
-	cr_expect_eq(one(&d, "SELECT COUNT(*) FROM findings WHERE kind = 'tls-decrypt-error'"), 1,
+	cr_expect_eq(tu_db_int(&d, "SELECT COUNT(*) FROM findings WHERE kind = 'tls-decrypt-error'"), 1,
 		     "%s: %s record %d", name, side, nth);
-	cr_expect_eq(one(&d, "SELECT COUNT(*) FROM requests WHERE status = 200"), want_requests,
+	cr_expect_eq(tu_db_int(&d, "SELECT COUNT(*) FROM requests WHERE status = 200"), want_requests,
 		     "%s: %s record %d", name, side, nth);
-	cr_expect_eq(one(&d, "SELECT COUNT(*) FROM findings WHERE kind = 'parse-error'"), 0,
+	cr_expect_eq(tu_db_int(&d, "SELECT COUNT(*) FROM findings WHERE kind = 'parse-error'"), 0,
 		     "%s: %s record %d: no garbage reaches HTTP", name, side, nth);
-	cr_expect_eq(one(&d, "SELECT decrypted FROM connections"), 1);
-	db_close(&d);
+	cr_expect_eq(tu_db_int(&d, "SELECT decrypted FROM connections"), 1);
+	tu_db_close(&d);
 	tu_rmtree(tmp);
 }
 
@@ -364,13 +336,13 @@ Test(e2e_tls_decrypt, tls_servers_view_counts_session_reuse)
 			 names[i]);
 		snprintf(keylog, sizeof keylog, "%s/%s.keylog", tu_src_path("captures/generated"),
 			 names[i]);
-		struct db d;
+		struct tu_db d;
 		read_with(&d, capture, keylog);
 		char got[256];
 		row_of(&d, "SELECT connections, resumed, full_handshakes, decrypted, requests_decrypted,"
 		       " mean_resumed_handshake_s > 0, sni FROM tls_servers", 0, got, sizeof got);
 		cr_expect_str_eq(got, "2|1|1|2|4|1|localhost", "%s", names[i]);
-		db_close(&d);
+		tu_db_close(&d);
 	}
 }
 
@@ -395,13 +367,13 @@ Test(e2e_tls_decrypt, tls13_without_handshake_secrets)
 		int st;
 		free(tu_run(cmd, &st));
 		cr_assert_eq(st, 0);
-		struct db d;
+		struct tu_db d;
 		read_with(&d, capture, keylog);
-		cr_expect_eq(one(&d, "SELECT COUNT(*) FROM requests WHERE status = 200"), want[i], "%s",
+		cr_expect_eq(tu_db_int(&d, "SELECT COUNT(*) FROM requests WHERE status = 200"), want[i], "%s",
 			     names[i]);
-		cr_expect_eq(one(&d, "SELECT COUNT(*) FROM findings WHERE kind LIKE 'tls-%'"), 0, "%s",
+		cr_expect_eq(tu_db_int(&d, "SELECT COUNT(*) FROM findings WHERE kind LIKE 'tls-%'"), 0, "%s",
 			     names[i]);
-		db_close(&d);
+		tu_db_close(&d);
 		tu_rmtree(tmp);
 	}
 }

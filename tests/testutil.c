@@ -1,6 +1,7 @@
 /* testutil.c - see testutil.h. */
 #include "testutil.h"
 
+#include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,4 +76,35 @@ void tu_capture_of_reference(const char *file, const char *suffix, char *out, si
 		}
 	}
 	out[o] = '\0';
+}
+
+void tu_db_read(struct tu_db *d, const char *options, const char *capture)
+{
+	d->tmp = tu_tmpdir();
+	cr_assert_not_null(d->tmp);
+	char cmd[16384], db[4200];
+	snprintf(db, sizeof db, "%s/k.db", d->tmp);
+	snprintf(cmd, sizeof cmd, "'%s' read -q %s -o '%s' '%s' 2>&1", KALENS_BINARY, options, db,
+		 capture);
+	int st;
+	char *out = tu_run(cmd, &st);
+	cr_assert_eq(st, 0, "%s: %s", capture, out ? out : "");
+	free(out);
+	cr_assert_eq(sqlite3_open_v2(db, &d->h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+}
+
+void tu_db_close(struct tu_db *d)
+{
+	sqlite3_close(d->h);
+	tu_rmtree(d->tmp);
+}
+
+long long tu_db_int(struct tu_db *d, const char *sql)
+{
+	sqlite3_stmt *st;
+	cr_assert_eq(sqlite3_prepare_v2(d->h, sql, -1, &st, NULL), SQLITE_OK, "%s: %s", sql,
+		     sqlite3_errmsg(d->h));
+	long long v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+	sqlite3_finalize(st);
+	return v;
 }

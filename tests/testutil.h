@@ -4,6 +4,7 @@
 #ifndef KALENS_TESTUTIL_H
 #define KALENS_TESTUTIL_H
 
+#include <sqlite3.h>
 #include <stddef.h>
 
 /* Absolute path of a file under the source tree, in a static buffer that
@@ -22,5 +23,18 @@ char *tu_run(const char *cmd, int *status);
 /* The capture a reference file describes: tests/expected/.../NAME<suffix>
  * where NAME is the capture's repository path with '/' spelled "__". */
 void tu_capture_of_reference(const char *file, const char *suffix, char *out, size_t outlen);
+
+/* A database kalens wrote for one test: `kalens read -q OPTIONS -o TMP/k.db
+ * CAPTURE` (an absolute path; OPTIONS may be ""), asserted to succeed, then
+ * opened read-only.  tu_db_close() closes it and removes TMP. */
+struct tu_db {
+	char *tmp;
+	sqlite3 *h;
+};
+void tu_db_read(struct tu_db *d, const char *options, const char *capture);
+void tu_db_close(struct tu_db *d);
+
+/* The first column of the first row of `sql` as an integer; -1: no row. */
+long long tu_db_int(struct tu_db *d, const char *sql);
 
 #endif

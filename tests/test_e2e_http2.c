@@ -280,7 +280,9 @@ Test(e2e_http2, goaway_with_active_streams)
  * "connection: keep-alive"; curl (nghttp2) refuses the response (exit 92)
  * and resets the stream.  kalens stores the response as sent (tshark reads
  * :status 200 too), the finding names the header, the side and the stream,
- * and the client's RST_STREAM is counted. */
+ * and the client's RST_STREAM is counted.  The server's PING and curl's ACK
+ * are 55 us apart as tshark reads them (frame.time_epoch 1795632091.177518
+ * and .177573). */
 Test(e2e_http2, forbidden_connection_header_is_a_finding)
 {
 	struct tu_db d;
@@ -288,6 +290,8 @@ Test(e2e_http2, forbidden_connection_header_is_a_finding)
 	cr_expect_eq(tu_db_int(&d, "SELECT COUNT(*) FROM findings WHERE kind = 'h2-connection-specific-header'"
 			     " AND detail LIKE 'the server sent%connection: keep-alive%stream 1)%'"), 1);
 	cr_expect_eq(tu_db_int(&d, "SELECT rst_streams FROM connections"), 1);
+	cr_expect_eq(tu_db_int(&d, "SELECT CAST(round(ping_rtt_s * 1e6) AS INTEGER) FROM connections"),
+		     55);
 	tu_db_close(&d);
 }
 

@@ -60,7 +60,8 @@ wait_port 127.0.0.1 "$p_ngx"
 
 # --- a raw HTTP/2 server that sends a forbidden connection-specific field -----------
 cat > "$work/h2_forbidden_server.py" <<'EOF'
-# Prior-knowledge HTTP/2: reads the preface and frames, acknowledges SETTINGS,
+# Prior-knowledge HTTP/2: reads the preface and frames, sends its SETTINGS and
+# a PING (the client must answer it: a round trip), acknowledges SETTINGS,
 # and answers each request stream with HEADERS (:status 200, "connection:
 # keep-alive", content-length: 3) and DATA "ok\n".  HPACK by hand: :status 200
 # is static entry 8 (0x88); the other fields are literals without indexing,
@@ -86,7 +87,7 @@ while time.time() < end:
             if not d: raise EOFError
             buf += d
         buf = buf[24:]
-        c.sendall(frame(4, 0, 0, b""))
+        c.sendall(frame(4, 0, 0, b"") + frame(6, 0, 0, b"kalens01"))
         while True:
             while len(buf) < 9 or len(buf) < 9 + int.from_bytes(buf[:3], "big"):
                 d = c.recv(65536)

@@ -26,7 +26,10 @@ enum {
 #define F_PADDED 0x08
 #define F_PRIORITY 0x20
 
-#define H2_MAX_STREAMS 1024     /* streams tracked at once; beyond, a finding */
+/* Streams tracked at once (about 1.3 KiB each); beyond, a finding.  Servers
+ * allow 100 to 128 (SETTINGS_MAX_CONCURRENT_STREAMS); RFC 9113 §6.5.2
+ * recommends no fewer than 100. */
+#define H2_MAX_STREAMS 256
 
 /* RFC 9113 §8.2.2: fields a connection-specific meaning, forbidden. */
 static const char *const FORBIDDEN[] = {

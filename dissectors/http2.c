@@ -31,7 +31,7 @@ enum {
  * recommends no fewer than 100. */
 #define H2_MAX_STREAMS 256
 
-/* RFC 9113 §8.2.2: fields a connection-specific meaning, forbidden. */
+/* RFC 9113 §8.2.2: fields with a connection-specific meaning, forbidden. */
 static const char *const FORBIDDEN[] = {
 	"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te",
 };

@@ -80,6 +80,8 @@ struct tls_dir {
 	uint8_t hm_hlen;
 	uint32_t hm_left;
 	bool switch_keys, update_keys;
+	uint8_t ee[512];              /* TLS 1.3: the server's EncryptedExtensions, gathered */
+	uint32_t ee_len;
 	bool app_phase;               /* TLS 1.3: rp has application keys */
 	uint64_t protected_seen;      /* protected records before the keys were found */
 	uint64_t failures;
@@ -331,6 +333,11 @@ static void deliver(struct tls_conn *c, enum kl_dir dir, const uint8_t *p, size_
 		c->inner_tried = true;
 		bool h2 = c->have_sh && strcmp(c->sh.alpn, "h2") == 0;
 		const struct dissector *inner = h2 ? &http2_dissector : &http1_dissector;
+		/* Without ALPN the client's first bytes decide: an HTTP/2
+		 * preface (prior knowledge inside TLS) or an HTTP/1 request. */
+		if (!h2 && !c->sh.alpn[0] && http1_dissector.probe(dir, p, n) == DISSECT_NO &&
+		    http2_dissector.probe(dir, p, n) != DISSECT_NO)
+			inner = &http2_dissector, h2 = true;
 		/* ALPN decided HTTP/2: the server's SETTINGS may come before
 		 * the client's preface, which the probe looks for. */
 		if (h2 || inner->probe(dir, p, n) != DISSECT_NO) {
@@ -345,11 +352,44 @@ static void deliver(struct tls_conn *c, enum kl_dir dir, const uint8_t *p, size_
 	d->pt_off += n;
 }
 
+/* The server's EncryptedExtensions (RFC 8446 §4.3.1): in TLS 1.3 the ALPN
+ * protocol the server chose is there, not in the ServerHello. */
+static void encrypted_extensions(struct tls_conn *c, const uint8_t *p, size_t n)
+{
+	if (n < 2)
+		return;
+	size_t total = (size_t)p[0] << 8 | p[1], at = 2;
+	if (total > n - 2)
+		return;
+	while (at + 4 <= 2 + total) {
+		unsigned type = (unsigned)p[at] << 8 | p[at + 1];
+		size_t len = (size_t)p[at + 2] << 8 | p[at + 3];
+		at += 4;
+		if (len > 2 + total - at)
+			return;
+		/* ALPN: a list (2-byte length) of one name (1-byte length) */
+		if (type == 16 && len >= 3 && (size_t)p[at + 2] + 3 <= len) {
+			size_t nl = p[at + 2];
+			char name[sizeof c->sh.alpn];
+			size_t k = nl < sizeof name - 1 ? nl : sizeof name - 1;
+			for (size_t i = 0; i < k; i++) {
+				uint8_t ch = p[at + 3 + i];
+				name[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+			}
+			name[k] = '\0';
+			memcpy(c->sh.alpn, name, k + 1);
+		}
+		at += len;
+	}
+}
+
 /* TLS 1.3 handshake messages after the ServerHello, as they are decrypted:
  * a direction's Finished ends its handshake keys (no message spans a key
- * change, RFC 8446 §5.1), a KeyUpdate its current generation (§4.6.3). */
-static void handshake13(struct tls_dir *d, const uint8_t *p, size_t n)
+ * change, RFC 8446 §5.1), a KeyUpdate its current generation (§4.6.3); the
+ * server's EncryptedExtensions says which ALPN protocol it chose. */
+static void handshake13(struct tls_conn *c, struct tls_dir *d, const uint8_t *p, size_t n)
 {
+	bool server = d == &c->d[KL_TO_CLIENT];
 	while (n) {
 		if (d->hm_left == 0) {
 			size_t k = 4u - d->hm_hlen < n ? 4u - d->hm_hlen : n;
@@ -361,13 +401,22 @@ static void handshake13(struct tls_dir *d, const uint8_t *p, size_t n)
 				return;
 			d->hm_left = (uint32_t)d->hm_hdr[1] << 16 | (uint32_t)d->hm_hdr[2] << 8 |
 				     d->hm_hdr[3];
+			d->ee_len = 0;
 		} else {
 			size_t k = d->hm_left < n ? d->hm_left : n;
+			if (server && d->hm_hdr[0] == 8 && d->ee_len + k <= sizeof d->ee) {
+				memcpy(d->ee + d->ee_len, p, k);
+				d->ee_len += (uint32_t)k;
+			}
 			d->hm_left -= (uint32_t)k;
 			p += k;
 			n -= k;
 		}
 		if (d->hm_hlen == 4 && d->hm_left == 0) {
+			uint32_t len = (uint32_t)d->hm_hdr[1] << 16 | (uint32_t)d->hm_hdr[2] << 8 |
+				       d->hm_hdr[3];
+			if (server && d->hm_hdr[0] == 8 && d->ee_len == len)
+				encrypted_extensions(c, d->ee, d->ee_len);
 			if (d->hm_hdr[0] == 20 && !d->app_phase)
 				d->switch_keys = true;
 			else if (d->hm_hdr[0] == 24 && d->app_phase)
@@ -435,7 +484,7 @@ static void open_record(struct tls_conn *c, enum kl_dir dir, const uint8_t *body
 	if (type == CT_APPDATA)
 		deliver(c, dir, c->pt, (size_t)m, ts);
 	else if (type == CT_HANDSHAKE && is_tls13(c))
-		handshake13(d, c->pt, (size_t)m);
+		handshake13(c, d, c->pt, (size_t)m);
 	if (d->switch_keys) {
 		d->switch_keys = false;
 		next_keys(d);             /* without application secrets: none (rp NULL) */

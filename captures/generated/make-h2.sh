@@ -22,7 +22,7 @@ set -euo pipefail
 out=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 all_scenarios=(h2-nghttp-prior-knowledge h2-curl-prior-knowledge h2-curl-upgrade
-               h2-curl-tls-nginx h2-forbidden-connection-header)
+               h2-curl-tls-nginx h2-forbidden-connection-header h2-curl-tls13-nginx)
 if [[ ${1:-} == --list ]]; then printf '%s\n' "${all_scenarios[@]}"; exit 0; fi
 source "$out/common.sh" "$@"
 
@@ -48,15 +48,16 @@ wait_port 127.0.0.1 "$p_apache"
 # --- nginx over TLS with HTTP/2 ------------------------------------------------------
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
     -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
-p_ngx=$(free_port 127.0.0.1)
+p_ngx=$(free_port 127.0.0.1)     # nginx 1.22's default protocols: up to TLS 1.2
+p_ngx13=$(free_port 127.0.0.1)   # TLS 1.3 (ALPN in the encrypted EncryptedExtensions)
 nginx_start "    keepalive_timeout 5s;
-    server {
-        listen 127.0.0.1:$p_ngx ssl http2;
-        ssl_certificate $work/cert.pem;
-        ssl_certificate_key $work/key.pem;
-    }"
+    ssl_certificate $work/cert.pem;
+    ssl_certificate_key $work/key.pem;
+    server { listen 127.0.0.1:$p_ngx ssl http2; }
+    server { listen 127.0.0.1:$p_ngx13 ssl http2; ssl_protocols TLSv1.3; }"
 log "nginx (TLS, http2) on 127.0.0.1:$p_ngx"
 wait_port 127.0.0.1 "$p_ngx"
+wait_port 127.0.0.1 "$p_ngx13"
 
 # --- a raw HTTP/2 server that sends a forbidden connection-specific field -----------
 cat > "$work/h2_forbidden_server.py" <<'EOF'
@@ -200,5 +201,17 @@ client_head "$out/$name.client.tsv" "curl --http2-prior-knowledge to h2_forbidde
 start_capture "$out/$name.pcap" "$p_bad"
 curl -s --http2-prior-knowledge -o /dev/null -w "$curl_fmt" "http://127.0.0.1:$p_bad/small.html" \
     >> "$out/$name.client.tsv" 2>"$work/bad.err" || true
+stop_capture
+fi
+
+name=h2-curl-tls13-nginx
+if want "$name"; then
+log "$name"
+base="https://127.0.0.1:$p_ngx13"
+rm -f "$out/$name.keylog"
+client_head "$out/$name.client.tsv" "curl --http2 over TLS 1.3 (ALPN h2, chosen in EncryptedExtensions) to nginx, 3 URLs on one connection, key log written by curl (SSLKEYLOGFILE)"
+start_capture "$out/$name.pcap" "$p_ngx13"
+SSLKEYLOGFILE="$out/$name.keylog" curl -sk --http2 -o /dev/null -o /dev/null -o /dev/null \
+    -w "$curl_fmt" "$base/small.html" "$base/100k.bin" "$base/missing.html" >> "$out/$name.client.tsv"
 stop_capture
 fi

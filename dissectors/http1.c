@@ -746,8 +746,13 @@ static void http1_summarize(const void *ctx, struct conn_record *r)
 		r->has_idle_before_close = true;
 		r->idle_before_close = r->close_ts - c->last_resp_end;
 	}
-	if (c->h2)
-		http2_dissector.summarize(c->h2, r);   /* upgraded: HTTP/2's figures */
+	if (c->h2) {
+		/* Upgraded: HTTP/2's figures, plus the HTTP/1 exchanges before
+		 * the upgrade (the upgrade request itself is stream 1). */
+		http2_dissector.summarize(c->h2, r);
+		r->requests += c->requests ? c->requests - 1 : 0;
+		r->responses += c->responses;
+	}
 }
 
 const struct dissector http1_dissector = {

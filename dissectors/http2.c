@@ -31,6 +31,11 @@ enum {
  * recommends no fewer than 100. */
 #define H2_MAX_STREAMS 256
 
+/* The largest HPACK table a decoder here allows (a peer may advertise up to
+ * 2^32 - 1; an encoder using more than this is taken as lost, not given the
+ * memory).  Common stacks use 4 KiB to 64 KiB. */
+#define H2_TABLE_MAX 65536u
+
 /* RFC 9113 §8.2.2: fields with a connection-specific meaning, forbidden. */
 static const char *const FORBIDDEN[] = {
 	"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te",
@@ -71,6 +76,8 @@ struct h2_dir {
 	bool bad_frame;               /* skip the rest of this frame */
 	nghttp2_hd_inflater *hd;
 	bool hd_lost;                 /* HPACK state no longer known */
+	int64_t table_pending;        /* the peer's SETTINGS_HEADER_TABLE_SIZE for this
+				       * direction's encoder, until this side ACKs it; -1 */
 	bool in_block;                /* a header block awaits CONTINUATION */
 	uint32_t block_sid;           /* the stream its fields belong to */
 	bool block_push, block_end_stream, block_trailers;
@@ -87,6 +94,7 @@ struct h2_conn {
 	struct h2_stream *st;
 	size_t n_st, cap_st;
 	uint64_t next_seq;
+	uint32_t max_client_sid, max_pushed_sid;   /* stream ids only grow (§5.1.1) */
 	uint64_t streams;             /* streams with a request */
 	uint64_t responses;
 	uint32_t active, peak;
@@ -98,7 +106,7 @@ struct h2_conn {
 	int64_t goaway_error, goaway_last;
 	kl_time goaway_ts;
 	uint64_t rst_streams;
-	bool has_ping_rtt;
+	bool has_ping_rtt, ping_by_client;
 	kl_time ping_rtt;
 	uint64_t forbidden[2][N_FORBIDDEN];
 	uint32_t forbidden_stream[2][N_FORBIDDEN];
@@ -134,12 +142,15 @@ static void *h2_ctx_new(const struct dissect_conn_info *info)
 	c->settings_max_streams = c->settings_initial_window = -1;
 	c->goaway_error = c->goaway_last = -1;
 	c->d[KL_TO_SERVER].preface_left = HTTP2_PREFACE_LEN;
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
+		c->d[i].table_pending = -1;
 		if (nghttp2_hd_inflate_new(&c->d[i].hd) != 0) {
-			nghttp2_hd_inflate_del(c->d[0].hd);
+			if (c->d[0].hd)
+				nghttp2_hd_inflate_del(c->d[0].hd);
 			free(c);
 			return NULL;
 		}
+	}
 	return c;
 }
 
@@ -273,6 +284,9 @@ static void put(char *dst, size_t cap, const uint8_t *p, size_t n);
 void http2_upgraded(void *ctx, const struct request_record *r, kl_time switched_ts)
 {
 	struct h2_conn *c = ctx;
+	/* The HTTP/1 requests before it keep their seq; streams follow. */
+	c->next_seq = r->seq ? r->seq - 1 : 0;
+	c->max_client_sid = 1;
 	struct h2_stream *s = stream_open(c, 1, false, r->request_ts ? r->request_ts : switched_ts);
 	if (!s)
 		return;
@@ -465,9 +479,18 @@ static void frame_begin(struct h2_conn *c, enum kl_dir dir, kl_time ts)
 		d->fixed_need = 4;
 		break;
 	case T_SETTINGS:
-		if (d->len % 6 || d->sid) {
+		if (d->sid) {
+			protocol_error(c, dir, ts, "a SETTINGS frame on a stream");
+			d->bad_frame = true;
+		} else if (d->len % 6 || (d->flags & F_ACK && d->len)) {
 			protocol_error(c, dir, ts, "a SETTINGS frame of a length not a multiple of 6");
 			d->bad_frame = true;
+		} else if (d->flags & F_ACK && d->table_pending >= 0) {
+			/* This side acknowledged the peer's table size: its
+			 * encoder may use it from here (never inside a block). */
+			if (nghttp2_hd_inflate_change_table_size(d->hd, (size_t)d->table_pending) != 0)
+				d->hd_lost = true;
+			d->table_pending = -1;
 		}
 		d->fixed_need = d->len ? 6 : 0;    /* each entry in turn; none in an ACK */
 		break;
@@ -493,8 +516,13 @@ static void frame_begin(struct h2_conn *c, enum kl_dir dir, kl_time ts)
 		protocol_error(c, dir, ts, "a CONTINUATION without a header block");
 		d->bad_frame = true;
 	}
-	if (d->bad_frame)
+	if (d->bad_frame) {
+		if (d->type == T_HEADERS || d->type == T_PUSH_PROMISE || d->type == T_CONTINUATION) {
+			d->in_block = false;
+			d->hd_lost = true;    /* a header block skipped: the table is out of step */
+		}
 		return;
+	}
 	if (d->type == T_HEADERS) {
 		d->in_block = true;
 		d->block_sid = d->sid;
@@ -503,10 +531,14 @@ static void frame_begin(struct h2_conn *c, enum kl_dir dir, kl_time ts)
 		d->block_trailers = false;
 		struct h2_stream *s = stream_find(c, d->sid);
 		if (dir == KL_TO_SERVER) {
-			if (!s)
-				s = stream_open(c, d->sid, false, ts);
-			else
+			if (s) {
 				d->block_trailers = true;
+			} else if ((d->sid & 1) && d->sid > c->max_client_sid) {
+				c->max_client_sid = d->sid;
+				stream_open(c, d->sid, false, ts);
+			} else {
+				d->block_sid = 0;     /* a stream that ended: nothing new */
+			}
 		} else if (s) {
 			if (!s->resp_ts)
 				s->resp_ts = ts;
@@ -545,12 +577,14 @@ static void fixed_fields(struct h2_conn *c, enum kl_dir dir, kl_time ts)
 			d->block_trailers = false;
 			/* Promised streams are the server's: even, not 0 (§5.1.1).
 			 * The block is still decoded, to keep HPACK in step. */
-			if (promised == 0 || (promised & 1) || dir != KL_TO_CLIENT) {
+			if (promised == 0 || (promised & 1) || dir != KL_TO_CLIENT ||
+			    promised <= c->max_pushed_sid) {
 				protocol_error(c, dir, ts, "a PUSH_PROMISE of a stream that cannot be promised");
+				d->block_sid = 0;     /* decoded for HPACK, kept nowhere */
 				break;
 			}
-			struct h2_stream *s = stream_find(c, promised) ? NULL :
-					      stream_open(c, promised, true, ts);
+			c->max_pushed_sid = promised;
+			struct h2_stream *s = stream_open(c, promised, true, ts);
 			if (s)
 				s->client_end = true;   /* a promised request has no body */
 		}
@@ -565,16 +599,15 @@ static void fixed_fields(struct h2_conn *c, enum kl_dir dir, kl_time ts)
 		break;
 	}
 	case T_SETTINGS: {
-		if (d->flags & F_ACK)
-			break;
 		uint16_t id = (uint16_t)(f[0] << 8 | f[1]);
 		uint32_t v = be32(f + 2);
 		if (id == 0x1) {
-			/* The peer's decoder table: the other direction's encoder
-			 * may use up to this. */
+			/* This side's decoder table: the other direction's encoder
+			 * may use up to it once it has the SETTINGS, i.e. from its
+			 * ACK on (RFC 9113 §6.5.3; a smaller table applied sooner
+			 * would break blocks already on their way). */
 			struct h2_dir *o = &c->d[dir == KL_TO_SERVER ? KL_TO_CLIENT : KL_TO_SERVER];
-			if (!o->in_block && nghttp2_hd_inflate_change_table_size(o->hd, v) != 0)
-				o->hd_lost = true;
+			o->table_pending = v < H2_TABLE_MAX ? v : H2_TABLE_MAX;
 		} else if (dir == KL_TO_CLIENT && id == 0x3) {
 			c->settings_max_streams = v;
 		} else if (dir == KL_TO_CLIENT && id == 0x4) {
@@ -590,8 +623,13 @@ static void fixed_fields(struct h2_conn *c, enum kl_dir dir, kl_time ts)
 			d->ping_pending = true;
 		} else {
 			struct h2_dir *o = &c->d[dir == KL_TO_SERVER ? KL_TO_CLIENT : KL_TO_SERVER];
-			if (o->ping_pending && !memcmp(o->ping, f, 8) && !c->has_ping_rtt) {
+			/* The first PING answered; one the client sent (the
+			 * round trip to the server) is preferred. */
+			bool from_client = dir == KL_TO_CLIENT;
+			if (o->ping_pending && !memcmp(o->ping, f, 8) &&
+			    (!c->has_ping_rtt || (from_client && !c->ping_by_client))) {
 				c->has_ping_rtt = true;
+				c->ping_by_client = from_client;
 				c->ping_rtt = ts - o->ping_ts;
 			}
 			o->ping_pending = false;
@@ -792,8 +830,8 @@ static void h2_eof(void *ctx, enum kl_dir dir, kl_time ts)
 		for (size_t i = 0; i < N_FORBIDDEN; i++) {
 			if (!c->forbidden[w][i])
 				continue;
-			snprintf(d, sizeof d, "the %s sent connection-specific header \"%s: %s\" on "
-				 "%llu header blocks (first on stream %u); RFC 9113 §8.2.2 makes such a "
+			snprintf(d, sizeof d, "the %s sent connection-specific header \"%s: %s\" "
+				 "%llu times (first on stream %u); RFC 9113 §8.2.2 makes such a "
 				 "message malformed", side((enum kl_dir)w), FORBIDDEN[i],
 				 c->forbidden_value[w][i], (unsigned long long)c->forbidden[w][i],
 				 c->forbidden_stream[w][i]);

@@ -160,58 +160,41 @@ stop_capture
   nghttp_rows "$work/nghttp.out"; } > "$out/$name.client.tsv"
 fi
 
-name=h2-curl-prior-knowledge
-if want "$name"; then
-log "$name"
-base="http://127.0.0.1:$p_apache"
-client_head "$out/$name.client.tsv" "curl --http2-prior-knowledge, 3 URLs one after another on one connection to Apache mod_http2 (curl 7.88 fails to reuse a prior-knowledge connection to nghttpd)"
-start_capture "$out/$name.pcap" "$p_apache"
-curl -s --http2-prior-knowledge -o /dev/null -o /dev/null -o /dev/null -w "$curl_fmt" \
-    "$base/small.html" "$base/100k.bin" "$base/missing.html" >> "$out/$name.client.tsv" || true
-stop_capture
-fi
+# One curl invocation: $1 name, $2 server port, $3 scheme (http/https: https
+# also writes the key log <name>.keylog), $4 description, then curl's HTTP/2
+# option, then the paths.  Failures are in the record (exitcode), not fatal.
+curl_h2() {
+    local name=$1 port=$2 scheme=$3 what=$4 opt=$5
+    shift 5
+    want "$name" || return 0
+    log "$name"
+    local base="$scheme://127.0.0.1:$port" urls=() outs=() p
+    for p in "$@"; do urls+=("$base$p"); outs+=(-o /dev/null); done
+    client_head "$out/$name.client.tsv" "$what"
+    rm -f "$out/$name.keylog"
+    start_capture "$out/$name.pcap" "$port"
+    if [[ $scheme == https ]]; then
+        SSLKEYLOGFILE="$out/$name.keylog" curl -sk "$opt" "${outs[@]}" -w "$curl_fmt" "${urls[@]}" \
+            >> "$out/$name.client.tsv" 2>"$work/$name.err" || true
+    else
+        curl -s "$opt" "${outs[@]}" -w "$curl_fmt" "${urls[@]}" \
+            >> "$out/$name.client.tsv" 2>"$work/$name.err" || true
+    fi
+    stop_capture
+}
 
-name=h2-curl-upgrade
-if want "$name"; then
-log "$name"
-base="http://127.0.0.1:$p_apache"
-client_head "$out/$name.client.tsv" "curl --http2 on http://: the first request asks for Upgrade: h2c, Apache mod_http2 answers 101 and the response comes on stream 1; the next two are HTTP/2 streams on the same connection"
-start_capture "$out/$name.pcap" "$p_apache"
-curl -s --http2 -o /dev/null -o /dev/null -o /dev/null -w "$curl_fmt" \
-    "$base/small.html" "$base/100k.bin" "$base/small.html" >> "$out/$name.client.tsv" || true
-stop_capture
-fi
-
-name=h2-curl-tls-nginx
-if want "$name"; then
-log "$name"
-base="https://127.0.0.1:$p_ngx"
-rm -f "$out/$name.keylog"
-client_head "$out/$name.client.tsv" "curl --http2 over TLS (ALPN h2) to nginx, 3 URLs on one connection, key log written by curl (SSLKEYLOGFILE)"
-start_capture "$out/$name.pcap" "$p_ngx"
-SSLKEYLOGFILE="$out/$name.keylog" curl -sk --http2 -o /dev/null -o /dev/null -o /dev/null \
-    -w "$curl_fmt" "$base/small.html" "$base/100k.bin" "$base/missing.html" >> "$out/$name.client.tsv"
-stop_capture
-fi
-
-name=h2-forbidden-connection-header
-if want "$name"; then
-log "$name"
-client_head "$out/$name.client.tsv" "curl --http2-prior-knowledge to h2_forbidden_server.py, which answers with a connection: keep-alive field; curl (nghttp2) refuses the response (exit 92, stream reset with PROTOCOL_ERROR)"
-start_capture "$out/$name.pcap" "$p_bad"
-curl -s --http2-prior-knowledge -o /dev/null -w "$curl_fmt" "http://127.0.0.1:$p_bad/small.html" \
-    >> "$out/$name.client.tsv" 2>"$work/bad.err" || true
-stop_capture
-fi
-
-name=h2-curl-tls13-nginx
-if want "$name"; then
-log "$name"
-base="https://127.0.0.1:$p_ngx13"
-rm -f "$out/$name.keylog"
-client_head "$out/$name.client.tsv" "curl --http2 over TLS 1.3 (ALPN h2, chosen in EncryptedExtensions) to nginx, 3 URLs on one connection, key log written by curl (SSLKEYLOGFILE)"
-start_capture "$out/$name.pcap" "$p_ngx13"
-SSLKEYLOGFILE="$out/$name.keylog" curl -sk --http2 -o /dev/null -o /dev/null -o /dev/null \
-    -w "$curl_fmt" "$base/small.html" "$base/100k.bin" "$base/missing.html" >> "$out/$name.client.tsv"
-stop_capture
-fi
+curl_h2 h2-curl-prior-knowledge "$p_apache" http \
+    "curl --http2-prior-knowledge, 3 URLs one after another on one connection to Apache mod_http2 (curl 7.88 fails to reuse a prior-knowledge connection to nghttpd)" \
+    --http2-prior-knowledge /small.html /100k.bin /missing.html
+curl_h2 h2-curl-upgrade "$p_apache" http \
+    "curl --http2 on http://: the first request asks for Upgrade: h2c, Apache mod_http2 answers 101 and the response comes on stream 1; the next two are HTTP/2 streams on the same connection" \
+    --http2 /small.html /100k.bin /small.html
+curl_h2 h2-curl-tls-nginx "$p_ngx" https \
+    "curl --http2 over TLS (ALPN h2) to nginx, 3 URLs on one connection, key log written by curl (SSLKEYLOGFILE)" \
+    --http2 /small.html /100k.bin /missing.html
+curl_h2 h2-forbidden-connection-header "$p_bad" http \
+    "curl --http2-prior-knowledge to h2_forbidden_server.py, which answers with a connection: keep-alive field; curl (nghttp2) refuses the response (exit 92, stream reset with PROTOCOL_ERROR)" \
+    --http2-prior-knowledge /small.html
+curl_h2 h2-curl-tls13-nginx "$p_ngx13" https \
+    "curl --http2 over TLS 1.3 (ALPN h2, chosen in EncryptedExtensions) to nginx, 3 URLs on one connection, key log written by curl (SSLKEYLOGFILE)" \
+    --http2 /small.html /100k.bin /missing.html

@@ -93,6 +93,17 @@ void keepalive_conn_done(const struct keepalive_config *cfg, struct conn_record 
 	    !r->has_idle_before_close)
 		return;
 	double idle = kl_time_seconds(r->idle_before_close);
+	if (r->h2 && r->close_initiator == CONN_CLOSER_SERVER) {
+		/* HTTP/2 has no Keep-Alive timeout to hold the server to: a
+		 * server ending an idle connection is h2-idle-close (the
+		 * dissector reports one that sent GOAWAY first). */
+		if (r->h2_goaway_by != CONN_CLOSER_SERVER) {
+			snprintf(d, sizeof d, "closed by %s after %.6f s idle, without GOAWAY",
+				 closed_by(r, who, sizeof who), idle);
+			emit(out, r, 0, r->close_ts, "h2-idle-close", d);
+		}
+		return;
+	}
 	if (r->close_initiator == CONN_CLOSER_CLIENT) {
 		snprintf(d, sizeof d, "the server would have kept it; the client closed it (%s) "
 			 "after %.6f s idle", r->close_kind == CONN_CLOSE_RST ? "RST" : "FIN", idle);

@@ -145,10 +145,10 @@ Test(e2e_http2, streams_match_tshark, .timeout = 120)
 		bad += compare(refdir, e->d_name) ? 1 : 0;
 	}
 	closedir(dir);
-	/* 3 public (prior knowledge with CONTINUATION, two h2c upgrades), 6
-	 * generated (nghttp, curl prior knowledge, h2c upgrade, TLS 1.2 and 1.3
-	 * with ALPN h2, a forbidden header) */
-	cr_expect_geq(files, 9, "only %d HTTP/2 references", files);
+	/* 3 public (prior knowledge with CONTINUATION, two h2c upgrades), 7
+	 * generated (nghttp, nghttp with a server push, curl prior knowledge,
+	 * h2c upgrade, TLS 1.2 and 1.3 with ALPN h2, a forbidden header) */
+	cr_expect_geq(files, 10, "only %d HTTP/2 references", files);
 	cr_expect_eq(bad, 0, "%d of %d captures differ from tshark", bad, files);
 }
 
@@ -159,6 +159,50 @@ static void gen(struct tu_db *d, const char *name)
 	read_capture(d, capture);
 }
 
+/* Each row of an nghttp record (stream id, :status, DATA bytes received,
+ * path) is a kalens row; how many there are. */
+static int check_nghttp(struct tu_db *d, const char *name)
+{
+	char path[2048];
+	snprintf(path, sizeof path, "%s/%s.client.tsv", tu_src_path("captures/generated"), name);
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f);
+	char line[1024], sql[512];
+	int rows = 0;
+	while (fgets(line, sizeof line, f)) {
+		unsigned sid;
+		int status;
+		long long size;
+		char p[256];
+		if (sscanf(line, "nghttp\t%u\t%d\t%lld\t%255s", &sid, &status, &size, p) != 4)
+			continue;
+		rows++;
+		snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM requests WHERE stream_id = %u AND"
+			 " status = %d AND response_body_bytes = %lld AND uri = '%s'"
+			 " AND version = 'HTTP/2'", sid, status, size, p);
+		cr_expect_eq(tu_db_int(d, sql), 1, "%s: stream %u: %d, %lld bytes, %s", name, sid,
+			     status, size, p);
+	}
+	fclose(f);
+	cr_expect_eq(tu_db_int(d, "SELECT COUNT(*) FROM requests"), rows, "%s", name);
+	return rows;
+}
+
+/* nghttpd -p/small.html=/100k.bin: nghttp asked for /small.html and was
+ * pushed /100k.bin on promised stream 2 (its record, from the
+ * PUSH_PROMISE it printed): two rows, the pushed one open while the other
+ * was. */
+Test(e2e_http2, server_push_matches_the_record)
+{
+	struct tu_db d;
+	gen(&d, "h2-nghttp-push");
+	cr_expect_eq(check_nghttp(&d, "h2-nghttp-push"), 2);
+	cr_expect_eq(tu_db_int(&d, "SELECT COUNT(*) FROM requests WHERE stream_id = 2 AND"
+			       " method = 'GET' AND pipelined = 1"), 1);
+	cr_expect_eq(tu_db_int(&d, "SELECT COUNT(*) FROM findings WHERE kind LIKE 'h2-%'"), 0);
+	tu_db_close(&d);
+}
+
 /* nghttp -n -v against nghttpd: 4 streams sent before any response (its
  * log: four "send HEADERS" first), each row of its record (stream id,
  * :status, DATA bytes received) a kalens row; one connection, all 4 open at
@@ -167,26 +211,7 @@ Test(e2e_http2, nghttp_streams_match_its_record)
 {
 	struct tu_db d;
 	gen(&d, "h2-nghttp-prior-knowledge");
-	FILE *f = fopen(tu_src_path("captures/generated/h2-nghttp-prior-knowledge.client.tsv"), "r");
-	cr_assert_not_null(f);
-	char line[1024], sql[512];
-	int rows = 0;
-	while (fgets(line, sizeof line, f)) {
-		unsigned sid;
-		int status;
-		long long size;
-		char path[256];
-		if (sscanf(line, "nghttp\t%u\t%d\t%lld\t%255s", &sid, &status, &size, path) != 4)
-			continue;
-		rows++;
-		snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM requests WHERE stream_id = %u AND"
-			 " status = %d AND response_body_bytes = %lld AND uri = '%s'"
-			 " AND version = 'HTTP/2'", sid, status, size, path);
-		cr_expect_eq(tu_db_int(&d, sql), 1, "stream %u: %d, %lld bytes, %s", sid, status, size, path);
-	}
-	fclose(f);
-	cr_expect_eq(rows, 4);
-	cr_expect_eq(tu_db_int(&d, "SELECT COUNT(*) FROM requests"), rows);
+	cr_expect_eq(check_nghttp(&d, "h2-nghttp-prior-knowledge"), 4);
 	cr_expect_eq(tu_db_int(&d, "SELECT h2_streams FROM connections"), 4);
 	cr_expect_eq(tu_db_int(&d, "SELECT h2_peak_streams FROM connections"), 4);
 	cr_expect_eq(tu_db_int(&d, "SELECT goaway_by = 'client' AND goaway_error = 0 FROM connections"), 1);

@@ -22,7 +22,8 @@ set -euo pipefail
 out=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 all_scenarios=(h2-nghttp-prior-knowledge h2-curl-prior-knowledge h2-curl-upgrade
-               h2-curl-tls-nginx h2-forbidden-connection-header h2-curl-tls13-nginx)
+               h2-curl-tls-nginx h2-forbidden-connection-header h2-curl-tls13-nginx
+               h2-nghttp-push)
 if [[ ${1:-} == --list ]]; then printf '%s\n' "${all_scenarios[@]}"; exit 0; fi
 source "$out/common.sh" "$@"
 
@@ -35,6 +36,12 @@ log "nghttpd --no-tls on 127.0.0.1:$p_ngd"
 timeout 600 nghttpd --no-tls -a 127.0.0.1 -d "$work/www" "$p_ngd" > "$work/nghttpd.log" 2>&1 &
 pids+=("$!")
 wait_port 127.0.0.1 "$p_ngd"
+p_push=$(free_port 127.0.0.1)    # the same, pushing /100k.bin with /small.html
+log "nghttpd --no-tls --push on 127.0.0.1:$p_push"
+timeout 600 nghttpd --no-tls -a 127.0.0.1 -d "$work/www" -p/small.html=/100k.bin "$p_push" \
+    > "$work/nghttpd-push.log" 2>&1 &
+pids+=("$!")
+wait_port 127.0.0.1 "$p_push"
 
 # --- Apache 2.4 with mod_http2, cleartext (h2c: upgrade and prior knowledge) ----------
 p_apache=$(free_port 127.0.0.1)
@@ -127,8 +134,15 @@ nghttp_rows() {  # $1 = nghttp -v's output
     printf 'tool\tstream_id\thttp_code\tsize_download\tpath\n'
     python3 - "$1" <<'PY'
 import re, sys
-path, status, size, order, cur = {}, {}, {}, [], None
+path, status, size, order, cur, promised_path = {}, {}, {}, [], None, None
 for line in open(sys.argv[1], errors="replace"):
+    # a server push: the promised request's :path, then the promised id
+    m = re.search(r"recv \(stream_id=\d+\) :path: (\S+)", line)
+    if m:
+        promised_path = m.group(1)
+    m = re.search(r"promised_stream_id=(\d+)", line)
+    if m:
+        p = int(m.group(1)); order.append(p); size[p] = 0; path[p] = promised_path or ""
     m = re.search(r"send HEADERS frame <.*stream_id=(\d+)>", line)
     if m:
         cur = int(m.group(1)); order.append(cur); size[cur] = 0; continue
@@ -198,3 +212,13 @@ curl_h2 h2-forbidden-connection-header "$p_bad" http \
 curl_h2 h2-curl-tls13-nginx "$p_ngx13" https \
     "curl --http2 over TLS 1.3 (ALPN h2, chosen in EncryptedExtensions) to nginx, 3 URLs on one connection, key log written by curl (SSLKEYLOGFILE)" \
     --http2 /small.html /100k.bin /missing.html
+
+name=h2-nghttp-push
+if want "$name"; then
+log "$name"
+start_capture "$out/$name.pcap" "$p_push"
+nghttp -n -v "http://127.0.0.1:$p_push/small.html" > "$work/nghttp-push.out" 2>&1 || true
+stop_capture
+{ printf '# client record for %s.pcap: nghttp -n -v, /small.html to nghttpd -p/small.html=/100k.bin, which pushes /100k.bin on a promised stream (rows from the frames nghttp printed; the pushed one from its PUSH_PROMISE)\n' "$name"
+  nghttp_rows "$work/nghttp-push.out"; } > "$out/$name.client.tsv"
+fi

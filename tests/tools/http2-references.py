@@ -16,7 +16,8 @@ hide an upgrade's HTTP/1.1 part).  Per TCP connection and HTTP/2 stream: the pse
 fields of the client's HEADERS frames, and the first :status of 200 or more
 of the server's (1xx are interim).  After an "Upgrade: h2c" and a 101, stream
 1 is the HTTP/1.1 request that asked for it (RFC 7540 §3.2): its method and
-path are that request's, as tshark read them.  Rows in the order the TCP
+path are that request's, as tshark read them.  A server push: the promised
+stream's request fields are those of the PUSH_PROMISE.  Rows in the order the TCP
 connections began, then the order the streams first appear.
 """
 import json
@@ -89,17 +90,23 @@ def main():
             if not isinstance(h, dict):
                 continue
             for st in L(h.get("http2.stream", [])):
-                if not isinstance(st, dict) or st.get("http2.type") not in ("1", "9"):
+                if not isinstance(st, dict) or st.get("http2.type") not in ("1", "5", "9"):
                     continue
                 sid = int(st.get("http2.streamid", "0"))
                 fields = [(x.get("http2.header.name", ""), x.get("http2.header.value", ""))
                           for x in L(st.get("http2.header", [])) if isinstance(x, dict)]
                 from_client = dport in ports
+                client_port = sport if from_client else dport
+                if st.get("http2.type") == "5":
+                    # PUSH_PROMISE: the promised stream's request, sent by the
+                    # server on the client's connection
+                    sid = int(st.get("http2.push_promise.promised_stream_id", "0"))
+                    from_client = True
                 key = (ts, sid)
                 if key not in streams:
                     if not from_client and not (sid == 1 and ts in upgrade_req):
                         continue
-                    streams[key] = {"client_port": sport if from_client else dport,
+                    streams[key] = {"client_port": client_port,
                                     "stream_id": sid, "method": "", "path": "",
                                     "authority": "", "status": ""}
                     order.append(key)

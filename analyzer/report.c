@@ -261,7 +261,10 @@ static int print_http(sqlite3 *db, int version, int64_t run, FILE *out, char *er
 	}
 #define COL(i) ((long long)sqlite3_column_double(st, (i)))
 	long long conns = sqlite3_column_int64(st, 0), reqs = COL(1);
-	fprintf(out, "HTTP/1: %lld requests on %lld connections\n", reqs, conns);
+	long long h2 = version >= 4 ? one_int(db, "SELECT COUNT(*) FROM connections WHERE" RUN_FILTER
+					      "AND h2_streams IS NOT NULL", run) : 0;
+	fprintf(out, "%s: %lld requests on %lld connections\n", h2 > 0 ? "HTTP (1.x and 2)" : "HTTP/1",
+		reqs, conns);
 	long long unanswered = one_int(db, "SELECT COUNT(*) FROM requests WHERE" RUN_FILTER
 					   "AND status IS NULL", run);
 	long long pipelined = one_int(db, "SELECT COUNT(*) FROM requests WHERE" RUN_FILTER
@@ -275,8 +278,11 @@ static int print_http(sqlite3 *db, int version, int64_t run, FILE *out, char *er
 		(double)reqs / (double)conns, p50, p95, (long long)sqlite3_column_int64(st, 4));
 	fprintf(out, "  reused              %lld of %lld connections carried more than one request (%.0f%%)\n",
 		COL(3), conns, 100.0 * (double)COL(3) / (double)conns);
-	fprintf(out, "  versions            HTTP/1.1 on %lld connections, HTTP/1.0 on %lld\n",
-		COL(5), COL(6));
+	fprintf(out, "  versions            HTTP/1.1 on %lld connections, HTTP/1.0 on %lld", COL(5),
+		COL(6));
+	if (h2 > 0)
+		fprintf(out, ", HTTP/2 on %lld (see below)", h2);
+	fputc('\n', out);
 	fprintf(out, "  after the last response\n");
 	fprintf(out, "    expected to stay open   %lld: then closed by the server %lld,"
 		" by the client %lld\n", COL(7), COL(8), COL(9));

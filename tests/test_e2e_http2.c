@@ -342,6 +342,9 @@ Test(e2e_http2, report_http2_section)
 	cr_assert_eq(st, 0, "%s", out ? out : "");
 	cr_expect(strstr(out, "HTTP/2: 1 connections (0 over TLS), 4 streams, 4.0 per connection"), "%s",
 		  out);
+	cr_expect(strstr(out, "HTTP (1.x and 2): 4 requests on 1 connections"), "%s", out);
+	cr_expect(strstr(out, "HTTP/1.1 on 0 connections, HTTP/1.0 on 0, HTTP/2 on 1 (see below)"), "%s",
+		  out);
 	cr_expect(strstr(out, "1 connections had several streams open at once (at most 4)"), "%s", out);
 	cr_expect(strstr(out, "0 by servers, 1 by clients, 0 with an error"), "%s", out);
 	cr_expect(strstr(out, "\"streams\":4,\"peak_streams\":4,"), "%s", out);

@@ -31,6 +31,10 @@
  * left unclaimed ("unknown"). */
 #define DISSECT_PROBE_BUDGET 8192u
 
+/* Bytes of the scratch buffer every connection of a flow table shares
+ * (dissect_conn_info.scratch): a TLS record's plaintext at most. */
+#define DISSECT_SCRATCH_BYTES (1u << 15)
+
 enum dissect_verdict { DISSECT_NO = 0, DISSECT_YES, DISSECT_MORE };
 
 struct tls_keylog;
@@ -48,6 +52,10 @@ struct dissect_conn_info {
 	 * Not const: the TLS dissector reads lines appended to the file when
 	 * a connection's keys are not in it yet (live capture). */
 	struct tls_keylog *keylog;
+	/* DISSECT_SCRATCH_BYTES bytes shared by all connections of the table
+	 * (one thread): usable during one data/gap/eof call, contents not kept
+	 * from one call to the next; NULL when there is none. */
+	uint8_t *scratch;
 };
 
 struct dissector {

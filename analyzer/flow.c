@@ -84,6 +84,7 @@ struct flow_table {
 	kl_time now, last_expire;
 	struct tcp_reasm_pool *pool;
 	struct flow_stats st;
+	uint8_t *scratch;             /* dissect_conn_info.scratch */
 };
 
 void flow_config_defaults(struct flow_config *cfg)
@@ -264,6 +265,7 @@ static void conn_claim(struct conn *c, const struct dissector *d)
 		.head_limit = c->ft->cfg.head_limit,
 		.out = c->ft->hooks.out,
 		.keylog = c->ft->cfg.keylog,
+		.scratch = c->ft->scratch,
 	};
 	c->dctx = d->ctx_new(&info);
 	if (!c->dctx) {
@@ -634,7 +636,8 @@ struct flow_table *flow_table_new(const struct flow_config *cfg,
 	if (getrandom(&ft->seed, sizeof ft->seed, GRND_NONBLOCK) != (ssize_t)sizeof ft->seed)
 		ft->seed = (uint64_t)(uintptr_t)ft ^ UINT64_C(0x5851F42D4C957F2D);
 	ft->pool = tcp_reasm_pool_new(cfg->reasm_conn_cap, cfg->reasm_global_cap);
-	if (!ft->pool || !table_resize(ft, TABLE_MIN_SLOTS))
+	ft->scratch = malloc(DISSECT_SCRATCH_BYTES);
+	if (!ft->pool || !ft->scratch || !table_resize(ft, TABLE_MIN_SLOTS))
 		goto oom;
 	return ft;
 oom:
@@ -671,5 +674,6 @@ void flow_table_free(struct flow_table *ft)
 	free(ft->slots);
 	free(ft->slot_hash);
 	tcp_reasm_pool_free(ft->pool);
+	free(ft->scratch);
 	free(ft);
 }

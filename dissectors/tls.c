@@ -100,7 +100,8 @@ struct tls_conn {
 
 	struct tls_keylog *keylog;    /* borrowed; NULL: no decryption */
 	enum { KEYS_UNTRIED, KEYS_NONE, KEYS_SET } keys;
-	uint8_t *pt;                  /* one record's plaintext */
+	uint8_t *pt;                  /* one record's plaintext: the table's scratch, or own */
+	bool pt_own;
 	bool decrypted;               /* some record authenticated */
 	/* The dissector of the plaintext, created on the first application data. */
 	const struct dissector *inner;
@@ -139,7 +140,8 @@ static void tls_ctx_free(void *ctx)
 		tls_recprot_free(c->d[i].rp);
 		tls_recprot_free(c->d[i].rp_next);
 	}
-	free(c->pt);
+	if (c->pt_own)
+		free(c->pt);
 	free(c);
 }
 
@@ -275,7 +277,13 @@ static void keys_setup(struct tls_conn *c, kl_time ts)
 		tls12_recprot_new(s, c->sh.version, c->sh.encrypt_then_mac, m, len, c->ch.random,
 				  c->sh.random, &cl->rp, &sv->rp);
 	}
-	if ((cl->rp || cl->rp_next || sv->rp || sv->rp_next) && (c->pt = malloc(TLS_RECORD_MAX))) {
+	/* The plaintext of a record lives only until it is delivered, so
+	 * connections share the flow table's scratch when there is one. */
+	if (c->info.scratch && DISSECT_SCRATCH_BYTES >= TLS_RECORD_MAX)
+		c->pt = c->info.scratch;
+	else if ((c->pt = malloc(TLS_RECORD_MAX)))
+		c->pt_own = true;
+	if ((cl->rp || cl->rp_next || sv->rp || sv->rp_next) && c->pt) {
 		c->keys = KEYS_SET;
 		for (int i = 0; i < 2; i++)
 			for (uint64_t k = 0; c->d[i].rp && k < c->d[i].protected_seen; k++)

@@ -63,7 +63,7 @@ static void start(const struct dissector *d)
 	nrows = 0;
 	findings[0] = '\0';
 	T = (kl_time)1700000000 * KL_NS_PER_SEC;
-	struct dissect_conn_info info = { 4, ip, ip, 1, 2, T, 1, 0, &out, NULL };
+	struct dissect_conn_info info = { 4, ip, ip, 1, 2, T, 1, 0, &out, NULL, NULL };
 	D = d;
 	C = d->ctx_new(&info);
 	cr_assert_not_null(C);

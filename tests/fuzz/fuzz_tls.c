@@ -44,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const struct dissector *d = &tls_dissector;
 	struct dissect_output out = { NULL, fz_finding, NULL };
 	uint8_t ip[16] = { 0 };
-	struct dissect_conn_info info = { 4, ip, ip, 1, 2, 0, 1, 0, &out, NULL };
+	struct dissect_conn_info info = { 4, ip, ip, 1, 2, 0, 1, 0, &out, NULL, NULL };
 	void *ctx = d->ctx_new(&info);
 	if (!ctx)
 		return 0;

@@ -64,35 +64,6 @@ static size_t rows_of(struct tu_db *d, const char *sql, char rows[][NCOLS][512])
 	return n;
 }
 
-static size_t load_tsv(const char *path, char rows[][NCOLS][512])
-{
-	FILE *f = fopen(path, "r");
-	cr_assert_not_null(f, "%s", path);
-	char line[2048];
-	size_t n = 0;
-	bool header = false;
-	while (fgets(line, sizeof line, f) && n < MAXROWS) {
-		line[strcspn(line, "\r\n")] = '\0';
-		if (line[0] == '#')
-			continue;
-		if (!header) {
-			header = true;
-			continue;
-		}
-		char *p = line;
-		for (int c = 0; c < NCOLS; c++) {
-			char *tab = strchr(p, '\t');
-			if (tab)
-				*tab = '\0';
-			snprintf(rows[n][c], sizeof rows[n][c], "%.511s", p);
-			p = tab ? tab + 1 : p + strlen(p);
-		}
-		n++;
-	}
-	fclose(f);
-	return n;
-}
-
 #define KALENS_STREAMS "SELECT c.client_port, r.stream_id, r.method, r.uri, r.host, r.status" \
 	" FROM requests r JOIN connections c ON c.id = r.conn_id WHERE r.stream_id IS NOT NULL" \
 	" ORDER BY c.first_seen, c.client_port, r.seq"
@@ -106,7 +77,7 @@ static int compare(const char *refdir, const char *file)
 	tu_capture_of_reference(file, ".streams.tsv", capture, sizeof capture);
 	snprintf(ref, sizeof ref, "%s/%s", refdir, file);
 	static char want[MAXROWS][NCOLS][512], got[MAXROWS][NCOLS][512];
-	size_t nw = load_tsv(ref, want);
+	size_t nw = tu_load_tsv(ref, &want[0][0][0], NCOLS, sizeof want[0][0], MAXROWS);
 	struct tu_db d;
 	read_capture(&d, tu_src_path(capture));
 	size_t ng = rows_of(&d, KALENS_STREAMS, got);

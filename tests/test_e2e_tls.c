@@ -26,37 +26,6 @@ static const char *const COLS[NCOLS] = { "client_port", "tls_version", "sni", "a
 					 "records_to_server", "records_to_client",
 					 "requests_estimated" };
 
-/* The reference's rows, tab-separated, header and comments skipped. */
-static size_t load_ref(const char *path, char rows[][NCOLS][128], size_t max)
-{
-	FILE *f = fopen(path, "r");
-	cr_assert_not_null(f, "%s", path);
-	char line[1024];
-	size_t n = 0;
-	bool header = false;
-	while (fgets(line, sizeof line, f)) {
-		line[strcspn(line, "\r\n")] = '\0';
-		if (line[0] == '#')
-			continue;
-		if (!header) {
-			header = true;
-			continue;
-		}
-		cr_assert_lt(n, max);
-		char *p = line;
-		for (int c = 0; c < NCOLS; c++) {
-			char *tab = strchr(p, '\t');
-			if (tab)
-				*tab = '\0';
-			snprintf(rows[n][c], sizeof rows[n][c], "%.127s", p);
-			p = tab ? tab + 1 : p + strlen(p);
-		}
-		n++;
-	}
-	fclose(f);
-	return n;
-}
-
 static int compare(const char *refdir, const char *file, const char *tmp)
 {
 	char capture[2048], db[4096], ref[8192], cmd[16384];
@@ -71,7 +40,7 @@ static int compare(const char *refdir, const char *file, const char *tmp)
 	free(out);
 
 	static char want[64][NCOLS][128];
-	size_t n = load_ref(ref, want, 64);
+	size_t n = tu_load_tsv(ref, &want[0][0][0], NCOLS, sizeof want[0][0], 64);
 	sqlite3 *h;
 	cr_assert_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	sqlite3_stmt *q;

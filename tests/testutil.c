@@ -2,6 +2,7 @@
 #include "testutil.h"
 
 #include <criterion/criterion.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,4 +108,35 @@ long long tu_db_int(struct tu_db *d, const char *sql)
 	long long v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
 	sqlite3_finalize(st);
 	return v;
+}
+
+size_t tu_load_tsv(const char *path, char *cells, size_t ncols, size_t cell_size, size_t max_rows)
+{
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f, "%s", path);
+	char line[4096];
+	size_t n = 0;
+	bool header = false;
+	while (fgets(line, sizeof line, f)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '#')
+			continue;
+		if (!header) {
+			header = true;
+			continue;
+		}
+		cr_assert_lt(n, max_rows, "%s: more than %zu rows", path, max_rows);
+		char *p = line;
+		for (size_t c = 0; c < ncols; c++) {
+			char *tab = strchr(p, '\t');
+			if (tab)
+				*tab = '\0';
+			snprintf(cells + (n * ncols + c) * cell_size, cell_size, "%.*s",
+				 (int)(cell_size - 1), p);
+			p = tab ? tab + 1 : p + strlen(p);
+		}
+		n++;
+	}
+	fclose(f);
+	return n;
 }

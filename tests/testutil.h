@@ -24,6 +24,12 @@ char *tu_run(const char *cmd, int *status);
  * where NAME is the capture's repository path with '/' spelled "__". */
 void tu_capture_of_reference(const char *file, const char *suffix, char *out, size_t outlen);
 
+/* The rows of a reference file (tab-separated; `#` comment lines and the
+ * first other line, the column header, skipped) into cells[max_rows][ncols]
+ * of cell_size bytes each, cut to fit; missing columns are "".  Asserts
+ * the file opens and has at most max_rows rows.  Returns the row count. */
+size_t tu_load_tsv(const char *path, char *cells, size_t ncols, size_t cell_size, size_t max_rows);
+
 /* A database kalens wrote for one test: `kalens read -q OPTIONS -o TMP/k.db
  * CAPTURE` (an absolute path; OPTIONS may be ""), asserted to succeed, then
  * opened read-only.  tu_db_close() closes it and removes TMP. */

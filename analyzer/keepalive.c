@@ -15,7 +15,7 @@ void keepalive_config_defaults(struct keepalive_config *cfg)
 }
 
 static void emit(const struct dissect_output *out, const struct conn_record *r, uint64_t seq,
-		 kl_time ts, const char *kind, const char *detail)
+		 kl_time ts, enum finding_kind kind, const char *detail)
 {
 	if (!out || !out->finding)
 		return;
@@ -52,7 +52,7 @@ void keepalive_conn_done(const struct keepalive_config *cfg, struct conn_record 
 		snprintf(d, sizeof d, "the %s announced Connection: close on request %llu; "
 			 "closed by %s", conn_closer_name(r->close_announced_by),
 			 (unsigned long long)r->close_announced_seq, closed_by(r, who, sizeof who));
-		emit(out, r, r->close_announced_seq, r->close_ts, "closed-after-connection-close", d);
+		emit(out, r, r->close_announced_seq, r->close_ts, FINDING_CLOSED_AFTER_CONNECTION_CLOSE, d);
 		if (r->close_announced_by == CONN_CLOSER_SERVER && r->close_on_persistent_request &&
 		    r->close_announced_seq >= 2) {
 			/* max= counts the requests still allowed after the one it
@@ -70,7 +70,7 @@ void keepalive_conn_done(const struct keepalive_config *cfg, struct conn_record 
 				snprintf(d, sizeof d, "the server ended reuse after %llu requests; "
 					 "no Keep-Alive max advertised",
 					 (unsigned long long)r->close_announced_seq);
-			emit(out, r, r->close_announced_seq, r->close_ts, "keepalive-max-reached", d);
+			emit(out, r, r->close_announced_seq, r->close_ts, FINDING_KEEPALIVE_MAX_REACHED, d);
 		}
 	}
 
@@ -85,7 +85,7 @@ void keepalive_conn_done(const struct keepalive_config *cfg, struct conn_record 
 				 "and got no response", (unsigned long long)r->last_request_seq,
 				 after >= 0 ? after : -after, after >= 0 ? "after" : "before",
 				 r->close_kind == CONN_CLOSE_RST ? "RST" : "FIN");
-			emit(out, r, r->last_request_seq, r->last_request_ts, "idle-close-race", d);
+			emit(out, r, r->last_request_seq, r->last_request_ts, FINDING_IDLE_CLOSE_RACE, d);
 		}
 	}
 
@@ -100,14 +100,14 @@ void keepalive_conn_done(const struct keepalive_config *cfg, struct conn_record 
 		if (r->h2_goaway_by != CONN_CLOSER_SERVER) {
 			snprintf(d, sizeof d, "closed by %s after %.6f s idle, without GOAWAY",
 				 closed_by(r, who, sizeof who), idle);
-			emit(out, r, 0, r->close_ts, "h2-idle-close", d);
+			emit(out, r, 0, r->close_ts, FINDING_H2_IDLE_CLOSE, d);
 		}
 		return;
 	}
 	if (r->close_initiator == CONN_CLOSER_CLIENT) {
 		snprintf(d, sizeof d, "the server would have kept it; the client closed it (%s) "
 			 "after %.6f s idle", r->close_kind == CONN_CLOSE_RST ? "RST" : "FIN", idle);
-		emit(out, r, 0, r->close_ts, "client-closed-reusable", d);
+		emit(out, r, 0, r->close_ts, FINDING_CLIENT_CLOSED_REUSABLE, d);
 		return;
 	}
 	/* The server closed a connection it was expected to keep. */
@@ -134,5 +134,5 @@ void keepalive_conn_done(const struct keepalive_config *cfg, struct conn_record 
 			 "advertised", closed_by(r, who, sizeof who), idle,
 			 early ? ", without Connection: close" : "");
 	}
-	emit(out, r, 0, r->close_ts, early ? "keepalive-ignored-by-server" : "server-idle-timeout", d);
+	emit(out, r, 0, r->close_ts, early ? FINDING_KEEPALIVE_IGNORED_BY_SERVER : FINDING_SERVER_IDLE_TIMEOUT, d);
 }

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "findings.h"
 #include "kl.h"
 
 struct request_record {
@@ -39,7 +40,7 @@ struct finding_record {
 	int64_t conn_id;
 	uint64_t request_seq;            /* 0: not about one request */
 	kl_time ts;
-	const char *kind;                /* static: "parse-error", ... (docs/schema.md) */
+	enum finding_kind kind;          /* findings.h */
 	const char *detail;              /* NULL or a short text */
 };
 

@@ -7,6 +7,8 @@
  */
 #include "report.h"
 
+#include "findings.h"
+
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -458,42 +460,6 @@ static int print_h2(sqlite3 *db, int64_t run, FILE *out, char *err, size_t errle
 
 /* ---- findings, most serious first ---------------------------------------- */
 
-/* Impact classes: requests that failed or went wrong, then reuse thrown
- * away, then what is worth knowing; by count within a class. */
-enum impact { IMPACT_FAILURE, IMPACT_WASTE, IMPACT_INFO };
-
-static const struct {
-	const char *kind;
-	enum impact impact;
-	const char *meaning;
-} FINDING_KINDS[] = {
-	{ "idle-close-race", IMPACT_FAILURE, "request sent as the server closed the idle connection; no response" },
-	{ "retried-request", IMPACT_FAILURE, "the client sent such a request again on a new connection" },
-	{ "request-after-close", IMPACT_FAILURE, "request sent after Connection: close was announced" },
-	{ "request-without-response", IMPACT_FAILURE, "requests with no response in the capture" },
-	{ "response-without-request", IMPACT_FAILURE, "responses with no request in the capture" },
-	{ "parse-error", IMPACT_FAILURE, "messages that break RFC 9112" },
-	{ "header-too-large", IMPACT_FAILURE, "heads over --head-limit, skipped" },
-	{ "keepalive-ignored-by-server", IMPACT_WASTE, "server closed a kept-alive connection early, unannounced" },
-	{ "http10-keepalive-not-echoed", IMPACT_WASTE, "HTTP/1.0 keep-alive asked, not granted" },
-	{ "short-lived-connection", IMPACT_WASTE, "one request, while the client soon opened another: missed reuse" },
-	{ "client-closed-reusable", IMPACT_WASTE, "client closed a connection the server would have kept" },
-	{ "server-idle-timeout", IMPACT_INFO, "server closed an idle connection at its timeout" },
-	{ "keepalive-max-reached", IMPACT_INFO, "server ended reuse after its request limit" },
-	{ "closed-after-connection-close", IMPACT_INFO, "closed after Connection: close, as announced" },
-	{ "pipelined", IMPACT_INFO, "connections with pipelined requests" },
-	{ "head-of-line-wait", IMPACT_INFO, "pipelined responses that waited behind earlier ones" },
-	{ "hidden-requests", IMPACT_INFO, "requests estimated lost in capture gaps" },
-	{ "reassembly-gap", IMPACT_INFO, "bytes missing from the capture" },
-	{ "resync", IMPACT_INFO, "parser skipped to the next message" },
-	{ "h2-connection-specific-header", IMPACT_FAILURE, "HTTP/2 responses or requests with a forbidden Connection-type field (RFC 9113 8.2.2)" },
-	{ "goaway-with-active-streams", IMPACT_FAILURE, "HTTP/2 GOAWAY while streams were open" },
-	{ "h2-idle-close", IMPACT_INFO, "HTTP/2 server ended an idle connection with GOAWAY" },
-	{ "h2-protocol-error", IMPACT_INFO, "HTTP/2 frames that break the protocol" },
-	{ "tls-decrypt-error", IMPACT_INFO, "TLS records the key log did not open (wrong key, records missed)" },
-	{ "tls-parse-error", IMPACT_INFO, "TLS record layer or hello that does not parse" },
-};
-
 struct finding_row {
 	char kind[48];
 	long long count, conns;
@@ -534,15 +500,15 @@ static int collect_findings(sqlite3 *db, int64_t run, struct finding_row *rows, 
 		snprintf(r->examples, sizeof r->examples, "%s", e ? (const char *)e : "-");
 		r->count = sqlite3_column_int64(st, 1);
 		r->conns = sqlite3_column_int64(st, 2);
-		r->impact = IMPACT_INFO + 1;          /* a kind this version does not know */
-		r->order = (int)(sizeof FINDING_KINDS / sizeof FINDING_KINDS[0]);
-		r->meaning = "";
-		for (size_t i = 0; i < sizeof FINDING_KINDS / sizeof FINDING_KINDS[0]; i++) {
-			if (!strcmp(FINDING_KINDS[i].kind, r->kind)) {
-				r->impact = (int)FINDING_KINDS[i].impact;
-				r->order = (int)i;
-				r->meaning = FINDING_KINDS[i].meaning;
-			}
+		enum finding_kind kind;
+		if (finding_kind_lookup(r->kind, &kind)) {
+			r->impact = (int)finding_kind(kind)->impact;
+			r->order = (int)kind;
+			r->meaning = finding_kind(kind)->meaning;
+		} else {
+			r->impact = FINDING_IMPACT_INFO + 1;  /* a kind this version does not know */
+			r->order = FINDING_KIND_COUNT;
+			r->meaning = "";
 		}
 	}
 	sqlite3_finalize(st);
@@ -551,8 +517,6 @@ static int collect_findings(sqlite3 *db, int64_t run, struct finding_row *rows, 
 	return 0;
 }
 
-static const char *const IMPACT_HEADING[] = { "requests that failed", "reuse thrown away",
-					      "worth knowing", "other" };
 
 static int print_findings(sqlite3 *db, const char *db_path, int64_t run, FILE *out, char *err,
 			  size_t errlen)
@@ -563,13 +527,12 @@ static int print_findings(sqlite3 *db, const char *db_path, int64_t run, FILE *o
 		return -1;
 	if (n == 0)
 		return 0;
-	const char *const *heading = IMPACT_HEADING;
 	fprintf(out, "Findings, most serious first (docs/keepalive.md)\n");
 	int last = -1;
 	for (size_t i = 0; i < n; i++) {
 		if (rows[i].impact != last) {
 			last = rows[i].impact;
-			fprintf(out, "  %s\n", heading[last]);
+			fprintf(out, "  %s\n", finding_impact_heading((enum finding_impact)last));
 		}
 		fprintf(out, "    %-30s %7lld  on %lld conns  e.g. %s\n", rows[i].kind, rows[i].count,
 			rows[i].conns, rows[i].examples);
@@ -870,7 +833,7 @@ static int report_html(sqlite3 *db, const char *db_path, int64_t run, FILE *out,
 		fputs("<table><tr><th>impact</th><th>finding</th><th>count</th><th>connections</th>"
 		      "<th>what it means</th><th>e.g. connections</th></tr>\n", out);
 		for (size_t i = 0; i < n; i++) {
-			fprintf(out, "<tr><td>%s</td><td>", IMPACT_HEADING[rows[i].impact]);
+			fprintf(out, "<tr><td>%s</td><td>", finding_impact_heading((enum finding_impact)rows[i].impact));
 			html_text(out, rows[i].kind);
 			fprintf(out, "</td><td class=\"n\">%lld</td><td class=\"n\">%lld</td><td>",
 				rows[i].count, rows[i].conns);
@@ -1027,7 +990,8 @@ static int report_json(sqlite3 *db, int version, int64_t run, FILE *out, char *e
 			return -1;
 		fputs(",\"findings\":", out);
 		if (json_rows(db, "SELECT kind, COUNT(*) AS count, COUNT(DISTINCT conn_id) AS connections,"
-				  " MIN(conn_id) AS example_conn_id FROM findings WHERE" RUN_FILTER
+				  " MIN(conn_id) AS example_conn_id, finding_impact(kind) AS impact,"
+				  " finding_meaning(kind) AS meaning FROM findings WHERE" RUN_FILTER
 				  "GROUP BY kind ORDER BY 2 DESC", run, false, out, err, errlen) != 0)
 			return -1;
 		fputs(",\"reuse_saved\":", out);
@@ -1087,6 +1051,37 @@ static int report_json(sqlite3 *db, int version, int64_t run, FILE *out, char *e
 	return 0;
 }
 
+/* SQL functions over the finding registry (findings.h), so queries can
+ * rank and explain kinds: finding_impact(kind) ('failure', 'waste',
+ * 'info', NULL for a kind this kalens does not know) and
+ * finding_meaning(kind). */
+static void sql_finding_attr(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	enum finding_kind k;
+	const char *name = (const char *)sqlite3_value_text(argv[0]);
+	if (!finding_kind_lookup(name, &k)) {
+		sqlite3_result_null(cx);
+		return;
+	}
+	static const char *const impact[] = { "failure", "waste", "info" };
+	const struct finding_kind_info *fi = finding_kind(k);
+	sqlite3_result_text(cx, sqlite3_user_data(cx) ? fi->meaning : impact[fi->impact], -1,
+			    SQLITE_STATIC);
+}
+
+static int register_finding_functions(sqlite3 *db)
+{
+	static int meaning_tag;
+	int fl = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
+	if (sqlite3_create_function(db, "finding_impact", 1, fl, NULL, sql_finding_attr, NULL,
+				    NULL) != SQLITE_OK ||
+	    sqlite3_create_function(db, "finding_meaning", 1, fl, &meaning_tag, sql_finding_attr,
+				    NULL, NULL) != SQLITE_OK)
+		return -1;
+	return 0;
+}
+
 int report_print(const char *db_path, int64_t run_id, enum report_format fmt, FILE *out,
 		 char *err, size_t errlen)
 {
@@ -1099,6 +1094,10 @@ int report_print(const char *db_path, int64_t run_id, enum report_format fmt, FI
 	sqlite3_busy_timeout(db, 5000);
 	int rc = -1;
 	sqlite3_stmt *st = NULL;
+	if (register_finding_functions(db) != 0) {
+		snprintf(err, errlen, "%s: %s", db_path, sqlite3_errmsg(db));
+		goto out;
+	}
 	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_ROW) {
 		snprintf(err, errlen, "%s: not a kalens database (%s)", db_path, sqlite3_errmsg(db));

@@ -958,7 +958,7 @@ int store_finding_add(struct store *s, const struct finding_record *f)
 	if (rc == SQLITE_OK)
 		rc = bind_time_or_null(st, 4, f->ts);
 	if (rc == SQLITE_OK)
-		rc = bind_text_or_null(st, 5, f->kind);
+		rc = bind_text_or_null(st, 5, finding_kind_name(f->kind));
 	if (rc == SQLITE_OK)
 		rc = bind_text_or_null(st, 6, f->detail);
 	if (rc != SQLITE_OK)
@@ -976,7 +976,7 @@ int store_flush(struct store *s)
  * next one is found by window function: one sort, no pairwise join. */
 static const char short_lived_sql[] =
 	"INSERT INTO findings (run_id, conn_id, request_seq, ts, kind, detail)"
-	" SELECT ?1, id, 1, next_first, 'short-lived-connection',"
+	" SELECT ?1, id, 1, next_first, ?3,"
 	"  CASE WHEN next_first >= last_seen"
 	"   THEN printf('one request; the same client opened its next connection to this server"
 	" %.6f s after this one ended (within %g s)', next_first - last_seen, win)"
@@ -992,14 +992,14 @@ static const char short_lived_sql[] =
  * connection of the same client to the same server. */
 static const char retried_sql[] =
 	"INSERT INTO findings (run_id, conn_id, request_seq, ts, kind, detail)"
-	" SELECT ?1, c2.id, 1, f.request_ts, 'retried-request',"
+	" SELECT ?1, c2.id, 1, f.request_ts, ?3,"
 	"  printf('%s %s sent again %.6f s after the try on connection %d, which got no response',"
 	"         f.method, f.uri, f.request_ts - race.request_ts, race.conn_id)"
 	" FROM (SELECT f.conn_id, r.method, r.uri, r.request_ts, c.client_ip, c.server_ip,"
 	"              c.server_port"
 	"       FROM findings f JOIN connections c ON c.id = f.conn_id"
 	"       JOIN requests r ON r.run_id = ?1 AND r.conn_id = f.conn_id AND r.seq = f.request_seq"
-	"       WHERE f.run_id = ?1 AND f.kind = 'idle-close-race') race"
+	"       WHERE f.run_id = ?1 AND f.kind = ?4) race"
 	" JOIN connections c2 ON c2.run_id = ?1 AND c2.client_ip = race.client_ip"
 	"  AND c2.server_ip = race.server_ip AND c2.server_port = race.server_port"
 	"  AND c2.id <> race.conn_id"
@@ -1007,7 +1007,10 @@ static const char retried_sql[] =
 	"  AND f.method IS race.method AND f.uri IS race.uri"
 	"  AND f.request_ts >= race.request_ts AND f.request_ts <= race.request_ts + ?2";
 
-static int run_cross(struct store *s, const char *sql, double window_s, uint64_t *added)
+/* Run one of the cross-connection statements: ?1 the run, ?2 the window,
+ * ?3 the kind it adds, ?4 the kind it follows (if it uses one). */
+static int run_cross(struct store *s, const char *sql, double window_s, enum finding_kind adds,
+		     enum finding_kind follows, uint64_t *added)
 {
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
@@ -1017,6 +1020,10 @@ static int run_cross(struct store *s, const char *sql, double window_s, uint64_t
 	int rc = sqlite3_bind_int64(st, 1, s->run_id);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_double(st, 2, window_s);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(st, 3, finding_kind_name(adds), -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK && sqlite3_bind_parameter_count(st) >= 4)
+		rc = sqlite3_bind_text(st, 4, finding_kind_name(follows), -1, SQLITE_STATIC);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
 	if (rc != SQLITE_OK)
@@ -1031,19 +1038,21 @@ int store_cross_findings(struct store *s, double window_s, uint64_t *added)
 {
 	if (batch_open(s, "cross-connection findings") != 0)
 		return -1;
-	if (run_cross(s, short_lived_sql, window_s, added) != 0)
+	if (run_cross(s, short_lived_sql, window_s, FINDING_SHORT_LIVED_CONNECTION,
+		      FINDING_KIND_COUNT, added) != 0)
 		return -1;
 	/* Retries only follow races: skip the scan of the run's requests
 	 * when there is none (findings_run index). */
 	int64_t races = 0;
 	char sql[160];
 	snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM findings WHERE run_id = %lld"
-		 " AND kind = 'idle-close-race'", (long long)s->run_id);
+		 " AND kind = '%s'", (long long)s->run_id, finding_kind_name(FINDING_IDLE_CLOSE_RACE));
 	if (query_int(s->db, sql, &races) != SQLITE_OK) {
 		db_err(s, "cross-connection findings");
 		return -1;
 	}
-	if (races && run_cross(s, retried_sql, window_s, added) != 0)
+	if (races && run_cross(s, retried_sql, window_s, FINDING_RETRIED_REQUEST,
+			       FINDING_IDLE_CLOSE_RACE, added) != 0)
 		return -1;
 	return batch_commit(s);
 }

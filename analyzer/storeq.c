@@ -4,7 +4,7 @@
  * A record in a block: a header (length, kind), the record struct as the
  * producer passed it with each string pointer replaced by the offset of a
  * copy that follows it (0 for NULL), then the copies.  Static strings
- * (conn_record.protocol, finding_record.kind) are kept as pointers.
+ * (conn_record.protocol) are kept as pointers.
  */
 #include "storeq.h"
 

@@ -158,7 +158,7 @@ static uint32_t arena_put(struct http1_conn *c, const char *p, size_t n)
 
 /* ---- records ------------------------------------------------------------ */
 
-static void finding(struct http1_conn *c, uint64_t seq, kl_time ts, const char *kind,
+static void finding(struct http1_conn *c, uint64_t seq, kl_time ts, enum finding_kind kind,
 		    const char *detail)
 {
 	if (!c->out || !c->out->finding)
@@ -305,7 +305,7 @@ static enum http1_body_hint on_request_head(void *ctx, const struct http1_head *
 		snprintf(d, sizeof d, "sent after the %s announced Connection: close on request %llu",
 			 conn_closer_name(c->close_announced_by),
 			 (unsigned long long)c->close_announced_seq);
-		finding(c, p->seq, ts, "request-after-close", d);
+		finding(c, p->seq, ts, FINDING_REQUEST_AFTER_CLOSE, d);
 	} else if (h->connection & HTTP1_CONN_CLOSE) {
 		c->close_announced_by = CONN_CLOSER_CLIENT;
 		c->close_announced_seq = p->seq;
@@ -380,7 +380,7 @@ static enum http1_body_hint on_response_head(void *ctx, const struct http1_head 
 		snprintf(d, sizeof d, "status %d", h->status);
 		c->orphan_responses++;
 		c->orphans_since_req++;
-		finding(c, 0, ts, "response-without-request", d);
+		finding(c, 0, ts, FINDING_RESPONSE_WITHOUT_REQUEST, d);
 		return HTTP1_BODY_AS_FRAMED;
 	}
 	if (c->resp_skipped)
@@ -412,7 +412,7 @@ static enum http1_body_hint on_response_head(void *ctx, const struct http1_head 
 		char d[96];
 		snprintf(d, sizeof d, "HTTP/1.0 request asked for keep-alive; the %d response "
 			 "(HTTP/%u.%u) did not echo it", h->status, h->version_major, h->version_minor);
-		finding(c, p->seq, ts, "http10-keepalive-not-echoed", d);
+		finding(c, p->seq, ts, FINDING_HTTP10_KEEPALIVE_NOT_ECHOED, d);
 	}
 	if (p->pipelined && p->req_done && c->last_resp_end > p->req_end_ts) {
 		/* Complete before the previous response had ended: it waited. */
@@ -483,11 +483,11 @@ static void on_error(struct http1_conn *c, enum kl_dir dir, enum http1_error e, 
 	switch (e) {
 	case HTTP1_ERR_HEAD_TOO_LARGE:
 		snprintf(d, sizeof d, "%s head over the limit", side);
-		finding(c, 0, ts, "header-too-large", d);
+		finding(c, 0, ts, FINDING_HEADER_TOO_LARGE, d);
 		break;
 	case HTTP1_ERR_BAD_LENGTH:
 		snprintf(d, sizeof d, "%s body length (Content-Length or chunk size)", side);
-		finding(c, 0, ts, "parse-error", d);
+		finding(c, 0, ts, FINDING_PARSE_ERROR, d);
 		break;
 	case HTTP1_ERR_GAP:
 		/* The reassembly-gap finding already says where. */
@@ -495,7 +495,7 @@ static void on_error(struct http1_conn *c, enum kl_dir dir, enum http1_error e, 
 	case HTTP1_ERR_SYNTAX:
 	default:
 		snprintf(d, sizeof d, "%s syntax", side);
-		finding(c, 0, ts, "parse-error", d);
+		finding(c, 0, ts, FINDING_PARSE_ERROR, d);
 		break;
 	}
 	if (dir == KL_TO_SERVER)
@@ -518,7 +518,7 @@ static void on_resync(struct http1_conn *c, enum kl_dir dir, uint64_t skipped, k
 	char d[96];
 	snprintf(d, sizeof d, "%s stream: %llu bytes skipped to the next message",
 		 dir == KL_TO_SERVER ? "request" : "response", (unsigned long long)skipped);
-	finding(c, 0, ts, "resync", d);
+	finding(c, 0, ts, FINDING_RESYNC, d);
 }
 
 /* Whole requests may have been in the bytes skipped: estimate how many
@@ -544,7 +544,7 @@ static void hidden_requests(struct http1_conn *c, uint64_t skipped, kl_time ts)
 	char d[96];
 	snprintf(d, sizeof d, "about %llu requests hidden in %llu bytes skipped",
 		 (unsigned long long)hidden, (unsigned long long)skipped);
-	finding(c, 0, ts, "hidden-requests", d);
+	finding(c, 0, ts, FINDING_HIDDEN_REQUESTS, d);
 	for (uint64_t i = 0; i < hidden; i++) {
 		struct pending *p = push_back(c, ts);
 		if (!p)
@@ -670,7 +670,7 @@ static void http1_gap(void *ctx, enum kl_dir dir, uint64_t off, uint64_t len, kl
 		http2_dissector.gap(c->h2, dir, off, len, ts);
 		return;
 	}
-	finding(c, 0, ts, "reassembly-gap", d);
+	finding(c, 0, ts, FINDING_REASSEMBLY_GAP, d);
 	if (!c->tunnel)
 		http1_parser_gap(c->parser[dir], len, ts);
 }
@@ -693,20 +693,20 @@ static void http1_eof(void *ctx, enum kl_dir dir, kl_time ts)
 		char d[64];
 		snprintf(d, sizeof d, "%llu requests without a response",
 			 (unsigned long long)c->unanswered);
-		finding(c, 0, ts, "request-without-response", d);
+		finding(c, 0, ts, FINDING_REQUEST_WITHOUT_RESPONSE, d);
 	}
 	if (c->pipelined_requests) {
 		char d[96];
 		snprintf(d, sizeof d, "%llu requests sent before the previous response ended",
 			 (unsigned long long)c->pipelined_requests);
-		finding(c, 0, ts, "pipelined", d);
+		finding(c, 0, ts, FINDING_PIPELINED, d);
 	}
 	if (c->hol_count) {
 		char d[128];
 		snprintf(d, sizeof d, "%llu responses waited behind an earlier one: %.6f s in all, "
 			 "at most %.6f s", (unsigned long long)c->hol_count,
 			 kl_time_seconds(c->hol_total), kl_time_seconds(c->hol_max));
-		finding(c, 0, ts, "head-of-line-wait", d);
+		finding(c, 0, ts, FINDING_HEAD_OF_LINE_WAIT, d);
 	}
 }
 

@@ -165,7 +165,7 @@ static void h2_ctx_free(void *ctx)
 	free(c);
 }
 
-static void finding(struct h2_conn *c, uint64_t seq, kl_time ts, const char *kind,
+static void finding(struct h2_conn *c, uint64_t seq, kl_time ts, enum finding_kind kind,
 		    const char *detail)
 {
 	if (!c->out || !c->out->finding)
@@ -186,7 +186,7 @@ static void protocol_error(struct h2_conn *c, enum kl_dir dir, kl_time ts, const
 	c->protocol_error_reported = true;
 	char d[200];
 	snprintf(d, sizeof d, "%s: %s", side(dir), what);
-	finding(c, 0, ts, "h2-protocol-error", d);
+	finding(c, 0, ts, FINDING_H2_PROTOCOL_ERROR, d);
 }
 
 /* ---- streams ---------------------------------------------------------------- */
@@ -207,7 +207,7 @@ static struct h2_stream *stream_open(struct h2_conn *c, uint32_t id, bool pushed
 			char d[96];
 			snprintf(d, sizeof d, "more than %d streams open at once: later ones not tracked",
 				 H2_MAX_STREAMS);
-			finding(c, 0, ts, "h2-protocol-error", d);
+			finding(c, 0, ts, FINDING_H2_PROTOCOL_ERROR, d);
 		}
 		return NULL;
 	}
@@ -646,12 +646,12 @@ static void fixed_fields(struct h2_conn *c, enum kl_dir dir, kl_time ts)
 				snprintf(dt, sizeof dt, "the %s sent GOAWAY (error %lld, last stream %lld)"
 					 " with %u streams open", side(dir), (long long)c->goaway_error,
 					 (long long)c->goaway_last, c->active);
-				finding(c, 0, ts, "goaway-with-active-streams", dt);
+				finding(c, 0, ts, FINDING_GOAWAY_WITH_ACTIVE_STREAMS, dt);
 			} else if (dir == KL_TO_CLIENT && c->idle_since) {
 				snprintf(dt, sizeof dt, "the server sent GOAWAY (error %lld) after %.6f s"
 					 " idle", (long long)c->goaway_error,
 					 kl_time_seconds(ts - c->idle_since));
-				finding(c, 0, ts, "h2-idle-close", dt);
+				finding(c, 0, ts, FINDING_H2_IDLE_CLOSE, dt);
 			}
 		}
 		break;
@@ -812,7 +812,7 @@ static void h2_gap(void *ctx, enum kl_dir dir, uint64_t off, uint64_t len, kl_ti
 	snprintf(dt, sizeof dt, "%llu bytes missing %s: the HTTP/2 frames of that direction are "
 		 "lost from here", (unsigned long long)len, dir == KL_TO_SERVER ? "to the server" :
 		 "to the client");
-	finding(c, 0, ts, "reassembly-gap", dt);
+	finding(c, 0, ts, FINDING_REASSEMBLY_GAP, dt);
 }
 
 static void h2_eof(void *ctx, enum kl_dir dir, kl_time ts)
@@ -835,7 +835,7 @@ static void h2_eof(void *ctx, enum kl_dir dir, kl_time ts)
 				 "message malformed", side((enum kl_dir)w), FORBIDDEN[i],
 				 c->forbidden_value[w][i], (unsigned long long)c->forbidden[w][i],
 				 c->forbidden_stream[w][i]);
-			finding(c, 0, ts, "h2-connection-specific-header", d);
+			finding(c, 0, ts, FINDING_H2_CONNECTION_SPECIFIC_HEADER, d);
 		}
 }
 

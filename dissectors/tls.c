@@ -145,7 +145,7 @@ static void tls_ctx_free(void *ctx)
 	free(c);
 }
 
-static void finding(struct tls_conn *c, kl_time ts, const char *kind, const char *detail)
+static void finding(struct tls_conn *c, kl_time ts, enum finding_kind kind, const char *detail)
 {
 	if (!c->out || !c->out->finding)
 		return;
@@ -155,7 +155,7 @@ static void finding(struct tls_conn *c, kl_time ts, const char *kind, const char
 
 static void tls_finding(struct tls_conn *c, kl_time ts, const char *detail)
 {
-	finding(c, ts, "tls-parse-error", detail);
+	finding(c, ts, FINDING_TLS_PARSE_ERROR, detail);
 }
 
 /* Whole handshake messages at the front of the gathered bytes. */
@@ -300,7 +300,7 @@ static void keys_setup(struct tls_conn *c, kl_time ts)
 		 "decrypts", c->sh.version == 0x0304 ? "TLS 1.3" : c->sh.version == 0x0303 ?
 		 "TLS 1.2" : c->sh.version == 0x0302 ? "TLS 1.1" : c->sh.version == 0x0301 ?
 		 "TLS 1.0" : "this version", c->sh.cipher);
-	finding(c, ts, "tls-decrypt-error", detail);
+	finding(c, ts, FINDING_TLS_DECRYPT_ERROR, detail);
 }
 
 /* Is the record that starts now protected, and can it be opened? */
@@ -457,7 +457,7 @@ static void open_failed(struct tls_conn *c, enum kl_dir dir, size_t n, kl_time t
 		snprintf(detail, sizeof detail, "a record %s does not authenticate: wrong or "
 			 "missing key, or records missed", dir == KL_TO_SERVER ?
 			 "to the server" : "to the client");
-		finding(c, ts, "tls-decrypt-error", detail);
+		finding(c, ts, FINDING_TLS_DECRYPT_ERROR, detail);
 	}
 	/* A handshake message this record continued is lost with it. */
 	d->hm_hlen = 0;

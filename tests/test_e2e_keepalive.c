@@ -203,9 +203,10 @@ Test(keepalive, keepalive_max_reached_as_apache_advertised)
 	char *out = tu_run(cmd, &st);
 	cr_expect_eq(st, 0);
 	cr_expect(out && strstr(out, "\"reuse_saved\":{\"handshakes\":3,"), "%s", out);
-	char want[128];
+	char want[256];
 	snprintf(want, sizeof want, "{\"kind\":\"keepalive-max-reached\",\"count\":1,"
-		 "\"connections\":1,\"example_conn_id\":%.0f}",
+		 "\"connections\":1,\"example_conn_id\":%.0f,\"impact\":\"info\","
+		 "\"meaning\":\"server ended reuse after its request limit\"}",
 		 num(&r, "SELECT id FROM connections WHERE requests = 4"));
 	cr_expect(out && strstr(out, want), "want %s in %s", want, out);
 	free(out);

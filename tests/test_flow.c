@@ -456,7 +456,7 @@ static void ka_finding(void *ctx, const struct finding_record *f)
 {
 	(void)ctx;
 	size_t l = strlen(ka_kinds);
-	snprintf(ka_kinds + l, sizeof ka_kinds - l, "%s;", f->kind);
+	snprintf(ka_kinds + l, sizeof ka_kinds - l, "%s;", finding_kind_name(f->kind));
 }
 
 Test(flow, h2_server_idle_close_rule)

@@ -49,7 +49,7 @@ static void on_finding(void *ctx, const struct finding_record *f)
 {
 	(void)ctx;
 	size_t l = strlen(findings);
-	snprintf(findings + l, sizeof findings - l, "%s: %s\n", f->kind, f->detail ? f->detail : "");
+	snprintf(findings + l, sizeof findings - l, "%s: %s\n", finding_kind_name(f->kind), f->detail ? f->detail : "");
 }
 
 static struct dissect_output out = { on_request, on_finding, NULL };

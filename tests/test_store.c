@@ -963,7 +963,7 @@ Test(store, requests_and_findings_round_trip)
 	r.idle_before = 2500000;             /* 2.5 ms */
 	cr_assert_eq(store_request_add(s, &r), 0, "%s", store_errmsg(s));
 
-	struct finding_record f = { cid, 2, NS(1700000003, 0), "reassembly-gap", "100 bytes" };
+	struct finding_record f = { cid, 2, NS(1700000003, 0), FINDING_REASSEMBLY_GAP, "100 bytes" };
 	cr_assert_eq(store_finding_add(s, &f), 0, "%s", store_errmsg(s));
 
 	struct conn_record c = rec4();

@@ -1,0 +1,108 @@
+/*
+ * findings.h - the registry of finding kinds.
+ *
+ * Every kind of `findings` row is declared once, here: its stored name,
+ * how much it matters, a one-line meaning (the report prints it) and the
+ * document that states its rule.  Emitters name a kind by its enum
+ * constant (FINDING_PARSE_ERROR), so a misspelt kind does not compile; the
+ * store, the report, the JSON and the docs test all read this table.
+ * Stored names are part of the documented schema: a kind only ever gains
+ * new neighbours, it is never renamed.
+ */
+#ifndef KALENS_FINDINGS_H
+#define KALENS_FINDINGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* How a report ranks a kind: requests that failed or went wrong, then
+ * reuse thrown away, then what is worth knowing. */
+enum finding_impact { FINDING_IMPACT_FAILURE, FINDING_IMPACT_WASTE, FINDING_IMPACT_INFO };
+
+/* X(ID, "stored-name", IMPACT, "docs/FILE.md", flags, "one-line meaning")
+ * flags: FINDING_PER_SERVER when view keepalive_compliance counts it per
+ * server (column: the name with '_' for '-'), else 0.  Order: the report's
+ * order within an impact class when counts tie. */
+#define FINDING_KINDS(X)                                                                        \
+	X(IDLE_CLOSE_RACE, "idle-close-race", FAILURE, "docs/keepalive.md", FINDING_PER_SERVER,  \
+	  "request sent as the server closed the idle connection; no response")                   \
+	X(RETRIED_REQUEST, "retried-request", FAILURE, "docs/keepalive.md", FINDING_PER_SERVER,  \
+	  "the client sent such a request again on a new connection")                             \
+	X(REQUEST_AFTER_CLOSE, "request-after-close", FAILURE, "docs/keepalive.md",              \
+	  FINDING_PER_SERVER, "request sent after Connection: close was announced")               \
+	X(REQUEST_WITHOUT_RESPONSE, "request-without-response", FAILURE, "docs/schema.md", 0,    \
+	  "requests with no response in the capture")                                             \
+	X(RESPONSE_WITHOUT_REQUEST, "response-without-request", FAILURE, "docs/schema.md", 0,    \
+	  "responses with no request in the capture")                                             \
+	X(PARSE_ERROR, "parse-error", FAILURE, "docs/schema.md", 0,                              \
+	  "messages that break RFC 9112")                                                         \
+	X(HEADER_TOO_LARGE, "header-too-large", FAILURE, "docs/schema.md", 0,                    \
+	  "heads over --head-limit, skipped")                                                     \
+	X(KEEPALIVE_IGNORED_BY_SERVER, "keepalive-ignored-by-server", WASTE, "docs/keepalive.md",\
+	  FINDING_PER_SERVER, "server closed a kept-alive connection early, unannounced")         \
+	X(HTTP10_KEEPALIVE_NOT_ECHOED, "http10-keepalive-not-echoed", WASTE, "docs/keepalive.md",\
+	  FINDING_PER_SERVER, "HTTP/1.0 keep-alive asked, not granted")                           \
+	X(SHORT_LIVED_CONNECTION, "short-lived-connection", WASTE, "docs/keepalive.md",          \
+	  FINDING_PER_SERVER, "one request, while the client soon opened another: missed reuse")  \
+	X(CLIENT_CLOSED_REUSABLE, "client-closed-reusable", WASTE, "docs/keepalive.md",          \
+	  FINDING_PER_SERVER, "client closed a connection the server would have kept")            \
+	X(SERVER_IDLE_TIMEOUT, "server-idle-timeout", INFO, "docs/keepalive.md",                 \
+	  FINDING_PER_SERVER, "server closed an idle connection at its timeout")                  \
+	X(KEEPALIVE_MAX_REACHED, "keepalive-max-reached", INFO, "docs/keepalive.md",             \
+	  FINDING_PER_SERVER, "server ended reuse after its request limit")                       \
+	X(CLOSED_AFTER_CONNECTION_CLOSE, "closed-after-connection-close", INFO,                  \
+	  "docs/keepalive.md", FINDING_PER_SERVER, "closed after Connection: close, as announced")\
+	X(PIPELINED, "pipelined", INFO, "docs/keepalive.md", FINDING_PER_SERVER,                 \
+	  "connections with pipelined requests")                                                  \
+	X(HEAD_OF_LINE_WAIT, "head-of-line-wait", INFO, "docs/schema.md", 0,                     \
+	  "pipelined responses that waited behind earlier ones")                                  \
+	X(HIDDEN_REQUESTS, "hidden-requests", INFO, "docs/keepalive.md", 0,                      \
+	  "requests estimated lost in capture gaps")                                              \
+	X(REASSEMBLY_GAP, "reassembly-gap", INFO, "docs/schema.md", 0,                           \
+	  "bytes missing from the capture")                                                       \
+	X(RESYNC, "resync", INFO, "docs/schema.md", 0, "parser skipped to the next message")     \
+	X(H2_CONNECTION_SPECIFIC_HEADER, "h2-connection-specific-header", FAILURE,               \
+	  "docs/http2.md", FINDING_PER_SERVER,                                                    \
+	  "HTTP/2 responses or requests with a forbidden Connection-type field (RFC 9113 8.2.2)") \
+	X(GOAWAY_WITH_ACTIVE_STREAMS, "goaway-with-active-streams", FAILURE, "docs/http2.md",    \
+	  FINDING_PER_SERVER, "HTTP/2 GOAWAY while streams were open")                            \
+	X(H2_IDLE_CLOSE, "h2-idle-close", INFO, "docs/http2.md", FINDING_PER_SERVER,             \
+	  "HTTP/2 server ended an idle connection with GOAWAY")                                   \
+	X(H2_PROTOCOL_ERROR, "h2-protocol-error", INFO, "docs/http2.md", 0,                      \
+	  "HTTP/2 frames that break the protocol")                                                \
+	X(TLS_DECRYPT_ERROR, "tls-decrypt-error", INFO, "docs/tls.md", 0,                        \
+	  "TLS records the key log did not open (wrong key, records missed)")                     \
+	X(TLS_PARSE_ERROR, "tls-parse-error", INFO, "docs/tls.md", 0,                            \
+	  "TLS record layer or hello that does not parse")
+
+#define FINDING_PER_SERVER 1u
+
+enum finding_kind {
+#define FINDING_ENUM_(id, name, impact, doc, flags, meaning) FINDING_##id,
+	FINDING_KINDS(FINDING_ENUM_)
+#undef FINDING_ENUM_
+	FINDING_KIND_COUNT
+};
+
+struct finding_kind_info {
+	const char *name;             /* as stored in findings.kind */
+	enum finding_impact impact;
+	const char *doc;              /* the document that states its rule */
+	unsigned flags;               /* FINDING_PER_SERVER */
+	const char *meaning;          /* one line */
+};
+
+/* The entry of kind k (k < FINDING_KIND_COUNT); static storage. */
+const struct finding_kind_info *finding_kind(enum finding_kind k);
+
+/* The stored name of k, or NULL when k is out of range. */
+const char *finding_kind_name(enum finding_kind k);
+
+/* The kind stored as `name` (a database may hold kinds of a newer kalens):
+ * true and *k, or false. */
+bool finding_kind_lookup(const char *name, enum finding_kind *k);
+
+/* A heading for an impact class ("requests that failed"). */
+const char *finding_impact_heading(enum finding_impact i);
+
+#endif

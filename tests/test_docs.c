@@ -1,0 +1,99 @@
+/*
+ * test_docs.c - the documents say what the code declares.
+ *
+ * The finding kinds are declared once (analyzer/findings.h); the docs must
+ * list each of them, in the document the registry names, and must not
+ * list a kind the code does not know.
+ */
+#include <criterion/criterion.h>
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "findings.h"
+#include "testutil.h"
+
+/* The whole file, NUL-terminated; caller frees. */
+static char *slurp(const char *rel)
+{
+	FILE *f = fopen(tu_src_path(rel), "rb");
+	cr_assert(f, "cannot open %s", rel);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *s = malloc((size_t)n + 1);
+	cr_assert(s);
+	cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
+	s[n] = '\0';
+	fclose(f);
+	return s;
+}
+
+/* Does `doc` have a table row that starts with the cell `name`? */
+static bool has_row(const char *doc, const char *name)
+{
+	char cell[96];
+	snprintf(cell, sizeof cell, "\n| `%s` |", name);
+	return strstr(doc, cell) != NULL;
+}
+
+Test(docs, every_finding_kind_is_documented_where_the_registry_says)
+{
+	char *schema = slurp("docs/schema.md");
+	for (unsigned k = 0; k < FINDING_KIND_COUNT; k++) {
+		const struct finding_kind_info *fi = finding_kind((enum finding_kind)k);
+		cr_expect(has_row(schema, fi->name), "docs/schema.md has no row for finding %s",
+			  fi->name);
+		char *doc = slurp(fi->doc);
+		char quoted[96];
+		snprintf(quoted, sizeof quoted, "`%s`", fi->name);
+		cr_expect(strstr(doc, quoted), "%s does not mention finding %s", fi->doc, fi->name);
+		cr_expect(fi->meaning[0] && !strchr(fi->meaning, '\n'), "%s: one-line meaning",
+			  fi->name);
+		free(doc);
+	}
+	free(schema);
+}
+
+/* Rows of the `kind | when` tables of docs/schema.md name known kinds. */
+Test(docs, schema_lists_no_unknown_finding_kind)
+{
+	char *schema = slurp("docs/schema.md");
+	const char *at = strstr(schema, "\n| `kind` | when |");
+	cr_assert(at, "docs/schema.md: no findings table");
+	int rows = 0;
+	for (; at; at = strstr(at + 1, "\n| `kind` | when |")) {
+		const char *line = strchr(at + 1, '\n');        /* the |---| line */
+		for (line = line ? strchr(line + 1, '\n') : NULL; line && !strncmp(line, "\n| `", 4);
+		     line = strchr(line + 1, '\n')) {
+			const char *name = line + 4;
+			const char *end = strchr(name, '`');
+			cr_assert(end);
+			char kind[64];
+			snprintf(kind, sizeof kind, "%.*s", (int)(end - name), name);
+			enum finding_kind k;
+			cr_expect(finding_kind_lookup(kind, &k),
+				  "docs/schema.md lists finding %s, which findings.h does not declare",
+				  kind);
+			rows++;
+		}
+	}
+	cr_expect_eq(rows, FINDING_KIND_COUNT, "docs/schema.md lists %d kinds, findings.h %d",
+		     rows, FINDING_KIND_COUNT);
+	free(schema);
+}
+
+Test(docs, finding_kind_names_are_stored_form)
+{
+	for (unsigned k = 0; k < FINDING_KIND_COUNT; k++) {
+		const char *n = finding_kind_name((enum finding_kind)k);
+		for (const char *p = n; *p; p++)
+			cr_expect(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '-',
+				  "kind %s: lower case, digits and '-' only", n);
+		enum finding_kind back;
+		cr_expect(finding_kind_lookup(n, &back) && back == (enum finding_kind)k);
+	}
+	cr_expect_null(finding_kind_name(FINDING_KIND_COUNT));
+}

@@ -106,9 +106,77 @@ static void status_line(const char *iface, const struct store_run_totals *t,
 	fflush(stderr);
 }
 
+/* Which kind of capture a run reads: a file is read to its end, an
+ * interface until told to stop. */
+enum analyze_source { ANALYZE_FILE, ANALYZE_LIVE };
+
+/* runs.source_kind */
+static const char *source_kind(enum analyze_source s)
+{
+	return s == ANALYZE_LIVE ? "live" : "file";
+}
+
+/* What made the reading stop, when it was not the capture itself. */
+enum run_stop {
+	RUN_READING = 0,
+	RUN_STOP_SIGNAL,              /* *o->stop */
+	RUN_STOP_DURATION,            /* live: o->duration */
+	RUN_STOP_COUNT,               /* o->max_packets */
+};
+
+/* runs.message of a run that ended as it was told to. */
+static const char *run_stop_message(enum run_stop s)
+{
+	switch (s) {
+	case RUN_STOP_SIGNAL: return "stopped by a signal";
+	case RUN_STOP_DURATION: return "duration reached";
+	case RUN_STOP_COUNT: return "packet count reached";
+	case RUN_READING: break;
+	}
+	return NULL;
+}
+
+/* One run: what it reads, the data path, and where the reading stands. */
+struct run {
+	struct store *st;
+	struct capture *cap;          /* the run's: closed at its end */
+	const char *path;             /* file path or interface name */
+	enum analyze_source source;
+	const struct analyze_options *o;
+	struct analyze_result *res;
+	struct store_run_totals *t;   /* &res->totals */
+	char *err;
+	size_t errlen;
+
+	int dlt;
+	struct analyze_ctx actx;
+	struct dissect_output out;    /* points at actx, which points back */
+	struct flow_table *ft;
+
+	double started, last_progress, last_flush;   /* mono_now() */
+	enum run_stop stop;
+	double drain_until;           /* live: 0, or when the drain after a stop ends */
+	enum capture_status cs;       /* the last read */
+};
+
+static int run_start(struct run *r);
+static void run_read(struct run *r);
+static int run_finish(struct run *r);
+
+/* Takes `cap` and closes it. */
 static int run_capture(struct store *st, struct capture *cap, const char *path,
-		       const char *kind, const struct analyze_options *o,
-		       struct analyze_result *res, char *err, size_t errlen);
+		       enum analyze_source source, const struct analyze_options *o,
+		       struct analyze_result *res, char *err, size_t errlen)
+{
+	struct run r = {
+		.st = st, .cap = cap, .path = path, .source = source, .o = o,
+		.res = res, .t = &res->totals, .err = err, .errlen = errlen,
+	};
+	if (run_start(&r) != 0)
+		return -1;
+	run_read(&r);
+	return run_finish(&r);
+}
 
 int analyze_file(struct store *st, const char *path, const struct analyze_options *o,
 		 struct analyze_result *res, char *err, size_t errlen)
@@ -117,7 +185,7 @@ int analyze_file(struct store *st, const char *path, const struct analyze_option
 	struct capture *cap = capture_open_file(path, o->filter, err, errlen);
 	if (!cap)
 		return -1;
-	return run_capture(st, cap, path, "file", o, res, err, errlen);
+	return run_capture(st, cap, path, ANALYZE_FILE, o, res, err, errlen);
 }
 
 int analyze_live(struct store *st, const struct capture_live_options *co,
@@ -128,228 +196,322 @@ int analyze_live(struct store *st, const struct capture_live_options *co,
 	struct capture *cap = capture_open_live(co, err, errlen);
 	if (!cap)
 		return -1;
-	return run_capture(st, cap, co->iface, "live", o, res, err, errlen);
+	return run_capture(st, cap, co->iface, ANALYZE_LIVE, o, res, err, errlen);
 }
 
-/* The run could not get going: mark it 'error' with `err`, free what was
- * made (any may be NULL) and return -1. */
-static int abandon_run(struct store *st, struct store_run_totals *t, const char *err,
-		       struct flow_table *ft, struct storeq *q, struct capture *cap)
+static bool stop_requested(const struct analyze_options *o)
 {
-	flow_table_free(ft);
-	storeq_free(q);
-	t->status = STORE_RUN_ERROR;
-	t->message = err;
-	t->finished_at = wall_now();
-	store_run_finish(st, t);
-	capture_close(cap);
+	return o->stop && *o->stop;
+}
+
+/* The run could not get going: mark it 'error' with r->err, free what was
+ * made and return -1. */
+static int run_abandon(struct run *r)
+{
+	flow_table_free(r->ft);
+	storeq_free(r->actx.q);
+	r->t->status = STORE_RUN_ERROR;
+	r->t->message = r->err;
+	r->t->finished_at = wall_now();
+	store_run_finish(r->st, r->t);
+	capture_close(r->cap);
 	return -1;
 }
 
-/* Takes `cap` and closes it. */
-static int run_capture(struct store *st, struct capture *cap, const char *path,
-		       const char *kind, const struct analyze_options *o,
-		       struct analyze_result *res, char *err, size_t errlen)
+/* Check the link type, begin the run row, start the store writer and the
+ * flow table, and (live) call the ready hook.  0, or -1 with a message in
+ * r->err, the capture closed and the run row, if any, marked 'error'. */
+static int run_start(struct run *r)
 {
-	struct store_run_totals *t = &res->totals;
-	bool live = !strcmp(kind, "live");
-	t->packets_received = -1;
-	int dlt = capture_linktype(cap);
-	if (!decode_linktype_supported(dlt)) {
-		const char *name = pcap_datalink_val_to_name(dlt);
+	r->t->packets_received = -1;
+	r->dlt = capture_linktype(r->cap);
+	if (!decode_linktype_supported(r->dlt)) {
+		const char *name = pcap_datalink_val_to_name(r->dlt);
 		if (name)
-			snprintf(err, errlen, "%s: unsupported link type %s (%d)", path, name, dlt);
+			snprintf(r->err, r->errlen, "%s: unsupported link type %s (%d)", r->path,
+				 name, r->dlt);
 		else
-			snprintf(err, errlen, "%s: unsupported link type %d", path, dlt);
-		capture_close(cap);
+			snprintf(r->err, r->errlen, "%s: unsupported link type %d", r->path, r->dlt);
+		capture_close(r->cap);
 		return -1;
 	}
 
 	struct store_run_info info = {
-		.source = path, .source_kind = kind, .filter = o->filter,
-		.link_type = dlt, .link_type_name = capture_linktype_name(cap),
+		.source = r->path, .source_kind = source_kind(r->source), .filter = r->o->filter,
+		.link_type = r->dlt, .link_type_name = capture_linktype_name(r->cap),
 		.started_at = wall_now(),
 	};
-	res->run_id = store_run_begin(st, &info);
-	if (res->run_id < 0) {
-		snprintf(err, errlen, "%s", store_errmsg(st));
-		capture_close(cap);
+	r->res->run_id = store_run_begin(r->st, &info);
+	if (r->res->run_id < 0) {
+		snprintf(r->err, r->errlen, "%s", store_errmsg(r->st));
+		capture_close(r->cap);
 		return -1;
 	}
 
 	/* Rows go through a writer thread; this thread only numbers
 	 * connections in the store until storeq_sync(). */
-	struct analyze_ctx actx = { .st = st, .q = storeq_new(st), .keepalive = &o->keepalive };
-	struct dissect_output out = { on_request, on_finding, &actx };
-	actx.out = &out;
-	struct flow_hooks hooks = { on_conn_done, on_conn_id, &actx, &out };
-	struct flow_table *ft = actx.q ? flow_table_new(&o->flow, &hooks, err, errlen) : NULL;
-	if (!ft) {
-		if (!actx.q)
-			snprintf(err, errlen, "%s: cannot start the store writer", path);
-		return abandon_run(st, t, err, NULL, actx.q, cap);
+	r->actx = (struct analyze_ctx){
+		.st = r->st, .q = storeq_new(r->st), .keepalive = &r->o->keepalive, .out = &r->out,
+	};
+	r->out = (struct dissect_output){ on_request, on_finding, &r->actx };
+	if (!r->actx.q) {
+		snprintf(r->err, r->errlen, "%s: cannot start the store writer", r->path);
+		return run_abandon(r);
 	}
+	struct flow_hooks hooks = { on_conn_done, on_conn_id, &r->actx, &r->out };
+	r->ft = flow_table_new(&r->o->flow, &hooks, r->err, r->errlen);
+	if (!r->ft)
+		return run_abandon(r);
 
 	/* Live: the caller may now give up privileges (the capture, the save
 	 * file and the database are open). */
-	if (live && o->ready && o->ready(o->ready_ctx, cap, err, errlen) != 0)
-		return abandon_run(st, t, err, ft, actx.q, cap);
+	if (r->source == ANALYZE_LIVE && r->o->ready &&
+	    r->o->ready(r->o->ready_ctx, r->cap, r->err, r->errlen) != 0)
+		return run_abandon(r);
 
-	double started = mono_now(), last_progress = started, last_flush = started;
-	const char *why_stopped = NULL;
-	/* Live: once told to stop (a signal, the duration), the packets the
-	 * kernel already holds are still read, until the first read timeout
-	 * after that (a packet may wait up to the timeout in a kernel block)
-	 * or half a second. */
-	double drain_until = 0;
-	enum capture_status cs;
+	r->started = r->last_progress = r->last_flush = mono_now();
+	return 0;
+}
+
+static bool run_tick(struct run *r);
+static void run_dispatch(struct run *r, const struct capture_pkt *pkt);
+static bool run_after_packet(struct run *r);
+
+/* Read until the capture ends or fails, or something stops the run: a
+ * stop request, the duration, the packet count, a store failure. */
+static void run_read(struct run *r)
+{
 	struct capture_pkt pkt;
-	struct decode_tcp d;
-	while ((cs = capture_next(cap, &pkt)) == CAPTURE_PACKET || cs == CAPTURE_TIMEOUT) {
-		if (cs == CAPTURE_TIMEOUT || (t->packets & 0xff) == 0) {
-			if (live) {
-				double now = mono_now();
-				if (cs == CAPTURE_TIMEOUT)
-					flow_table_expire(ft, wall_now());
-				if (now - last_flush >= o->flush_interval) {
-					last_flush = now;
-					if (storeq_flush(actx.q) != 0)
-						actx.store_failed = 1;
-				}
-				if (o->progress && now - last_progress >= 1.0) {
-					last_progress = now;
-					status_line(path, t, cap, ft, actx.requests, false);
-				}
-				if (drain_until == 0) {
-					if (o->stop && *o->stop)
-						why_stopped = "stopped by a signal";
-					else if (o->duration > 0 && now - started >= o->duration)
-						why_stopped = "duration reached";
-					if (why_stopped)
-						drain_until = now + 0.5;
-				} else if (cs == CAPTURE_TIMEOUT || now >= drain_until) {
-					break;
-				}
-			} else if (o->stop && *o->stop) {
+	while ((r->cs = capture_next(r->cap, &pkt)) == CAPTURE_PACKET ||
+	       r->cs == CAPTURE_TIMEOUT) {
+		/* The clock is read every 256 packets, not for each. */
+		if (r->cs == CAPTURE_TIMEOUT || (r->t->packets & 0xff) == 0) {
+			if (!run_tick(r))
 				break;
-			}
-			if (actx.store_failed)
-				break;
-			if (cs == CAPTURE_TIMEOUT)
+			if (r->cs == CAPTURE_TIMEOUT)
 				continue;
 		}
-		t->packets++;
-		t->bytes += pkt.wirelen;
-		if (t->first_packet == 0)
-			t->first_packet = pkt.ts;
-		t->last_packet = pkt.ts;
-		switch (decode_packet(dlt, pkt.data, pkt.caplen, &d)) {
-		case DECODE_TCP:
-			flow_table_packet(ft, &d, pkt.ts);
+		run_dispatch(r, &pkt);
+		if (!run_after_packet(r))
 			break;
-		case DECODE_NOT_TCP:
-		case DECODE_UNSUPPORTED_LINK:
-			t->packets_not_tcp++;
-			break;
-		case DECODE_FRAGMENT:
-			t->packets_fragment++;
-			break;
-		case DECODE_TRUNCATED:
-			t->packets_truncated++;
-			break;
-		case DECODE_MALFORMED:
-			t->packets_malformed++;
-			break;
-		}
-		if (!live && (t->packets & 0xffff) == 0) {
-			if (o->progress && mono_now() - last_progress >= 0.25) {
-				last_progress = mono_now();
-				progress_line(path, cap, t->packets, started, false);
-			}
-			if (actx.store_failed)
-				break;
-		}
-		if (o->stop && *o->stop) {
-			if (!live)
-				break;
-			if (drain_until == 0) {
-				why_stopped = "stopped by a signal";
-				drain_until = mono_now() + 0.5;
-			}
-		}
-		if (o->max_packets && t->packets >= o->max_packets) {
-			why_stopped = "packet count reached";
-			break;
-		}
 	}
-	if (live) {
-		uint64_t recv;
-		if (capture_stats(cap, &recv, &t->packets_dropped) == 0)
-			t->packets_received = recv > INT64_MAX ? INT64_MAX : (int64_t)recv;
-		else
-			t->packets_dropped = 0;
+}
+
+static bool run_tick_live(struct run *r);
+
+/* Every 256 packets and at each read timeout.  false: stop reading. */
+static bool run_tick(struct run *r)
+{
+	if (r->source == ANALYZE_LIVE) {
+		if (!run_tick_live(r))
+			return false;
+	} else if (stop_requested(r->o)) {
+		r->stop = RUN_STOP_SIGNAL;
+		return false;
 	}
+	return !r->actx.store_failed;
+}
 
-	/* Whatever stopped the loop, every connection still open is stored. */
-	if (o->progress && live)
-		status_line(path, t, cap, ft, actx.requests, true);
-	flow_table_flush(ft);
-	struct flow_stats fs = flow_table_stats(ft);
-	flow_table_free(ft);
-	if (storeq_sync(actx.q) != 0)
-		actx.store_failed = 1;
-	/* Every row of the run is stored: the rules that compare connections. */
-	uint64_t cross = 0;
-	if (!actx.store_failed && store_cross_findings(st, o->keepalive.window_s, &cross) != 0)
-		actx.store_failed = 2;
-	actx.findings += cross;
-	if (o->progress && !live)
-		progress_line(path, cap, t->packets, started, true);
+/* Live: told to stop at `now`; reading goes on for the drain. */
+static void run_live_stop(struct run *r, enum run_stop why, double now)
+{
+	r->stop = why;
+	r->drain_until = now + 0.5;
+}
 
-	int rc = 0;
-	t->connections = actx.connections;
-	t->requests = actx.requests;
-	t->findings = actx.findings;
-	t->reasm_cap_hits = fs.reasm_cap_hits;
-	t->connections_evicted = fs.conns_evicted;
-	t->finished_at = wall_now();
-	if (actx.store_failed) {
+/* Live: once told to stop (a signal, the duration), the packets the
+ * kernel already holds are still read, until the first read timeout
+ * after that (a packet may wait up to the timeout in a kernel block) or
+ * half a second.  false: the drain is over. */
+static bool run_live_keep_reading(struct run *r, double now)
+{
+	if (r->drain_until == 0) {
+		if (stop_requested(r->o))
+			run_live_stop(r, RUN_STOP_SIGNAL, now);
+		else if (r->o->duration > 0 && now - r->started >= r->o->duration)
+			run_live_stop(r, RUN_STOP_DURATION, now);
+		return true;
+	}
+	return r->cs != CAPTURE_TIMEOUT && now < r->drain_until;
+}
+
+/* Live, by the wall clock since no packet may come: end idle connections,
+ * commit every flush_interval (report and sql read the database while it
+ * runs), refresh the status line, decide whether to stop.  false: stop
+ * reading. */
+static bool run_tick_live(struct run *r)
+{
+	double now = mono_now();
+	if (r->cs == CAPTURE_TIMEOUT)
+		flow_table_expire(r->ft, wall_now());
+	if (now - r->last_flush >= r->o->flush_interval) {
+		r->last_flush = now;
+		if (storeq_flush(r->actx.q) != 0)
+			r->actx.store_failed = 1;
+	}
+	if (r->o->progress && now - r->last_progress >= 1.0) {
+		r->last_progress = now;
+		status_line(r->path, r->t, r->cap, r->ft, r->actx.requests, false);
+	}
+	return run_live_keep_reading(r, now);
+}
+
+/* Count one packet and decode it; TCP goes to the flow table. */
+static void run_dispatch(struct run *r, const struct capture_pkt *pkt)
+{
+	struct store_run_totals *t = r->t;
+	t->packets++;
+	t->bytes += pkt->wirelen;
+	if (t->first_packet == 0)
+		t->first_packet = pkt->ts;
+	t->last_packet = pkt->ts;
+	struct decode_tcp d;
+	switch (decode_packet(r->dlt, pkt->data, pkt->caplen, &d)) {
+	case DECODE_TCP:
+		flow_table_packet(r->ft, &d, pkt->ts);
+		break;
+	case DECODE_NOT_TCP:
+	case DECODE_UNSUPPORTED_LINK:
+		t->packets_not_tcp++;
+		break;
+	case DECODE_FRAGMENT:
+		t->packets_fragment++;
+		break;
+	case DECODE_TRUNCATED:
+		t->packets_truncated++;
+		break;
+	case DECODE_MALFORMED:
+		t->packets_malformed++;
+		break;
+	}
+}
+
+/* File: every 65536 packets, the progress line at most 4 times a second. */
+static void run_file_progress(struct run *r)
+{
+	if (r->o->progress && mono_now() - r->last_progress >= 0.25) {
+		r->last_progress = mono_now();
+		progress_line(r->path, r->cap, r->t->packets, r->started, false);
+	}
+}
+
+/* After each packet: a file's progress, the stop request, the packet
+ * count.  false: stop reading. */
+static bool run_after_packet(struct run *r)
+{
+	if (r->source == ANALYZE_FILE && (r->t->packets & 0xffff) == 0) {
+		run_file_progress(r);
+		if (r->actx.store_failed)
+			return false;
+	}
+	if (stop_requested(r->o)) {
+		if (r->source == ANALYZE_FILE) {
+			r->stop = RUN_STOP_SIGNAL;
+			return false;
+		}
+		if (r->drain_until == 0)
+			run_live_stop(r, RUN_STOP_SIGNAL, mono_now());
+	}
+	if (r->o->max_packets && r->t->packets >= r->o->max_packets) {
+		r->stop = RUN_STOP_COUNT;
+		return false;
+	}
+	return true;
+}
+
+/* Live: the kernel's received and dropped counts, when it tells. */
+static void run_kernel_counts(struct run *r)
+{
+	struct store_run_totals *t = r->t;
+	uint64_t recv;
+	if (capture_stats(r->cap, &recv, &t->packets_dropped) == 0)
+		t->packets_received = recv > INT64_MAX ? INT64_MAX : (int64_t)recv;
+	else
+		t->packets_dropped = 0;
+}
+
+/* How the run ended: t->status and t->message.  0, or -1 with a message
+ * in r->err (which t->message may point to). */
+static int run_status(struct run *r)
+{
+	struct store_run_totals *t = r->t;
+	if (r->actx.store_failed) {
 		t->status = STORE_RUN_ERROR;
-		snprintf(err, errlen, "%s: %s", path,
-			 actx.store_failed == 2 ? store_errmsg(st) : storeq_error(actx.q));
-		t->message = err;
-		rc = -1;
-	} else if (live && cs != CAPTURE_ERROR) {
+		snprintf(r->err, r->errlen, "%s: %s", r->path,
+			 r->actx.store_failed == 2 ? store_errmsg(r->st) : storeq_error(r->actx.q));
+		t->message = r->err;
+		return -1;
+	}
+	if (r->source == ANALYZE_LIVE && r->cs != CAPTURE_ERROR) {
 		/* A live run ends when it is told to: that is its normal end. */
 		t->status = STORE_RUN_COMPLETE;
-		t->message = why_stopped;
-	} else if (cs == CAPTURE_PACKET || (o->stop && *o->stop)) {
+		t->message = run_stop_message(r->stop);
+		return 0;
+	}
+	if (r->cs == CAPTURE_PACKET || stop_requested(r->o)) {
 		/* A signal during a blocking read (a pipe) surfaces as a read
 		 * error: the stop request is still what ended the run. */
 		t->status = STORE_RUN_INTERRUPTED;
 		t->message = "interrupted by a signal";
-		snprintf(err, errlen, "%s: interrupted after %llu packets; what was read is stored",
-			 path, (unsigned long long)t->packets);
-		rc = -1;
-	} else if (cs == CAPTURE_TRUNCATED) {
+		snprintf(r->err, r->errlen, "%s: interrupted after %llu packets; what was read is stored",
+			 r->path, (unsigned long long)t->packets);
+		return -1;
+	}
+	if (r->cs == CAPTURE_TRUNCATED) {
 		t->status = STORE_RUN_TRUNCATED;
-		snprintf(err, errlen, "%s; the %llu packets before it are stored",
-			 capture_error(cap), (unsigned long long)t->packets);
-		t->message = err;
-		rc = -1;
-	} else if (cs == CAPTURE_ERROR) {
+		snprintf(r->err, r->errlen, "%s; the %llu packets before it are stored",
+			 capture_error(r->cap), (unsigned long long)t->packets);
+		t->message = r->err;
+		return -1;
+	}
+	if (r->cs == CAPTURE_ERROR) {
 		t->status = STORE_RUN_ERROR;
-		snprintf(err, errlen, "%s", capture_error(cap));
-		t->message = err;
-		rc = -1;
-	} else {
-		t->status = STORE_RUN_COMPLETE;
+		snprintf(r->err, r->errlen, "%s", capture_error(r->cap));
+		t->message = r->err;
+		return -1;
 	}
-	storeq_free(actx.q);
-	if (store_run_finish(st, t) != 0) {
-		snprintf(err, errlen, "%s: %s", path, store_errmsg(st));
+	t->status = STORE_RUN_COMPLETE;
+	return 0;
+}
+
+/* Whatever stopped the reading: every connection still open is stored,
+ * the rules across connections run, and the run row gets its totals and
+ * how it ended.  Closes the capture.  0, or -1 with a message in r->err. */
+static int run_finish(struct run *r)
+{
+	struct store_run_totals *t = r->t;
+	bool live = r->source == ANALYZE_LIVE;
+	if (live)
+		run_kernel_counts(r);
+	if (r->o->progress && live)
+		status_line(r->path, t, r->cap, r->ft, r->actx.requests, true);
+	flow_table_flush(r->ft);
+	struct flow_stats fs = flow_table_stats(r->ft);
+	flow_table_free(r->ft);
+	r->ft = NULL;
+	if (storeq_sync(r->actx.q) != 0)
+		r->actx.store_failed = 1;
+	/* Every row of the run is stored: the rules that compare connections. */
+	uint64_t cross = 0;
+	if (!r->actx.store_failed &&
+	    store_cross_findings(r->st, r->o->keepalive.window_s, &cross) != 0)
+		r->actx.store_failed = 2;
+	r->actx.findings += cross;
+	if (r->o->progress && !live)
+		progress_line(r->path, r->cap, t->packets, r->started, true);
+
+	t->connections = r->actx.connections;
+	t->requests = r->actx.requests;
+	t->findings = r->actx.findings;
+	t->reasm_cap_hits = fs.reasm_cap_hits;
+	t->connections_evicted = fs.conns_evicted;
+	t->finished_at = wall_now();
+	int rc = run_status(r);
+	storeq_free(r->actx.q);
+	if (store_run_finish(r->st, t) != 0) {
+		snprintf(r->err, r->errlen, "%s: %s", r->path, store_errmsg(r->st));
 		rc = -1;
 	}
-	capture_close(cap);
+	capture_close(r->cap);
 	return rc;
 }

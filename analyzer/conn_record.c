@@ -1,5 +1,6 @@
 /*
- * conn_record.c - names of the conn_record enums, as stored in SQLite.
+ * conn_record.c - the TCP columns of `connections`, and the names of the
+ * conn_record enums as stored.
  *
  * These strings are part of the documented schema (docs/schema.md,
  * connections.close_initiator and connections.close_kind): changing one
@@ -7,6 +8,7 @@
  */
 #include "conn_record.h"
 
+#include <arpa/inet.h>
 #include <stddef.h>
 
 const char *conn_closer_name(enum conn_closer c)
@@ -32,39 +34,128 @@ const char *conn_close_kind_name(enum conn_close_kind k)
 	return NULL;
 }
 
-void conn_record_summary_defaults(struct conn_record *r)
+const char *const conn_closer_names[] = { "client", "server", NULL };
+const char *const conn_close_kind_names[] = { "fin", "rst", "idle", "open", NULL };
+
+const char *conn_ip_text(uint8_t ip_version, const uint8_t ip[16], char *buf, size_t len)
 {
-	r->requests = r->responses = 0;
-	r->has_max_idle = false;
-	r->max_idle = 0;
-	r->ka_timeout_advertised = r->ka_max_advertised = -1;
-	r->expected_persistent = -1;
-	r->has_idle_before_close = false;
-	r->idle_before_close = 0;
-	r->close_announced_by = CONN_CLOSER_NONE;
-	r->close_announced_seq = 0;
-	r->close_on_persistent_request = false;
-	r->ka_max_first = -1;
-	r->pipelined_requests = 0;
-	r->last_request_ts = 0;
-	r->last_request_seq = 0;
-	r->tls_version = r->tls_cipher = 0;
-	r->tls_sni[0] = r->tls_alpn[0] = '\0';
-	r->tls_resumed = -1;
-	r->has_tls_handshake = false;
-	r->tls_handshake = 0;
-	r->tls_records[0] = r->tls_records[1] = 0;
-	r->tls_exchanges = 0;
-	r->tls_decrypted = false;
-	r->h2 = false;
-	r->h2_streams = 0;
-	r->h2_peak_streams = 0;
-	r->h2_settings_max_streams = r->h2_initial_window = -1;
-	r->h2_goaway_by = CONN_CLOSER_NONE;
-	r->h2_goaway_error = r->h2_goaway_last_stream = -1;
-	r->h2_rst_streams = 0;
-	r->has_h2_ping_rtt = false;
-	r->h2_ping_rtt = 0;
-	r->has_reuse_saved = false;
-	r->reuse_saved = 0;
+	int af = ip_version == 4 ? AF_INET : ip_version == 6 ? AF_INET6 : 0;
+	if (!af || !inet_ntop(af, ip, buf, (socklen_t)len))
+		return NULL;
+	return buf;
 }
+
+/* One line per column: name, type, flags, allowed words, unit, meaning,
+ * what NULL means, and its value from `f`, the struct conn_record. */
+#define CONN_COLUMNS(X) \
+	X(id, INTEGER, COL_KEY, NULL, "", \
+	  "connection number, unique in the database, given when the connection began (so " \
+	  "increasing in the order connections began within a run); `requests.conn_id` and " \
+	  "`findings.conn_id` refer to it", \
+	  "", \
+	  f->id > 0 ? cv_int(f->id) : cv_null()) \
+	X(run_id, INTEGER, COL_RUN, NULL, "", \
+	  "the run (`runs.id`) it was read in", \
+	  "", \
+	  cv_null()) \
+	X(client_ip, TEXT, COL_NOT_NULL, NULL, "", \
+	  "client address, `192.0.2.10` or `2001:db8::1` (RFC 5952 form, no brackets)", \
+	  "", \
+	  cv_text(conn_ip_text(f->ip_version, f->client_ip, buf, len))) \
+	X(client_port, INTEGER, COL_NOT_NULL, NULL, "", \
+	  "client TCP port", \
+	  "", \
+	  cv_int(f->client_port)) \
+	X(server_ip, TEXT, COL_NOT_NULL, NULL, "", \
+	  "server address, as `client_ip`", \
+	  "", \
+	  cv_text(conn_ip_text(f->ip_version, f->server_ip, buf, len))) \
+	X(server_port, INTEGER, COL_NOT_NULL, NULL, "", \
+	  "server TCP port", \
+	  "", \
+	  cv_int(f->server_port)) \
+	X(ip_version, INTEGER, COL_NOT_NULL, NULL, "", \
+	  "4 or 6", \
+	  "", \
+	  cv_int(f->ip_version)) \
+	X(first_seen, REAL, COL_NOT_NULL, NULL, "s, epoch", \
+	  "capture time of its first packet", \
+	  "", \
+	  cv_seconds(f->first_seen)) \
+	X(last_seen, REAL, COL_NOT_NULL, NULL, "s, epoch", \
+	  "capture time of its last packet", \
+	  "", \
+	  cv_seconds(f->last_seen)) \
+	X(syn_seen, INTEGER, COL_NOT_NULL, NULL, "0/1", \
+	  "the client's SYN was captured (0: picked up mid-stream, roles inferred)", \
+	  "", \
+	  cv_bool(f->syn_seen)) \
+	X(handshake_rtt, REAL, 0, NULL, "s", \
+	  "from the client's SYN to the client's ACK of the SYN-ACK (Wireshark's iRTT), as " \
+	  "seen at the capture point", \
+	  "not measured: SYN, SYN-ACK or that ACK missing from the capture", \
+	  cv_seconds_if(f->has_handshake_rtt, f->handshake_rtt)) \
+	X(close_initiator, TEXT, 0, conn_closer_names, "", \
+	  "`client` or `server`: the side that sent the first FIN or RST", \
+	  "no FIN or RST seen (`close_kind` is `open` or `idle`)", \
+	  cv_text(conn_closer_name(f->close_initiator))) \
+	X(close_kind, TEXT, COL_NOT_NULL, conn_close_kind_names, "", \
+	  "how it ended, see below", \
+	  "", \
+	  cv_text(conn_close_kind_name(f->close_kind))) \
+	X(close_ts, REAL, 0, NULL, "s, epoch", \
+	  "capture time of that first FIN or RST", \
+	  "`close_kind` is `open` or `idle`", \
+	  cv_seconds_if(f->close_kind == CONN_CLOSE_FIN || f->close_kind == CONN_CLOSE_RST, f->close_ts)) \
+	X(packets_to_server, INTEGER, 0, NULL, "packets", \
+	  "TCP segments captured from client to server", \
+	  "never NULL", \
+	  cv_u64(f->packets[KL_TO_SERVER])) \
+	X(packets_to_client, INTEGER, 0, NULL, "packets", \
+	  "TCP segments captured from server to client", \
+	  "never NULL", \
+	  cv_u64(f->packets[KL_TO_CLIENT])) \
+	X(bytes_to_server, INTEGER, 0, NULL, "bytes", \
+	  "TCP payload bytes client to server, as on the wire, retransmissions included", \
+	  "never NULL", \
+	  cv_u64(f->bytes[KL_TO_SERVER])) \
+	X(bytes_to_client, INTEGER, 0, NULL, "bytes", \
+	  "the same, server to client", \
+	  "never NULL", \
+	  cv_u64(f->bytes[KL_TO_CLIENT])) \
+	X(gap_bytes, INTEGER, 0, NULL, "bytes", \
+	  "bytes of the two streams that were never captured (lost by the capture, cut by " \
+	  "the snap length, or skipped at a memory cap), both directions", \
+	  "never NULL", \
+	  cv_u64(f->gap_bytes)) \
+	X(retransmitted_bytes, INTEGER, 0, NULL, "bytes", \
+	  "payload bytes captured again after the same stream bytes had already been " \
+	  "captured (retransmissions), both directions", \
+	  "never NULL", \
+	  cv_u64(f->retransmitted_bytes)) \
+	X(one_sided, INTEGER, 0, NULL, "0/1", \
+	  "packets were captured in one direction only (asymmetric routing, a filter, or a " \
+	  "SYN never answered)", \
+	  "never NULL", \
+	  cv_bool(f->one_sided)) \
+	X(protocol, TEXT, COL_NOT_NULL, NULL, "", \
+	  "the application protocol recognised by a dissector from the content (not the " \
+	  "port): `http/1.1` or `http/1.0` (the version of the client's first request; " \
+	  "without requests, of the first response), `http` (HTTP/1 recognised, no version " \
+	  "known), `http/2` (HTTP/2: by the client's connection preface, or after an " \
+	  "`Upgrade: h2c` and a `101`; HTTP/2 inside TLS stays `tls`, with `alpn` `h2`), " \
+	  "`tls` (it starts with a TLS handshake record; its handshake facts are in the " \
+	  "`tls_*`, `sni`, `alpn`, `cipher` columns; when it was decrypted with `--keylog` " \
+	  "(`decrypted` = 1) the HTTP/1 or HTTP/2 inside fills the HTTP columns below and " \
+	  "`requests`, exactly as for cleartext), `unknown` when no dissector claimed the " \
+	  "connection", \
+	  "", \
+	  cv_text(f->protocol ? f->protocol : "unknown"))
+
+#define COLUMN_REC struct conn_record
+#define COLUMN_PREFIX conn_col
+COLUMNS_DEFINE(CONN_COLUMNS, conn_column_array)
+#undef COLUMN_REC
+#undef COLUMN_PREFIX
+
+const struct column_list conn_columns = COLUMN_LIST(conn_column_array);

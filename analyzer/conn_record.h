@@ -3,15 +3,19 @@
  *
  * The flow table fills one of these when a connection ends (closed and
  * lingered, evicted idle, replaced by port reuse, or still open at the end
- * of the capture) and hands it to the store.  It is a plain value: the
- * receiver copies what it keeps before returning.
+ * of the capture) and hands it to the store.  It holds the TCP facts; each
+ * protocol's own are in sections it points to (facts.h).  It is a plain
+ * value: the receiver copies what it keeps before returning.
  */
 #ifndef KALENS_CONN_RECORD_H
 #define KALENS_CONN_RECORD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include "columns.h"
+#include "facts.h"
 #include "kl.h"
 
 enum conn_closer { CONN_CLOSER_NONE = 0, CONN_CLOSER_CLIENT, CONN_CLOSER_SERVER };
@@ -46,60 +50,25 @@ struct conn_record {
 
 	const char *protocol;            /* "unknown" until a dissector claims it; static storage */
 
-	/* What the dissector summarised (struct dissector.summarize); the
-	 * defaults mean "not known". */
-	uint64_t requests, responses;
-	bool has_max_idle;
-	kl_time max_idle;                /* longest gap between a response and the next request */
-	int64_t ka_timeout_advertised;   /* server's Keep-Alive timeout=, -1: never sent */
-	int64_t ka_max_advertised;       /* server's Keep-Alive max=, -1: never sent */
-	int expected_persistent;         /* after the last response: 1, 0, or -1 unknown */
-	bool has_idle_before_close;
-	kl_time idle_before_close;       /* end of the last response to the first FIN/RST */
-	/* Who first sent Connection: close (NONE: nobody), on which request. */
-	enum conn_closer close_announced_by;
-	uint64_t close_announced_seq;
-	bool close_on_persistent_request; /* the server announced it answering a request
-					   * that asked the connection to persist */
-	int64_t ka_max_first;            /* the first Keep-Alive max= the server sent, -1: none */
-	uint64_t pipelined_requests;
-	kl_time last_request_ts;         /* first byte of the last request, 0: none */
-	uint64_t last_request_seq;
-
-	/* TLS (dissectors/tls.c): 0 / "" when not TLS or not seen. */
-	uint16_t tls_version;            /* 0x0303 TLS 1.2, 0x0304 TLS 1.3 (negotiated) */
-	uint16_t tls_cipher;             /* the suite the server chose */
-	char tls_sni[256];
-	char tls_alpn[64];               /* chosen by the server (else offered by the client) */
-	int tls_resumed;                 /* 1, 0, -1 unknown */
-	bool has_tls_handshake;
-	kl_time tls_handshake;           /* ClientHello to the client's first application data */
-	uint64_t tls_records[2];         /* application data records, by enum kl_dir */
-	uint64_t tls_exchanges;          /* request/response exchanges, estimated from records */
-	bool tls_decrypted;              /* application data was decrypted with a key log */
-
-	/* HTTP/2 (dissectors/http2.c): h2 false when not HTTP/2. */
-	bool h2;
-	uint64_t h2_streams;             /* streams with a request */
-	uint32_t h2_peak_streams;        /* most streams open at once */
-	int64_t h2_settings_max_streams; /* the server's SETTINGS_MAX_CONCURRENT_STREAMS, -1: none */
-	int64_t h2_initial_window;       /* the server's SETTINGS_INITIAL_WINDOW_SIZE, -1: none */
-	enum conn_closer h2_goaway_by;   /* who sent the first GOAWAY (NONE: nobody) */
-	int64_t h2_goaway_error;         /* its error code, -1: none */
-	int64_t h2_goaway_last_stream;   /* its last stream id, -1: none */
-	uint64_t h2_rst_streams;
-	bool has_h2_ping_rtt;
-	kl_time h2_ping_rtt;             /* the first PING answered */
-
-	/* What the keep-alive analysis adds (keepalive.c). */
-	bool has_reuse_saved;
-	kl_time reuse_saved;             /* handshake RTT x requests after the first */
+	/* What each protocol knows of it, by section (facts.h): NULL where it
+	 * has no such facts.  Borrowed with the record; the receiver of a
+	 * record may amend a present section (the keep-alive analysis adds
+	 * to the HTTP one) before it is stored. */
+	void *facts[FACTS_COUNT];
 };
-
-/* Set the "not known" defaults of the dissector summary fields. */
-void conn_record_summary_defaults(struct conn_record *r);
 
 const char *conn_closer_name(enum conn_closer c);        /* "client", "server" or NULL */
 const char *conn_close_kind_name(enum conn_close_kind k); /* "open", "fin", "rst", "idle" */
+
+/* The stored words of each (NULL-terminated), for column declarations. */
+extern const char *const conn_closer_names[];
+extern const char *const conn_close_kind_names[];
+
+/* The TCP columns of `connections` (docs/schema.md); `f` is the record. */
+extern const struct column_list conn_columns;
+
+/* An address as stored: "192.0.2.10", "2001:db8::1"; NULL when ip_version
+ * is neither 4 nor 6. */
+const char *conn_ip_text(uint8_t ip_version, const uint8_t ip[16], char *buf, size_t len);
 
 #endif

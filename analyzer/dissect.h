@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "conn_record.h"
+#include "facts.h"
 #include "kl.h"
 #include "records.h"
 
@@ -80,9 +81,10 @@ struct dissector {
 	 * (e.g. "http/1.0"); NULL to use `name`.  Static storage. */
 	const char *(*protocol)(const void *ctx);
 
-	/* Fill the summary fields of the connection's record (after eof in
-	 * both directions, before ctx_free); NULL when there is none. */
-	void (*summarize)(const void *ctx, struct conn_record *r);
+	/* Write what it knows of the connection into its sections of `set`
+	 * (facts.h), after eof in both directions and before ctx_free; `tcp`
+	 * has the TCP facts (the close, for idle times).  NULL: none. */
+	void (*facts)(const void *ctx, const struct conn_record *tcp, struct facts_set *set);
 };
 
 /* The built-in dissectors, NULL-terminated, in probe order. */

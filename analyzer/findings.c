@@ -7,7 +7,7 @@
 
 static const struct finding_kind_info kinds[FINDING_KIND_COUNT] = {
 #define FINDING_INFO_(id, name, impact, doc, flags, meaning) \
-	[FINDING_##id] = { name, FINDING_IMPACT_##impact, doc, flags, meaning },
+	[FINDING_##id] = { name, FINDING_IMPACT_##impact, doc, FINDING_FLAG_##flags, meaning },
 	FINDING_KINDS(FINDING_INFO_)
 #undef FINDING_INFO_
 };

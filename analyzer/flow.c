@@ -85,6 +85,7 @@ struct flow_table {
 	struct tcp_reasm_pool *pool;
 	struct flow_stats st;
 	uint8_t *scratch;             /* dissect_conn_info.scratch */
+	struct facts_set *facts;      /* the facts of the connection being ended */
 };
 
 void flow_config_defaults(struct flow_config *cfg)
@@ -358,7 +359,6 @@ static void conn_record_fill(const struct conn *c, struct conn_record *r)
 {
 	const struct flow_key *k = &c->key;
 	memset(r, 0, sizeof *r);
-	conn_record_summary_defaults(r);
 	r->id = c->id;
 	r->ip_version = k->ip_version;
 	memcpy(r->client_ip, c->client_is_a ? k->a_ip : k->b_ip, 16);
@@ -387,8 +387,12 @@ static void conn_record_fill(const struct conn *c, struct conn_record *r)
 		r->protocol = c->dis->name;
 	if (!r->protocol)
 		r->protocol = "unknown";
-	if (c->dis && c->dis->summarize)
-		c->dis->summarize(c->dctx, r);
+	struct facts_set *set = c->ft->facts;
+	facts_set_clear(set);
+	if (c->dis && c->dis->facts)
+		c->dis->facts(c->dctx, r, set);
+	for (int i = 0; i < FACTS_COUNT; i++)
+		r->facts[i] = facts_set_find(set, (enum facts_id)i);
 }
 
 /* End a connection: flush its streams, emit its record, free its slot.
@@ -637,7 +641,8 @@ struct flow_table *flow_table_new(const struct flow_config *cfg,
 		ft->seed = (uint64_t)(uintptr_t)ft ^ UINT64_C(0x5851F42D4C957F2D);
 	ft->pool = tcp_reasm_pool_new(cfg->reasm_conn_cap, cfg->reasm_global_cap);
 	ft->scratch = malloc(DISSECT_SCRATCH_BYTES);
-	if (!ft->pool || !ft->scratch || !table_resize(ft, TABLE_MIN_SLOTS))
+	ft->facts = facts_set_new();
+	if (!ft->pool || !ft->scratch || !ft->facts || !table_resize(ft, TABLE_MIN_SLOTS))
 		goto oom;
 	return ft;
 oom:
@@ -675,5 +680,6 @@ void flow_table_free(struct flow_table *ft)
 	free(ft->slot_hash);
 	tcp_reasm_pool_free(ft->pool);
 	free(ft->scratch);
+	facts_set_free(ft->facts);
 	free(ft);
 }

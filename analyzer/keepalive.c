@@ -6,6 +6,8 @@
 
 #include <stdio.h>
 
+#include "http_facts.h"
+
 void keepalive_config_defaults(struct keepalive_config *cfg)
 {
 	cfg->tolerance = KL_SEC(1);
@@ -35,12 +37,13 @@ static const char *closed_by(const struct conn_record *r, char *buf, size_t n)
 void keepalive_conn_done(const struct keepalive_config *cfg, struct conn_record *r,
 			 const struct dissect_output *out)
 {
-	if (r->requests == 0)
+	struct http_facts *h = http_facts_of(r);
+	if (!h || h->requests == 0)
 		return;                   /* not HTTP, or nothing asked */
 	/* Reuse: every request after the first skipped a TCP handshake. */
 	if (r->has_handshake_rtt) {
-		r->has_reuse_saved = true;
-		r->reuse_saved = r->handshake_rtt * (kl_time)(r->requests - 1);
+		h->has_reuse_saved = true;
+		h->reuse_saved = r->handshake_rtt * (kl_time)(h->requests - 1);
 	}
 	bool closed = (r->close_kind == CONN_CLOSE_FIN || r->close_kind == CONN_CLOSE_RST) &&
 		      r->close_initiator != CONN_CLOSER_NONE;
@@ -48,56 +51,56 @@ void keepalive_conn_done(const struct keepalive_config *cfg, struct conn_record 
 		return;                   /* idle, evicted or still open: nobody closed it */
 	char d[200], who[32];
 
-	if (r->close_announced_by != CONN_CLOSER_NONE) {
+	if (h->close_announced_by != CONN_CLOSER_NONE) {
 		snprintf(d, sizeof d, "the %s announced Connection: close on request %llu; "
-			 "closed by %s", conn_closer_name(r->close_announced_by),
-			 (unsigned long long)r->close_announced_seq, closed_by(r, who, sizeof who));
-		emit(out, r, r->close_announced_seq, r->close_ts, FINDING_CLOSED_AFTER_CONNECTION_CLOSE, d);
-		if (r->close_announced_by == CONN_CLOSER_SERVER && r->close_on_persistent_request &&
-		    r->close_announced_seq >= 2) {
+			 "closed by %s", conn_closer_name(h->close_announced_by),
+			 (unsigned long long)h->close_announced_seq, closed_by(r, who, sizeof who));
+		emit(out, r, h->close_announced_seq, r->close_ts, FINDING_CLOSED_AFTER_CONNECTION_CLOSE, d);
+		if (h->close_announced_by == CONN_CLOSER_SERVER && h->close_on_persistent_request &&
+		    h->close_announced_seq >= 2) {
 			/* max= counts the requests still allowed after the one it
 			 * answers (Apache: 3, 2, 1, then close): M on the first
 			 * response allows M + 1 in all. */
-			long long allowed = r->ka_max_first + 1;
-			long long n = (long long)r->close_announced_seq;
-			if (r->ka_max_first >= 0)
+			long long allowed = h->ka_max_first + 1;
+			long long n = (long long)h->close_announced_seq;
+			if (h->ka_max_first >= 0)
 				snprintf(d, sizeof d, "the server ended reuse after %lld requests; its "
 					 "first response advertised Keep-Alive max=%lld, allowing %lld: %s",
-					 n, (long long)r->ka_max_first, allowed,
+					 n, (long long)h->ka_max_first, allowed,
 					 n == allowed ? "as advertised" :
 					 n < allowed ? "sooner than advertised" : "later than advertised");
 			else
 				snprintf(d, sizeof d, "the server ended reuse after %llu requests; "
 					 "no Keep-Alive max advertised",
-					 (unsigned long long)r->close_announced_seq);
-			emit(out, r, r->close_announced_seq, r->close_ts, FINDING_KEEPALIVE_MAX_REACHED, d);
+					 (unsigned long long)h->close_announced_seq);
+			emit(out, r, h->close_announced_seq, r->close_ts, FINDING_KEEPALIVE_MAX_REACHED, d);
 		}
 	}
 
 	/* A request the server did not answer, sent after (or just before)
 	 * the server began to close: the stale-connection race. */
-	if (r->requests > r->responses && r->close_initiator == CONN_CLOSER_SERVER &&
-	    r->last_request_ts) {
+	if (h->requests > h->responses && r->close_initiator == CONN_CLOSER_SERVER &&
+	    h->last_request_ts) {
 		kl_time margin = r->has_handshake_rtt ? r->handshake_rtt : 0;
-		if (r->last_request_ts + margin >= r->close_ts) {
-			double after = kl_time_seconds(r->last_request_ts) - kl_time_seconds(r->close_ts);
+		if (h->last_request_ts + margin >= r->close_ts) {
+			double after = kl_time_seconds(h->last_request_ts) - kl_time_seconds(r->close_ts);
 			snprintf(d, sizeof d, "request %llu reached the server %.6f s %s its %s, "
-				 "and got no response", (unsigned long long)r->last_request_seq,
+				 "and got no response", (unsigned long long)h->last_request_seq,
 				 after >= 0 ? after : -after, after >= 0 ? "after" : "before",
 				 r->close_kind == CONN_CLOSE_RST ? "RST" : "FIN");
-			emit(out, r, r->last_request_seq, r->last_request_ts, FINDING_IDLE_CLOSE_RACE, d);
+			emit(out, r, h->last_request_seq, h->last_request_ts, FINDING_IDLE_CLOSE_RACE, d);
 		}
 	}
 
-	if (r->expected_persistent != 1 || r->close_announced_by != CONN_CLOSER_NONE ||
-	    !r->has_idle_before_close)
+	if (h->expected_persistent != 1 || h->close_announced_by != CONN_CLOSER_NONE ||
+	    !h->has_idle_before_close)
 		return;
-	double idle = kl_time_seconds(r->idle_before_close);
-	if (r->h2 && r->close_initiator == CONN_CLOSER_SERVER) {
+	double idle = kl_time_seconds(h->idle_before_close);
+	if (h->h2 && r->close_initiator == CONN_CLOSER_SERVER) {
 		/* HTTP/2 has no Keep-Alive timeout to hold the server to: a
 		 * server ending an idle connection is h2-idle-close (the
 		 * dissector reports one that sent GOAWAY first). */
-		if (r->h2_goaway_by != CONN_CLOSER_SERVER) {
+		if (h->goaway_by != CONN_CLOSER_SERVER) {
 			snprintf(d, sizeof d, "closed by %s after %.6f s idle, without GOAWAY",
 				 closed_by(r, who, sizeof who), idle);
 			emit(out, r, 0, r->close_ts, FINDING_H2_IDLE_CLOSE, d);
@@ -112,24 +115,24 @@ void keepalive_conn_done(const struct keepalive_config *cfg, struct conn_record 
 	}
 	/* The server closed a connection it was expected to keep. */
 	bool early;
-	if (r->ka_timeout_advertised >= 0) {
-		kl_time adv = KL_SEC((double)r->ka_timeout_advertised);
+	if (h->ka_timeout_advertised >= 0) {
+		kl_time adv = KL_SEC((double)h->ka_timeout_advertised);
 		kl_time tol = (kl_time)((double)adv * cfg->tolerance_share);
 		if (tol < cfg->tolerance)
 			tol = cfg->tolerance;
-		early = r->idle_before_close + tol < adv;
+		early = h->idle_before_close + tol < adv;
 		if (early)
 			snprintf(d, sizeof d, "closed by %s after %.6f s idle, before its advertised "
 				 "Keep-Alive timeout=%lld, without Connection: close",
 				 closed_by(r, who, sizeof who), idle,
-				 (long long)r->ka_timeout_advertised);
+				 (long long)h->ka_timeout_advertised);
 		else
 			snprintf(d, sizeof d, "closed by %s after %.6f s idle; advertised timeout=%lld "
 				 "(%+.6f s)", closed_by(r, who, sizeof who), idle,
-				 (long long)r->ka_timeout_advertised,
-				 idle - (double)r->ka_timeout_advertised);
+				 (long long)h->ka_timeout_advertised,
+				 idle - (double)h->ka_timeout_advertised);
 	} else {
-		early = r->idle_before_close < cfg->quick_close;
+		early = h->idle_before_close < cfg->quick_close;
 		snprintf(d, sizeof d, "closed by %s after %.6f s idle%s; no Keep-Alive timeout "
 			 "advertised", closed_by(r, who, sizeof who), idle,
 			 early ? ", without Connection: close" : "");

@@ -3,9 +3,10 @@
  * per-connection findings of docs/keepalive.md ("Findings"), each one rule,
  * and what reuse saved.
  *
- * Runs on the connection's record once the dissector has summarised it
- * (conn_record.h), before it is stored; emits findings through a
- * dissect_output and fills the record's reuse fields.
+ * Runs on the connection's record once its dissectors have written their
+ * facts (facts.h), before it is stored; reads the HTTP section
+ * (http_facts.h), emits findings through a dissect_output and adds the
+ * reuse fields to that section.
  */
 #ifndef KALENS_KEEPALIVE_H
 #define KALENS_KEEPALIVE_H
@@ -30,8 +31,8 @@ struct keepalive_config {
 
 void keepalive_config_defaults(struct keepalive_config *cfg);
 
-/* Judge the finished connection `r` (its reuse fields are filled in) and
- * report findings to `out`. */
+/* Judge the finished connection `r` (the reuse fields of its HTTP section
+ * are filled in) and report findings to `out`. */
 void keepalive_conn_done(const struct keepalive_config *cfg, struct conn_record *r,
 			 const struct dissect_output *out);
 

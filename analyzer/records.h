@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "columns.h"
 #include "findings.h"
 #include "kl.h"
 
@@ -43,6 +44,11 @@ struct finding_record {
 	enum finding_kind kind;          /* findings.h */
 	const char *detail;              /* NULL or a short text */
 };
+
+/* The columns of `requests` and `findings` (docs/schema.md); `f` is the
+ * record. */
+extern const struct column_list request_columns;
+extern const struct column_list finding_columns;
 
 /* Where a dissector's records go; both callbacks copy what they keep. */
 struct dissect_output {

@@ -15,13 +15,15 @@
  */
 #include "store.h"
 
-#include <arpa/inet.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "columns.h"
+#include "facts.h"
 
 /* Milliseconds a writer waits for another process's lock (e.g. a long
  * `kalens sql` read does not block WAL writers, but a checkpoint can). */
@@ -33,6 +35,9 @@ struct store {
 	sqlite3_stmt *ins_req;    /* INSERT INTO requests, one row */
 	sqlite3_stmt *ins_reqs;   /* the same, STORE_REQUEST_ROWS rows */
 	sqlite3_stmt *ins_find;   /* INSERT INTO findings */
+	sqlite3_stmt *ins_run;    /* INSERT INTO runs, when a run begins */
+	sqlite3_stmt *upd_run;    /* UPDATE runs, when it finishes */
+	struct store_decls decls; /* the tables, as declared */
 	int64_t next_conn_id;     /* the next connection's id in this run */
 	int64_t run_id;           /* current run, 0 between runs */
 	bool in_batch;            /* a BEGIN is open */
@@ -40,92 +45,12 @@ struct store {
 	char err[512];
 };
 
-/* Views are created in the same transaction as the tables; the schema text
- * lives here once, and docs/schema.md documents it column by column. */
+/* The tables come from their declarations (store_decls_init); indexes and
+ * views are written here once, created in the same transaction as the
+ * tables, and made again when an older database is upgraded.  The
+ * per-server finding counts of keepalive_compliance come from the finding
+ * registry (findings.h). */
 static const char schema_sql[] =
-	"CREATE TABLE IF NOT EXISTS runs ("
-	" id INTEGER PRIMARY KEY,"
-	" source TEXT NOT NULL,"
-	" source_kind TEXT NOT NULL CHECK (source_kind IN ('file', 'live')),"
-	" filter TEXT,"
-	" started_at REAL NOT NULL,"
-	" finished_at REAL,"
-	" packets INTEGER,"
-	" bytes INTEGER,"
-	" packets_dropped INTEGER,"
-	" kalens_version TEXT NOT NULL,"
-	" status TEXT NOT NULL CHECK (status IN"
-	"  ('running', 'complete', 'truncated', 'interrupted', 'error')),"
-	" message TEXT,"
-	" link_type TEXT,"
-	" link_type_id INTEGER,"
-	" first_packet REAL,"
-	" last_packet REAL,"
-	" packets_not_tcp INTEGER,"
-	" packets_fragment INTEGER,"
-	" packets_truncated INTEGER,"
-	" packets_malformed INTEGER,"
-	" connections INTEGER,"
-	" reasm_cap_hits INTEGER,"
-	" connections_evicted INTEGER,"
-	" requests INTEGER,"
-	" findings INTEGER,"
-	" packets_received INTEGER"
-	");"
-	"CREATE TABLE IF NOT EXISTS connections ("
-	" id INTEGER PRIMARY KEY,"
-	" run_id INTEGER NOT NULL REFERENCES runs(id),"
-	" client_ip TEXT NOT NULL,"
-	" client_port INTEGER NOT NULL,"
-	" server_ip TEXT NOT NULL,"
-	" server_port INTEGER NOT NULL,"
-	" ip_version INTEGER NOT NULL,"
-	" first_seen REAL NOT NULL,"
-	" last_seen REAL NOT NULL,"
-	" syn_seen INTEGER NOT NULL,"
-	" handshake_rtt REAL,"
-	/* OR chains, not IN lists: SQLite builds a temporary index for an IN
-	 * list on every execution, which was a third of an insert's cost. */
-	" close_initiator TEXT CHECK (close_initiator = 'client' OR close_initiator = 'server'),"
-	" close_kind TEXT NOT NULL CHECK (close_kind = 'fin' OR close_kind = 'rst'"
-	" OR close_kind = 'idle' OR close_kind = 'open'),"
-	" close_ts REAL,"
-	" packets_to_server INTEGER,"
-	" packets_to_client INTEGER,"
-	" bytes_to_server INTEGER,"
-	" bytes_to_client INTEGER,"
-	" gap_bytes INTEGER,"
-	" retransmitted_bytes INTEGER,"
-	" one_sided INTEGER,"
-	" protocol TEXT NOT NULL,"
-	" requests INTEGER,"
-	" responses INTEGER,"
-	" max_idle REAL,"
-	" ka_timeout_advertised INTEGER,"
-	" ka_max_advertised INTEGER,"
-	" expected_persistent INTEGER,"
-	" idle_before_close REAL,"
-	" reuse_saved_s REAL,"
-	" tls_version TEXT,"
-	" sni TEXT,"
-	" alpn TEXT,"
-	" cipher TEXT,"
-	" tls_resumed INTEGER,"
-	" tls_handshake_s REAL,"
-	" tls_records_to_server INTEGER,"
-	" tls_records_to_client INTEGER,"
-	" decrypted INTEGER,"
-	" requests_estimated INTEGER,"
-	" h2_streams INTEGER,"
-	" h2_peak_streams INTEGER,"
-	" h2_max_concurrent_streams INTEGER,"
-	" h2_initial_window INTEGER,"
-	" goaway_by TEXT,"
-	" goaway_error INTEGER,"
-	" goaway_last_stream INTEGER,"
-	" rst_streams INTEGER,"
-	" ping_rtt_s REAL"
-	");"
 	"CREATE INDEX IF NOT EXISTS connections_run ON connections (run_id);"
 	/* No REFERENCES: a request is stored when it completes, its connection
 	 * when the connection ends, possibly batches later; and a foreign-key
@@ -134,42 +59,6 @@ static const char schema_sql[] =
 	 * cost a quarter of the writer's time (bench/README.md), and queries
 	 * join requests to connections through the connection's primary key.
 	 * Databases made before keep the index they have. */
-	"CREATE TABLE IF NOT EXISTS requests ("
-	" id INTEGER PRIMARY KEY,"
-	" conn_id INTEGER NOT NULL,"
-	" run_id INTEGER NOT NULL,"
-	" seq INTEGER NOT NULL,"
-	" method TEXT,"
-	" uri TEXT,"
-	" host TEXT,"
-	" version TEXT,"
-	" status INTEGER,"
-	" interim_responses INTEGER,"
-	" request_ts REAL,"
-	" request_end_ts REAL,"
-	" response_ts REAL,"
-	" response_end_ts REAL,"
-	" req_connection TEXT,"
-	" req_keep_alive TEXT,"
-	" resp_connection TEXT,"
-	" resp_keep_alive TEXT,"
-	" request_body_bytes INTEGER,"
-	" response_body_bytes INTEGER,"
-	" pipelined INTEGER NOT NULL,"
-	" idle_before REAL,"
-	" upgrade TEXT,"
-	" req_proxy_connection TEXT,"
-	" stream_id INTEGER"
-	");"
-	"CREATE TABLE IF NOT EXISTS findings ("
-	" id INTEGER PRIMARY KEY,"
-	" run_id INTEGER NOT NULL REFERENCES runs(id),"
-	" conn_id INTEGER,"
-	" request_seq INTEGER,"
-	" ts REAL,"
-	" kind TEXT NOT NULL,"
-	" detail TEXT"
-	");"
 	"CREATE INDEX IF NOT EXISTS findings_run ON findings (run_id, kind);"
 	"CREATE INDEX IF NOT EXISTS connections_server ON connections (server_ip, server_port);"
 	/* LEFT JOIN so a run without connections still has its row of zeros;
@@ -218,21 +107,7 @@ static const char schema_sql[] =
 	/* Per server and run: what it advertised, how it behaved, what it was
 	 * found doing (docs/keepalive.md, "Findings"). */
 	"CREATE VIEW IF NOT EXISTS keepalive_compliance AS"
-	" WITH f AS (SELECT conn_id,"
-	"  SUM(kind = 'server-idle-timeout') AS server_idle_timeout,"
-	"  SUM(kind = 'keepalive-ignored-by-server') AS keepalive_ignored_by_server,"
-	"  SUM(kind = 'keepalive-max-reached') AS keepalive_max_reached,"
-	"  SUM(kind = 'closed-after-connection-close') AS closed_after_connection_close,"
-	"  SUM(kind = 'client-closed-reusable') AS client_closed_reusable,"
-	"  SUM(kind = 'idle-close-race') AS idle_close_race,"
-	"  SUM(kind = 'retried-request') AS retried_request,"
-	"  SUM(kind = 'short-lived-connection') AS short_lived_connection,"
-	"  SUM(kind = 'http10-keepalive-not-echoed') AS http10_keepalive_not_echoed,"
-	"  SUM(kind = 'request-after-close') AS request_after_close,"
-	"  SUM(kind = 'pipelined') AS pipelined,"
-	"  SUM(kind = 'h2-idle-close') AS h2_idle_close,"
-	"  SUM(kind = 'goaway-with-active-streams') AS goaway_with_active_streams,"
-	"  SUM(kind = 'h2-connection-specific-header') AS h2_connection_specific_header"
+	" WITH f AS (SELECT conn_id," FINDING_SQL_PER_SERVER_COUNTS " COUNT(*) AS findings"
 	"  FROM findings WHERE conn_id IS NOT NULL GROUP BY conn_id),"
 	" c AS (SELECT c.*, f.* FROM connections c LEFT JOIN f ON f.conn_id = c.id"
 	"  WHERE c.requests IS NOT NULL),"
@@ -307,102 +182,9 @@ static const char schema_sql[] =
 	" FROM connections WHERE tls_version IS NOT NULL"
 	" GROUP BY run_id, server_ip, server_port;";
 
-/* Version 1 databases (connections only) gain the HTTP columns; the new
- * tables and views come from schema_sql. */
-static const char migrate_v1_sql[] =
-	"ALTER TABLE connections ADD COLUMN requests INTEGER;"
-	"ALTER TABLE connections ADD COLUMN responses INTEGER;"
-	"ALTER TABLE connections ADD COLUMN max_idle REAL;"
-	"ALTER TABLE connections ADD COLUMN ka_timeout_advertised INTEGER;"
-	"ALTER TABLE connections ADD COLUMN ka_max_advertised INTEGER;"
-	"ALTER TABLE connections ADD COLUMN expected_persistent INTEGER;"
-	"ALTER TABLE connections ADD COLUMN idle_before_close REAL;"
-	"ALTER TABLE runs ADD COLUMN requests INTEGER;"
-	"ALTER TABLE runs ADD COLUMN findings INTEGER;";
-
-/* Version 2 -> 3: the kernel's received count of a live run. */
-static const char migrate_v2_sql[] =
-	"ALTER TABLE runs ADD COLUMN packets_received INTEGER;"
-	"ALTER TABLE connections ADD COLUMN reuse_saved_s REAL;"
-	"ALTER TABLE connections ADD COLUMN tls_version TEXT;"
-	"ALTER TABLE connections ADD COLUMN sni TEXT;"
-	"ALTER TABLE connections ADD COLUMN alpn TEXT;"
-	"ALTER TABLE connections ADD COLUMN cipher TEXT;"
-	"ALTER TABLE connections ADD COLUMN tls_resumed INTEGER;"
-	"ALTER TABLE connections ADD COLUMN tls_handshake_s REAL;"
-	"ALTER TABLE connections ADD COLUMN tls_records_to_server INTEGER;"
-	"ALTER TABLE connections ADD COLUMN tls_records_to_client INTEGER;"
-	"ALTER TABLE connections ADD COLUMN decrypted INTEGER;"
-	"ALTER TABLE connections ADD COLUMN requests_estimated INTEGER;";
-
-/* Version 3 -> 4: HTTP/2 (requests exists from version 2 on; a version 1
- * database gets it from schema_sql, new). */
-static const char migrate_v3_requests_sql[] =
-	"ALTER TABLE requests ADD COLUMN stream_id INTEGER;";
-static const char migrate_v3_sql[] =
-	"DROP VIEW IF EXISTS keepalive_compliance;"   /* made again with HTTP/2 columns */
-	"ALTER TABLE connections ADD COLUMN h2_streams INTEGER;"
-	"ALTER TABLE connections ADD COLUMN h2_peak_streams INTEGER;"
-	"ALTER TABLE connections ADD COLUMN h2_max_concurrent_streams INTEGER;"
-	"ALTER TABLE connections ADD COLUMN h2_initial_window INTEGER;"
-	"ALTER TABLE connections ADD COLUMN goaway_by TEXT;"
-	"ALTER TABLE connections ADD COLUMN goaway_error INTEGER;"
-	"ALTER TABLE connections ADD COLUMN goaway_last_stream INTEGER;"
-	"ALTER TABLE connections ADD COLUMN rst_streams INTEGER;"
-	"ALTER TABLE connections ADD COLUMN ping_rtt_s REAL;";
-
-static const char insert_request_head[] =
-	"INSERT INTO requests (conn_id, run_id, seq, method, uri, host, version, status,"
-	" interim_responses, request_ts, request_end_ts, response_ts, response_end_ts,"
-	" req_connection, req_keep_alive, resp_connection, resp_keep_alive,"
-	" request_body_bytes, response_body_bytes, pipelined, idle_before, upgrade,"
-	" req_proxy_connection, stream_id) VALUES ";
-#define REQUEST_COLS 24
-
 /* Requests go in STORE_REQUEST_ROWS at a time when they come in bulk: one
  * statement execution per row costs SQLite more than the row itself. */
 #define STORE_REQUEST_ROWS 32
-
-/* Prepare "INSERT ... VALUES (?, ...), ..." for `rows` rows. */
-static int prepare_request_insert(sqlite3 *db, int rows, sqlite3_stmt **st)
-{
-	size_t n = sizeof insert_request_head + (size_t)rows * (REQUEST_COLS * 2 + 3);
-	char *sql = malloc(n);
-	if (!sql)
-		return SQLITE_NOMEM;
-	size_t len = (size_t)snprintf(sql, n, "%s", insert_request_head);
-	for (int r = 0; r < rows; r++) {
-		sql[len++] = r ? ',' : ' ';
-		sql[len++] = '(';
-		for (int c = 0; c < REQUEST_COLS; c++) {
-			sql[len++] = '?';
-			sql[len++] = c + 1 < REQUEST_COLS ? ',' : ')';
-		}
-	}
-	sql[len] = '\0';
-	int rc = sqlite3_prepare_v2(db, sql, -1, st, NULL);
-	free(sql);
-	return rc;
-}
-
-static const char insert_finding_sql[] =
-	"INSERT INTO findings (run_id, conn_id, request_seq, ts, kind, detail)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-
-static const char insert_conn_sql[] =
-	"INSERT INTO connections (run_id, client_ip, client_port, server_ip, server_port,"
-	" ip_version, first_seen, last_seen, syn_seen, handshake_rtt, close_initiator,"
-	" close_kind, close_ts, packets_to_server, packets_to_client, bytes_to_server,"
-	" bytes_to_client, gap_bytes, retransmitted_bytes, one_sided, protocol,"
-	" requests, responses, max_idle, ka_timeout_advertised, ka_max_advertised,"
-	" expected_persistent, idle_before_close, id, reuse_saved_s, tls_version, sni, alpn,"
-	" cipher, tls_resumed, tls_handshake_s, tls_records_to_server, tls_records_to_client,"
-	" decrypted, requests_estimated, h2_streams, h2_peak_streams, h2_max_concurrent_streams,"
-	" h2_initial_window, goaway_by, goaway_error, goaway_last_stream, rst_streams, ping_rtt_s)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
-	" ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31,"
-	" ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, ?40, ?41, ?42, ?43, ?44, ?45, ?46, ?47,"
-	" ?48, ?49)";
 
 static void set_err(struct store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -452,26 +234,6 @@ static int batch_commit(struct store *s)
 	s->in_batch = false;
 	s->batch_rows = 0;
 	return rc;
-}
-
-/* Values above INT64_MAX cannot be stored as INTEGER; clamp rather than
- * wrap to a negative count (no real counter gets there). */
-static int bind_u64(sqlite3_stmt *st, int i, uint64_t v)
-{
-	return sqlite3_bind_int64(st, i, v > (uint64_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)v);
-}
-
-static int bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
-{
-	return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
-}
-
-/* For values that outlive the step, so SQLite need not copy the text.  The
- * pointer stays bound after the step but is never read again: the next
- * row binds every parameter anew before stepping. */
-static int bind_text_static(sqlite3_stmt *st, int i, const char *v)
-{
-	return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
 }
 
 /* One integer from a single-row query, e.g. PRAGMA user_version. */
@@ -561,8 +323,388 @@ static int set_pragmas(struct store *s, const char *path)
 	return 0;
 }
 
-/* Create the schema (idempotent) and set user_version, all in one
- * transaction so a crash leaves either nothing or everything. */
+/* ---- the declared tables -------------------------------------------------- */
+
+static const char *const store_source_kinds[] = { "file", "live", NULL };
+static const char *const store_run_status_names[] = {
+	"running", "complete", "truncated", "interrupted", "error", NULL
+};
+
+/* A row of `runs` as its columns read it. */
+struct run_row {
+	const struct store_run_info *info;
+	const struct store_run_totals *t;  /* NULL while the run goes on */
+	const char *status, *message;
+};
+
+/* One line per column: name, type, flags, allowed words, unit, meaning,
+ * what NULL means, and its value from `f`, the struct run_row.  COL_FIXED
+ * columns are written when the run begins, the others when it finishes. */
+#define RUN_COLUMNS(X) \
+	X(id, INTEGER, COL_KEY, NULL, "", \
+	  "run number, 1, 2, 3… in the order the runs began", \
+	  "", \
+	  cv_null()) \
+	X(source, TEXT, COL_NOT_NULL | COL_FIXED, NULL, "", \
+	  "the capture file path as given on the command line, or the interface (`eth0`, " \
+	  "`any`)", \
+	  "", \
+	  cv_text(f->info->source)) \
+	X(source_kind, TEXT, COL_NOT_NULL | COL_FIXED, store_source_kinds, "", \
+	  "`file` (`kalens read`) or `live` (`kalens live`)", \
+	  "", \
+	  cv_text(f->info->source_kind)) \
+	X(filter, TEXT, COL_FIXED, NULL, "", \
+	  "the BPF filter given with `-f`", \
+	  "no filter", \
+	  cv_text(f->info->filter)) \
+	X(started_at, REAL, COL_NOT_NULL | COL_FIXED, NULL, "s, epoch", \
+	  "wall-clock time the run began", \
+	  "", \
+	  cv_seconds(f->info->started_at)) \
+	X(finished_at, REAL, 0, NULL, "s, epoch", \
+	  "wall-clock time the run ended", \
+	  "not finished (`running`)", \
+	  f->t ? cv_seconds(f->t->finished_at) : cv_null()) \
+	X(packets, INTEGER, 0, NULL, "frames", \
+	  "frames read from the capture", \
+	  "not finished", \
+	  f->t ? cv_u64(f->t->packets) : cv_null()) \
+	X(bytes, INTEGER, 0, NULL, "bytes", \
+	  "their original (wire) length, summed", \
+	  "not finished", \
+	  f->t ? cv_u64(f->t->bytes) : cv_null()) \
+	X(packets_dropped, INTEGER, 0, NULL, "frames", \
+	  "live: frames dropped by the kernel or the interface while capturing (libpcap's " \
+	  "`ps_drop + ps_ifdrop`); 0 for capture files", \
+	  "not finished", \
+	  f->t ? cv_u64(f->t->packets_dropped) : cv_null()) \
+	X(kalens_version, TEXT, COL_NOT_NULL | COL_FIXED, NULL, "", \
+	  "version of kalens that wrote the run, e.g. `0.1.0`", \
+	  "", \
+	  cv_text(KALENS_VERSION)) \
+	X(status, TEXT, COL_NOT_NULL, store_run_status_names, "", \
+	  "how the run ended, see below", \
+	  "", \
+	  cv_text(f->status)) \
+	X(message, TEXT, 0, NULL, "", \
+	  "why the run stopped: for a file that stopped early the read error; for a live " \
+	  "run `stopped by a signal`, `duration reached` or `packet count reached`", \
+	  "nothing to say", \
+	  cv_text(f->message)) \
+	X(link_type, TEXT, COL_FIXED, NULL, "", \
+	  "capture link type name as libpcap spells it, e.g. `EN10MB`, `LINUX_SLL2`, `RAW`", \
+	  "never NULL in practice", \
+	  cv_text(f->info->link_type_name)) \
+	X(link_type_id, INTEGER, COL_FIXED, NULL, "", \
+	  "the same as a pcap `DLT_` number, e.g. 1", \
+	  "never NULL in practice", \
+	  cv_int(f->info->link_type)) \
+	X(first_packet, REAL, 0, NULL, "s, epoch", \
+	  "capture timestamp of the first frame", \
+	  "no frame read, or not finished", \
+	  f->t ? f->t->first_packet ? cv_seconds(f->t->first_packet) : cv_null() : cv_null()) \
+	X(last_packet, REAL, 0, NULL, "s, epoch", \
+	  "capture timestamp of the last frame", \
+	  "no frame read, or not finished", \
+	  f->t ? f->t->last_packet ? cv_seconds(f->t->last_packet) : cv_null() : cv_null()) \
+	X(packets_not_tcp, INTEGER, 0, NULL, "frames", \
+	  "well-formed frames that are not TCP over IP (ARP, UDP, ICMP, …)", \
+	  "not finished", \
+	  f->t ? cv_u64(f->t->packets_not_tcp) : cv_null()) \
+	X(packets_fragment, INTEGER, 0, NULL, "frames", \
+	  "IPv4 fragments (counted, not reassembled)", \
+	  "not finished", \
+	  f->t ? cv_u64(f->t->packets_fragment) : cv_null()) \
+	X(packets_truncated, INTEGER, 0, NULL, "frames", \
+	  "frames whose link, IP or TCP headers were cut by the snap length", \
+	  "not finished", \
+	  f->t ? cv_u64(f->t->packets_truncated) : cv_null()) \
+	X(packets_malformed, INTEGER, 0, NULL, "frames", \
+	  "frames whose headers contradict themselves (lengths, versions)", \
+	  "not finished", \
+	  f->t ? cv_u64(f->t->packets_malformed) : cv_null()) \
+	X(connections, INTEGER, 0, NULL, "", \
+	  "connections stored for this run", \
+	  "not finished", \
+	  f->t ? cv_u64(f->t->connections) : cv_null()) \
+	X(reasm_cap_hits, INTEGER, 0, NULL, "", \
+	  "times a reassembly memory cap turned held data into a gap (see " \
+	  "[reassembly.md](reassembly.md))", \
+	  "not finished", \
+	  f->t ? cv_u64(f->t->reasm_cap_hits) : cv_null()) \
+	X(connections_evicted, INTEGER, 0, NULL, "", \
+	  "connections ended early because `--max-conns` were already tracked", \
+	  "not finished", \
+	  f->t ? cv_u64(f->t->connections_evicted) : cv_null()) \
+	X(requests, INTEGER, 0, NULL, "", \
+	  "rows the run wrote to `requests`", \
+	  "not finished", \
+	  f->t ? cv_u64(f->t->requests) : cv_null()) \
+	X(findings, INTEGER, 0, NULL, "", \
+	  "rows the run wrote to `findings`", \
+	  "not finished", \
+	  f->t ? cv_u64(f->t->findings) : cv_null()) \
+	X(packets_received, INTEGER, 0, NULL, "frames", \
+	  "live: frames the kernel received for the capture (libpcap's `ps_recv`; with a " \
+	  "filter, those that passed it)", \
+	  "a file run, a run made before schema 3, or not finished", \
+	  f->t ? cv_int_or_null(f->t->packets_received) : cv_null())
+
+#define COLUMN_REC struct run_row
+#define COLUMN_PREFIX run_col
+COLUMNS_DEFINE(RUN_COLUMNS, run_column_array)
+#undef COLUMN_REC
+#undef COLUMN_PREFIX
+
+void store_decls_init(struct store_decls *d)
+{
+	static const struct column_list runs = COLUMN_LIST(run_column_array);
+	d->runs = runs;
+	d->conn_parts[0] = conn_columns;
+	for (int i = 0; i < FACTS_COUNT; i++)
+		d->conn_parts[1 + i] = facts_section((enum facts_id)i)->columns;
+	d->requests = request_columns;
+	d->findings = finding_columns;
+	const struct table_decl t[STORE_TABLES] = {
+		{ "runs", &d->runs, 1, 0 },
+		{ "connections", d->conn_parts, 1 + FACTS_COUNT,
+		  TABLE_KEY_FROM_RECORD | TABLE_RUN_CHECKED },
+		{ "requests", &d->requests, 1, 0 },
+		{ "findings", &d->findings, 1, TABLE_RUN_CHECKED },
+	};
+	memcpy(d->tables, t, sizeof t);
+}
+
+/* SQL text, grown as it is written; `oom` latches a failed allocation. */
+struct sqlbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+static void sb_add(struct sqlbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void sb_add(struct sqlbuf *b, const char *fmt, ...)
+{
+	for (int pass = 0; pass < 2 && !b->oom; pass++) {
+		va_list ap;
+		va_start(ap, fmt);
+		int n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->oom = true;
+			return;
+		}
+		if (b->p && (size_t)n < b->cap - b->len) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t cap = b->cap ? b->cap : 1024;
+		while (cap < b->len + (size_t)n + 1)
+			cap *= 2;
+		char *p = realloc(b->p, cap);
+		if (!p) {
+			b->oom = true;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+}
+
+/* Is column c of table t written by an insert?  A key the store numbers is
+ * left to SQLite (rowid). */
+static bool col_inserted(const struct table_decl *t, const struct column *c)
+{
+	return !(c->flags & COL_KEY) || (t->flags & TABLE_KEY_FROM_RECORD);
+}
+
+/* How SQLite spells column c in a table definition (`in_create`) or an
+ * ALTER TABLE ADD COLUMN, which cannot add NOT NULL or a reference. */
+static void column_sql(struct sqlbuf *b, const struct table_decl *t, const struct column *c,
+		       bool in_create)
+{
+	sb_add(b, "%s %s", c->name, col_type_name(c->type));
+	if (c->flags & COL_KEY) {
+		sb_add(b, " PRIMARY KEY");
+		return;
+	}
+	if (in_create && (c->flags & (COL_NOT_NULL | COL_RUN)))
+		sb_add(b, " NOT NULL");
+	if (in_create && (c->flags & COL_RUN) && (t->flags & TABLE_RUN_CHECKED))
+		sb_add(b, " REFERENCES runs(id)");
+	/* OR chains, not IN lists: SQLite builds a temporary index for an IN
+	 * list on every execution, which was a third of an insert's cost. */
+	for (size_t i = 0; c->values && c->values[i]; i++)
+		sb_add(b, "%s%s = '%s'", i ? " OR " : " CHECK (", c->name, c->values[i]);
+	if (c->values && c->values[0])
+		sb_add(b, ")");
+}
+
+static void table_sql(struct sqlbuf *b, const struct table_decl *t)
+{
+	sb_add(b, "CREATE TABLE IF NOT EXISTS %s (", t->name);
+	const char *sep = "";
+	for (size_t p = 0; p < t->nparts; p++) {
+		for (size_t i = 0; i < t->parts[p].n; i++) {
+			sb_add(b, "%s", sep);
+			column_sql(b, t, &t->parts[p].cols[i], true);
+			sep = ", ";
+		}
+	}
+	sb_add(b, ");\n");
+}
+
+/* "INSERT INTO t (a, b, ...) VALUES (?, ?, ...)" for `rows` rows. */
+static void insert_sql(struct sqlbuf *b, const struct table_decl *t, int rows)
+{
+	sb_add(b, "INSERT INTO %s (", t->name);
+	int n = 0;
+	for (size_t p = 0; p < t->nparts; p++)
+		for (size_t i = 0; i < t->parts[p].n; i++)
+			if (col_inserted(t, &t->parts[p].cols[i]))
+				sb_add(b, "%s%s", n++ ? ", " : "", t->parts[p].cols[i].name);
+	sb_add(b, ") VALUES ");
+	for (int r = 0; r < rows; r++) {
+		for (int i = 0; i < n; i++)
+			sb_add(b, "%s", i ? ",?" : r ? ",(?" : "(?");
+		sb_add(b, ")");
+	}
+}
+
+static int prepare_insert(struct store *s, const struct table_decl *t, int rows,
+			  sqlite3_stmt **st)
+{
+	struct sqlbuf b = { 0 };
+	insert_sql(&b, t, rows);
+	int rc = b.oom ? SQLITE_NOMEM : sqlite3_prepare_v2(s->db, b.p, -1, st, NULL);
+	free(b.p);
+	return rc;
+}
+
+/* Bind the columns of t from recs (one record per part; NULL: the part is
+ * absent, its columns NULL) to the parameters from base + 1 on, but for
+ * those with a flag in `skip`.  Text a getter formatted into its buffer is
+ * copied; other text outlives the step (the records do), so SQLite need
+ * not copy it: the pointer stays bound after the step but is never read
+ * again, as every statement binds all its parameters before each step. */
+static int bind_row(struct store *s, sqlite3_stmt *st, int base, const struct table_decl *t,
+		    const void *const *recs, unsigned skip)
+{
+	char buf[COLUMN_TEXT_BUF];
+	int at = base;
+	for (size_t p = 0; p < t->nparts; p++) {
+		for (size_t i = 0; i < t->parts[p].n; i++) {
+			const struct column *c = &t->parts[p].cols[i];
+			if (!col_inserted(t, c) || (c->flags & skip))
+				continue;
+			struct col_value v = cv_null();
+			if (c->flags & COL_RUN)
+				v = cv_int(s->run_id);
+			else if (recs[p])
+				v = c->get(recs[p], buf, sizeof buf);
+			int rc;
+			switch (v.kind) {
+			case CV_INT: rc = sqlite3_bind_int64(st, ++at, v.i); break;
+			case CV_REAL: rc = sqlite3_bind_double(st, ++at, v.r); break;
+			case CV_TEXT:
+				rc = sqlite3_bind_text(st, ++at, v.s, -1,
+						       v.s >= buf && v.s < buf + sizeof buf ?
+						       SQLITE_TRANSIENT : SQLITE_STATIC);
+				break;
+			case CV_NULL:
+			default:
+				if (c->flags & (COL_NOT_NULL | COL_RUN)) {
+					set_err(s, "insert into %s: %s has no value", t->name, c->name);
+					return SQLITE_CONSTRAINT;
+				}
+				rc = sqlite3_bind_null(st, ++at);
+				break;
+			}
+			if (rc != SQLITE_OK) {
+				db_err(s, "bind");
+				return rc;
+			}
+		}
+	}
+	return SQLITE_OK;
+}
+
+/* The columns a database made by an older kalens lacks: added (NULL in
+ * its rows).  The new tables come from CREATE TABLE IF NOT EXISTS. */
+static int add_missing_columns(struct store *s, const struct table_decl *t)
+{
+	char sql[96];
+	snprintf(sql, sizeof sql, "PRAGMA table_info(%s)", t->name);
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	struct sqlbuf have = { 0 }, alter = { 0 };
+	int rc;
+	sb_add(&have, ",");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		sb_add(&have, "%s,", (const char *)sqlite3_column_text(st, 1));
+	sqlite3_finalize(st);
+	for (size_t p = 0; p < t->nparts && rc == SQLITE_DONE; p++) {
+		for (size_t i = 0; i < t->parts[p].n; i++) {
+			const struct column *c = &t->parts[p].cols[i];
+			char name[80];
+			snprintf(name, sizeof name, ",%s,", c->name);
+			if (have.p && strstr(have.p, name))
+				continue;
+			sb_add(&alter, "ALTER TABLE %s ADD COLUMN ", t->name);
+			column_sql(&alter, t, c, false);
+			sb_add(&alter, ";");
+		}
+	}
+	int ret = rc == SQLITE_DONE && !have.oom && !alter.oom ? 0 : -1;
+	if (ret == 0 && alter.p && sqlite3_exec(s->db, alter.p, NULL, NULL, NULL) != SQLITE_OK)
+		ret = -1;
+	free(have.p);
+	free(alter.p);
+	return ret;
+}
+
+/* Every view of schema_sql, dropped: an upgrade makes them again from the
+ * current text (a view may name a column or a kind it did not have). */
+static int drop_views(struct store *s)
+{
+	static const char create[] = "CREATE VIEW IF NOT EXISTS ";
+	for (const char *v = strstr(schema_sql, create); v; v = strstr(v + 1, create)) {
+		const char *name = v + sizeof create - 1;
+		size_t n = strcspn(name, " ");
+		char sql[96];
+		snprintf(sql, sizeof sql, "DROP VIEW IF EXISTS %.*s", (int)n, name);
+		if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+			return -1;
+	}
+	return 0;
+}
+
+int store_schema_sql(FILE *out)
+{
+	struct store_decls d;
+	store_decls_init(&d);
+	struct sqlbuf b = { 0 };
+	for (size_t i = 0; i < STORE_TABLES; i++)
+		table_sql(&b, &d.tables[i]);
+	if (b.oom)
+		return -1;
+	fputs(b.p, out);
+	free(b.p);
+	/* One statement per line. */
+	for (const char *p = schema_sql; *p; p++) {
+		fputc(*p, out);
+		if (*p == ';')
+			fputc('\n', out);
+	}
+	return 0;
+}
+
+/* Create the schema (idempotent), or upgrade an older one in place, and
+ * set user_version, all in one transaction so a crash leaves either
+ * nothing or everything. */
 static int create_schema(struct store *s, const char *path)
 {
 	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
@@ -574,23 +716,20 @@ static int create_schema(struct store *s, const char *path)
 	int64_t version = 0;
 	if (check_version(s, path, true, &version) != 0)
 		goto fail;
-	if (version == 1 && sqlite3_exec(s->db, migrate_v1_sql, NULL, NULL, NULL) != SQLITE_OK) {
-		set_err(s, "%s: upgrade schema 1 to %d: %s", path, STORE_SCHEMA_VERSION,
-			sqlite3_errmsg(s->db));
-		goto fail;
-	}
-	if ((version == 1 || version == 2) &&
-	    sqlite3_exec(s->db, migrate_v2_sql, NULL, NULL, NULL) != SQLITE_OK) {
-		set_err(s, "%s: upgrade schema 2 to %d: %s", path, STORE_SCHEMA_VERSION,
-			sqlite3_errmsg(s->db));
-		goto fail;
-	}
-	if (version >= 1 && version <= 3 &&
-	    (sqlite3_exec(s->db, migrate_v3_sql, NULL, NULL, NULL) != SQLITE_OK ||
-	     (version >= 2 && sqlite3_exec(s->db, migrate_v3_requests_sql, NULL, NULL, NULL) !=
-	      SQLITE_OK))) {
-		set_err(s, "%s: upgrade schema 3 to %d: %s", path, STORE_SCHEMA_VERSION,
-			sqlite3_errmsg(s->db));
+	struct sqlbuf tables = { 0 };
+	for (size_t i = 0; i < STORE_TABLES; i++)
+		table_sql(&tables, &s->decls.tables[i]);
+	int rc = tables.oom ? SQLITE_NOMEM : sqlite3_exec(s->db, tables.p, NULL, NULL, NULL);
+	free(tables.p);
+	bool upgrade = version >= 1 && version < STORE_SCHEMA_VERSION;
+	for (size_t i = 0; rc == SQLITE_OK && upgrade && i < STORE_TABLES; i++)
+		if (add_missing_columns(s, &s->decls.tables[i]) != 0)
+			rc = SQLITE_ERROR;
+	if (rc == SQLITE_OK && upgrade && drop_views(s) != 0)
+		rc = SQLITE_ERROR;
+	if (rc != SQLITE_OK) {
+		set_err(s, "%s: %s schema %lld to %d: %s", path, upgrade ? "upgrade" : "create",
+			(long long)version, STORE_SCHEMA_VERSION, sqlite3_errmsg(s->db));
 		goto fail;
 	}
 	char sql[64];
@@ -611,6 +750,35 @@ fail:
 	return -1;
 }
 
+static void finalize_all(struct store *s)
+{
+	sqlite3_finalize(s->ins_conn);
+	sqlite3_finalize(s->ins_req);
+	sqlite3_finalize(s->ins_reqs);
+	sqlite3_finalize(s->ins_find);
+	sqlite3_finalize(s->ins_run);
+	sqlite3_finalize(s->upd_run);
+}
+
+/* "UPDATE runs SET a = ?, ... WHERE id = ?": every column but the key and
+ * those fixed at the start. */
+static int prepare_run_update(struct store *s)
+{
+	const struct table_decl *t = &s->decls.tables[0];
+	struct sqlbuf b = { 0 };
+	sb_add(&b, "UPDATE runs SET ");
+	int n = 0;
+	for (size_t i = 0; i < t->parts[0].n; i++) {
+		const struct column *c = &t->parts[0].cols[i];
+		if (!(c->flags & (COL_KEY | COL_FIXED)))
+			sb_add(&b, "%s%s = ?", n++ ? ", " : "", c->name);
+	}
+	sb_add(&b, " WHERE id = ?");
+	int rc = b.oom ? SQLITE_NOMEM : sqlite3_prepare_v2(s->db, b.p, -1, &s->upd_run, NULL);
+	free(b.p);
+	return rc;
+}
+
 struct store *store_open(const char *path, char *err, size_t errlen)
 {
 	struct store *s = calloc(1, sizeof *s);
@@ -618,6 +786,7 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: out of memory", path);
 		return NULL;
 	}
+	store_decls_init(&s->decls);
 	/* One thread uses the connection: no per-call mutex (NOMUTEX). */
 	int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 				 SQLITE_OPEN_NOMUTEX, NULL);
@@ -634,20 +803,20 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 	if (check_version(s, path, false, NULL) != 0 || set_pragmas(s, path) != 0 ||
 	    create_schema(s, path) != 0)
 		goto fail;
-	if (sqlite3_prepare_v2(s->db, insert_conn_sql, -1, &s->ins_conn, NULL) != SQLITE_OK ||
-	    prepare_request_insert(s->db, 1, &s->ins_req) != SQLITE_OK ||
-	    prepare_request_insert(s->db, STORE_REQUEST_ROWS, &s->ins_reqs) != SQLITE_OK ||
-	    sqlite3_prepare_v2(s->db, insert_finding_sql, -1, &s->ins_find, NULL) != SQLITE_OK) {
+	const struct table_decl *t = s->decls.tables;
+	if (prepare_insert(s, &t[0], 1, &s->ins_run) != SQLITE_OK ||
+	    prepare_run_update(s) != SQLITE_OK ||
+	    prepare_insert(s, &t[1], 1, &s->ins_conn) != SQLITE_OK ||
+	    prepare_insert(s, &t[2], 1, &s->ins_req) != SQLITE_OK ||
+	    prepare_insert(s, &t[2], STORE_REQUEST_ROWS, &s->ins_reqs) != SQLITE_OK ||
+	    prepare_insert(s, &t[3], 1, &s->ins_find) != SQLITE_OK) {
 		set_err(s, "%s: prepare: %s", path, sqlite3_errmsg(s->db));
 		goto fail;
 	}
 	return s;
 fail:
 	snprintf(err, errlen, "%s", s->err);
-	sqlite3_finalize(s->ins_conn);
-	sqlite3_finalize(s->ins_req);
-	sqlite3_finalize(s->ins_reqs);
-	sqlite3_finalize(s->ins_find);
+	finalize_all(s);
 	sqlite3_close(s->db);
 	free(s);
 	return NULL;
@@ -659,31 +828,17 @@ int64_t store_run_begin(struct store *s, const struct store_run_info *info)
 	if (batch_commit(s) != 0)
 		return -1;
 	s->run_id = 0;
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(s->db,
-			"INSERT INTO runs (source, source_kind, filter, started_at, kalens_version,"
-			" status, link_type, link_type_id) VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6, ?7)",
-			-1, &st, NULL) != SQLITE_OK) {
-		db_err(s, "insert run");
-		return -1;
-	}
+	struct run_row row = { info, NULL, store_run_status_names[STORE_RUN_RUNNING], NULL };
+	const void *recs[1] = { &row };
+	sqlite3_stmt *st = s->ins_run;
 	int64_t id = -1;
-	if (bind_text_or_null(st, 1, info->source) != SQLITE_OK ||
-	    bind_text_or_null(st, 2, info->source_kind) != SQLITE_OK ||
-	    bind_text_or_null(st, 3, info->filter) != SQLITE_OK ||
-	    sqlite3_bind_double(st, 4, kl_time_seconds(info->started_at)) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 5, KALENS_VERSION, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    bind_text_or_null(st, 6, info->link_type_name) != SQLITE_OK ||
-	    sqlite3_bind_int(st, 7, info->link_type) != SQLITE_OK) {
+	if (bind_row(s, st, 0, &s->decls.tables[0], recs, 0) != SQLITE_OK)
+		; /* recorded */
+	else if (sqlite3_step(st) != SQLITE_DONE)
 		db_err(s, "insert run");
-	} else if (sqlite3_step(st) != SQLITE_DONE) {
-		db_err(s, "insert run");
-	} else {
-		/* Autocommit: the row is committed when step returns DONE. */
+	else    /* autocommit: the row is committed when step returns DONE */
 		id = sqlite3_last_insert_rowid(s->db);
-	}
-	/* finalize repeats the step's error, already recorded. */
-	(void)sqlite3_finalize(st);
+	(void)sqlite3_reset(st);     /* repeats the step's error, already recorded */
 	if (id > 0) {
 		s->run_id = id;
 		int64_t max = 0;
@@ -699,128 +854,6 @@ int64_t store_run_begin(struct store *s, const struct store_run_info *info)
 int64_t store_conn_next_id(struct store *s)
 {
 	return s->next_conn_id++;
-}
-
-/* "TLS 1.2" and friends; other values as hex. */
-static void tls_version_name(uint16_t v, char *buf, size_t n)
-{
-	switch (v) {
-	case 0x0300: snprintf(buf, n, "SSL 3.0"); break;
-	case 0x0301: snprintf(buf, n, "TLS 1.0"); break;
-	case 0x0302: snprintf(buf, n, "TLS 1.1"); break;
-	case 0x0303: snprintf(buf, n, "TLS 1.2"); break;
-	case 0x0304: snprintf(buf, n, "TLS 1.3"); break;
-	default: snprintf(buf, n, "0x%04x", v); break;
-	}
-}
-
-static int bind_conn(struct store *s, const struct conn_record *c)
-{
-	sqlite3_stmt *st = s->ins_conn;
-	int af = c->ip_version == 4 ? AF_INET : c->ip_version == 6 ? AF_INET6 : 0;
-	if (!af) {
-		set_err(s, "insert connection: ip_version %u is not 4 or 6", c->ip_version);
-		return -1;
-	}
-	const char *kind = conn_close_kind_name(c->close_kind);
-	if (!kind) {
-		set_err(s, "insert connection: close_kind %d out of range", (int)c->close_kind);
-		return -1;
-	}
-	char cip[INET6_ADDRSTRLEN], sip[INET6_ADDRSTRLEN];
-	if (!inet_ntop(af, c->client_ip, cip, sizeof cip) ||
-	    !inet_ntop(af, c->server_ip, sip, sizeof sip)) {
-		set_err(s, "insert connection: cannot format an address");
-		return -1;
-	}
-	bool closed = c->close_kind == CONN_CLOSE_FIN || c->close_kind == CONN_CLOSE_RST;
-	int rc = SQLITE_OK;
-	/* `rc |= ...` would hide which bind failed, but any failure here is
-	 * SQLITE_RANGE/NOMEM and errmsg says which. */
-#define B(call) do { if (rc == SQLITE_OK) rc = (call); } while (0)
-	B(sqlite3_bind_int64(st, 1, s->run_id));
-	B(sqlite3_bind_text(st, 2, cip, -1, SQLITE_TRANSIENT));
-	B(sqlite3_bind_int(st, 3, c->client_port));
-	B(sqlite3_bind_text(st, 4, sip, -1, SQLITE_TRANSIENT));
-	B(sqlite3_bind_int(st, 5, c->server_port));
-	B(sqlite3_bind_int(st, 6, c->ip_version));
-	B(sqlite3_bind_double(st, 7, kl_time_seconds(c->first_seen)));
-	B(sqlite3_bind_double(st, 8, kl_time_seconds(c->last_seen)));
-	B(sqlite3_bind_int(st, 9, c->syn_seen ? 1 : 0));
-	B(c->has_handshake_rtt ? sqlite3_bind_double(st, 10, kl_time_seconds(c->handshake_rtt))
-			       : sqlite3_bind_null(st, 10));
-	B(bind_text_or_null(st, 11, conn_closer_name(c->close_initiator)));
-	B(sqlite3_bind_text(st, 12, kind, -1, SQLITE_STATIC));
-	B(closed ? sqlite3_bind_double(st, 13, kl_time_seconds(c->close_ts))
-		 : sqlite3_bind_null(st, 13));
-	B(bind_u64(st, 14, c->packets[KL_TO_SERVER]));
-	B(bind_u64(st, 15, c->packets[KL_TO_CLIENT]));
-	B(bind_u64(st, 16, c->bytes[KL_TO_SERVER]));
-	B(bind_u64(st, 17, c->bytes[KL_TO_CLIENT]));
-	B(bind_u64(st, 18, c->gap_bytes));
-	B(bind_u64(st, 19, c->retransmitted_bytes));
-	B(sqlite3_bind_int(st, 20, c->one_sided ? 1 : 0));
-	/* protocol is static storage by contract; NULL would mean no dissector
-	 * looked, which is what "unknown" says. */
-	B(sqlite3_bind_text(st, 21, c->protocol ? c->protocol : "unknown", -1, SQLITE_STATIC));
-	bool app = c->requests || c->responses;
-	B(app ? bind_u64(st, 22, c->requests) : sqlite3_bind_null(st, 22));
-	B(app ? bind_u64(st, 23, c->responses) : sqlite3_bind_null(st, 23));
-	B(c->has_max_idle ? sqlite3_bind_double(st, 24, kl_time_seconds(c->max_idle))
-			  : sqlite3_bind_null(st, 24));
-	B(c->ka_timeout_advertised >= 0 ? sqlite3_bind_int64(st, 25, c->ka_timeout_advertised)
-					: sqlite3_bind_null(st, 25));
-	B(c->ka_max_advertised >= 0 ? sqlite3_bind_int64(st, 26, c->ka_max_advertised)
-				    : sqlite3_bind_null(st, 26));
-	B(c->expected_persistent >= 0 ? sqlite3_bind_int(st, 27, c->expected_persistent)
-				      : sqlite3_bind_null(st, 27));
-	B(c->has_idle_before_close
-		  ? sqlite3_bind_double(st, 28, kl_time_seconds(c->idle_before_close))
-		  : sqlite3_bind_null(st, 28));
-	B(c->id > 0 ? sqlite3_bind_int64(st, 29, c->id) : sqlite3_bind_null(st, 29));
-	B(c->has_reuse_saved ? sqlite3_bind_double(st, 30, kl_time_seconds(c->reuse_saved))
-			     : sqlite3_bind_null(st, 30));
-	bool tls = c->tls_version != 0;
-	char ver[16], cipher[8];
-	tls_version_name(c->tls_version, ver, sizeof ver);
-	snprintf(cipher, sizeof cipher, "0x%04x", c->tls_cipher);
-	B(tls ? sqlite3_bind_text(st, 31, ver, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, 31));
-	B(tls && c->tls_sni[0] ? sqlite3_bind_text(st, 32, c->tls_sni, -1, SQLITE_TRANSIENT)
-			       : sqlite3_bind_null(st, 32));
-	B(tls && c->tls_alpn[0] ? sqlite3_bind_text(st, 33, c->tls_alpn, -1, SQLITE_TRANSIENT)
-				: sqlite3_bind_null(st, 33));
-	B(tls && c->tls_cipher ? sqlite3_bind_text(st, 34, cipher, -1, SQLITE_TRANSIENT)
-			       : sqlite3_bind_null(st, 34));
-	B(tls && c->tls_resumed >= 0 ? sqlite3_bind_int(st, 35, c->tls_resumed)
-				     : sqlite3_bind_null(st, 35));
-	B(c->has_tls_handshake ? sqlite3_bind_double(st, 36, kl_time_seconds(c->tls_handshake))
-			       : sqlite3_bind_null(st, 36));
-	B(tls ? bind_u64(st, 37, c->tls_records[KL_TO_SERVER]) : sqlite3_bind_null(st, 37));
-	B(tls ? bind_u64(st, 38, c->tls_records[KL_TO_CLIENT]) : sqlite3_bind_null(st, 38));
-	B(tls ? sqlite3_bind_int(st, 39, c->tls_decrypted ? 1 : 0) : sqlite3_bind_null(st, 39));
-	B(tls && c->tls_records[KL_TO_SERVER] ? bind_u64(st, 40, c->tls_exchanges)
-					      : sqlite3_bind_null(st, 40));
-	bool h2 = c->h2;
-	B(h2 ? bind_u64(st, 41, c->h2_streams) : sqlite3_bind_null(st, 41));
-	B(h2 ? sqlite3_bind_int64(st, 42, c->h2_peak_streams) : sqlite3_bind_null(st, 42));
-	B(h2 && c->h2_settings_max_streams >= 0 ? sqlite3_bind_int64(st, 43, c->h2_settings_max_streams)
-						: sqlite3_bind_null(st, 43));
-	B(h2 && c->h2_initial_window >= 0 ? sqlite3_bind_int64(st, 44, c->h2_initial_window)
-					  : sqlite3_bind_null(st, 44));
-	B(bind_text_or_null(st, 45, h2 ? conn_closer_name(c->h2_goaway_by) : NULL));
-	B(h2 && c->h2_goaway_error >= 0 ? sqlite3_bind_int64(st, 46, c->h2_goaway_error)
-					: sqlite3_bind_null(st, 46));
-	B(h2 && c->h2_goaway_last_stream >= 0 ? sqlite3_bind_int64(st, 47, c->h2_goaway_last_stream)
-					      : sqlite3_bind_null(st, 47));
-	B(h2 ? bind_u64(st, 48, c->h2_rst_streams) : sqlite3_bind_null(st, 48));
-	B(h2 && c->has_h2_ping_rtt ? sqlite3_bind_double(st, 49, kl_time_seconds(c->h2_ping_rtt))
-				   : sqlite3_bind_null(st, 49));
-#undef B
-	if (rc != SQLITE_OK) {
-		db_err(s, "insert connection: bind");
-		return -1;
-	}
-	return 0;
 }
 
 /* Step one INSERT whose values are bound (`bound`; when false the binding
@@ -865,62 +898,38 @@ int store_conn_add(struct store *s, const struct conn_record *c)
 {
 	if (batch_open(s, "insert connection") != 0)
 		return -1;
-	return batch_step(s, s->ins_conn, bind_conn(s, c) == 0, "insert connection");
+	/* The TCP part, then each fact section (NULL where it has none). */
+	const void *recs[1 + FACTS_COUNT] = { c };
+	for (int i = 0; i < FACTS_COUNT; i++)
+		recs[1 + i] = c->facts[i];
+	int rc = SQLITE_MISUSE;
+	/* Say which value is wrong, rather than which column came out NULL. */
+	if (c->ip_version != 4 && c->ip_version != 6)
+		set_err(s, "insert connection: ip_version %u is not 4 or 6", c->ip_version);
+	else if (!conn_close_kind_name(c->close_kind))
+		set_err(s, "insert connection: close_kind %d out of range", (int)c->close_kind);
+	else
+		rc = bind_row(s, s->ins_conn, 0, &s->decls.tables[1], recs, 0);
+	return batch_step(s, s->ins_conn, rc == SQLITE_OK, "insert connection");
 }
 
-static int bind_time_or_null(sqlite3_stmt *st, int i, kl_time t)
-{
-	return t ? sqlite3_bind_double(st, i, kl_time_seconds(t)) : sqlite3_bind_null(st, i);
-}
-
-/* Bind request r as the row whose first parameter is base + 1. */
+/* Each request's columns, the row whose first parameter is base + 1. */
 static int bind_request(struct store *s, sqlite3_stmt *st, int base,
 			const struct request_record *r)
 {
-	int rc = SQLITE_OK;
-#define B(call) do { if (rc == SQLITE_OK) rc = (call); } while (0)
-	B(sqlite3_bind_int64(st, base + 1, r->conn_id));
-	B(sqlite3_bind_int64(st, base + 2, s->run_id));
-	B(bind_u64(st, base + 3, r->seq));
-	B(bind_text_static(st, base + 4, r->method));
-	B(bind_text_static(st, base + 5, r->uri));
-	B(bind_text_static(st, base + 6, r->host));
-	B(bind_text_static(st, base + 7, r->version));
-	B(r->status ? sqlite3_bind_int(st, base + 8, r->status) : sqlite3_bind_null(st, base + 8));
-	B(sqlite3_bind_int(st, base + 9, (int)r->interim));
-	B(bind_time_or_null(st, base + 10, r->request_ts));
-	B(bind_time_or_null(st, base + 11, r->request_end_ts));
-	B(bind_time_or_null(st, base + 12, r->response_ts));
-	B(bind_time_or_null(st, base + 13, r->response_end_ts));
-	B(bind_text_static(st, base + 14, r->req_connection));
-	B(bind_text_static(st, base + 15, r->req_keep_alive));
-	B(bind_text_static(st, base + 16, r->resp_connection));
-	B(bind_text_static(st, base + 17, r->resp_keep_alive));
-	B(r->request_body_bytes >= 0 ? sqlite3_bind_int64(st, base + 18, r->request_body_bytes)
-				     : sqlite3_bind_null(st, base + 18));
-	B(r->response_body_bytes >= 0 ? sqlite3_bind_int64(st, base + 19, r->response_body_bytes)
-				      : sqlite3_bind_null(st, base + 19));
-	B(sqlite3_bind_int(st, base + 20, r->pipelined ? 1 : 0));
-	B(r->has_idle_before ? sqlite3_bind_double(st, base + 21, kl_time_seconds(r->idle_before))
-			     : sqlite3_bind_null(st, base + 21));
-	B(bind_text_static(st, base + 22, r->upgrade));
-	B(bind_text_static(st, base + 23, r->req_proxy_connection));
-	B(r->stream_id ? sqlite3_bind_int64(st, base + 24, r->stream_id)
-		       : sqlite3_bind_null(st, base + 24));
-#undef B
-	if (rc != SQLITE_OK)
-		db_err(s, "insert request: bind");
-	return rc;
+	const void *recs[1] = { r };
+	return bind_row(s, st, base, &s->decls.tables[2], recs, 0);
 }
 
 int store_requests_add(struct store *s, const struct request_record *r, size_t n)
 {
 	if (batch_open(s, "insert request") != 0)
 		return -1;
+	int cols = sqlite3_bind_parameter_count(s->ins_req);
 	while (n >= STORE_REQUEST_ROWS) {
 		int rc = SQLITE_OK;
 		for (int i = 0; i < STORE_REQUEST_ROWS && rc == SQLITE_OK; i++)
-			rc = bind_request(s, s->ins_reqs, i * REQUEST_COLS, &r[i]);
+			rc = bind_request(s, s->ins_reqs, i * cols, &r[i]);
 		/* batch_step counts one row; count the others here. */
 		s->batch_rows += STORE_REQUEST_ROWS - 1;
 		if (batch_step(s, s->ins_reqs, rc == SQLITE_OK, "insert request") != 0)
@@ -949,21 +958,9 @@ int store_finding_add(struct store *s, const struct finding_record *f)
 {
 	if (batch_open(s, "insert finding") != 0)
 		return -1;
-	sqlite3_stmt *st = s->ins_find;
-	int rc = sqlite3_bind_int64(st, 1, s->run_id);
-	if (rc == SQLITE_OK)
-		rc = f->conn_id > 0 ? sqlite3_bind_int64(st, 2, f->conn_id) : sqlite3_bind_null(st, 2);
-	if (rc == SQLITE_OK)
-		rc = f->request_seq ? bind_u64(st, 3, f->request_seq) : sqlite3_bind_null(st, 3);
-	if (rc == SQLITE_OK)
-		rc = bind_time_or_null(st, 4, f->ts);
-	if (rc == SQLITE_OK)
-		rc = bind_text_or_null(st, 5, finding_kind_name(f->kind));
-	if (rc == SQLITE_OK)
-		rc = bind_text_or_null(st, 6, f->detail);
-	if (rc != SQLITE_OK)
-		db_err(s, "insert finding: bind");
-	return batch_step(s, st, rc == SQLITE_OK, "insert finding");
+	const void *recs[1] = { f };
+	int rc = bind_row(s, s->ins_find, 0, &s->decls.tables[3], recs, 0);
+	return batch_step(s, s->ins_find, rc == SQLITE_OK, "insert finding");
 }
 
 int store_flush(struct store *s)
@@ -1057,18 +1054,6 @@ int store_cross_findings(struct store *s, double window_s, uint64_t *added)
 	return batch_commit(s);
 }
 
-static const char *status_name(enum store_run_status st)
-{
-	switch (st) {
-	case STORE_RUN_RUNNING: return "running";
-	case STORE_RUN_COMPLETE: return "complete";
-	case STORE_RUN_TRUNCATED: return "truncated";
-	case STORE_RUN_INTERRUPTED: return "interrupted";
-	case STORE_RUN_ERROR: return "error";
-	}
-	return NULL;
-}
-
 int store_run_finish(struct store *s, const struct store_run_totals *t)
 {
 	if (s->run_id <= 0) {
@@ -1078,59 +1063,25 @@ int store_run_finish(struct store *s, const struct store_run_totals *t)
 	/* The run row is updated even when the last batch failed, so the
 	 * database says the run stopped; the commit error stays reported. */
 	int ret = batch_commit(s);
-	const char *status = status_name(t->status);
-	if (!status) {
+	if ((unsigned)t->status > STORE_RUN_ERROR) {
 		set_err(s, "finish run: status %d out of range", (int)t->status);
 		return -1;
 	}
+	struct run_row row = { NULL, t, store_run_status_names[t->status], t->message };
 	/* Rows of the last batch were lost: the run cannot say 'complete'. */
 	char lost[600];
-	const char *message = t->message;
 	if (ret != 0) {
-		status = status_name(STORE_RUN_ERROR);
+		row.status = store_run_status_names[STORE_RUN_ERROR];
 		snprintf(lost, sizeof lost, "the last rows were not stored: %s", s->err);
-		message = lost;
+		row.message = lost;
 	}
 	char keep_err[sizeof s->err];
 	memcpy(keep_err, s->err, sizeof keep_err);
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(s->db,
-			"UPDATE runs SET finished_at = ?2, packets = ?3, bytes = ?4,"
-			" packets_dropped = ?5, status = ?6, message = ?7, first_packet = ?8,"
-			" last_packet = ?9, packets_not_tcp = ?10, packets_fragment = ?11,"
-			" packets_truncated = ?12, packets_malformed = ?13, connections = ?14,"
-			" reasm_cap_hits = ?15, connections_evicted = ?16, requests = ?17,"
-			" findings = ?18, packets_received = ?19 WHERE id = ?1",
-			-1, &st, NULL) != SQLITE_OK) {
-		db_err(s, "finish run");
-		return -1;
-	}
-	int rc = SQLITE_OK;
-#define B(call) do { if (rc == SQLITE_OK) rc = (call); } while (0)
-	B(sqlite3_bind_int64(st, 1, s->run_id));
-	B(sqlite3_bind_double(st, 2, kl_time_seconds(t->finished_at)));
-	B(bind_u64(st, 3, t->packets));
-	B(bind_u64(st, 4, t->bytes));
-	B(bind_u64(st, 5, t->packets_dropped));
-	B(sqlite3_bind_text(st, 6, status, -1, SQLITE_STATIC));
-	B(bind_text_or_null(st, 7, message));
-	/* 0 means no packet was read: NULL, not 1970. */
-	B(t->first_packet ? sqlite3_bind_double(st, 8, kl_time_seconds(t->first_packet))
-			  : sqlite3_bind_null(st, 8));
-	B(t->last_packet ? sqlite3_bind_double(st, 9, kl_time_seconds(t->last_packet))
-			 : sqlite3_bind_null(st, 9));
-	B(bind_u64(st, 10, t->packets_not_tcp));
-	B(bind_u64(st, 11, t->packets_fragment));
-	B(bind_u64(st, 12, t->packets_truncated));
-	B(bind_u64(st, 13, t->packets_malformed));
-	B(bind_u64(st, 14, t->connections));
-	B(bind_u64(st, 15, t->reasm_cap_hits));
-	B(bind_u64(st, 16, t->connections_evicted));
-	B(bind_u64(st, 17, t->requests));
-	B(bind_u64(st, 18, t->findings));
-	B(t->packets_received >= 0 ? sqlite3_bind_int64(st, 19, t->packets_received)
-				   : sqlite3_bind_null(st, 19));
-#undef B
+	const void *recs[1] = { &row };
+	sqlite3_stmt *st = s->upd_run;
+	int rc = bind_row(s, st, 0, &s->decls.tables[0], recs, COL_KEY | COL_FIXED);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, sqlite3_bind_parameter_count(st), s->run_id);
 	if (rc != SQLITE_OK) {
 		db_err(s, "finish run: bind");
 		ret = -1;
@@ -1141,7 +1092,7 @@ int store_run_finish(struct store *s, const struct store_run_totals *t)
 		set_err(s, "finish run: run %lld is not in the database", (long long)s->run_id);
 		ret = -1;
 	}
-	(void)sqlite3_finalize(st);
+	(void)sqlite3_reset(st);
 	s->run_id = 0;
 	if (ret == -1 && keep_err[0] && strstr(s->err, "finish run") == NULL)
 		memcpy(s->err, keep_err, sizeof keep_err);   /* report the first failure */
@@ -1160,10 +1111,7 @@ void store_close(struct store *s)
 	/* Nobody is left to hear of a failed commit; the run row then still
 	 * says 'running', which is what a reader should conclude. */
 	(void)batch_commit(s);
-	sqlite3_finalize(s->ins_conn);
-	sqlite3_finalize(s->ins_req);
-	sqlite3_finalize(s->ins_reqs);
-	sqlite3_finalize(s->ins_find);
+	finalize_all(s);
 	/* Every statement is finalized, so close cannot be BUSY. */
 	(void)sqlite3_close(s->db);
 	free(s);

@@ -14,9 +14,12 @@
 #define KALENS_STORE_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
+#include "columns.h"
 #include "conn_record.h"
+#include "facts.h"
 #include "kl.h"
 #include "records.h"
 
@@ -24,6 +27,21 @@
 #define STORE_BATCH_ROWS 4096
 
 struct store;
+
+/* The stored tables as declared (columns.h): runs, connections (the TCP
+ * columns, then each fact section's), requests, findings.  For the store
+ * itself, `kalens schema` and the docs test. */
+enum { STORE_TABLES = 4 };
+struct store_decls {
+	struct column_list runs, requests, findings;
+	struct column_list conn_parts[1 + FACTS_COUNT];
+	struct table_decl tables[STORE_TABLES];
+};
+void store_decls_init(struct store_decls *d);
+
+/* The SQLite schema kalens creates (tables, indexes, views) to `out`.
+ * 0, or -1 when out of memory. */
+int store_schema_sql(FILE *out);
 
 /* How a run ended, stored in runs.status. */
 enum store_run_status {

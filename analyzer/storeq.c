@@ -100,6 +100,15 @@ static int write_record(struct storeq *q, const uint8_t *p, struct pending_reque
 	case REC_CONN: {
 		struct conn_record c;
 		memcpy(&c, body, sizeof c);
+		/* The block is 8-byte aligned and so is every copy in it; the
+		 * sections hold no type that needs more. */
+		uint8_t *at = (uint8_t *)p + ALIGN8(sizeof h + sizeof c);
+		for (int i = 0; i < FACTS_COUNT; i++) {
+			if (!c.facts[i])
+				continue;
+			c.facts[i] = at;
+			at += ALIGN8(facts_section((enum facts_id)i)->size);
+		}
 		return store_conn_add(q->st, &c);
 	}
 	case REC_FINDING: {
@@ -232,14 +241,28 @@ static void put_head(uint8_t *p, size_t len, enum rec_kind kind)
 	memcpy(p, &h, sizeof h);
 }
 
+/* A connection: the record, then a copy of each fact section it has, in
+ * registry order, each at a multiple of 8 bytes (its pointer in the copy
+ * of the record is only a marker: the writer points it at its copy). */
 int storeq_conn(struct storeq *q, const struct conn_record *c)
 {
 	size_t len = ALIGN8(sizeof(struct rec_head) + sizeof *c);
+	for (int i = 0; i < FACTS_COUNT; i++)
+		if (c->facts[i])
+			len += ALIGN8(facts_section((enum facts_id)i)->size);
 	uint8_t *p = reserve(q, len);
 	if (!p)
 		return -1;
 	put_head(p, len, REC_CONN);
 	memcpy(p + sizeof(struct rec_head), c, sizeof *c);
+	size_t at = ALIGN8(sizeof(struct rec_head) + sizeof *c);
+	for (int i = 0; i < FACTS_COUNT; i++) {
+		if (!c->facts[i])
+			continue;
+		size_t n = facts_section((enum facts_id)i)->size;
+		memcpy(p + at, c->facts[i], n);
+		at += ALIGN8(n);
+	}
 	return 0;
 }
 

@@ -19,6 +19,7 @@
 
 #include "http1_parser.h"
 #include "http2.h"
+#include "http_facts.h"
 
 enum str_id {
 	S_METHOD, S_URI, S_HOST, S_VERSION, S_REQ_CONN, S_REQ_KA, S_RESP_CONN, S_RESP_KA,
@@ -724,35 +725,33 @@ static const char *http1_protocol(const void *ctx)
 	return "http";
 }
 
-static void http1_summarize(const void *ctx, struct conn_record *r)
+static void http1_facts(const void *ctx, const struct conn_record *tcp, struct facts_set *set)
 {
 	const struct http1_conn *c = ctx;
-	r->requests = c->requests;
-	r->responses = c->responses;
-	r->has_max_idle = c->has_max_idle;
-	r->max_idle = c->max_idle;
-	r->ka_timeout_advertised = c->ka_timeout;
-	r->ka_max_advertised = c->ka_max;
-	r->expected_persistent = c->expected_persistent;
-	r->close_announced_by = c->close_announced_by;
-	r->close_announced_seq = c->close_announced_seq;
-	r->close_on_persistent_request = c->close_on_persistent_request;
-	r->ka_max_first = c->ka_max_first;
-	r->pipelined_requests = c->pipelined_requests;
-	r->last_request_ts = c->last_req_ts;
-	r->last_request_seq = c->last_req_seq;
-	if (c->last_resp_end && (r->close_kind == CONN_CLOSE_FIN || r->close_kind == CONN_CLOSE_RST) &&
-	    r->close_ts >= c->last_resp_end) {
-		r->has_idle_before_close = true;
-		r->idle_before_close = r->close_ts - c->last_resp_end;
+	struct http_facts *h = facts_set_get(set, FACTS_HTTP);
+	h->requests += c->requests;
+	h->responses += c->responses;
+	h->has_max_idle = c->has_max_idle;
+	h->max_idle = c->max_idle;
+	h->ka_timeout_advertised = c->ka_timeout;
+	h->ka_max_advertised = c->ka_max;
+	h->expected_persistent = c->expected_persistent;
+	h->close_announced_by = c->close_announced_by;
+	h->close_announced_seq = c->close_announced_seq;
+	h->close_on_persistent_request = c->close_on_persistent_request;
+	h->ka_max_first = c->ka_max_first;
+	h->pipelined_requests = c->pipelined_requests;
+	h->last_request_ts = c->last_req_ts;
+	h->last_request_seq = c->last_req_seq;
+	if (c->last_resp_end &&
+	    (tcp->close_kind == CONN_CLOSE_FIN || tcp->close_kind == CONN_CLOSE_RST) &&
+	    tcp->close_ts >= c->last_resp_end) {
+		h->has_idle_before_close = true;
+		h->idle_before_close = tcp->close_ts - c->last_resp_end;
 	}
-	if (c->h2) {
-		/* Upgraded: HTTP/2's figures, plus the HTTP/1 exchanges before
-		 * the upgrade (the upgrade request itself is stream 1). */
-		http2_dissector.summarize(c->h2, r);
-		r->requests += c->requests ? c->requests - 1 : 0;
-		r->responses += c->responses;
-	}
+	/* Upgraded: HTTP/2 adds its streams and its keep-alive state. */
+	if (c->h2)
+		http2_dissector.facts(c->h2, tcp, set);
 }
 
 const struct dissector http1_dissector = {
@@ -764,5 +763,5 @@ const struct dissector http1_dissector = {
 	.gap = http1_gap,
 	.eof = http1_eof,
 	.protocol = http1_protocol,
-	.summarize = http1_summarize,
+	.facts = http1_facts,
 };

@@ -11,6 +11,8 @@
  */
 #include "http2.h"
 
+#include "http_facts.h"
+
 #include <nghttp2/nghttp2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,6 +118,7 @@ struct h2_conn {
 	uint64_t last_request_seq;
 	kl_time last_response_end;
 	int eofs;
+	bool upgraded;                /* began with an h2c upgrade: stream 1 was an HTTP/1 request */
 };
 
 /* ---- probe ------------------------------------------------------------------ */
@@ -303,6 +306,7 @@ void http2_upgraded(void *ctx, const struct request_record *r, kl_time switched_
 		if (f[i].src)
 			put(f[i].dst, f[i].cap, (const uint8_t *)f[i].src, strlen(f[i].src));
 	s->upgraded = true;
+	c->upgraded = true;
 	s->client_end = true;
 	s->req_end_ts = r->request_end_ts;
 	s->req_body = r->request_body_bytes;
@@ -839,37 +843,107 @@ static void h2_eof(void *ctx, enum kl_dir dir, kl_time ts)
 		}
 }
 
-static void h2_summarize(const void *ctx, struct conn_record *r)
+/* HTTP/2's facts; after an h2c upgrade the HTTP section already holds the
+ * HTTP/1 exchanges (the upgrade request among them, as stream 1 here), and
+ * the connection's keep-alive state from then on is HTTP/2's. */
+static void h2_facts(const void *ctx, const struct conn_record *tcp, struct facts_set *set)
 {
 	const struct h2_conn *c = ctx;
-	r->requests = c->streams;
-	r->responses = c->responses;
-	r->has_max_idle = c->has_max_idle;
-	r->max_idle = c->max_idle;
+	struct http_facts *h = facts_set_get(set, FACTS_HTTP);
+	h->requests += c->streams - (c->upgraded && c->streams ? 1 : 0);
+	h->responses += c->responses;
+	h->has_max_idle = c->has_max_idle;
+	h->max_idle = c->max_idle;
 	/* HTTP/2 connections persist until a GOAWAY says otherwise. */
-	r->expected_persistent = c->goaway_by == CONN_CLOSER_NONE ? 1 : 0;
-	r->close_announced_by = CONN_CLOSER_NONE;   /* no Connection: close in HTTP/2 */
-	r->has_idle_before_close = false;
-	if (c->last_response_end && r->close_kind != CONN_CLOSE_OPEN &&
-	    r->close_kind != CONN_CLOSE_IDLE && r->close_ts >= c->last_response_end &&
+	h->expected_persistent = c->goaway_by == CONN_CLOSER_NONE ? 1 : 0;
+	h->close_announced_by = CONN_CLOSER_NONE;   /* no Connection: close in HTTP/2 */
+	h->has_idle_before_close = false;
+	if (c->last_response_end && tcp->close_kind != CONN_CLOSE_OPEN &&
+	    tcp->close_kind != CONN_CLOSE_IDLE && tcp->close_ts >= c->last_response_end &&
 	    c->active == 0) {
-		r->has_idle_before_close = true;
-		r->idle_before_close = r->close_ts - c->last_response_end;
+		h->has_idle_before_close = true;
+		h->idle_before_close = tcp->close_ts - c->last_response_end;
 	}
-	r->last_request_ts = c->last_request_ts;
-	r->last_request_seq = c->last_request_seq;
-	r->h2 = true;
-	r->h2_streams = c->streams;
-	r->h2_peak_streams = c->peak;
-	r->h2_settings_max_streams = c->settings_max_streams;
-	r->h2_initial_window = c->settings_initial_window;
-	r->h2_goaway_by = (enum conn_closer)c->goaway_by;
-	r->h2_goaway_error = c->goaway_error;
-	r->h2_goaway_last_stream = c->goaway_last;
-	r->h2_rst_streams = c->rst_streams;
-	r->has_h2_ping_rtt = c->has_ping_rtt;
-	r->h2_ping_rtt = c->ping_rtt;
+	h->last_request_ts = c->last_request_ts;
+	h->last_request_seq = c->last_request_seq;
+	h->h2 = true;
+	h->goaway_by = (enum conn_closer)c->goaway_by;
+
+	struct h2_facts *f = facts_set_get(set, FACTS_H2);
+	f->streams = c->streams;
+	f->peak_streams = c->peak;
+	f->settings_max_streams = c->settings_max_streams;
+	f->initial_window = c->settings_initial_window;
+	f->goaway_by = (enum conn_closer)c->goaway_by;
+	f->goaway_error = c->goaway_error;
+	f->goaway_last_stream = c->goaway_last;
+	f->rst_streams = c->rst_streams;
+	f->has_ping_rtt = c->has_ping_rtt;
+	f->ping_rtt = c->ping_rtt;
 }
+
+/* ---- the HTTP/2 columns of `connections` -------------------------------------- */
+
+#define H2_FACTS_COLUMNS(X) \
+	X(h2_streams, INTEGER, 0, NULL, "", \
+	  "HTTP/2: streams that carried a request (each is a `requests` row with its " \
+	  "`stream_id`)", \
+	  "not HTTP/2", \
+	  cv_u64(f->streams)) \
+	X(h2_peak_streams, INTEGER, 0, NULL, "", \
+	  "HTTP/2: the most streams open at once (multiplexing actually used)", \
+	  "not HTTP/2", \
+	  cv_int(f->peak_streams)) \
+	X(h2_max_concurrent_streams, INTEGER, 0, NULL, "", \
+	  "HTTP/2: the server's `SETTINGS_MAX_CONCURRENT_STREAMS` (the last it sent)", \
+	  "not HTTP/2, or the server never sent it", \
+	  cv_int_or_null(f->settings_max_streams)) \
+	X(h2_initial_window, INTEGER, 0, NULL, "bytes", \
+	  "HTTP/2: the server's `SETTINGS_INITIAL_WINDOW_SIZE`", \
+	  "not HTTP/2, or never sent", \
+	  cv_int_or_null(f->initial_window)) \
+	X(goaway_by, TEXT, 0, conn_closer_names, "", \
+	  "HTTP/2: who sent the first `GOAWAY`: `client` or `server`", \
+	  "not HTTP/2, or no GOAWAY", \
+	  cv_text(conn_closer_name(f->goaway_by))) \
+	X(goaway_error, INTEGER, 0, NULL, "", \
+	  "its error code (0 `NO_ERROR`: a graceful end)", \
+	  "no GOAWAY", \
+	  cv_int_or_null(f->goaway_error)) \
+	X(goaway_last_stream, INTEGER, 0, NULL, "", \
+	  "its last stream id: streams above it were not processed", \
+	  "no GOAWAY", \
+	  cv_int_or_null(f->goaway_last_stream)) \
+	X(rst_streams, INTEGER, 0, NULL, "", \
+	  "HTTP/2: `RST_STREAM` frames, both sides", \
+	  "not HTTP/2", \
+	  cv_u64(f->rst_streams)) \
+	X(ping_rtt_s, REAL, 0, NULL, "s", \
+	  "HTTP/2: the first `PING` answered, from the PING to its ACK (a round trip seen " \
+	  "from the capture point)", \
+	  "not HTTP/2, or no PING answered", \
+	  cv_seconds_if(f->has_ping_rtt, f->ping_rtt))
+
+#define COLUMN_REC struct h2_facts
+#define COLUMN_PREFIX h2_col
+COLUMNS_DEFINE(H2_FACTS_COLUMNS, h2_columns)
+#undef COLUMN_REC
+#undef COLUMN_PREFIX
+
+static void h2_facts_init(void *rec)
+{
+	struct h2_facts *f = rec;
+	f->settings_max_streams = f->initial_window = -1;
+	f->goaway_by = CONN_CLOSER_NONE;
+	f->goaway_error = f->goaway_last_stream = -1;
+}
+
+const struct fact_section h2_facts_section = {
+	.name = "http2",
+	.size = sizeof(struct h2_facts),
+	.init = h2_facts_init,
+	.columns = COLUMN_LIST(h2_columns),
+};
 
 static const char *h2_protocol(const void *ctx)
 {
@@ -886,5 +960,5 @@ const struct dissector http2_dissector = {
 	.gap = h2_gap,
 	.eof = h2_eof,
 	.protocol = h2_protocol,
-	.summarize = h2_summarize,
+	.facts = h2_facts,
 };

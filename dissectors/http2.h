@@ -16,9 +16,30 @@
 #ifndef KALENS_HTTP2_H
 #define KALENS_HTTP2_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "dissect.h"
+#include "facts.h"
 
 extern const struct dissector http2_dissector;
+
+/* The HTTP/2 section of a connection (facts.h): the h2_* and GOAWAY
+ * columns of `connections`.  Present only on HTTP/2 connections. */
+struct h2_facts {
+	uint64_t streams;             /* streams with a request */
+	uint32_t peak_streams;        /* most streams open at once */
+	int64_t settings_max_streams; /* the server's SETTINGS_MAX_CONCURRENT_STREAMS, -1: none */
+	int64_t initial_window;       /* the server's SETTINGS_INITIAL_WINDOW_SIZE, -1: none */
+	enum conn_closer goaway_by;   /* who sent the first GOAWAY (NONE: nobody) */
+	int64_t goaway_error;         /* its error code, -1: none */
+	int64_t goaway_last_stream;   /* its last stream id, -1: none */
+	uint64_t rst_streams;
+	bool has_ping_rtt;
+	kl_time ping_rtt;             /* the first PING answered */
+};
+
+extern const struct fact_section h2_facts_section;
 
 /* An HTTP/1.1 connection upgraded with "Upgrade: h2c" and a 101 (RFC 7540
  * §3.2; deprecated by RFC 9113 but still sent by curl): `r` is the request

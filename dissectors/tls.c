@@ -296,10 +296,9 @@ static void keys_setup(struct tls_conn *c, kl_time ts)
 		c->d[i].rp = c->d[i].rp_next = NULL;
 	}
 	c->keys = KEYS_NONE;
+	char ver[16];
 	snprintf(detail, sizeof detail, "%s with cipher suite 0x%04x is not something kalens "
-		 "decrypts", c->sh.version == 0x0304 ? "TLS 1.3" : c->sh.version == 0x0303 ?
-		 "TLS 1.2" : c->sh.version == 0x0302 ? "TLS 1.1" : c->sh.version == 0x0301 ?
-		 "TLS 1.0" : "this version", c->sh.cipher);
+		 "decrypts", tls_version_name(c->sh.version, ver, sizeof ver), c->sh.cipher);
 	finding(c, ts, FINDING_TLS_DECRYPT_ERROR, detail);
 }
 
@@ -655,41 +654,140 @@ static void tls_eof(void *ctx, enum kl_dir dir, kl_time ts)
 		c->inner->eof(c->inner_ctx, dir, ts);
 }
 
-static void tls_summarize(const void *ctx, struct conn_record *r)
+static void tls_facts(const void *ctx, const struct conn_record *tcp, struct facts_set *set)
 {
 	const struct tls_conn *c = ctx;
-	if (c->inner && c->inner->summarize)
-		c->inner->summarize(c->inner_ctx, r);
-	r->tls_decrypted = c->decrypted;
+	struct tls_facts *f = facts_set_get(set, FACTS_TLS);
+	if (c->inner && c->inner->facts)
+		c->inner->facts(c->inner_ctx, tcp, set);
+	f->decrypted = c->decrypted;
 	if (c->have_sh)
-		r->tls_version = c->sh.version;
+		f->version = c->sh.version;
 	else if (c->have_ch)
-		r->tls_version = c->ch.version;
+		f->version = c->ch.version;
 	if (c->have_ch) {
-		snprintf(r->tls_sni, sizeof r->tls_sni, "%s", c->ch.sni);
+		snprintf(f->sni, sizeof f->sni, "%s", c->ch.sni);
 		if (!c->have_sh)
-			snprintf(r->tls_alpn, sizeof r->tls_alpn, "%.63s", c->ch.alpn);
+			snprintf(f->alpn, sizeof f->alpn, "%.63s", c->ch.alpn);
 	}
 	if (c->have_sh) {
-		snprintf(r->tls_alpn, sizeof r->tls_alpn, "%.63s", c->sh.alpn);
-		r->tls_cipher = c->sh.cipher;
+		snprintf(f->alpn, sizeof f->alpn, "%.63s", c->sh.alpn);
+		f->cipher = c->sh.cipher;
 		/* Resumed: TLS 1.3 accepted a PSK; TLS 1.2 and below echoed the
 		 * client's (non-empty) session id. */
 		if (c->sh.version == 0x0304)
-			r->tls_resumed = c->sh.pre_shared_key ? 1 : 0;
+			f->resumed = c->sh.pre_shared_key ? 1 : 0;
 		else if (c->have_ch)
-			r->tls_resumed = c->ch.session_id_len && c->ch.session_id_len ==
-					 c->sh.session_id_len && !memcmp(c->ch.session_id,
-					 c->sh.session_id, c->ch.session_id_len) ? 1 : 0;
+			f->resumed = c->ch.session_id_len && c->ch.session_id_len ==
+				     c->sh.session_id_len && !memcmp(c->ch.session_id,
+				     c->sh.session_id, c->ch.session_id_len) ? 1 : 0;
 	}
 	if (c->have_ch && c->client_app_ts >= c->ch_ts && c->client_app_ts) {
-		r->has_tls_handshake = true;
-		r->tls_handshake = c->client_app_ts - c->ch_ts;
+		f->has_handshake = true;
+		f->handshake = c->client_app_ts - c->ch_ts;
 	}
-	r->tls_records[KL_TO_SERVER] = c->d[KL_TO_SERVER].records[CT_APPDATA - CT_CCS];
-	r->tls_records[KL_TO_CLIENT] = c->d[KL_TO_CLIENT].records[CT_APPDATA - CT_CCS];
-	r->tls_exchanges = c->exchanges;
+	f->records[KL_TO_SERVER] = c->d[KL_TO_SERVER].records[CT_APPDATA - CT_CCS];
+	f->records[KL_TO_CLIENT] = c->d[KL_TO_CLIENT].records[CT_APPDATA - CT_CCS];
+	f->exchanges = c->exchanges;
 }
+
+const char *tls_version_name(uint16_t v, char *buf, size_t len)
+{
+	switch (v) {
+	case 0x0300: snprintf(buf, len, "SSL 3.0"); break;
+	case 0x0301: snprintf(buf, len, "TLS 1.0"); break;
+	case 0x0302: snprintf(buf, len, "TLS 1.1"); break;
+	case 0x0303: snprintf(buf, len, "TLS 1.2"); break;
+	case 0x0304: snprintf(buf, len, "TLS 1.3"); break;
+	default: snprintf(buf, len, "0x%04x", v); break;
+	}
+	return buf;
+}
+
+const char *tls_cipher_hex(uint16_t cipher, char *buf, size_t len)
+{
+	snprintf(buf, len, "0x%04x", cipher);
+	return buf;
+}
+
+/* ---- the TLS columns of `connections` --------------------------------------- */
+
+#define TLS_FACTS_COLUMNS(X) \
+	X(tls_version, TEXT, 0, NULL, "", \
+	  "TLS connections: the version the server chose (`TLS 1.2`, `TLS 1.3`: its " \
+	  "`supported_versions` extension, else the ServerHello version); without a " \
+	  "ServerHello in the capture, the highest the client offered", \
+	  "not TLS", \
+	  f->version ? cv_text(tls_version_name(f->version, buf, len)) : cv_null()) \
+	X(sni, TEXT, 0, NULL, "", \
+	  "the ClientHello's server name (SNI)", \
+	  "not TLS, or no server name sent", \
+	  f->version ? cv_text_nonempty(f->sni) : cv_null()) \
+	X(alpn, TEXT, 0, NULL, "", \
+	  "the ALPN protocol the server chose (`h2`, `http/1.1`): TLS 1.2 in its " \
+	  "ServerHello; TLS 1.3 in its encrypted EncryptedExtensions, so only for a " \
+	  "connection decrypted with `--keylog`; without a ServerHello, the client's " \
+	  "offers, comma-separated", \
+	  "none negotiated, or TLS 1.3 not decrypted", \
+	  f->version ? cv_text_nonempty(f->alpn) : cv_null()) \
+	X(cipher, TEXT, 0, NULL, "", \
+	  "the cipher suite the server chose, as its IANA number in hex (`0xc030`, " \
+	  "`0x1302`), as tshark shows it", \
+	  "no ServerHello", \
+	  f->version && f->cipher ? cv_text(tls_cipher_hex(f->cipher, buf, len)) : cv_null()) \
+	X(tls_resumed, INTEGER, 0, NULL, "0/1", \
+	  "the session was resumed: TLS 1.3, the server accepted a pre-shared key; TLS 1.2 " \
+	  "and older, the server echoed the client's non-empty session id (abbreviated " \
+	  "handshake)", \
+	  "no ServerHello", \
+	  f->version ? cv_int_or_null(f->resumed) : cv_null()) \
+	X(tls_handshake_s, REAL, 0, NULL, "s", \
+	  "from the ClientHello to the client's first application data (TLS 1.3: its second " \
+	  "encrypted record, the first being its Finished)", \
+	  "not TLS, or no application data", \
+	  cv_seconds_if(f->has_handshake, f->handshake)) \
+	X(tls_records_to_server, INTEGER, 0, NULL, "records", \
+	  "application-data records from the client (TLS 1.3: every encrypted record, " \
+	  "handshake ones included, as tshark counts them)", \
+	  "not TLS", \
+	  f->version ? cv_u64(f->records[KL_TO_SERVER]) : cv_null()) \
+	X(tls_records_to_client, INTEGER, 0, NULL, "records", \
+	  "the same, from the server", \
+	  "not TLS", \
+	  f->version ? cv_u64(f->records[KL_TO_CLIENT]) : cv_null()) \
+	X(decrypted, INTEGER, 0, NULL, "0/1", \
+	  "1 when records of the connection were decrypted with the key log given to " \
+	  "`--keylog` (at least one authenticated); 0 without keys for it, with a suite " \
+	  "kalens does not decrypt, or when none authenticated (`tls-decrypt-error`)", \
+	  "not TLS", \
+	  f->version ? cv_bool(f->decrypted) : cv_null()) \
+	X(requests_estimated, INTEGER, 0, NULL, "", \
+	  "TLS (decrypted or not; without keys it is all there is): request/response " \
+	  "exchanges estimated from the records — each run of client application-data " \
+	  "records longer than 32 bytes (shorter ones are encrypted alerts; TLS 1.3: the " \
+	  "client's Finished excluded) that the server answers counts one. An estimate, " \
+	  "never stored as `requests`: pipelined requests in one run count once", \
+	  "not TLS, or no application data from the client", \
+	  f->version && f->records[KL_TO_SERVER] ? cv_u64(f->exchanges) : cv_null())
+
+#define COLUMN_REC struct tls_facts
+#define COLUMN_PREFIX tls_col
+COLUMNS_DEFINE(TLS_FACTS_COLUMNS, tls_columns)
+#undef COLUMN_REC
+#undef COLUMN_PREFIX
+
+static void tls_facts_init(void *rec)
+{
+	struct tls_facts *f = rec;
+	f->resumed = -1;
+}
+
+const struct fact_section tls_facts_section = {
+	.name = "tls",
+	.size = sizeof(struct tls_facts),
+	.init = tls_facts_init,
+	.columns = COLUMN_LIST(tls_columns),
+};
 
 const struct dissector tls_dissector = {
 	.name = "tls",
@@ -700,5 +798,5 @@ const struct dissector tls_dissector = {
 	.gap = tls_gap,
 	.eof = tls_eof,
 	.protocol = NULL,
-	.summarize = tls_summarize,
+	.facts = tls_facts,
 };

@@ -447,39 +447,3 @@ Test(flow, ipv6_connection)
 	cr_assert(memcmp(log.r[0].server_ip, s6.ip, 16) == 0);
 	flow_table_free(ft);
 }
-
-/* docs/keepalive.md: a server closing an idle HTTP/2 connection (expected
- * to persist: no GOAWAY) is h2-idle-close, never the HTTP/1 timeout
- * findings; with the server's GOAWAY first, the dissector reported it. */
-static char ka_kinds[256];
-static void ka_finding(void *ctx, const struct finding_record *f)
-{
-	(void)ctx;
-	size_t l = strlen(ka_kinds);
-	snprintf(ka_kinds + l, sizeof ka_kinds - l, "%s;", finding_kind_name(f->kind));
-}
-
-Test(flow, h2_server_idle_close_rule)
-{
-	struct keepalive_config cfg;
-	keepalive_config_defaults(&cfg);
-	struct dissect_output out = { NULL, ka_finding, NULL };
-	for (int goaway = 0; goaway < 2; goaway++) {
-		struct conn_record r;
-		memset(&r, 0, sizeof r);
-		conn_record_summary_defaults(&r);
-		r.id = 1;
-		r.requests = r.responses = 2;
-		r.h2 = true;
-		r.expected_persistent = 1;
-		r.close_kind = CONN_CLOSE_FIN;
-		r.close_initiator = CONN_CLOSER_SERVER;
-		r.close_ts = KL_SEC(10);
-		r.has_idle_before_close = true;
-		r.idle_before_close = KL_SEC(0.5);       /* HTTP/1: keepalive-ignored-by-server */
-		r.h2_goaway_by = goaway ? CONN_CLOSER_SERVER : CONN_CLOSER_NONE;
-		ka_kinds[0] = '\0';
-		keepalive_conn_done(&cfg, &r, &out);
-		cr_expect_str_eq(ka_kinds, goaway ? "" : "h2-idle-close;");
-	}
-}

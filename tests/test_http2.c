@@ -11,6 +11,7 @@
 
 #include "http1.h"
 #include "http2.h"
+#include "http_facts.h"
 
 #define MAXROWS 16
 
@@ -83,14 +84,27 @@ static void send_to(enum kl_dir dir, const void *p, size_t n, bool bytewise)
 	}
 }
 
-static struct conn_record finish(void)
+/* What the dissector knows at the end: its HTTP and HTTP/2 facts. */
+struct facts {
+	struct http_facts http;
+	struct h2_facts h2;
+};
+
+static struct facts finish(void)
 {
 	D->eof(C, KL_TO_SERVER, T);
 	D->eof(C, KL_TO_CLIENT, T);
-	struct conn_record r;
+	struct conn_record tcp;
+	memset(&tcp, 0, sizeof tcp);
+	struct facts_set *set = facts_set_new();
+	cr_assert(set);
+	D->facts(C, &tcp, set);
+	struct facts r;
 	memset(&r, 0, sizeof r);
-	conn_record_summary_defaults(&r);
-	D->summarize(C, &r);
+	cr_assert(facts_set_find(set, FACTS_HTTP) && facts_set_find(set, FACTS_H2));
+	memcpy(&r.http, facts_set_find(set, FACTS_HTTP), sizeof r.http);
+	memcpy(&r.h2, facts_set_find(set, FACTS_H2), sizeof r.h2);
+	facts_set_free(set);
 	D->ctx_free(C);
 	return r;
 }
@@ -143,7 +157,7 @@ Test(http2, stream_with_continuation_interim_padding_trailers)
 		n += frame(b + n, DATA, 0x08, 1, data, sizeof data);       /* PADDED */
 		n += frame(b + n, HEADERS, 0x05, 1, trailer, sizeof trailer);
 		send_to(KL_TO_CLIENT, b, n, bytewise);
-		struct conn_record r = finish();
+		struct facts r = finish();
 		cr_assert_eq(nrows, 1);
 		cr_expect_str_eq(rows[0].method, "GET");
 		cr_expect_str_eq(rows[0].uri, "/");
@@ -152,9 +166,9 @@ Test(http2, stream_with_continuation_interim_padding_trailers)
 		cr_expect_eq(rows[0].status, 200);
 		cr_expect_eq(rows[0].interim, 1);
 		cr_expect_eq(rows[0].resp_body, 5, "DATA without padding");
-		cr_expect_eq(r.h2_streams, 1);
-		cr_expect_eq(r.requests, 1);
-		cr_expect_eq(r.responses, 1);
+		cr_expect_eq(r.h2.streams, 1);
+		cr_expect_eq(r.http.requests, 1);
+		cr_expect_eq(r.http.responses, 1);
 		cr_expect_eq(findings[0], '\0', "%s", findings);
 	}
 }
@@ -178,12 +192,12 @@ Test(http2, a_finished_stream_id_is_not_a_new_request)
 	static const uint8_t trailer[] = { 0x40, 0x03, 'x', '-', 't', 0x01, 'v' };
 	n = frame(b, HEADERS, 0x05, 1, trailer, sizeof trailer);
 	send_to(KL_TO_SERVER, b, n, false);
-	struct conn_record r = finish();
+	struct facts r = finish();
 	cr_assert_eq(nrows, 1);
 	cr_expect_eq(rows[0].status, 200);
 	cr_expect_eq(rows[0].req_body, 3);
-	cr_expect_eq(r.requests, 1);
-	cr_expect_eq(r.h2_rst_streams, 1);
+	cr_expect_eq(r.http.requests, 1);
+	cr_expect_eq(r.h2.rst_streams, 1);
 }
 
 /* §6.5.3: a new SETTINGS_HEADER_TABLE_SIZE binds the other side's encoder
@@ -283,7 +297,7 @@ Test(http2, h2c_upgrade_on_a_later_request)
 		n = frame(b, HEADERS, 0x04, 3, S200, 1);
 		n += frame(b + n, DATA, 0x01, 3, "xy", 2);
 		send_to(KL_TO_CLIENT, b, n, false);
-		struct conn_record r = finish();
+		struct facts r = finish();
 		cr_assert_eq(nrows, 3, "split %d: %s", split, findings);
 		cr_expect(rows[0].seq == 1 && rows[0].sid == 0 && !strcmp(rows[0].uri, "/first"));
 		cr_expect(rows[1].seq == 2 && rows[1].sid == 1 && !strcmp(rows[1].uri, "/up") &&
@@ -294,7 +308,7 @@ Test(http2, h2c_upgrade_on_a_later_request)
 			  (long long)rows[1].resp_body);
 		cr_expect(rows[2].seq == 3 && rows[2].sid == 3 && rows[2].status == 200 &&
 			  !strcmp(rows[2].version, "HTTP/2"));
-		cr_expect_eq(r.requests, 3);
-		cr_expect_eq(r.responses, 3);
+		cr_expect_eq(r.http.requests, 3);
+		cr_expect_eq(r.http.responses, 3);
 	}
 }

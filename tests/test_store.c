@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "sqlout.h"
+#include "http_facts.h"
 #include "store.h"
 #include "testutil.h"
 
@@ -967,12 +968,15 @@ Test(store, requests_and_findings_round_trip)
 	cr_assert_eq(store_finding_add(s, &f), 0, "%s", store_errmsg(s));
 
 	struct conn_record c = rec4();
-	conn_record_summary_defaults(&c);
 	c.id = cid;
-	c.requests = 2;
-	c.responses = 1;
-	c.ka_timeout_advertised = 5;
-	c.expected_persistent = 1;
+	struct http_facts h;
+	memset(&h, 0, sizeof h);
+	http_facts_section.init(&h);
+	h.requests = 2;
+	h.responses = 1;
+	h.ka_timeout_advertised = 5;
+	h.expected_persistent = 1;
+	c.facts[FACTS_HTTP] = &h;
 	cr_assert_eq(store_conn_add(s, &c), 0, "%s", store_errmsg(s));
 	store_close(s);
 

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "http2.h"
+#include "http_facts.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -107,13 +108,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	d->eof(ctx, KL_TO_SERVER, ts);
 	d->eof(ctx, KL_TO_CLIENT, ts);
-	struct conn_record r;
-	memset(&r, 0, sizeof r);
-	conn_record_summary_defaults(&r);
-	d->summarize(ctx, &r);
-	if (r.responses > r.requests || r.h2_peak_streams > r.h2_streams ||
-	    (r.has_max_idle && r.max_idle < 0) || (r.has_h2_ping_rtt && r.h2_ping_rtt < 0))
+	struct conn_record tcp;
+	memset(&tcp, 0, sizeof tcp);
+	struct facts_set *set = facts_set_new();
+	if (!set)
 		abort();
+	d->facts(ctx, &tcp, set);
+	const struct http_facts *h = facts_set_find(set, FACTS_HTTP);
+	const struct h2_facts *f = facts_set_find(set, FACTS_H2);
+	if (!h || !f || h->responses > h->requests || f->peak_streams > f->streams ||
+	    (h->has_max_idle && h->max_idle < 0) || (f->has_ping_rtt && f->ping_rtt < 0))
+		abort();
+	facts_set_free(set);
 	d->ctx_free(ctx);
 	free(cs);
 	return 0;

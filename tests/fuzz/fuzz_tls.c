@@ -78,13 +78,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	d->eof(ctx, KL_TO_SERVER, ts);
 	d->eof(ctx, KL_TO_CLIENT, ts);
-	struct conn_record r;
-	memset(&r, 0, sizeof r);
-	conn_record_summary_defaults(&r);
-	d->summarize(ctx, &r);
-	if (strlen(r.tls_sni) >= sizeof r.tls_sni || strlen(r.tls_alpn) >= sizeof r.tls_alpn ||
-	    r.tls_resumed < -1 || r.tls_resumed > 1 || (r.has_tls_handshake && r.tls_handshake < 0))
+	struct conn_record tcp;
+	memset(&tcp, 0, sizeof tcp);
+	struct facts_set *set = facts_set_new();
+	if (!set)
 		abort();
+	d->facts(ctx, &tcp, set);
+	const struct tls_facts *f = facts_set_find(set, FACTS_TLS);
+	if (!f || strlen(f->sni) >= sizeof f->sni || strlen(f->alpn) >= sizeof f->alpn ||
+	    f->resumed < -1 || f->resumed > 1 || (f->has_handshake && f->handshake < 0))
+		abort();
+	facts_set_free(set);
 	d->ctx_free(ctx);
 	return 0;
 }

@@ -1,0 +1,68 @@
+/*
+ * http_facts.c - the HTTP section of `connections` (http_facts.h).
+ */
+#include "http_facts.h"
+
+/* One line per column: name, type, flags, allowed words, unit, meaning,
+ * what NULL means, and its value from `f`, the struct http_facts. */
+#define HTTP_FACTS_COLUMNS(X) \
+	X(requests, INTEGER, 0, NULL, "", \
+	  "HTTP requests seen on it (rows in `requests`)", \
+	  "not HTTP", \
+	  f->requests || f->responses ? cv_u64(f->requests) : cv_null()) \
+	X(responses, INTEGER, 0, NULL, "", \
+	  "final responses (not 1xx) seen complete", \
+	  "not HTTP", \
+	  f->requests || f->responses ? cv_u64(f->responses) : cv_null()) \
+	X(max_idle, REAL, 0, NULL, "s", \
+	  "the longest time between the end of a response and the first byte of the next " \
+	  "request (the idle time a keep-alive timeout has to cover)", \
+	  "fewer than two requests in sequence", \
+	  cv_seconds_if(f->has_max_idle, f->max_idle)) \
+	X(ka_timeout_advertised, INTEGER, 0, NULL, "s", \
+	  "`timeout=` of the last `Keep-Alive` header the server sent", \
+	  "the server never sent one", \
+	  cv_int_or_null(f->ka_timeout_advertised)) \
+	X(ka_max_advertised, INTEGER, 0, NULL, "requests", \
+	  "`max=` of the last `Keep-Alive` header the server sent", \
+	  "the server never sent one", \
+	  cv_int_or_null(f->ka_max_advertised)) \
+	X(expected_persistent, INTEGER, 0, NULL, "0/1", \
+	  "whether, after the last response, the connection was expected to stay open (RFC " \
+	  "9112 §9.3, see [keepalive.md](keepalive.md))", \
+	  "no final response seen", \
+	  cv_int_or_null(f->expected_persistent)) \
+	X(idle_before_close, REAL, 0, NULL, "s", \
+	  "from the end of the last response to the first FIN or RST (how long an idle " \
+	  "connection was kept before someone closed it)", \
+	  "no response, or no FIN/RST", \
+	  cv_seconds_if(f->has_idle_before_close, f->idle_before_close)) \
+	X(reuse_saved_s, REAL, 0, NULL, "s", \
+	  "what reuse saved: the handshake RTT for every request after the first " \
+	  "(`handshake_rtt × (requests − 1)`; 0 for one request)", \
+	  "not HTTP, or no handshake RTT (picked up mid-stream)", \
+	  cv_seconds_if(f->has_reuse_saved, f->reuse_saved))
+
+
+#define COLUMN_REC struct http_facts
+#define COLUMN_PREFIX http_col
+COLUMNS_DEFINE(HTTP_FACTS_COLUMNS, http_columns)
+#undef COLUMN_REC
+#undef COLUMN_PREFIX
+
+static void http_facts_init(void *rec)
+{
+	struct http_facts *h = rec;
+	h->ka_timeout_advertised = h->ka_max_advertised = -1;
+	h->expected_persistent = -1;
+	h->ka_max_first = -1;
+	h->close_announced_by = CONN_CLOSER_NONE;
+	h->goaway_by = CONN_CLOSER_NONE;
+}
+
+const struct fact_section http_facts_section = {
+	.name = "http",
+	.size = sizeof(struct http_facts),
+	.init = http_facts_init,
+	.columns = COLUMN_LIST(http_columns),
+};

@@ -448,7 +448,7 @@ static int run_status(struct run *r)
 		t->message = run_stop_message(r->stop);
 		return 0;
 	}
-	if (r->cs == CAPTURE_PACKET || stop_requested(r->o)) {
+	if (r->stop == RUN_STOP_SIGNAL || stop_requested(r->o)) {
 		/* A signal during a blocking read (a pipe) surfaces as a read
 		 * error: the stop request is still what ended the run. */
 		t->status = STORE_RUN_INTERRUPTED;
@@ -470,7 +470,9 @@ static int run_status(struct run *r)
 		t->message = r->err;
 		return -1;
 	}
+	/* Read to the end, or to the packet count it was given. */
 	t->status = STORE_RUN_COMPLETE;
+	t->message = run_stop_message(r->stop);
 	return 0;
 }
 

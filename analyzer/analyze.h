@@ -23,10 +23,12 @@ struct analyze_options {
 	/* Set (by a signal handler) to stop reading: the run is flushed and
 	 * marked interrupted (a file) or complete (live).  May be NULL. */
 	volatile sig_atomic_t *stop;
+	/* Stop after this many packets, the run complete with the message
+	 * "packet count reached"; 0: no limit. */
+	uint64_t max_packets;
 
 	/* Live only. */
 	double duration;              /* seconds; 0: until stopped */
-	uint64_t max_packets;         /* 0: no limit (also applies to files) */
 	double flush_interval;        /* seconds between commits */
 	/* Called once the capture, its save file and the database are open,
 	 * before the first packet (to drop privileges).  0, or -1 with a
@@ -41,8 +43,9 @@ struct analyze_result {
 };
 
 /* Analyze `path` into a new run of `st`.  Returns 0 when the file was read
- * to the end; -1 otherwise with a message in err (the run, if started,
- * keeps everything read and its status says why it stopped). */
+ * to the end or to o->max_packets (run 'complete'); -1 otherwise with a
+ * message in err (the run, if started, keeps everything read and its
+ * status says why it stopped). */
 int analyze_file(struct store *st, const char *path, const struct analyze_options *o,
 		 struct analyze_result *res, char *err, size_t errlen);
 

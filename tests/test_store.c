@@ -932,6 +932,93 @@ Test(store, version_3_database_is_upgraded_in_place)
 	tu_rmtree(t.dir);
 }
 
+/* Every row of `table` (its columns as the database made by the previous
+ * release has them, in id order), one line each, into a malloc'd string. */
+static char *dump_table(sqlite3 *db, const char *table, const char *where)
+{
+	char sql[256];
+	snprintf(sql, sizeof sql, "SELECT * FROM %s WHERE %s ORDER BY id", table, where);
+	sqlite3_stmt *st = NULL;
+	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+	size_t cap = 1 << 16, len = 0;
+	char *out = malloc(cap);
+	cr_assert(out);
+	out[0] = '\0';
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		for (int i = 0; i < sqlite3_column_count(st); i++) {
+			const char *v = (const char *)sqlite3_column_text(st, i);
+			size_t need = strlen(sqlite3_column_name(st, i)) + (v ? strlen(v) : 4) + 4;
+			while (len + need >= cap)
+				cr_assert((out = realloc(out, cap *= 2)));
+			len += (size_t)snprintf(out + len, cap - len, "%s=%s%c", sqlite3_column_name(st, i),
+						v ? v : "NULL", i + 1 < sqlite3_column_count(st) ? '|' : '\n');
+		}
+	}
+	sqlite3_finalize(st);
+	return out;
+}
+
+/* tests/fixtures/schema-v4.db was written by the release before the
+ * declared columns (commit e6a65f1): five runs (HTTP/1, h2c, HTTP/2,
+ * a browser capture, TLS 1.2 decrypted).  Reading a capture into it
+ * upgrades it in place and leaves every earlier row as it was. */
+Test(store, database_of_the_previous_release_upgrades_with_its_rows_intact)
+{
+	struct tmp t;
+	tmp_init(&t);
+	char cmd[2048];
+	snprintf(cmd, sizeof cmd, "cp '%s' '%s'", tu_src_path("tests/fixtures/schema-v4.db"), t.path);
+	cr_assert_eq(system(cmd), 0);
+	static const char *const tables[] = { "runs", "connections", "requests", "findings" };
+	char *before[4];
+	sqlite3 *db = raw_open(t.path);
+	cr_assert_eq(query_int(db, "PRAGMA user_version"), 4);
+	cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM runs"), 5);
+	for (int i = 0; i < 4; i++)
+		before[i] = dump_table(db, tables[i], "1");
+	sqlite3_close(db);
+
+	int st;
+	snprintf(cmd, sizeof cmd, "'%s' read -q -o '%s' '%s'", KALENS_BINARY, t.path,
+		 tu_src_path("captures/generated/nginx-idle-timeout.pcap"));
+	free(tu_run(cmd, &st));
+	cr_assert_eq(st, 0);
+
+	db = raw_open(t.path);
+	cr_assert_eq(query_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM runs WHERE id = 6 AND status = 'complete'"), 1);
+	static const char *const old_rows[] = { "id <= 5", "run_id <= 5", "run_id <= 5", "run_id <= 5" };
+	for (int i = 0; i < 4; i++) {
+		/* The columns the old database had, by name, as they were. */
+		char *now = dump_table(db, tables[i], old_rows[i]);
+		size_t n = strlen(before[i]);
+		cr_expect(strlen(now) >= n, "%s: rows lost", tables[i]);
+		/* New columns come after the old ones in every row: compare each
+		 * row's old prefix. */
+		char *b = before[i], *a = now;
+		while (*b) {
+			char *be = strchr(b, '\n');
+			size_t bl = (size_t)(be - b);
+			cr_assert(strncmp(a, b, bl) == 0 && (a[bl] == '\n' || a[bl] == '|'),
+				  "%s: row changed:\n was %.*s\n now %.200s", tables[i], (int)bl, b, a);
+			a = strchr(a, '\n') + 1;
+			b = be + 1;
+		}
+		cr_expect_eq(*a, '\0', "%s: rows added to old runs", tables[i]);
+		free(now);
+		free(before[i]);
+	}
+	cr_expect_eq(query_int(db, "SELECT COUNT(*) FROM keepalive_compliance WHERE run_id = 6"), 1);
+	cr_expect_eq(query_int(db, "SELECT COUNT(*) FROM keepalive_compliance WHERE run_id <= 5"),
+		     query_int(db, "SELECT COUNT(DISTINCT run_id || server_ip || server_port)"
+				   " FROM connections WHERE requests IS NOT NULL AND run_id <= 5"));
+	char ok[64];
+	row_text(db, "PRAGMA integrity_check", ok, sizeof ok);
+	cr_expect_str_eq(ok, "ok");
+	sqlite3_close(db);
+	tu_rmtree(t.dir);
+}
+
 Test(store, requests_and_findings_round_trip)
 {
 	struct tmp t;

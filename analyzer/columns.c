@@ -30,8 +30,9 @@ void columns_markdown(const struct table_decl *t, FILE *out)
 		for (size_t i = 0; i < t->parts[p].n; i++) {
 			const struct column *c = &t->parts[p].cols[i];
 			bool never = c->flags & (COL_NOT_NULL | COL_KEY | COL_RUN);
-			fprintf(out, "| `%s` | %s | %s | %s | %s |\n", c->name, col_type_name(c->type),
-				c->unit, c->meaning, never ? "never NULL" : c->null_means);
+			fprintf(out, "| `%s` | %s | %s%s| %s | %s |\n", c->name, col_type_name(c->type),
+				c->unit, *c->unit ? " " : "", c->meaning,
+				never ? "never NULL" : c->null_means);
 		}
 	}
 }

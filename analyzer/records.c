@@ -66,21 +66,20 @@
 	  "no complete final response", \
 	  f->response_end_ts ? cv_seconds(f->response_end_ts) : cv_null()) \
 	X(req_connection, TEXT, 0, NULL, "", \
-	  "the request's `Connection` and `Keep-Alive` header values as sent, several " \
-	  "fields joined with `, `, cut at 255 bytes", \
+	  "the request's `Connection` header value as sent, several fields joined with " \
+	  "`, `, cut at 255 bytes", \
 	  "header absent", \
 	  cv_text(f->req_connection)) \
 	X(req_keep_alive, TEXT, 0, NULL, "", \
-	  "the request's `Connection` and `Keep-Alive` header values as sent, several " \
-	  "fields joined with `, `, cut at 255 bytes", \
+	  "the request's `Keep-Alive` header value, as `req_connection`", \
 	  "header absent", \
 	  cv_text(f->req_keep_alive)) \
 	X(resp_connection, TEXT, 0, NULL, "", \
-	  "the same in the final response", \
+	  "the final response's `Connection` header value, as `req_connection`", \
 	  "header absent", \
 	  cv_text(f->resp_connection)) \
 	X(resp_keep_alive, TEXT, 0, NULL, "", \
-	  "the same in the final response", \
+	  "the final response's `Keep-Alive` header value, as `req_connection`", \
 	  "header absent", \
 	  cv_text(f->resp_keep_alive)) \
 	X(request_body_bytes, INTEGER, 0, NULL, "bytes", \
@@ -145,8 +144,8 @@ const struct column_list request_columns = COLUMN_LIST(request_column_array);
 	  "`requests.seq` of the request it is about, on that connection", \
 	  "not about one request", \
 	  f->request_seq ? cv_u64(f->request_seq) : cv_null()) \
-	X(ts, REAL, 0, NULL, "", \
-	  "capture time (s, epoch) when it was noticed", \
+	X(ts, REAL, 0, NULL, "s, epoch", \
+	  "capture time when it was noticed", \
 	  "unknown", \
 	  f->ts ? cv_seconds(f->ts) : cv_null()) \
 	X(kind, TEXT, COL_NOT_NULL, NULL, "", \

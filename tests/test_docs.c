@@ -3,7 +3,8 @@
  *
  * The finding kinds are declared once (analyzer/findings.h); the docs must
  * list each of them, in the document the registry names, and must not
- * list a kind the code does not know.
+ * list a kind the code does not know.  The stored columns are declared
+ * once (columns.h); docs/schema.md's column tables must be made from them.
  */
 #include <criterion/criterion.h>
 
@@ -12,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "columns.h"
 #include "findings.h"
+#include "store.h"
 #include "testutil.h"
 
 /* The whole file, NUL-terminated; caller frees. */
@@ -96,4 +99,35 @@ Test(docs, finding_kind_names_are_stored_form)
 		cr_expect(finding_kind_lookup(n, &back) && back == (enum finding_kind)k);
 	}
 	cr_expect_null(finding_kind_name(FINDING_KIND_COUNT));
+}
+
+/* The column tables of docs/schema.md are what `kalens schema --markdown`
+ * makes from the declarations: a column added, renamed or explained
+ * differently in one place and not the other fails here. */
+Test(docs, schema_column_tables_match_the_declarations)
+{
+	char *schema = slurp("docs/schema.md");
+	struct store_decls d;
+	store_decls_init(&d);
+	for (size_t i = 0; i < STORE_TABLES; i++) {
+		char *want = NULL;
+		size_t n = 0;
+		FILE *f = open_memstream(&want, &n);
+		cr_assert(f);
+		columns_markdown(&d.tables[i], f);
+		fclose(f);
+		char marker[64];
+		snprintf(marker, sizeof marker, "<!-- columns %s:", d.tables[i].name);
+		const char *at = strstr(schema, marker);
+		cr_assert(at, "docs/schema.md: no generated column table for %s", d.tables[i].name);
+		at = strchr(at, '\n') + 1;
+		const char *end = strstr(at, "<!-- /columns -->");
+		cr_assert(end);
+		cr_expect(strlen(want) == (size_t)(end - at) && !strncmp(at, want, (size_t)(end - at)),
+			  "docs/schema.md, table %s, differs from the declarations; "
+			  "`kalens schema --markdown %s` gives:\n%s", d.tables[i].name,
+			  d.tables[i].name, want);
+		free(want);
+	}
+	free(schema);
 }

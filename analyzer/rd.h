@@ -6,7 +6,10 @@
  * and returns 0, so a decoder can read a whole header and check once at
  * the end (tcpdump's GET_* macros, without the longjmp: kalens updates state
  * while parsing and must not jump over it).  Wire structs are never
- * overlaid on packet memory.
+ * overlaid on packet memory.  A length-prefixed part is read through a
+ * sub-cursor (rd_sub, rd_vec8, rd_vec16): the parent latches only when the
+ * prefix or the part runs past its own end, a short read inside the part
+ * latches the sub-cursor alone.
  */
 #ifndef KALENS_RD_H
 #define KALENS_RD_H
@@ -86,6 +89,16 @@ static inline uint32_t rd_le32(struct rd *r)
 	return v;
 }
 
+/* A 24-bit big-endian number (TLS handshake lengths, HTTP/2 frame lengths). */
+static inline uint32_t rd_be24(struct rd *r)
+{
+	if (!rd_need(r, 3))
+		return 0;
+	uint32_t v = (uint32_t)r->p[0] << 16 | (uint32_t)r->p[1] << 8 | r->p[2];
+	r->p += 3;
+	return v;
+}
+
 /* Skip n bytes. */
 static inline void rd_skip(struct rd *r, size_t n)
 {
@@ -101,6 +114,49 @@ static inline const uint8_t *rd_span(struct rd *r, size_t n)
 	const uint8_t *s = r->p;
 	r->p += n;
 	return s;
+}
+
+/* A cursor over the next n bytes, skipped here; if they are not all
+ * there, this cursor latches and the one returned is empty and bad. */
+static inline struct rd rd_sub(struct rd *r, size_t n)
+{
+	struct rd s = { r->p, r->p, true };
+	if (!rd_need(r, n))
+		return s;
+	s.end = r->p + n;
+	s.bad = false;
+	r->p += n;
+	return s;
+}
+
+/* The body of a vector with a 1-byte length prefix (TLS <0..2^8-1>), as rd_sub. */
+static inline struct rd rd_vec8(struct rd *r)
+{
+	return rd_sub(r, rd_u8(r));
+}
+
+/* The body of a vector with a 2-byte big-endian length prefix (TLS <0..2^16-1>), as rd_sub. */
+static inline struct rd rd_vec16(struct rd *r)
+{
+	return rd_sub(r, rd_be16(r));
+}
+
+/* No read has run past the end (yet). */
+static inline bool rd_ok(const struct rd *r)
+{
+	return !r->bad;
+}
+
+/* Bytes remain and no read has failed: the test of a loop over a list. */
+static inline bool rd_more(const struct rd *r)
+{
+	return !r->bad && r->p < r->end;
+}
+
+/* Every byte was read and no read failed: the cursor was consumed exactly. */
+static inline bool rd_done(const struct rd *r)
+{
+	return !r->bad && r->p == r->end;
 }
 
 #endif

@@ -78,6 +78,7 @@ static const char usage_read[] =
 	"\n"
 	"  -o, --output DB          database to write (default: " DEFAULT_DB ")\n"
 	"  -f, --filter EXPR        BPF filter, as tcpdump writes it\n"
+	"  -c, --count N            stop each FILE after N packets\n"
 	"  -q, --quiet              no summary, no progress line\n"
 	"      --keylog FILE        TLS secrets in NSS key log format (SSLKEYLOGFILE):\n"
 	"                           connections with keys in FILE are decrypted and\n"
@@ -195,6 +196,16 @@ static bool parse_number(const char *s, double max, double *out)
 	return true;
 }
 
+/* --count: a whole number of packets, at least 1. */
+static bool parse_count(const char *s, uint64_t *out)
+{
+	double v;
+	if (!parse_number(s, 1e18, &v) || v < 1 || v != (double)(uint64_t)v)
+		return false;
+	*out = (uint64_t)v;
+	return true;
+}
+
 enum {
 	OPT_IDLE = 256, OPT_LINGER, OPT_MAX_CONNS, OPT_REASM_CONN, OPT_REASM, OPT_CSV, OPT_TSV,
 	OPT_JSON, OPT_HEAD_LIMIT, OPT_DURATION, OPT_IMMEDIATE, OPT_KA_TOLERANCE, OPT_QUICK_CLOSE,
@@ -306,6 +317,7 @@ static int cmd_read_with(int argc, char **argv, struct analyze_options *o)
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "filter", required_argument, NULL, 'f' },
+		{ "count", required_argument, NULL, 'c' },
 		{ "quiet", no_argument, NULL, 'q' },
 		FLOW_LONG_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
@@ -314,10 +326,14 @@ static int cmd_read_with(int argc, char **argv, struct analyze_options *o)
 	const char *db = DEFAULT_DB;
 	bool quiet = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "+o:f:qh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+o:f:c:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o': db = optarg; break;
 		case 'f': o->filter = optarg; break;
+		case 'c':
+			if (!parse_count(optarg, &o->max_packets))
+				return usage_error(usage_read, "bad packet count '%s'", optarg);
+			break;
 		case 'q': quiet = true; break;
 		case 'h': fputs(usage_read, stdout); return 0;
 		default:
@@ -449,9 +465,8 @@ static int cmd_live_with(int argc, char **argv, struct analyze_options *o)
 		case 'f': co.filter = o->filter = optarg; break;
 		case 'w': co.write_path = optarg; break;
 		case 'c':
-			if (!parse_number(optarg, 1e18, &v) || v < 1 || v != (double)(uint64_t)v)
+			if (!parse_count(optarg, &o->max_packets))
 				return usage_error(usage_live, "bad packet count '%s'", optarg);
-			o->max_packets = (uint64_t)v;
 			break;
 		case OPT_DURATION:
 			if (!parse_number(optarg, 1e9, &v) || v <= 0)

@@ -2,7 +2,7 @@
  * test_analyze.c - how analyze_file() ends a run of a capture file: read
  * to the end, stopped by the packet limit (analyze_options.max_packets),
  * or stopped by a stop request (a signal), as runs.status, runs.message
- * and runs.packets say it.
+ * and runs.packets say it; and kalens read --count, which sets the limit.
  *
  * The capture's packet count comes from a run without a limit, checked
  * against the number of records walked here from its headers.
@@ -148,4 +148,37 @@ Test(analyze, stop_request_interrupts_a_file_run_with_a_packet_count)
 	cr_expect_str_eq(s, "interrupted by a signal");
 	cr_expect_eq(tu_db_int(&d, "SELECT packets FROM runs"), 0);
 	tu_db_close(&d);
+}
+
+/* kalens read --count N: every file's run stops after N packets, complete,
+ * and kalens exits 0; a count that is not a whole number >= 1 is a usage
+ * error. */
+Test(analyze, read_count_option_stops_each_file)
+{
+	struct tu_db d = { tu_tmpdir(), NULL };
+	cr_assert_not_null(d.tmp);
+	char cap[4096], db[4200], cmd[16384];
+	snprintf(cap, sizeof cap, "%s", tu_src_path(CAP));
+	snprintf(db, sizeof db, "%s/k.db", d.tmp);
+	snprintf(cmd, sizeof cmd, "'%s' read -q --count 10 -o '%s' '%s' '%s' 2>&1",
+		 KALENS_BINARY, db, cap, cap);
+	int st;
+	char *out = tu_run(cmd, &st);
+	cr_expect_eq(st, 0, "%s", out ? out : "");
+	free(out);
+	cr_assert_eq(sqlite3_open_v2(db, &d.h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	cr_expect_eq(tu_db_int(&d, "SELECT COUNT(*) FROM runs"), 2);
+	cr_expect_eq(tu_db_int(&d, "SELECT COUNT(*) FROM runs WHERE status = 'complete'"
+			       " AND message = 'packet count reached' AND packets = 10"), 2);
+	tu_db_close(&d);
+
+	static const char *const bad[] = { "-c 0", "--count 1.5", "-c abc", "-c -3" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(cmd, sizeof cmd, "'%s' read -q %s -o /nonexistent/k.db '%s' 2>&1",
+			 KALENS_BINARY, bad[i], cap);
+		out = tu_run(cmd, &st);
+		cr_expect_eq(st, 2, "read %s: %s", bad[i], out ? out : "");
+		cr_expect(out && strstr(out, "bad packet count"), "read %s: %s", bad[i], out);
+		free(out);
+	}
 }

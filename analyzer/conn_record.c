@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <stddef.h>
+#include <string.h>
 
 const char *conn_closer_name(enum conn_closer c)
 {
@@ -150,7 +151,14 @@ const char *conn_ip_text(uint8_t ip_version, const uint8_t ip[16], char *buf, si
 	  "`requests`, exactly as for cleartext), `unknown` when no dissector claimed the " \
 	  "connection", \
 	  "", \
-	  cv_text(f->protocol ? f->protocol : "unknown"))
+	  cv_text(f->protocol ? f->protocol : "unknown")) \
+	X(stack, TEXT, 0, NULL, "", \
+	  "the protocols read on the connection when one ran inside another, outermost " \
+	  "first: `http/1.1 > tls > http/1.1` (TLS inside an HTTP `CONNECT` tunnel), " \
+	  "`socks5 > http/1.1`, `smtp > tls` (after `STARTTLS`), `http/1.1 > http/2` " \
+	  "(`Upgrade: h2c`), `tls > http/2` (decrypted); see [stacking.md](stacking.md)", \
+	  "one protocol, or none recognised", \
+	  strchr(f->stack, '>') ? cv_text(f->stack) : cv_null())
 
 #define COLUMN_REC struct conn_record
 #define COLUMN_PREFIX conn_col

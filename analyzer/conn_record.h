@@ -49,6 +49,8 @@ struct conn_record {
 	bool one_sided;                  /* packets seen in one direction only */
 
 	const char *protocol;            /* "unknown" until a dissector claims it; static storage */
+	char stack[96];                  /* every layer read, outermost first ("socks5 > tls >
+					  * http/1.1"); cut at the size */
 
 	/* What each protocol knows of it, by section (facts.h): NULL where it
 	 * has no such facts.  Borrowed with the record; the receiver of a

@@ -11,6 +11,18 @@
  * (borrowed for the call, usually straight from the packet), gaps (bytes
  * that will never come) and end of stream.  A connection no dissector
  * claims is stored with protocol "unknown" and costs nothing further.
+ *
+ * Stacking belongs to the flow layer.  A dissector that finds another
+ * protocol inside its own never creates or drives the next dissector: it
+ * tells the flow layer, through the struct dissect_link it was given,
+ *  - that from a stream offset on, a direction of its input is someone
+ *    else's (dissect_handover: an HTTP CONNECT tunnel, a SOCKS handshake
+ *    done, STARTTLS accepted, an h2c or websocket upgrade), or
+ *  - that it produces a new stream (dissect_up_*: TLS plaintext).
+ * The flow layer then probes that stream with the same registry (or hands
+ * it to the dissector named) and feeds the layer above, up to
+ * DISSECT_MAX_LAYERS deep.  Each layer writes its own facts at the end,
+ * outermost first.
  */
 #ifndef KALENS_DISSECT_H
 #define KALENS_DISSECT_H
@@ -25,8 +37,9 @@
 #include "records.h"
 
 /* Bytes of each direction kept for probing while a dissector answers
- * DISSECT_MORE (a request line typed one byte per segment). */
-#define DISSECT_PROBE_BYTES 16
+ * DISSECT_MORE (a request line typed one byte per segment): the longest
+ * start a probe needs, the 24-byte HTTP/2 client preface. */
+#define DISSECT_PROBE_BYTES 24
 
 /* Payload bytes of a connection (both directions) looked at before it is
  * left unclaimed ("unknown"). */
@@ -36,9 +49,19 @@
  * (dissect_conn_info.scratch): a TLS record's plaintext at most. */
 #define DISSECT_SCRATCH_BYTES (1u << 15)
 
+/* Layers one connection may stack (e.g. HTTP CONNECT, TLS, HTTP CONNECT,
+ * TLS, HTTP); a deeper one is a finding and is not read. */
+#define DISSECT_MAX_LAYERS 6
+
 enum dissect_verdict { DISSECT_NO = 0, DISSECT_YES, DISSECT_MORE };
 
 struct tls_keylog;
+struct dissector;
+struct request_record;
+
+/* The flow layer's handle of one layer of one connection; valid for the
+ * connection's life. */
+struct dissect_link;
 
 /* What a dissector learns about its connection when it is created. */
 struct dissect_conn_info {
@@ -57,6 +80,15 @@ struct dissect_conn_info {
 	 * (one thread): usable during one data/gap/eof call, contents not kept
 	 * from one call to the next; NULL when there is none. */
 	uint8_t *scratch;
+	/* This layer's handle, for stacking (below). */
+	struct dissect_link *link;
+	/* Requests the layers below numbered on the connection: this one's
+	 * request rows continue after them. */
+	uint64_t seq_base;
+	/* Set when the layer below switched protocols with a request (an h2c
+	 * upgrade): that request, which the new protocol continues (HTTP/2
+	 * stream 1).  Borrowed for ctx_new(); NULL otherwise. */
+	const struct request_record *upgrade;
 };
 
 struct dissector {
@@ -89,5 +121,46 @@ struct dissector {
 
 /* The built-in dissectors, NULL-terminated, in probe order. */
 const struct dissector *const *dissect_builtin(void);
+
+/* ---- stacking (implemented by the flow layer, flow.c) -------------------- */
+
+enum dissect_next {
+	DISSECT_NEXT_PROBE = 0,       /* whatever the registry recognises */
+	DISSECT_NEXT_NAMED,           /* the dissector named */
+	DISSECT_NEXT_NONE,            /* nothing kalens reads (websocket) */
+};
+
+struct dissect_handover {
+	enum dissect_next next;
+	const struct dissector *named;          /* with DISSECT_NEXT_NAMED */
+	uint64_t requests;                      /* request rows this layer numbered */
+	const struct request_record *upgrade;   /* see dissect_conn_info.upgrade; borrowed */
+	/* Bytes of this direction past `off` that this layer already received
+	 * and held back (a client that sent into the tunnel before it was
+	 * accepted): they go first; `lost` more were not kept (a gap). */
+	const uint8_t *held;
+	size_t held_len;
+	uint64_t lost;
+};
+
+/* From offset `off` of direction dir of this layer's input on, the bytes
+ * belong to the layer above (made on the first call of either direction,
+ * from h; h of a second call is read for held/lost only).  The layer gets
+ * nothing more of that direction; an offset inside the piece being
+ * delivered splits it.  Called at most once per direction. */
+void dissect_handover(struct dissect_link *l, enum kl_dir dir, uint64_t off,
+		      const struct dissect_handover *h, kl_time ts);
+
+/* A stream this layer makes (TLS plaintext), to the layer above: its
+ * bytes, gaps and, per direction, its end.  Offsets are the new stream's.
+ * dissect_up_bind() names the dissector before the first byte (ALPN h2);
+ * else the first bytes are probed. */
+void dissect_up_bind(struct dissect_link *l, const struct dissector *d);
+void dissect_up_data(struct dissect_link *l, enum kl_dir dir, const uint8_t *p, size_t n,
+		     uint64_t off, kl_time ts);
+void dissect_up_gap(struct dissect_link *l, enum kl_dir dir, uint64_t off, uint64_t len,
+		    kl_time ts);
+
+
 
 #endif

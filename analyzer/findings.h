@@ -73,7 +73,15 @@ enum finding_impact { FINDING_IMPACT_FAILURE, FINDING_IMPACT_WASTE, FINDING_IMPA
 	X(TLS_DECRYPT_ERROR, "tls-decrypt-error", INFO, "docs/tls.md", NONE,                        \
 	  "TLS records the key log did not open (wrong key, records missed)")                     \
 	X(TLS_PARSE_ERROR, "tls-parse-error", INFO, "docs/tls.md", NONE,                            \
-	  "TLS record layer or hello that does not parse")
+	  "TLS record layer or hello that does not parse")                                         \
+	X(STACK_TOO_DEEP, "stack-too-deep", INFO, "docs/stacking.md", NONE,                         \
+	  "more protocols inside one another than kalens follows")                                  \
+	X(TUNNEL_NOT_READ, "tunnel-not-read", INFO, "docs/stacking.md", NONE,                       \
+	  "a tunnel or switched protocol whose bytes no dissector recognised")                      \
+	X(SOCKS_ERROR, "socks-error", INFO, "docs/stacking.md", NONE,                               \
+	  "SOCKS handshake refused, cut short or malformed")                                        \
+	X(STARTTLS_REFUSED, "starttls-refused", INFO, "docs/stacking.md", NONE,                     \
+	  "STARTTLS (or AUTH TLS, STLS) asked and refused: no TLS followed")
 
 /* Flags, named in the list without the prefix. */
 #define FINDING_FLAG_NONE 0u

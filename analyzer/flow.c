@@ -42,6 +42,30 @@ struct flow_key {
 enum conn_list { LIST_NONE = 0, LIST_OPEN, LIST_CLOSED, LIST_COUNT };
 enum probe_state { PROBE_NONE = 0, PROBE_ACTIVE, PROBE_CLAIMED };
 
+struct conn;
+
+struct dissect_link {
+	struct conn *c;
+	uint8_t level;                /* 0: the TCP stream's layer */
+};
+
+/* One layer of a connection's stack: the dissector reading it, or the
+ * probing that looks for one, and where its input goes up. */
+struct layer {
+	const struct dissector *dis;
+	void *ctx;
+	struct dissect_link link;
+	uint8_t probe;                /* enum probe_state */
+	uint8_t probe_len[2];
+	uint32_t probe_offered;       /* bytes offered to probes, both directions */
+	uint8_t probe_buf[2][DISSECT_PROBE_BYTES];
+	bool handed[2];               /* from hand_at on, a direction is the layer above's */
+	uint64_t hand_at[2];
+	uint64_t seq_base;            /* dissect_conn_info.seq_base */
+	bool switched;                /* the layer below handed over with a request (h2c) */
+	bool opaque;                  /* DISSECT_NEXT_NONE: not to be read */
+};
+
 struct conn {
 	struct flow_key key;
 	int64_t id;                   /* from hooks.conn_id */
@@ -55,17 +79,15 @@ struct conn {
 	bool fin_seen[2], snd_valid[2];
 	uint8_t close_initiator;      /* enum conn_closer */
 	uint8_t close_kind;           /* enum conn_close_kind */
-	uint8_t probe;                /* enum probe_state */
-	uint8_t probe_len[2];
-	uint32_t probe_offered;       /* bytes offered to probes, both directions */
-	uint8_t probe_buf[2][DISSECT_PROBE_BYTES];
 	uint32_t client_isn;
 	uint32_t snd_next[2];         /* highest sequence end sent, per direction */
 	kl_time first_seen, last_seen, syn_ts, close_ts, handshake_rtt;
 	uint64_t packets[2], bytes[2];
 	struct flow_table *ft;
-	const struct dissector *dis;
-	void *dctx;
+	struct layer base;            /* the dissector of the TCP stream */
+	struct layer *up;             /* DISSECT_MAX_LAYERS - 1 above it, made when stacked */
+	uint8_t nlayers;              /* layers made, base included */
+	bool too_deep;                /* a layer above the last was asked for */
 	struct tcp_reasm reasm;
 };
 
@@ -252,7 +274,15 @@ static void list_touch(struct flow_table *ft, struct conn *c, uint32_t idx, uint
 
 /* ---- dissector hand-off -------------------------------------------------- */
 
-static void conn_claim(struct conn *c, const struct dissector *d)
+static struct layer *layer_at(struct conn *c, unsigned level)
+{
+	if (level == 0)
+		return &c->base;
+	return level < c->nlayers ? &c->up[level - 1] : NULL;
+}
+
+static void claim(struct conn *c, struct layer *L, const struct dissector *d,
+		  const struct request_record *upgrade)
 {
 	const struct flow_key *k = &c->key;
 	struct dissect_conn_info info = {
@@ -267,95 +297,298 @@ static void conn_claim(struct conn *c, const struct dissector *d)
 		.out = c->ft->hooks.out,
 		.keylog = c->ft->cfg.keylog,
 		.scratch = c->ft->scratch,
+		.link = &L->link,
+		.seq_base = L->seq_base,
+		.upgrade = upgrade,
 	};
-	c->dctx = d->ctx_new(&info);
-	if (!c->dctx) {
-		c->probe = PROBE_NONE;
+	L->ctx = d->ctx_new(&info);
+	if (!L->ctx) {
+		L->probe = PROBE_NONE;
 		return;
 	}
-	c->dis = d;
-	c->probe = PROBE_CLAIMED;
+	L->dis = d;
+	L->probe = PROBE_CLAIMED;
+}
+
+static void layer_data(struct conn *c, unsigned level, enum kl_dir dir, const uint8_t *p,
+		       size_t n, uint64_t off, kl_time ts);
+
+/* The claimed layer reads [p, p+n); what lies past an offset it handed
+ * over during the call goes up. */
+static void layer_deliver(struct conn *c, struct layer *L, enum kl_dir dir, const uint8_t *p,
+			  size_t n, uint64_t off, kl_time ts)
+{
+	bool handed = L->handed[dir];
+	L->dis->data(L->ctx, dir, p, n, off, ts);
+	if (!handed && L->handed[dir] && L->hand_at[dir] < off + n) {
+		uint64_t at = L->hand_at[dir] > off ? L->hand_at[dir] : off;
+		size_t k = (size_t)(at - off);
+		layer_data(c, L->link.level + 1u, dir, p + k, n - k, at - L->hand_at[dir], ts);
+	}
 }
 
 /* Offer the first bytes of a direction to the registry.  Bytes of earlier
  * segments that were not enough to decide are kept (up to
  * DISSECT_PROBE_BYTES) and replayed to the dissector that claims. */
-static void probe_offer(struct conn *c, enum kl_dir dir, const uint8_t *p, size_t n,
-			uint64_t off, kl_time ts)
+static void probe_offer(struct conn *c, struct layer *L, enum kl_dir dir, const uint8_t *p,
+			size_t n, uint64_t off, kl_time ts)
 {
 	const struct dissector *const *list = c->ft->cfg.dissectors;
-	size_t have = c->probe_len[dir];
+	size_t have = L->probe_len[dir];
 	uint8_t joined[DISSECT_PROBE_BYTES];
 	const uint8_t *view = p;
 	size_t vn = n;
 	if (have) {
 		size_t take = n < DISSECT_PROBE_BYTES - have ? n : DISSECT_PROBE_BYTES - have;
-		memcpy(joined, c->probe_buf[dir], have);
+		memcpy(joined, L->probe_buf[dir], have);
 		memcpy(joined + have, p, take);
 		view = joined;
 		vn = have + take;
 	}
-	c->probe_offered = n >= DISSECT_PROBE_BUDGET - c->probe_offered ? DISSECT_PROBE_BUDGET
-									 : c->probe_offered + (uint32_t)n;
+	L->probe_offered = n >= DISSECT_PROBE_BUDGET - L->probe_offered ? DISSECT_PROBE_BUDGET
+									 : L->probe_offered + (uint32_t)n;
 	bool more = false;
 	for (size_t i = 0; list && list[i]; i++) {
 		enum dissect_verdict v = list[i]->probe(dir, view, vn);
 		if (v == DISSECT_YES) {
-			conn_claim(c, list[i]);
-			if (c->probe != PROBE_CLAIMED)
+			claim(c, L, list[i], NULL);
+			if (L->probe != PROBE_CLAIMED)
 				return;
-			if (have)
-				c->dis->data(c->dctx, dir, c->probe_buf[dir], have, off - have, ts);
-			c->dis->data(c->dctx, dir, p, n, off, ts);
+			if (have) {
+				uint8_t kept[DISSECT_PROBE_BYTES];
+				memcpy(kept, L->probe_buf[dir], have);
+				layer_deliver(c, L, dir, kept, have, off - have, ts);
+			}
+			if (L->handed[dir] && L->hand_at[dir] <= off)
+				layer_data(c, L->link.level + 1u, dir, p, n, off - L->hand_at[dir], ts);
+			else
+				layer_deliver(c, L, dir, p, n, off, ts);
 			return;
 		}
 		more |= v == DISSECT_MORE;
 	}
-	if (c->probe_offered >= DISSECT_PROBE_BUDGET) {
-		c->probe = PROBE_NONE;        /* not a protocol we know */
+	if (L->probe_offered >= DISSECT_PROBE_BUDGET) {
+		L->probe = PROBE_NONE;        /* not a protocol we know */
 		return;
 	}
 	if (!more || vn >= DISSECT_PROBE_BYTES) {
 		/* Not a start here; a later segment of either direction may
 		 * be one (a capture that began inside a message). */
-		c->probe_len[dir] = 0;
+		L->probe_len[dir] = 0;
 		return;
 	}
-	memcpy(c->probe_buf[dir] + have, p, n);   /* vn < DISSECT_PROBE_BYTES: n fits */
-	c->probe_len[dir] = (uint8_t)(have + n);
+	memcpy(L->probe_buf[dir] + have, p, n);   /* vn < DISSECT_PROBE_BYTES: n fits */
+	L->probe_len[dir] = (uint8_t)(have + n);
+}
+
+/* Bytes of layer `level`'s input (offsets are that layer's). */
+static void layer_data(struct conn *c, unsigned level, enum kl_dir dir, const uint8_t *p,
+		       size_t n, uint64_t off, kl_time ts)
+{
+	struct layer *L = layer_at(c, level);
+	if (!L || n == 0)
+		return;
+	if (L->handed[dir]) {
+		uint64_t at = L->hand_at[dir];
+		if (off + n <= at) {
+			if (L->probe == PROBE_CLAIMED)
+				L->dis->data(L->ctx, dir, p, n, off, ts);
+			return;
+		}
+		if (off < at) {
+			size_t k = (size_t)(at - off);
+			if (L->probe == PROBE_CLAIMED)
+				L->dis->data(L->ctx, dir, p, k, off, ts);
+			p += k;
+			n -= k;
+			off = at;
+		}
+		layer_data(c, level + 1, dir, p, n, off - at, ts);
+		return;
+	}
+	if (L->probe == PROBE_CLAIMED)
+		layer_deliver(c, L, dir, p, n, off, ts);
+	else if (L->probe == PROBE_ACTIVE)
+		probe_offer(c, L, dir, p, n, off, ts);
+}
+
+static void layer_gap(struct conn *c, unsigned level, enum kl_dir dir, uint64_t off,
+		      uint64_t len, kl_time ts)
+{
+	struct layer *L = layer_at(c, level);
+	if (!L || len == 0)
+		return;
+	if (L->handed[dir] && off + len > L->hand_at[dir]) {
+		uint64_t at = L->hand_at[dir];
+		if (off < at && L->probe == PROBE_CLAIMED)
+			L->dis->gap(L->ctx, dir, off, at - off, ts);
+		uint64_t from = off > at ? off : at;
+		layer_gap(c, level + 1, dir, from - at, off + len - from, ts);
+		return;
+	}
+	if (L->probe == PROBE_CLAIMED)
+		L->dis->gap(L->ctx, dir, off, len, ts);
+	else if (L->probe == PROBE_ACTIVE)
+		L->probe_len[dir] = 0;    /* kept bytes are no longer contiguous */
+}
+
+/* End of a direction: every layer's, bottom up. */
+static void layers_eof(struct conn *c, enum kl_dir dir, kl_time ts)
+{
+	for (unsigned level = 0; level < c->nlayers; level++) {
+		struct layer *L = layer_at(c, level);
+		if (L->probe == PROBE_CLAIMED)
+			L->dis->eof(L->ctx, dir, ts);
+	}
+}
+
+/* The layer above `L`, made if it is not there yet (probing); NULL when
+ * the stack is full (counted once as a finding) or out of memory. */
+static struct layer *layer_above(struct conn *c, struct layer *L, kl_time ts)
+{
+	unsigned level = L->link.level + 1u;
+	if (level < c->nlayers)
+		return &c->up[level - 1];
+	if (level >= DISSECT_MAX_LAYERS) {
+		if (!c->too_deep && c->ft->hooks.out && c->ft->hooks.out->finding) {
+			char d[96];
+			snprintf(d, sizeof d, "more than %d protocols stacked on one connection; "
+				 "the innermost is not read", DISSECT_MAX_LAYERS);
+			struct finding_record f = { c->id, 0, ts, FINDING_STACK_TOO_DEEP, d };
+			c->ft->hooks.out->finding(c->ft->hooks.out->ctx, &f);
+		}
+		c->too_deep = true;
+		return NULL;
+	}
+	if (!c->up && !(c->up = calloc(DISSECT_MAX_LAYERS - 1, sizeof *c->up)))
+		return NULL;
+	struct layer *U = &c->up[level - 1];
+	memset(U, 0, sizeof *U);
+	U->link.c = c;
+	U->link.level = (uint8_t)level;
+	U->seq_base = L->seq_base;
+	U->probe = PROBE_ACTIVE;
+	c->nlayers = (uint8_t)(level + 1);
+	return U;
+}
+
+void dissect_handover(struct dissect_link *l, enum kl_dir dir, uint64_t off,
+		      const struct dissect_handover *h, kl_time ts)
+{
+	if (!l)
+		return;                       /* a dissector run on its own (tests) */
+	struct conn *c = l->c;
+	struct layer *L = layer_at(c, l->level);
+	if (L->handed[dir])
+		return;
+	bool fresh = l->level + 1u >= c->nlayers;
+	struct layer *U = layer_above(c, L, ts);
+	L->handed[dir] = true;
+	L->hand_at[dir] = off;
+	if (!U)
+		return;                   /* the bytes go nowhere */
+	if (fresh) {
+		U->seq_base = L->seq_base + h->requests;
+		U->switched = h->upgrade != NULL;
+		if (h->next == DISSECT_NEXT_NONE) {
+			U->probe = PROBE_NONE;
+			U->opaque = true;
+		}
+		else if (h->next == DISSECT_NEXT_NAMED && h->named)
+			claim(c, U, h->named, h->upgrade);
+	}
+	if (h->held_len)
+		layer_data(c, U->link.level, dir, h->held, h->held_len, 0, ts);
+	if (h->lost)
+		layer_gap(c, U->link.level, dir, h->held_len, h->lost, ts);
+}
+
+void dissect_up_bind(struct dissect_link *l, const struct dissector *d)
+{
+	if (!l)
+		return;
+	struct conn *c = l->c;
+	struct layer *U = layer_above(c, layer_at(c, l->level), c->last_seen);
+	if (U && U->probe == PROBE_ACTIVE && !U->probe_offered)
+		claim(c, U, d, NULL);
+}
+
+void dissect_up_data(struct dissect_link *l, enum kl_dir dir, const uint8_t *p, size_t n,
+		     uint64_t off, kl_time ts)
+{
+	if (!l)
+		return;
+	struct conn *c = l->c;
+	struct layer *U = layer_above(c, layer_at(c, l->level), ts);
+	if (U)
+		layer_data(c, U->link.level, dir, p, n, off, ts);
+}
+
+void dissect_up_gap(struct dissect_link *l, enum kl_dir dir, uint64_t off, uint64_t len,
+		    kl_time ts)
+{
+	if (!l)
+		return;
+	struct conn *c = l->c;
+	if (l->level + 1u < c->nlayers)
+		layer_gap(c, l->level + 1u, dir, off, len, ts);
 }
 
 static void sink_data(void *ctx, enum kl_dir dir, const uint8_t *p, size_t n,
 		      uint64_t off, kl_time ts)
 {
-	struct conn *c = ctx;
-	if (c->probe == PROBE_CLAIMED)
-		c->dis->data(c->dctx, dir, p, n, off, ts);
-	else if (c->probe == PROBE_ACTIVE)
-		probe_offer(c, dir, p, n, off, ts);
+	layer_data(ctx, 0, dir, p, n, off, ts);
 }
 
 static void sink_gap(void *ctx, enum kl_dir dir, uint64_t off, uint64_t len, kl_time ts)
 {
-	struct conn *c = ctx;
-	if (c->probe == PROBE_CLAIMED)
-		c->dis->gap(c->dctx, dir, off, len, ts);
-	else if (c->probe == PROBE_ACTIVE)
-		c->probe_len[dir] = 0;    /* kept bytes are no longer contiguous */
+	layer_gap(ctx, 0, dir, off, len, ts);
 }
 
 static void sink_eof(void *ctx, enum kl_dir dir, kl_time ts)
 {
-	struct conn *c = ctx;
-	if (c->probe == PROBE_CLAIMED)
-		c->dis->eof(c->dctx, dir, ts);
+	layers_eof(ctx, dir, ts);
 }
 
 static const struct tcp_reasm_sink flow_sink = { sink_data, sink_gap, sink_eof };
 
+/* A layer above the first that carried bytes no dissector recognised
+ * (garbage after a CONNECT 200, a protocol kalens does not read): said
+ * once, when the connection ends. */
+static void layers_report_unread(struct conn *c, kl_time ts)
+{
+	const struct dissect_output *out = c->ft->hooks.out;
+	for (unsigned level = 1; level < c->nlayers && out && out->finding; level++) {
+		struct layer *L = layer_at(c, level);
+		if (L->dis || L->opaque || !L->probe_offered)
+			continue;
+		char d[128];
+		struct layer *B = layer_at(c, level - 1);
+		snprintf(d, sizeof d, "%u bytes inside %s are no protocol kalens reads",
+			 (unsigned)L->probe_offered, B->dis ? B->dis->name : "the layer below");
+		struct finding_record f = { c->id, 0, ts, FINDING_TUNNEL_NOT_READ, d };
+		out->finding(out->ctx, &f);
+	}
+}
+
+/* Free every layer's dissector state. */
+static void layers_free(struct conn *c)
+{
+	for (unsigned level = 0; level < c->nlayers; level++) {
+		struct layer *L = layer_at(c, level);
+		if (L->dis)
+			L->dis->ctx_free(L->ctx);
+		L->dis = NULL;
+		L->ctx = NULL;
+	}
+	free(c->up);
+	c->up = NULL;
+	c->nlayers = 0;
+}
+
 /* ---- connection lifecycle ------------------------------------------------ */
 
-static void conn_record_fill(const struct conn *c, struct conn_record *r)
+static void conn_record_fill(struct conn *c, struct conn_record *r)
 {
 	const struct flow_key *k = &c->key;
 	memset(r, 0, sizeof *r);
@@ -381,16 +614,34 @@ static void conn_record_fill(const struct conn *c, struct conn_record *r)
 		r->retransmitted_bytes += hs.retrans_bytes;
 	}
 	r->one_sided = c->packets[0] == 0 || c->packets[1] == 0;
-	if (c->dis)
-		r->protocol = c->dis->protocol ? c->dis->protocol(c->dctx) : NULL;
-	if (c->dis && !r->protocol)
-		r->protocol = c->dis->name;
+	/* The protocol is the TCP stream's, or what it switched to by an
+	 * upgrade (h2c); the layers, outermost first, are the stack. */
+	const struct layer *named = NULL;
+	size_t at = 0;
+	for (unsigned level = 0; level < c->nlayers; level++) {
+		struct layer *L = layer_at(c, level);
+		if (!L->dis)
+			continue;
+		if (level == 0 || L->switched)
+			named = L;
+		const char *p = L->dis->protocol ? L->dis->protocol(L->ctx) : NULL;
+		int w = snprintf(r->stack + at, sizeof r->stack - at, "%s%s", at ? " > " : "",
+				 p ? p : L->dis->name);
+		at = w < 0 || (size_t)w >= sizeof r->stack - at ? sizeof r->stack - 1 : at + (size_t)w;
+	}
+	if (named)
+		r->protocol = named->dis->protocol ? named->dis->protocol(named->ctx) : NULL;
+	if (named && !r->protocol)
+		r->protocol = named->dis->name;
 	if (!r->protocol)
 		r->protocol = "unknown";
 	struct facts_set *set = c->ft->facts;
 	facts_set_clear(set);
-	if (c->dis && c->dis->facts)
-		c->dis->facts(c->dctx, r, set);
+	for (unsigned level = 0; level < c->nlayers; level++) {
+		struct layer *L = layer_at(c, level);
+		if (L->dis && L->dis->facts)
+			L->dis->facts(L->ctx, r, set);
+	}
 	for (int i = 0; i < FACTS_COUNT; i++)
 		r->facts[i] = facts_set_find(set, (enum facts_id)i);
 }
@@ -404,20 +655,18 @@ static void conn_end(struct flow_table *ft, struct conn *c, enum conn_close_kind
 	if (c->close_kind == CONN_CLOSE_OPEN)
 		c->close_kind = (uint8_t)kind_if_open;
 
+	layers_report_unread(c, c->last_seen);
 	struct conn_record rec;
 	conn_record_fill(c, &rec);
 	if (ft->hooks.conn_done)
 		ft->hooks.conn_done(ft->hooks.ctx, &rec);
-	if (c->dis)
-		c->dis->ctx_free(c->dctx);
+	layers_free(c);
 
 	uint32_t slot;
 	if (table_find(ft, &c->key, c->hash, &slot) == idx)
 		table_remove_slot(ft, slot);
 	ft->count--;
 	list_unlink(ft, c);
-	c->dis = NULL;
-	c->dctx = NULL;
 	c->next = ft->free_head;
 	ft->free_head = idx;
 }
@@ -486,7 +735,9 @@ static struct conn *conn_new(struct flow_table *ft, const struct flow_key *k, ui
 	c->client_is_a = src_is_client == src_is_a;
 
 	const struct dissector *const *list = ft->cfg.dissectors;
-	c->probe = list && list[0] ? PROBE_ACTIVE : PROBE_NONE;
+	c->base.probe = list && list[0] ? PROBE_ACTIVE : PROBE_NONE;
+	c->base.link.c = c;
+	c->nlayers = 1;
 	tcp_reasm_init(&c->reasm, ft->pool, &flow_sink, c);
 
 	uint32_t slot;
@@ -669,8 +920,7 @@ void flow_table_free(struct flow_table *ft)
 		for (uint32_t i = ft->head[l]; i != NIL; i = conn_at(ft, i)->next) {
 			struct conn *c = conn_at(ft, i);
 			tcp_reasm_release(&c->reasm);
-			if (c->dis)
-				c->dis->ctx_free(c->dctx);
+			layers_free(c);
 		}
 	}
 	for (uint32_t k = 0; k < ft->nchunks; k++)

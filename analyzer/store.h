@@ -23,7 +23,7 @@
 #include "kl.h"
 #include "records.h"
 
-#define STORE_SCHEMA_VERSION 4   /* 1 (connections only), 2 and 3 are upgraded in place */
+#define STORE_SCHEMA_VERSION 5   /* 1 to 4 are upgraded in place (store.c) */
 #define STORE_BATCH_ROWS 4096
 
 struct store;

@@ -20,6 +20,7 @@
 #include "http1_parser.h"
 #include "http2.h"
 #include "http_facts.h"
+#include "tunnel_facts.h"
 
 enum str_id {
 	S_METHOD, S_URI, S_HOST, S_VERSION, S_REQ_CONN, S_REQ_KA, S_RESP_CONN, S_RESP_KA,
@@ -27,6 +28,9 @@ enum str_id {
 };
 
 #define ARENA_MAX ((size_t)256 << 10)
+/* Client bytes held while a CONNECT or an upgrade awaits its response (a
+ * client that does not wait: a TLS ClientHello fits). */
+#define HTTP1_HOLD_MAX ((size_t)16 << 10)
 #define NO_STR UINT32_MAX
 
 struct pending {
@@ -54,6 +58,7 @@ struct http1_conn {
 	char *arena;
 	size_t arena_len, arena_cap;
 
+	uint64_t seq_base;            /* requests numbered by the layers below */
 	uint64_t requests, responses, unanswered, orphan_responses;
 	uint64_t req_wire_bytes;      /* heads and bodies of complete requests */
 	uint64_t req_done_count;      /* ... and how many */
@@ -76,9 +81,22 @@ struct http1_conn {
 	kl_time max_idle;
 	int64_t ka_timeout, ka_max;
 	int expected_persistent;
-	bool tunnel;
-	void *h2;                     /* after "Upgrade: h2c" and a 101: the HTTP/2 dissector */
 	uint64_t fed[2];              /* stream bytes and gaps given to each parser */
+	uint64_t base[2];             /* this layer's stream offset of each parser's first byte */
+	bool started[2];
+	/* A request that may switch protocols (CONNECT, an upgrade) stops the
+	 * request parser; the client's bytes after it are held until its
+	 * response decides: the tunnel's (handed over with them) or HTTP/1's
+	 * again (fed to the parser). */
+	bool holding;
+	uint64_t hold_seq;            /* that request */
+	uint8_t *held;
+	size_t held_len;
+	uint64_t held_lost;           /* bytes past HTTP1_HOLD_MAX, or in gaps */
+	bool switch_pending, resume_pending;
+	bool switched;                /* both directions belong to the layer above */
+	bool connect_ok;              /* a CONNECT was answered 2xx */
+	char connect_target[264];
 	struct dissect_conn_info info;   /* to create it; addresses copied below */
 	uint8_t client_ip[16], server_ip[16];
 	uint8_t eofs;
@@ -278,7 +296,7 @@ static enum http1_body_hint on_request_head(void *ctx, const struct http1_head *
 	struct pending *p = push_back(c, ts);
 	if (!p)
 		return HTTP1_BODY_AS_FRAMED;
-	p->seq = ++c->requests;
+	p->seq = c->seq_base + ++c->requests;
 	p->pipelined = pipelined;
 	if (!pipelined && c->last_resp_end && ts >= c->last_resp_end) {
 		p->has_idle = true;
@@ -325,6 +343,13 @@ static enum http1_body_hint on_request_head(void *ctx, const struct http1_head *
 		p->str[S_REQ_PROXY_CONN] = arena_put(c, h->proxy_connection_raw.p,
 						     h->proxy_connection_raw.n);
 	c->req_open = p;
+	/* CONNECT (RFC 9110 §9.3.6) or an upgrade (§7.8): what the client
+	 * sends next may be another protocol, if the server agrees. */
+	if ((h->method.n == 7 && !memcmp(h->method.p, "CONNECT", 7)) ||
+	    (h->upgrade.p && (h->connection & HTTP1_CONN_UPGRADE))) {
+		c->hold_seq = p->seq;
+		return HTTP1_BODY_TUNNEL;
+	}
 	return HTTP1_BODY_AS_FRAMED;
 }
 
@@ -454,23 +479,18 @@ static void on_response_done(void *ctx, uint64_t body, kl_time ts)
 		return;                    /* an interim response ended */
 	p->resp_end_ts = ts;
 	p->resp_body = (int64_t)body;
-	c->responses++;
 	c->resp_wire_bytes += body;
 	c->last_resp_end = ts;
-	const char *up = str_at(c, p->str[S_UPGRADE]);
-	if (p->status == 101 && up && !strcasecmp(up, "h2c") && !c->h2 && !p->hidden &&
-	    (c->h2 = http2_dissector.ctx_new(&c->info))) {
-		/* The request goes on as stream 1 of HTTP/2, the 101 its
-		 * interim response; the rest of the connection is HTTP/2. */
-		struct request_record r;
-		p->status = 0;
-		fill_record(c, p, &r);
-		r.response_ts = p->resp_ts;
-		http2_upgraded(c->h2, &r, ts);
-		c->responses--;
-		pop_front(c);
+	uint64_t at;
+	if (http1_parser_tunnel_at(c->parser[KL_TO_CLIENT], &at) && !p->hidden) {
+		/* 101, or 2xx to CONNECT: the switch is made once the parser
+		 * has said where the head ended (http1_data). */
+		c->switch_pending = true;
 		return;
 	}
+	c->responses++;
+	if (c->holding && p->seq == c->hold_seq)
+		c->resume_pending = true;     /* declined: HTTP/1 goes on */
 	emit_request(c, p);
 	pop_front(c);
 }
@@ -574,11 +594,11 @@ static void on_response_resync(void *ctx, uint64_t skipped, kl_time ts)
 	c->resp_skipped += skipped;
 }
 
+/* The switch is made in http1_data, once the head's end is known. */
 static void on_tunnel(void *ctx, kl_time ts)
 {
-	struct http1_conn *c = ctx;
+	(void)ctx;
 	(void)ts;
-	c->tunnel = true;
 }
 
 static const struct http1_callbacks request_cb = {
@@ -609,6 +629,7 @@ static void *http1_ctx_new(const struct dissect_conn_info *info)
 		return NULL;
 	c->out = info->out;
 	c->conn_id = info->conn_id;
+	c->seq_base = info->seq_base;
 	c->info = *info;
 	memcpy(c->client_ip, info->client_ip, 16);
 	memcpy(c->server_ip, info->server_ip, 16);
@@ -633,46 +654,164 @@ static void http1_ctx_free(void *ctx)
 		return;
 	http1_parser_free(c->parser[0]);
 	http1_parser_free(c->parser[1]);
-	if (c->h2)
-		http2_dissector.ctx_free(c->h2);
+	free(c->held);
 	free(c->q);
 	free(c->arena);
 	free(c);
+}
+
+/* Client bytes after a request that may switch protocols, kept (up to
+ * HTTP1_HOLD_MAX; the rest counted) until its response decides. */
+static void hold(struct http1_conn *c, const uint8_t *p, size_t n)
+{
+	if (!c->held && n && c->held_lost == 0)
+		c->held = malloc(HTTP1_HOLD_MAX);
+	size_t room = c->held && c->held_lost == 0 ? HTTP1_HOLD_MAX - c->held_len : 0;
+	size_t k = n < room ? n : room;
+	if (k)
+		memcpy(c->held + c->held_len, p, k);
+	c->held_len += k;
+	c->held_lost += n - k;
+}
+
+static void held_free(struct http1_conn *c)
+{
+	free(c->held);
+	c->held = NULL;
+	c->held_len = 0;
+	c->held_lost = 0;
+	c->holding = false;
+}
+
+/* The server declined the switch: the client's bytes since are HTTP/1. */
+static void resume(struct http1_conn *c, kl_time ts)
+{
+	c->resume_pending = false;
+	if (!c->holding)
+		return;
+	struct http1_parser *rp = c->parser[KL_TO_SERVER];
+	uint64_t from = 0, at;
+	(void)http1_parser_tunnel_at(rp, &from);
+	http1_parser_resume(rp);
+	uint8_t *held = c->held;
+	size_t n = c->held_len;
+	uint64_t lost = c->held_lost;
+	c->held = NULL;
+	held_free(c);
+	if (n)
+		http1_parser_feed(rp, held, n, ts);
+	/* Another CONNECT among them (with credentials, after a 407). */
+	if (http1_parser_tunnel_at(rp, &at)) {
+		c->holding = true;
+		if (at < from + n)
+			hold(c, held + (at - from), (size_t)(from + n - at));
+		c->held_lost += lost;
+	} else if (lost) {
+		http1_parser_gap(rp, lost, ts);
+	}
+	free(held);
+}
+
+/* The response at the front switched protocols (its head ended at `at` of
+ * the response stream): from there on, and from the end of its request on
+ * the client's side, the connection is the layer above's: a CONNECT
+ * tunnel's content (probed), HTTP/2 after "Upgrade: h2c" (with the request,
+ * which becomes its stream 1), nothing kalens reads after other upgrades
+ * (websocket). */
+static void switch_protocols(struct http1_conn *c, uint64_t at, kl_time ts)
+{
+	c->switch_pending = false;
+	struct pending *p = &c->q[c->q_head];
+	const char *up = str_at(c, p->str[S_UPGRADE]);
+	struct request_record r;
+	struct dissect_handover h = { .next = DISSECT_NEXT_NONE, .requests = c->requests };
+	/* h.requests: this layer numbered seq_base + 1 .. seq_base + requests. */
+	if (p->status != 101) {
+		h.next = DISSECT_NEXT_PROBE;       /* CONNECT 2xx: whatever the tunnel carries */
+		c->connect_ok = true;
+		const char *target = str_at(c, p->str[S_URI]);
+		snprintf(c->connect_target, sizeof c->connect_target, "%s", target ? target : "");
+		c->responses++;
+		emit_request(c, p);
+	} else if (up && !strcasecmp(up, "h2c")) {
+		/* The request goes on as stream 1 of HTTP/2, the 101 its
+		 * interim response (not counted here: HTTP/2 stores it). */
+		p->status = 0;
+		fill_record(c, p, &r);
+		r.response_ts = p->resp_ts;
+		h.next = DISSECT_NEXT_NAMED;
+		h.named = &http2_dissector;
+		h.upgrade = &r;
+	} else {
+		c->responses++;
+		emit_request(c, p);
+	}
+	/* The client's side: from the end of its request, with what it sent
+	 * since (a client that did not wait). */
+	uint64_t req_at = c->fed[KL_TO_SERVER];
+	if (c->holding)
+		(void)http1_parser_tunnel_at(c->parser[KL_TO_SERVER], &req_at);
+	h.held = c->held;
+	h.held_len = c->held_len;
+	h.lost = c->held_lost;
+	dissect_handover(c->info.link, KL_TO_SERVER, c->base[KL_TO_SERVER] + req_at, &h, ts);
+	h.held = NULL;
+	h.held_len = 0;
+	h.lost = 0;
+	dissect_handover(c->info.link, KL_TO_CLIENT, c->base[KL_TO_CLIENT] + at, &h, ts);
+	held_free(c);
+	pop_front(c);
+	c->switched = true;
+}
+
+static void note_start(struct http1_conn *c, enum kl_dir dir, uint64_t off)
+{
+	if (!c->started[dir]) {
+		c->started[dir] = true;
+		c->base[dir] = off;
+	}
 }
 
 static void http1_data(void *ctx, enum kl_dir dir, const uint8_t *p, size_t n,
 		       uint64_t off, kl_time ts)
 {
 	struct http1_conn *c = ctx;
-	if (c->tunnel) {
-		if (c->h2)
-			http2_dissector.data(c->h2, dir, p, n, off, ts);
+	note_start(c, dir, off);
+	if (c->switched)
+		return;                   /* bytes of this layer before the switch, late */
+	if (dir == KL_TO_SERVER && c->holding) {
+		hold(c, p, n);
+		c->fed[dir] += n;
 		return;
 	}
 	http1_parser_feed(c->parser[dir], p, n, ts);
 	uint64_t at;
-	if (c->tunnel && c->h2 && http1_parser_tunnel_at(c->parser[dir], &at) &&
-	    at >= c->fed[dir] && at - c->fed[dir] < n) {
-		/* The 101's head ended inside this piece: HTTP/2 follows it. */
-		size_t k = (size_t)(at - c->fed[dir]);
-		http2_dissector.data(c->h2, dir, p + k, n - k, off + k, ts);
+	if (dir == KL_TO_SERVER && http1_parser_tunnel_at(c->parser[dir], &at)) {
+		c->holding = true;
+		if (at < c->fed[dir] + n)
+			hold(c, p + (at - c->fed[dir]), (size_t)(c->fed[dir] + n - at));
 	}
 	c->fed[dir] += n;
+	if (c->switch_pending && http1_parser_tunnel_at(c->parser[KL_TO_CLIENT], &at))
+		switch_protocols(c, at, ts);
+	if (c->resume_pending)
+		resume(c, ts);
 }
 
 static void http1_gap(void *ctx, enum kl_dir dir, uint64_t off, uint64_t len, kl_time ts)
 {
 	struct http1_conn *c = ctx;
+	note_start(c, dir, off);
 	char d[96];
 	snprintf(d, sizeof d, "%llu bytes missing %s at offset %llu", (unsigned long long)len,
 		 dir == KL_TO_SERVER ? "to the server" : "to the client", (unsigned long long)off);
 	c->fed[dir] += len;
-	if (c->h2) {
-		http2_dissector.gap(c->h2, dir, off, len, ts);
-		return;
-	}
 	finding(c, 0, ts, FINDING_REASSEMBLY_GAP, d);
-	if (!c->tunnel)
+	if (c->switched)
+		return;
+	if (dir == KL_TO_SERVER && c->holding)
+		c->held_lost += len;
+	else
 		http1_parser_gap(c->parser[dir], len, ts);
 }
 
@@ -680,8 +819,6 @@ static void http1_eof(void *ctx, enum kl_dir dir, kl_time ts)
 {
 	struct http1_conn *c = ctx;
 	http1_parser_eof(c->parser[dir], ts);
-	if (c->h2)
-		http2_dissector.eof(c->h2, dir, ts);
 	if (++c->eofs < 2)
 		return;
 	/* Both directions are over: what is still pending had no (complete)
@@ -714,8 +851,6 @@ static void http1_eof(void *ctx, enum kl_dir dir, kl_time ts)
 static const char *http1_protocol(const void *ctx)
 {
 	const struct http1_conn *c = ctx;
-	if (c->h2)
-		return "http/2";
 	if (!c->proto_known)
 		return "http";
 	if (c->proto_major == 1 && c->proto_minor == 0)
@@ -725,12 +860,24 @@ static const char *http1_protocol(const void *ctx)
 	return "http";
 }
 
+/* HTTP/1's facts.  A layer above this one (HTTP inside a tunnel, HTTP/2
+ * after h2c) adds its own after: counts add up, and the keep-alive state is
+ * the last layer's that carried requests. */
 static void http1_facts(const void *ctx, const struct conn_record *tcp, struct facts_set *set)
 {
 	const struct http1_conn *c = ctx;
 	struct http_facts *h = facts_set_get(set, FACTS_HTTP);
+	bool first = h->requests == 0 && h->responses == 0;
 	h->requests += c->requests;
 	h->responses += c->responses;
+	h->pipelined_requests += c->pipelined_requests;
+	if (c->connect_ok) {
+		struct tunnel_facts *t = facts_set_get(set, FACTS_TUNNEL);
+		t->kind = "connect";
+		snprintf(t->target, sizeof t->target, "%s", c->connect_target);
+	}
+	if (!first && !c->requests)
+		return;
 	h->has_max_idle = c->has_max_idle;
 	h->max_idle = c->max_idle;
 	h->ka_timeout_advertised = c->ka_timeout;
@@ -740,18 +887,15 @@ static void http1_facts(const void *ctx, const struct conn_record *tcp, struct f
 	h->close_announced_seq = c->close_announced_seq;
 	h->close_on_persistent_request = c->close_on_persistent_request;
 	h->ka_max_first = c->ka_max_first;
-	h->pipelined_requests = c->pipelined_requests;
 	h->last_request_ts = c->last_req_ts;
 	h->last_request_seq = c->last_req_seq;
+	h->has_idle_before_close = false;
 	if (c->last_resp_end &&
 	    (tcp->close_kind == CONN_CLOSE_FIN || tcp->close_kind == CONN_CLOSE_RST) &&
 	    tcp->close_ts >= c->last_resp_end) {
 		h->has_idle_before_close = true;
 		h->idle_before_close = tcp->close_ts - c->last_resp_end;
 	}
-	/* Upgraded: HTTP/2 adds its streams and its keep-alive state. */
-	if (c->h2)
-		http2_dissector.facts(c->h2, tcp, set);
 }
 
 const struct dissector http1_dissector = {

@@ -585,6 +585,14 @@ static void head_report(struct http1_parser *p, struct http1_head *h, enum head_
 		return;
 	}
 	if (p->requests) {
+		if (hint == HTTP1_BODY_TUNNEL && !h->transfer_encoding && h->content_length <= 0) {
+			/* CONNECT or an upgrade: what follows may not be HTTP/1;
+			 * the owner resumes the parser if the server declines. */
+			p->st = S_TUNNEL;
+			p->tunnel = true;
+			p->cb->done(p->ctx, 0, ts);
+			return;
+		}
 		if (h->transfer_encoding && !h->chunked) {
 			fail(p, HTTP1_ERR_BAD_LENGTH, 0, true, ts);   /* RFC 9112 §6.3 item 4 */
 		} else if (h->chunked) {
@@ -994,6 +1002,15 @@ bool http1_parser_tunnel_at(const struct http1_parser *p, uint64_t *off)
 		return false;
 	*off = p->tunnel_at;
 	return true;
+}
+
+void http1_parser_resume(struct http1_parser *p)
+{
+	if (p->st != S_TUNNEL || !p->requests)
+		return;
+	p->st = S_IDLE;
+	p->tunnel = false;
+	p->fed = p->tunnel_at;        /* the owner feeds what came since again */
 }
 
 bool http1_parser_active(const struct http1_parser *p)

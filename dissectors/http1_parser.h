@@ -98,7 +98,9 @@ struct http1_head {
 enum http1_body_hint {
 	HTTP1_BODY_AS_FRAMED = 0,     /* apply §6.3 from the head alone */
 	HTTP1_BODY_NONE,              /* response to HEAD */
-	HTTP1_BODY_TUNNEL,            /* 2xx to CONNECT: stop parsing */
+	HTTP1_BODY_TUNNEL,            /* 2xx to CONNECT: stop parsing.  Requests: a
+				       * CONNECT or an upgrade without a body: stop
+				       * after it until http1_parser_resume() */
 };
 
 enum http1_error {
@@ -142,6 +144,11 @@ void http1_parser_gap(struct http1_parser *p, uint64_t len, kl_time ts);
 /* The stream ended (FIN, RST or end of capture): a close-delimited body
  * completes; a message cut short is reported as an error. */
 void http1_parser_eof(struct http1_parser *p, kl_time ts);
+
+/* A request parser stopped by HTTP1_BODY_TUNNEL goes on (the server
+ * declined the tunnel or upgrade) from the end of that request: the owner
+ * feeds again every byte and gap that came since.  No effect otherwise. */
+void http1_parser_resume(struct http1_parser *p);
 
 /* True until the stream turned out not to be HTTP/1 at its start (the
  * first bytes are not a message head), or became a tunnel. */

@@ -135,6 +135,8 @@ static enum dissect_verdict h2_probe(enum kl_dir dir, const uint8_t *p, size_t n
 
 /* ---- connection state ------------------------------------------------------- */
 
+static void upgraded(struct h2_conn *c, const struct request_record *r);
+
 static void *h2_ctx_new(const struct dissect_conn_info *info)
 {
 	struct h2_conn *c = calloc(1, sizeof *c);
@@ -154,6 +156,9 @@ static void *h2_ctx_new(const struct dissect_conn_info *info)
 			return NULL;
 		}
 	}
+	c->next_seq = info->seq_base;
+	if (info->upgrade)
+		upgraded(c, info->upgrade);
 	return c;
 }
 
@@ -284,9 +289,14 @@ static void stream_emit(struct h2_conn *c, struct h2_stream *s, kl_time ts)
 
 static void put(char *dst, size_t cap, const uint8_t *p, size_t n);
 
-void http2_upgraded(void *ctx, const struct request_record *r, kl_time switched_ts)
+/* An HTTP/1.1 connection upgraded with "Upgrade: h2c" and a 101 (RFC 7540
+ * §3.2; deprecated by RFC 9113 but still sent by curl): `r`, the request
+ * that asked for it (its response_end_ts: the end of the 101), becomes
+ * stream 1, half-closed by the client; its response comes as HTTP/2 on
+ * stream 1, the 101 counted as interim.  The strings of r are copied. */
+static void upgraded(struct h2_conn *c, const struct request_record *r)
 {
-	struct h2_conn *c = ctx;
+	kl_time switched_ts = r->response_end_ts;
 	/* The HTTP/1 requests before it keep their seq; streams follow. */
 	c->next_seq = r->seq ? r->seq - 1 : 0;
 	c->max_client_sid = 1;

@@ -9,9 +9,12 @@
  * GOAWAY, RST_STREAM, PING round trip.  Connection-specific header fields,
  * which §8.2.2 forbids, are findings.
  *
- * Recognised on cleartext by the client connection preface ("prior
- * knowledge"); the TLS dissector hands it the decrypted data of ALPN "h2"
- * connections.
+ * Recognised by the client connection preface ("prior knowledge", on
+ * cleartext or inside decrypted TLS); the flow layer hands it the
+ * plaintext of ALPN "h2" connections, and the rest of an HTTP/1.1
+ * connection upgraded with "Upgrade: h2c" and a 101 (RFC 7540 §3.2), with
+ * the request that asked for it (dissect_conn_info.upgrade), which becomes
+ * stream 1.
  */
 #ifndef KALENS_HTTP2_H
 #define KALENS_HTTP2_H
@@ -40,15 +43,6 @@ struct h2_facts {
 };
 
 extern const struct fact_section h2_facts_section;
-
-/* An HTTP/1.1 connection upgraded with "Upgrade: h2c" and a 101 (RFC 7540
- * §3.2; deprecated by RFC 9113 but still sent by curl): `r` is the request
- * that asked for it, which becomes stream 1, half-closed by the client;
- * its response comes as HTTP/2 on stream 1, the 101 counted as interim.
- * The strings of r are copied.  The HTTP/1 dissector calls this on the ctx
- * it created with http2_dissector.ctx_new() and then hands over the rest
- * of both directions. */
-void http2_upgraded(void *ctx, const struct request_record *r, kl_time switched_ts);
 
 /* The 24-byte client connection preface (RFC 9113 §3.4). */
 #define HTTP2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http1.h"
 #include "http2.h"
 #include "tls_crypto.h"
 #include "tls_hello.h"
@@ -73,7 +72,7 @@ struct tls_dir {
 	uint8_t rec_hdr[5];
 	uint8_t *rec;                 /* its bytes, when it spans segments */
 	uint32_t rec_len;
-	uint64_t pt_off;              /* plaintext stream offset, for the inner dissector */
+	uint64_t pt_off;              /* plaintext stream offset, for the layer above */
 	/* TLS 1.3 handshake messages inside records: Finished switches to the
 	 * application keys, KeyUpdate to the next generation. */
 	uint8_t hm_hdr[4];
@@ -103,10 +102,7 @@ struct tls_conn {
 	uint8_t *pt;                  /* one record's plaintext: the table's scratch, or own */
 	bool pt_own;
 	bool decrypted;               /* some record authenticated */
-	/* The dissector of the plaintext, created on the first application data. */
-	const struct dissector *inner;
-	void *inner_ctx;
-	bool inner_tried;
+	bool inner_tried;             /* the plaintext's first byte went up */
 	struct dissect_conn_info info;
 	uint8_t client_ip[16], server_ip[16];
 };
@@ -132,8 +128,6 @@ static void tls_ctx_free(void *ctx)
 	struct tls_conn *c = ctx;
 	if (!c)
 		return;
-	if (c->inner)
-		c->inner->ctx_free(c->inner_ctx);
 	for (int i = 0; i < 2; i++) {
 		free(c->d[i].hs);
 		free(c->d[i].rec);
@@ -325,37 +319,23 @@ static bool will_open(struct tls_conn *c, enum kl_dir dir, kl_time ts)
 static void inner_gap(struct tls_conn *c, enum kl_dir dir, uint64_t len, kl_time ts)
 {
 	struct tls_dir *d = &c->d[dir];
-	if (c->inner && c->inner->gap)
-		c->inner->gap(c->inner_ctx, dir, d->pt_off, len, ts);
+	dissect_up_gap(c->info.link, dir, d->pt_off, len, ts);
 	d->pt_off += len;
 }
 
-/* Application data in the clear: to the HTTP/2 dissector when ALPN chose
- * h2, else to the HTTP/1 one, created when the first of it looks like
- * that protocol. */
+/* Application data in the clear: a stream of its own, which the flow
+ * layer probes (HTTP/1, an HTTP/2 preface, ...), or hands to HTTP/2 when
+ * ALPN chose h2 (the server's SETTINGS may come before the client's
+ * preface, which the probe looks for). */
 static void deliver(struct tls_conn *c, enum kl_dir dir, const uint8_t *p, size_t n, kl_time ts)
 {
 	struct tls_dir *d = &c->d[dir];
 	if (!c->inner_tried && n) {
 		c->inner_tried = true;
-		bool h2 = c->have_sh && strcmp(c->sh.alpn, "h2") == 0;
-		const struct dissector *inner = h2 ? &http2_dissector : &http1_dissector;
-		/* Without ALPN the client's first bytes decide: an HTTP/2
-		 * preface (prior knowledge inside TLS) or an HTTP/1 request. */
-		if (!h2 && !c->sh.alpn[0] && http1_dissector.probe(dir, p, n) == DISSECT_NO &&
-		    http2_dissector.probe(dir, p, n) != DISSECT_NO)
-			inner = &http2_dissector, h2 = true;
-		/* ALPN decided HTTP/2: the server's SETTINGS may come before
-		 * the client's preface, which the probe looks for. */
-		if (h2 || inner->probe(dir, p, n) != DISSECT_NO) {
-			c->info.first_seen = ts;
-			c->inner_ctx = inner->ctx_new(&c->info);
-			if (c->inner_ctx)
-				c->inner = inner;
-		}
+		if (c->have_sh && strcmp(c->sh.alpn, "h2") == 0)
+			dissect_up_bind(c->info.link, &http2_dissector);
 	}
-	if (c->inner)
-		c->inner->data(c->inner_ctx, dir, p, n, d->pt_off, ts);
+	dissect_up_data(c->info.link, dir, p, n, d->pt_off, ts);
 	d->pt_off += n;
 }
 
@@ -647,19 +627,19 @@ static void tls_gap(void *ctx, enum kl_dir dir, uint64_t off, uint64_t len, kl_t
 	inner_gap(c, dir, len, ts);
 }
 
+/* The end of the plaintext stream is the flow layer's to tell its layer. */
 static void tls_eof(void *ctx, enum kl_dir dir, kl_time ts)
 {
-	struct tls_conn *c = ctx;
-	if (c->inner)
-		c->inner->eof(c->inner_ctx, dir, ts);
+	(void)ctx;
+	(void)dir;
+	(void)ts;
 }
 
 static void tls_facts(const void *ctx, const struct conn_record *tcp, struct facts_set *set)
 {
 	const struct tls_conn *c = ctx;
 	struct tls_facts *f = facts_set_get(set, FACTS_TLS);
-	if (c->inner && c->inner->facts)
-		c->inner->facts(c->inner_ctx, tcp, set);
+	(void)tcp;
 	f->decrypted = c->decrypted;
 	if (c->have_sh)
 		f->version = c->sh.version;

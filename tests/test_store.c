@@ -202,7 +202,7 @@ Test(store, schema_created_with_version_and_wal)
 
 	sqlite3 *db = raw_open(t.path);
 	char buf[1024];
-	cr_assert_eq(query_int(db, "PRAGMA user_version"), 4);
+	cr_assert_eq(query_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	row_text(db, "PRAGMA journal_mode", buf, sizeof buf);
 	cr_assert_str_eq(buf, "wal");
 	row_text(db, "SELECT group_concat(type || ':' || name, ',') FROM"
@@ -223,13 +223,13 @@ Test(store, schema_created_with_version_and_wal)
 	cr_assert_str_eq(buf, "id,run_id,client_ip,client_port,server_ip,server_port,ip_version,"
 			 "first_seen,last_seen,syn_seen,handshake_rtt,close_initiator,close_kind,"
 			 "close_ts,packets_to_server,packets_to_client,bytes_to_server,"
-			 "bytes_to_client,gap_bytes,retransmitted_bytes,one_sided,protocol,requests,"
+			 "bytes_to_client,gap_bytes,retransmitted_bytes,one_sided,protocol,stack,requests,"
 			      "responses,max_idle,ka_timeout_advertised,ka_max_advertised,"
 			      "expected_persistent,idle_before_close,reuse_saved_s,tls_version,sni,alpn,"
 			      "cipher,tls_resumed,tls_handshake_s,tls_records_to_server,"
 			      "tls_records_to_client,decrypted,requests_estimated,h2_streams,"
 			      "h2_peak_streams,h2_max_concurrent_streams,h2_initial_window,goaway_by,"
-			      "goaway_error,goaway_last_stream,rst_streams,ping_rtt_s");
+			      "goaway_error,goaway_last_stream,rst_streams,ping_rtt_s,tunnel,tunnel_target");
 	cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM runs"), 0);
 	sqlite3_close(db);
 	tu_rmtree(t.dir);
@@ -380,7 +380,7 @@ Test(store, refuses_other_schema_version)
 
 	char err[512] = "", want[600];
 	cr_assert_null(store_open(t.path, err, sizeof err));
-	snprintf(want, sizeof want, "%s: schema version 7, this kalens writes 4", t.path);
+	snprintf(want, sizeof want, "%s: schema version 7, this kalens writes 5", t.path);
 	cr_assert_str_eq(err, want);
 
 	/* Untouched: same version, still in its rollback journal mode. */
@@ -451,7 +451,7 @@ Test(store, empty_file_becomes_a_database)
 	fclose(f);
 	store_close(open_ok(t.path));
 	sqlite3 *db = raw_open(t.path);
-	cr_assert_eq(query_int(db, "PRAGMA user_version"), 4);
+	cr_assert_eq(query_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
 	sqlite3_close(db);
 	tu_rmtree(t.dir);
 }

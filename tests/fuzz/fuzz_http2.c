@@ -76,7 +76,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const struct dissector *d = &http2_dissector;
 	struct dissect_output out = { fz_request, fz_finding, NULL };
 	uint8_t ip[16] = { 0 };
-	struct dissect_conn_info info = { 4, ip, ip, 1, 2, 0, 1, 0, &out, NULL, NULL };
+	struct dissect_conn_info info = { .ip_version = 4, .client_ip = ip, .server_ip = ip,
+					  .client_port = 1, .server_port = 2, .conn_id = 1, .out = &out };
 	void *ctx = d->ctx_new(&info);
 	if (!ctx) {
 		free(cs);

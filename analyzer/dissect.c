@@ -11,6 +11,8 @@
 
 #include "http1.h"
 #include "http2.h"
+#include "socks.h"
+#include "starttls.h"
 #include "tls.h"
 
 /* HTTP/2 first: its client preface also looks like an HTTP/1 request line. */
@@ -18,6 +20,8 @@ static const struct dissector *const builtin[] = {
 	&http2_dissector,
 	&http1_dissector,
 	&tls_dissector,
+	&socks_dissector,
+	&starttls_dissector,
 	NULL,
 };
 

@@ -141,6 +141,9 @@ struct dissect_handover {
 	const uint8_t *held;
 	size_t held_len;
 	uint64_t lost;
+	/* The layer above makes a stream (TLS after STARTTLS) that carries
+	 * the same application protocol kalens does not read: not probed. */
+	bool above_opaque;
 };
 
 /* From offset `off` of direction dir of this layer's input on, the bytes

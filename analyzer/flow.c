@@ -64,6 +64,7 @@ struct layer {
 	uint64_t seq_base;            /* dissect_conn_info.seq_base */
 	bool switched;                /* the layer below handed over with a request (h2c) */
 	bool opaque;                  /* DISSECT_NEXT_NONE: not to be read */
+	bool seal_above;              /* a stream it makes is not to be read */
 };
 
 struct conn {
@@ -467,7 +468,8 @@ static struct layer *layer_above(struct conn *c, struct layer *L, kl_time ts)
 	U->link.c = c;
 	U->link.level = (uint8_t)level;
 	U->seq_base = L->seq_base;
-	U->probe = PROBE_ACTIVE;
+	U->probe = L->seal_above ? PROBE_NONE : PROBE_ACTIVE;
+	U->opaque = L->seal_above;
 	c->nlayers = (uint8_t)(level + 1);
 	return U;
 }
@@ -490,6 +492,7 @@ void dissect_handover(struct dissect_link *l, enum kl_dir dir, uint64_t off,
 	if (fresh) {
 		U->seq_base = L->seq_base + h->requests;
 		U->switched = h->upgrade != NULL;
+		U->seal_above = h->above_opaque;
 		if (h->next == DISSECT_NEXT_NONE) {
 			U->probe = PROBE_NONE;
 			U->opaque = true;

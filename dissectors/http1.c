@@ -93,7 +93,7 @@ struct http1_conn {
 	uint8_t *held;
 	size_t held_len;
 	uint64_t held_lost;           /* bytes past HTTP1_HOLD_MAX, or in gaps */
-	bool switch_pending, resume_pending;
+	bool switch_pending;
 	bool switched;                /* both directions belong to the layer above */
 	bool connect_ok;              /* a CONNECT was answered 2xx */
 	char connect_target[264];
@@ -469,6 +469,8 @@ static enum http1_body_hint on_response_head(void *ctx, const struct http1_head 
 	return HTTP1_BODY_AS_FRAMED;
 }
 
+static void resume(struct http1_conn *c, kl_time ts);
+
 static void on_response_done(void *ctx, uint64_t body, kl_time ts)
 {
 	struct http1_conn *c = ctx;
@@ -489,10 +491,13 @@ static void on_response_done(void *ctx, uint64_t body, kl_time ts)
 		return;
 	}
 	c->responses++;
-	if (c->holding && p->seq == c->hold_seq)
-		c->resume_pending = true;     /* declined: HTTP/1 goes on */
+	bool declined = c->holding && p->seq == c->hold_seq;
 	emit_request(c, p);
 	pop_front(c);
+	/* Declined: HTTP/1 goes on, and what the client sent since is read
+	 * now, so that a response to it in the rest of this piece pairs. */
+	if (declined)
+		resume(c, ts);
 }
 
 /* ---- both directions ---------------------------------------------------- */
@@ -686,7 +691,6 @@ static void held_free(struct http1_conn *c)
 /* The server declined the switch: the client's bytes since are HTTP/1. */
 static void resume(struct http1_conn *c, kl_time ts)
 {
-	c->resume_pending = false;
 	if (!c->holding)
 		return;
 	struct http1_parser *rp = c->parser[KL_TO_SERVER];
@@ -794,8 +798,6 @@ static void http1_data(void *ctx, enum kl_dir dir, const uint8_t *p, size_t n,
 	c->fed[dir] += n;
 	if (c->switch_pending && http1_parser_tunnel_at(c->parser[KL_TO_CLIENT], &at))
 		switch_protocols(c, at, ts);
-	if (c->resume_pending)
-		resume(c, ts);
 }
 
 static void http1_gap(void *ctx, enum kl_dir dir, uint64_t off, uint64_t len, kl_time ts)

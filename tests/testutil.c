@@ -110,6 +110,20 @@ long long tu_db_int(struct tu_db *d, const char *sql)
 	return v;
 }
 
+const char *tu_db_text(struct tu_db *d, const char *sql, char *buf, size_t n)
+{
+	sqlite3_stmt *st;
+	cr_assert_eq(sqlite3_prepare_v2(d->h, sql, -1, &st, NULL), SQLITE_OK, "%s: %s", sql,
+		     sqlite3_errmsg(d->h));
+	const char *ret = NULL;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		snprintf(buf, n, "%s", (const char *)sqlite3_column_text(st, 0));
+		ret = buf;
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
 size_t tu_load_tsv(const char *path, char *cells, size_t ncols, size_t cell_size, size_t max_rows)
 {
 	FILE *f = fopen(path, "r");

@@ -43,4 +43,7 @@ void tu_db_close(struct tu_db *d);
 /* The first column of the first row of `sql` as an integer; -1: no row. */
 long long tu_db_int(struct tu_db *d, const char *sql);
 
+/* ... as text into buf (n bytes); NULL when there is no row or it is NULL. */
+const char *tu_db_text(struct tu_db *d, const char *sql, char *buf, size_t n);
+
 #endif

@@ -1,13 +1,14 @@
 /*
  * fuzz_flow.c - libFuzzer target for the packet path after capture:
- * decode -> flow table -> reassembly -> dissectors (HTTP/1, TLS probe) ->
- * keep-alive analysis, on a stream of raw-IP frames.
+ * decode -> flow table -> reassembly -> dissectors (every registered one,
+ * stacked by the flow layer: CONNECT, SOCKS, STARTTLS, h2c, TLS plaintext)
+ * -> keep-alive analysis, on a stream of raw-IP frames.
  *
  * Input: records of [2-byte length][1-byte time step][frame bytes], with
  * DLT_RAW frames (IPv4 or IPv6, first nibble), so the fuzzer can build
  * handshakes, port reuse, closes and interleaved connections directly.
  * Small caps make eviction, idle expiry and reassembly caps reachable.
- * The key logs of captures/generated/ are loaded once, so seeds made from
+ * The key logs of captures/generated/ (and stack/) are loaded once, so seeds made from
  * those HTTPS captures reach TLS decryption (and mutations of them, its
  * failures).
  * Every connection record must be self-consistent, every request and
@@ -36,27 +37,33 @@ static struct tls_keylog *fz_keylog;
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc, (void)argv;
-	const char *dir = KALENS_SOURCE_DIR "/captures/generated";
+	static const char *const dirs[] = { KALENS_SOURCE_DIR "/captures/generated",
+					     KALENS_SOURCE_DIR "/captures/generated/stack" };
 	char tmp[] = "/tmp/fuzz_flow.keylog.XXXXXX";
 	int fd = mkstemp(tmp);
-	DIR *d = opendir(dir);
 	FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (!d || !out)
+	if (!out)
 		abort();
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		size_t n = strlen(e->d_name);
-		if (n < 8 || strcmp(e->d_name + n - 7, ".keylog"))
-			continue;
-		char path[4096], line[1024];
-		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-		FILE *in = fopen(path, "r");
-		while (in && fgets(line, sizeof line, in))
-			fputs(line, out);
-		if (in)
-			fclose(in);
+	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+		const char *dir = dirs[i];
+		DIR *d = opendir(dir);
+		if (!d)
+			abort();
+		struct dirent *e;
+		while ((e = readdir(d)) != NULL) {
+			size_t n = strlen(e->d_name);
+			if (n < 8 || strcmp(e->d_name + n - 7, ".keylog"))
+				continue;
+			char path[4096], line[1024];
+			snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+			FILE *in = fopen(path, "r");
+			while (in && fgets(line, sizeof line, in))
+				fputs(line, out);
+			if (in)
+				fclose(in);
+		}
+		closedir(d);
 	}
-	closedir(d);
 	fclose(out);
 	char err[256];
 	fz_keylog = tls_keylog_read(tmp, err, sizeof err);

@@ -21,7 +21,13 @@ The seeds in tests/fuzz/corpus/flow were made from captures/generated/ with:
         captures/generated/tls10-aes256cbc-sha-curl.pcap \\
         captures/generated/h2-nghttp-prior-knowledge.pcap \\
         captures/generated/h2-curl-upgrade.pcap
-(fuzz_flow loads the key logs of captures/generated/).
+    tests/fuzz/corpus/make-flow-seeds.py --whole tests/fuzz/corpus/flow \\
+        captures/generated/stack/connect-proxy-https.pcap \\
+        captures/generated/stack/socks5-https.pcap captures/generated/stack/socks4a-http.pcap \\
+        captures/generated/stack/smtp-starttls.pcap captures/generated/stack/imap-starttls.pcap \\
+        captures/generated/stack/connect-refused.pcap \\
+        captures/generated/stack/smtp-starttls-refused.pcap
+(fuzz_flow loads the key logs of captures/generated/ and captures/generated/stack/).
 """
 import os, struct, sys
 

@@ -25,6 +25,7 @@
 #include "decode.h"
 #include "dissect.h"
 #include "flow.h"
+#include "http_facts.h"
 #include "keepalive.h"
 #include "tls_keylog.h"
 
@@ -109,9 +110,8 @@ static void on_request(void *ctx, const struct request_record *r)
 static void on_finding(void *ctx, const struct finding_record *fr)
 {
 	struct fz *f = ctx;
-	if (!fr->kind || fr->conn_id >= f->next_id)
+	if (!finding_kind_name(fr->kind) || fr->conn_id >= f->next_id)
 		abort();
-	touch(fr->kind);
 	touch(fr->detail);
 }
 
@@ -128,11 +128,12 @@ static void on_done(void *ctx, const struct conn_record *rec)
 	    (rec->packets[0] == 0 && rec->packets[1] == 0) ||
 	    rec->one_sided != (rec->packets[0] == 0 || rec->packets[1] == 0) ||
 	    !rec->protocol || (rec->has_handshake_rtt && rec->handshake_rtt < 0) ||
-	    rec->responses > rec->requests + 1000000)
+	    strnlen(rec->stack, sizeof rec->stack) == sizeof rec->stack)
 		abort();
 	struct conn_record r = *rec;
 	keepalive_conn_done(&f->ka, &r, &f->out);
-	if (r.has_reuse_saved && r.reuse_saved < 0)
+	const struct http_facts *h = http_facts_of(&r);
+	if (h && (h->responses > h->requests + 1000000 || (h->has_reuse_saved && h->reuse_saved < 0)))
 		abort();
 }
 

@@ -24,9 +24,9 @@ static volatile size_t fz_sink;
 static void fz_finding(void *ctx, const struct finding_record *f)
 {
 	(void)ctx;
-	if (!f->kind || !f->detail)
+	if (!finding_kind_name(f->kind) || !f->detail)
 		abort();
-	fz_sink += strlen(f->kind) + strlen(f->detail);
+	fz_sink += strlen(f->detail);
 }
 
 static const size_t PIECE[4] = { 1, 7, 300, 20000 };

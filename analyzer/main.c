@@ -63,6 +63,7 @@ static const char usage_main[] =
 	"  live    capture on a network interface into a database\n"
 	"  report  print an overview of a database\n"
 	"  sql     run read-only SQL against a database\n"
+	"  schema  print the database schema kalens creates\n"
 	"\n"
 	"  kalens COMMAND --help   options of a command\n"
 	"  kalens --version        version and library versions\n"
@@ -176,6 +177,16 @@ static const char usage_sql[] =
 	"      --tsv      tab-separated output, with a header row\n"
 	"  -h, --help     this text\n";
 
+static const char usage_schema[] =
+	"usage: kalens schema [OPTIONS] [TABLE]\n"
+	"\n"
+	"Print the SQLite schema kalens creates (tables, indexes, views), made from\n"
+	"the same column declarations it stores with.\n"
+	"\n"
+	"      --markdown  the column tables of docs/schema.md instead (all tables,\n"
+	"                  or TABLE: runs, connections, requests, findings)\n"
+	"  -h, --help      this text\n";
+
 static int usage_error(const char *usage, const char *fmt, const char *arg)
 {
 	fprintf(stderr, "kalens: ");
@@ -209,7 +220,7 @@ static bool parse_count(const char *s, uint64_t *out)
 enum {
 	OPT_IDLE = 256, OPT_LINGER, OPT_MAX_CONNS, OPT_REASM_CONN, OPT_REASM, OPT_CSV, OPT_TSV,
 	OPT_JSON, OPT_HEAD_LIMIT, OPT_DURATION, OPT_IMMEDIATE, OPT_KA_TOLERANCE, OPT_QUICK_CLOSE,
-	OPT_REUSE_WINDOW, OPT_HTML, OPT_KEYLOG,
+	OPT_REUSE_WINDOW, OPT_HTML, OPT_KEYLOG, OPT_MARKDOWN,
 };
 
 #define FLOW_LONG_OPTIONS \
@@ -620,6 +631,43 @@ static int cmd_sql(int argc, char **argv)
 	return rc == 0 ? 0 : 1;
 }
 
+static int cmd_schema(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "markdown", no_argument, NULL, OPT_MARKDOWN },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool markdown = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_MARKDOWN: markdown = true; break;
+		case 'h': fputs(usage_schema, stdout); return 0;
+		default: fputs(usage_schema, stderr); return 2;
+		}
+	}
+	if (argc - optind > 1 || (argc - optind == 1 && !markdown))
+		return usage_error(usage_schema, "%s", "a table name goes with --markdown");
+	if (!markdown)
+		return store_schema_sql(stdout) == 0 ? 0 : 1;
+	struct store_decls d;
+	store_decls_init(&d);
+	const char *want = argc > optind ? argv[optind] : NULL;
+	bool found = false;
+	for (size_t i = 0; i < STORE_TABLES; i++) {
+		if (want && strcmp(want, d.tables[i].name))
+			continue;
+		if (!want)
+			printf("%s### %s\n\n", i ? "\n" : "", d.tables[i].name);
+		columns_markdown(&d.tables[i], stdout);
+		found = true;
+	}
+	if (!found)
+		return usage_error(usage_schema, "no table '%s'", want);
+	return 0;
+}
+
 static void print_version(void)
 {
 	printf("kalens %s\n", KALENS_VERSION);
@@ -652,6 +700,8 @@ int main(int argc, char **argv)
 		return cmd_report(argc - 1, argv + 1);
 	if (!strcmp(cmd, "sql"))
 		return cmd_sql(argc - 1, argv + 1);
+	if (!strcmp(cmd, "schema"))
+		return cmd_schema(argc - 1, argv + 1);
 	fprintf(stderr, "kalens: unknown command '%s'\n\n%s", cmd, usage_main);
 	return 2;
 }

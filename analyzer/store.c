@@ -388,8 +388,9 @@ struct run_row {
 	  "", \
 	  cv_text(f->status)) \
 	X(message, TEXT, 0, NULL, "", \
-	  "why the run stopped: for a file that stopped early the read error; for a live " \
-	  "run `stopped by a signal`, `duration reached` or `packet count reached`", \
+	  "why the run stopped: for a file that stopped early the read error, or " \
+	  "`packet count reached` (`--count`); for a live run `stopped by a signal`, " \
+	  "`duration reached` or `packet count reached`", \
 	  "nothing to say", \
 	  cv_text(f->message)) \
 	X(link_type, TEXT, COL_FIXED, NULL, "", \

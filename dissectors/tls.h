@@ -7,9 +7,10 @@
  * `connections`).
  *
  * With a key log (dissect_conn_info.keylog) that has the connection's
- * secrets, records are opened (tls_crypto.h) and the application data goes,
- * in order, to the HTTP/1 dissector as if it were cleartext; records that
- * do not authenticate are findings and reach it as gaps.  Without keys,
+ * secrets, records are opened (tls_crypto.h) and the application data is a
+ * stream of its own that the flow layer probes (or hands to HTTP/2 when
+ * ALPN chose h2; dissect_up_*); records that do not authenticate are
+ * findings and reach it as gaps.  Without keys,
  * application data is skipped by length, never copied.
  */
 #ifndef KALENS_TLS_H

@@ -497,3 +497,36 @@ Test(cli, report_reads_a_schema_2_database)
 	free(out);
 	cr_expect_eq(query_int(path_in("v2.db"), "PRAGMA user_version"), 2, "report upgraded it");
 }
+
+/* `kalens schema` prints the schema kalens creates: loaded into an empty
+ * database with sqlite3, it gives the same tables, indexes and views, to
+ * the letter, as a database `kalens read` made. */
+Test(cli, schema_prints_what_read_creates)
+{
+	int st;
+	char *out = kalens("schema > s.sql && sqlite3 s.db < s.sql", &st);
+	cr_assert_eq(st, 0, "%s", out);
+	free(out);
+	char cap[1200];
+	snprintf(cap, sizeof cap, "read -q -o k.db '%s'",
+		 tu_src_path("captures/generated/nginx-keepalive-curl.pcap"));
+	free(kalens(cap, &st));
+	cr_assert_eq(st, 0);
+	char cmd[2048];
+	snprintf(cmd, sizeof cmd, "cd '%s' &&"
+		 " sqlite3 s.db 'SELECT type, name, sql FROM sqlite_master ORDER BY name' > a.txt &&"
+		 " sqlite3 k.db 'SELECT type, name, sql FROM sqlite_master ORDER BY name' > b.txt &&"
+		 " cmp a.txt b.txt && wc -l < a.txt", dir);
+	out = tu_run(cmd, &st);
+	cr_expect_eq(st, 0, "%s", out);
+	cr_expect(out && atoi(out) >= 12, "%s", out);
+	free(out);
+	out = kalens("schema --markdown connections", &st);
+	cr_expect_eq(st, 0);
+	cr_expect(out && strstr(out, "| `stack` | TEXT |") && strstr(out, "| `tunnel_target` | TEXT |"),
+		  "%s", out);
+	free(out);
+	out = kalens("schema --markdown nosuch", &st);
+	cr_expect_eq(st, 2, "%s", out);
+	free(out);
+}

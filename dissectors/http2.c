@@ -12,6 +12,7 @@
 #include "http2.h"
 
 #include "http_facts.h"
+#include "rd.h"
 
 #include <nghttp2/nghttp2.h>
 #include <stdio.h>
@@ -452,19 +453,15 @@ static void block_done(struct h2_conn *c, enum kl_dir dir, kl_time ts)
 
 /* ---- frames ------------------------------------------------------------------- */
 
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* A frame header was read: check it and set up its payload. */
 static void frame_begin(struct h2_conn *c, enum kl_dir dir, kl_time ts)
 {
 	struct h2_dir *d = &c->d[dir];
-	d->len = (uint32_t)d->hdr[0] << 16 | (uint32_t)d->hdr[1] << 8 | d->hdr[2];
-	d->type = d->hdr[3];
-	d->flags = d->hdr[4];
-	d->sid = be32(d->hdr + 5) & 0x7fffffffu;
+	struct rd r = rd_make(d->hdr, sizeof d->hdr);
+	d->len = rd_be24(&r);
+	d->type = rd_u8(&r);
+	d->flags = rd_u8(&r);
+	d->sid = rd_be32(&r) & 0x7fffffffu;       /* the reserved bit is ignored (§4.1) */
 	d->pos = 0;
 	d->fixed_have = 0;
 	d->fixed_need = 0;
@@ -567,7 +564,9 @@ static void fixed_fields(struct h2_conn *c, enum kl_dir dir, kl_time ts)
 {
 	struct h2_dir *d = &c->d[dir];
 	const uint8_t *f = d->fixed;
-	uint32_t pad = d->flags & F_PADDED ? f[0] : 0;
+	struct rd r = rd_make(f, d->fixed_need);
+	uint32_t pad = d->flags & F_PADDED && (d->type == T_DATA || d->type == T_HEADERS ||
+					     d->type == T_PUSH_PROMISE) ? rd_u8(&r) : 0;
 	switch (d->type) {
 	case T_DATA:
 	case T_HEADERS:
@@ -583,7 +582,7 @@ static void fixed_fields(struct h2_conn *c, enum kl_dir dir, kl_time ts)
 		}
 		d->data_end = d->len - pad;
 		if (d->type == T_PUSH_PROMISE) {
-			uint32_t promised = be32(f + (d->flags & F_PADDED ? 1 : 0)) & 0x7fffffffu;
+			uint32_t promised = rd_be32(&r) & 0x7fffffffu;
 			d->in_block = true;
 			d->block_push = true;
 			d->block_sid = promised;
@@ -613,8 +612,8 @@ static void fixed_fields(struct h2_conn *c, enum kl_dir dir, kl_time ts)
 		break;
 	}
 	case T_SETTINGS: {
-		uint16_t id = (uint16_t)(f[0] << 8 | f[1]);
-		uint32_t v = be32(f + 2);
+		uint16_t id = rd_be16(&r);
+		uint32_t v = rd_be32(&r);
 		if (id == 0x1) {
 			/* This side's decoder table: the other direction's encoder
 			 * may use up to it once it has the SETTINGS, i.e. from its
@@ -630,9 +629,12 @@ static void fixed_fields(struct h2_conn *c, enum kl_dir dir, kl_time ts)
 		d->fixed_have = 0;            /* the next entry */
 		return;
 	}
-	case T_PING:
+	case T_PING: {
+		const uint8_t *opaque = rd_span(&r, 8);
+		if (!opaque)
+			break;
 		if (!(d->flags & F_ACK)) {
-			memcpy(d->ping, f, 8);
+			memcpy(d->ping, opaque, 8);
 			d->ping_ts = ts;
 			d->ping_pending = true;
 		} else {
@@ -640,7 +642,7 @@ static void fixed_fields(struct h2_conn *c, enum kl_dir dir, kl_time ts)
 			/* The first PING answered; one the client sent (the
 			 * round trip to the server) is preferred. */
 			bool from_client = dir == KL_TO_CLIENT;
-			if (o->ping_pending && !memcmp(o->ping, f, 8) &&
+			if (o->ping_pending && !memcmp(o->ping, opaque, 8) &&
 			    (!c->has_ping_rtt || (from_client && !c->ping_by_client))) {
 				c->has_ping_rtt = true;
 				c->ping_by_client = from_client;
@@ -649,11 +651,12 @@ static void fixed_fields(struct h2_conn *c, enum kl_dir dir, kl_time ts)
 			o->ping_pending = false;
 		}
 		break;
+	}
 	case T_GOAWAY:
 		if (c->goaway_by == CONN_CLOSER_NONE) {
 			c->goaway_by = dir == KL_TO_SERVER ? CONN_CLOSER_CLIENT : CONN_CLOSER_SERVER;
-			c->goaway_last = be32(f) & 0x7fffffffu;
-			c->goaway_error = be32(f + 4);
+			c->goaway_last = rd_be32(&r) & 0x7fffffffu;
+			c->goaway_error = rd_be32(&r);
 			c->goaway_ts = ts;
 			char dt[200];
 			if (c->active) {

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "http2.h"
+#include "rd.h"
 #include "tls_crypto.h"
 #include "tls_hello.h"
 #include "tls_keylog.h"
@@ -20,27 +21,17 @@
 static enum dissect_verdict tls_probe(enum kl_dir dir, const uint8_t *p, size_t n)
 {
 	(void)dir;
-	static const uint8_t want[3] = { 22, 3, 0 };
-	for (size_t i = 0; i < n && i < 5; i++) {
-		switch (i) {
-		case 0:
-		case 1:
-			if (p[i] != want[i])
-				return DISSECT_NO;
-			break;
-		case 2:
-			if (p[i] > 4)
-				return DISSECT_NO;
-			break;
-		case 4: {
-			unsigned len = (unsigned)p[3] << 8 | p[4];
-			return len > 0 && len <= (1u << 14) + 2048 ? DISSECT_YES : DISSECT_NO;
-		}
-		default:
-			break;
-		}
-	}
-	return DISSECT_MORE;
+	struct rd r = rd_make(p, n < 5 ? n : 5);
+	if (rd_left(&r) >= 1 && rd_u8(&r) != 22)        /* handshake */
+		return DISSECT_NO;
+	if (rd_left(&r) >= 1 && rd_u8(&r) != 3)         /* legacy version 3.x */
+		return DISSECT_NO;
+	if (rd_left(&r) >= 1 && rd_u8(&r) > 4)
+		return DISSECT_NO;
+	if (rd_left(&r) < 2)
+		return DISSECT_MORE;
+	unsigned len = rd_be16(&r);
+	return len > 0 && len <= (1u << 14) + 2048 ? DISSECT_YES : DISSECT_NO;
 }
 
 #define TLS_RECORD_MAX ((1u << 14) + 2048)   /* RFC 8446 §5.2: ciphertext limit */
@@ -158,8 +149,9 @@ static void handshake_messages(struct tls_conn *c, enum kl_dir dir, kl_time ts)
 	struct tls_dir *d = &c->d[dir];
 	uint32_t at = 0;
 	while (d->hs_len - at >= 4) {
-		uint32_t len = (uint32_t)d->hs[at + 1] << 16 | (uint32_t)d->hs[at + 2] << 8 |
-			       d->hs[at + 3];
+		struct rd r = rd_make(d->hs + at, d->hs_len - at);
+		uint8_t type = rd_u8(&r);
+		uint32_t len = rd_be24(&r);
 		if (len > TLS_HS_KEEP - 4) {
 			tls_finding(c, ts, "handshake message over 64 KiB");
 			d->lost = true;
@@ -167,7 +159,6 @@ static void handshake_messages(struct tls_conn *c, enum kl_dir dir, kl_time ts)
 		}
 		if (d->hs_len - at < 4 + len)
 			break;                    /* the rest comes in later records */
-		uint8_t type = d->hs[at];
 		bool want = (dir == KL_TO_SERVER && type == TLS_HS_CLIENT_HELLO && !c->have_ch) ||
 			    (dir == KL_TO_CLIENT && type == TLS_HS_SERVER_HELLO && !c->have_sh);
 		if (want) {
@@ -343,30 +334,25 @@ static void deliver(struct tls_conn *c, enum kl_dir dir, const uint8_t *p, size_
  * protocol the server chose is there, not in the ServerHello. */
 static void encrypted_extensions(struct tls_conn *c, const uint8_t *p, size_t n)
 {
-	if (n < 2)
-		return;
-	size_t total = (size_t)p[0] << 8 | p[1], at = 2;
-	if (total > n - 2)
-		return;
-	while (at + 4 <= 2 + total) {
-		unsigned type = (unsigned)p[at] << 8 | p[at + 1];
-		size_t len = (size_t)p[at + 2] << 8 | p[at + 3];
-		at += 4;
-		if (len > 2 + total - at)
+	struct rd r = rd_make(p, n);
+	struct rd exts = rd_vec16(&r);
+	while (rd_more(&exts)) {
+		unsigned type = rd_be16(&exts);
+		struct rd ext = rd_vec16(&exts);
+		if (type != 16)           /* ALPN: a list (2-byte length) of one name */
+			continue;
+		struct rd list = rd_vec16(&ext);
+		struct rd name = rd_vec8(&list);
+		size_t nl = rd_left(&name);
+		const uint8_t *s = rd_span(&name, nl);
+		if (!s || !rd_ok(&ext) || !rd_ok(&list))
 			return;
-		/* ALPN: a list (2-byte length) of one name (1-byte length) */
-		if (type == 16 && len >= 3 && (size_t)p[at + 2] + 3 <= len) {
-			size_t nl = p[at + 2];
-			char name[sizeof c->sh.alpn];
-			size_t k = nl < sizeof name - 1 ? nl : sizeof name - 1;
-			for (size_t i = 0; i < k; i++) {
-				uint8_t ch = p[at + 3 + i];
-				name[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
-			}
-			name[k] = '\0';
-			memcpy(c->sh.alpn, name, k + 1);
-		}
-		at += len;
+		char out[sizeof c->sh.alpn];
+		size_t k = nl < sizeof out - 1 ? nl : sizeof out - 1;
+		for (size_t i = 0; i < k; i++)
+			out[i] = s[i] >= 0x20 && s[i] < 0x7f ? (char)s[i] : '?';
+		out[k] = '\0';
+		memcpy(c->sh.alpn, out, k + 1);
 	}
 }
 
@@ -386,8 +372,8 @@ static void handshake13(struct tls_conn *c, struct tls_dir *d, const uint8_t *p,
 			n -= k;
 			if (d->hm_hlen < 4)
 				return;
-			d->hm_left = (uint32_t)d->hm_hdr[1] << 16 | (uint32_t)d->hm_hdr[2] << 8 |
-				     d->hm_hdr[3];
+			struct rd r = rd_make(d->hm_hdr + 1, 3);
+			d->hm_left = rd_be24(&r);
 			d->ee_len = 0;
 		} else {
 			size_t k = d->hm_left < n ? d->hm_left : n;
@@ -400,8 +386,8 @@ static void handshake13(struct tls_conn *c, struct tls_dir *d, const uint8_t *p,
 			n -= k;
 		}
 		if (d->hm_hlen == 4 && d->hm_left == 0) {
-			uint32_t len = (uint32_t)d->hm_hdr[1] << 16 | (uint32_t)d->hm_hdr[2] << 8 |
-				       d->hm_hdr[3];
+			struct rd r = rd_make(d->hm_hdr + 1, 3);
+			uint32_t len = rd_be24(&r);
 			if (server && d->hm_hdr[0] == 8 && d->ee_len == len)
 				encrypted_extensions(c, d->ee, d->ee_len);
 			if (d->hm_hdr[0] == 20 && !d->app_phase)
@@ -569,14 +555,16 @@ static void tls_data(void *ctx, enum kl_dir dir, const uint8_t *p, size_t n, uin
 			n -= k;
 			if (d->hlen < 5)
 				return;
-			uint32_t len = (uint32_t)d->hdr[3] << 8 | d->hdr[4];
-			if (d->hdr[0] < CT_CCS || d->hdr[0] > CT_APPDATA || d->hdr[1] != 3 ||
-			    len > TLS_RECORD_MAX) {
+			struct rd r = rd_make(d->hdr, 5);
+			uint8_t type = rd_u8(&r), major = rd_u8(&r);
+			rd_skip(&r, 1);
+			uint32_t len = rd_be16(&r);
+			if (type < CT_CCS || type > CT_APPDATA || major != 3 || len > TLS_RECORD_MAX) {
 				tls_finding(c, ts, "not a TLS record header: the record layer is lost");
 				d->lost = true;
 				return;
 			}
-			d->type = d->hdr[0];
+			d->type = type;
 			d->records[d->type - CT_CCS]++;
 			d->left = len;
 			d->reclen = len;

@@ -12,16 +12,18 @@
  * and a list of allowed words, and each store spells them its own way.
  *
  * A list is an X-macro; its module expands it with COLUMNS_DEFINE, which
- * makes one getter per line and the table of struct column:
+ * makes the table of struct column and one function that evaluates every
+ * line's value expression for a record (straight-line: what a store calls
+ * per row):
  *
  *   #define TLS_COLUMNS(X) \
  *       X(sni, TEXT, 0, NULL, "", "server name sent", "none sent", cv_text_nonempty(f->sni))
- *   #define COLUMN_REC struct tls_facts       // what `f` points to in the getters
- *   #define COLUMN_PREFIX tls_col             // names the getters
+ *   #define COLUMN_REC struct tls_facts       // what `f` points to
  *   COLUMNS_DEFINE(TLS_COLUMNS, tls_columns)
  *
- * A getter may format text into `buf` (len bytes, borrowed for the call)
- * and return it; other text it returns must outlive the row's insert.
+ * An expression may format text into `buf` (len bytes, the column's own)
+ * and give it with cv_text_copy(); other text it gives (cv_text) must
+ * outlive the row's insert.
  */
 #ifndef KALENS_COLUMNS_H
 #define KALENS_COLUMNS_H
@@ -40,13 +42,18 @@ enum col_type { COL_INTEGER, COL_REAL, COL_TEXT };
 #define COL_RUN 4u         /* the run being written; filled by the store, not the record */
 #define COL_FIXED 8u       /* set when the row is inserted, never updated */
 
-enum col_value_kind { CV_NULL, CV_INT, CV_REAL, CV_TEXT };
+/* CV_TEXT: text that outlives the row's insert (the record's, or static);
+ * CV_TEXT_COPY: text formatted into the getter's buffer, to be copied. */
+enum col_value_kind { CV_NULL, CV_INT, CV_REAL, CV_TEXT, CV_TEXT_COPY };
 
+/* Sixteen bytes, so a getter returns it in registers. */
 struct col_value {
 	enum col_value_kind kind;
-	int64_t i;
-	double r;
-	const char *s;
+	union {
+		int64_t i;
+		double r;
+		const char *s;
+	} u;
 };
 
 /* Bytes a getter may format into. */
@@ -60,16 +67,19 @@ struct column {
 	const char *unit;                     /* "s", "s, epoch", "bytes", "" */
 	const char *meaning;                  /* one line, for the docs */
 	const char *null_means;               /* for the docs; "" with COL_NOT_NULL */
-	struct col_value (*get)(const void *rec, char *buf, size_t len);   /* NULL with COL_RUN */
 };
 
 /* A declared list of columns. */
 struct column_list {
 	const struct column *cols;
 	size_t n;
+	/* Every column's value of `rec` at once, into out[0..n), formatting
+	 * into bufs[i] for column i: the getters' expressions in one straight
+	 * function (what a store calls per row; `get` is the same per column). */
+	void (*values)(const void *rec, struct col_value *out, char (*bufs)[COLUMN_TEXT_BUF]);
 };
 
-#define COLUMN_LIST(array) { array, sizeof array / sizeof array[0] }
+#define COLUMN_LIST(array) { array, sizeof array / sizeof array[0], COLUMN_CAT_(array, values) }
 
 /* A stored table: its name and its columns, in order (the `connections`
  * table is the TCP list followed by every fact section's, facts.h). */
@@ -86,13 +96,13 @@ struct table_decl {
 /* Value constructors for getters. */
 static inline struct col_value cv_null(void)
 {
-	struct col_value v = { CV_NULL, 0, 0, NULL };
+	struct col_value v = { CV_NULL, { 0 } };
 	return v;
 }
 
 static inline struct col_value cv_int(int64_t i)
 {
-	struct col_value v = { CV_INT, i, 0, NULL };
+	struct col_value v = { CV_INT, { .i = i } };
 	return v;
 }
 
@@ -104,13 +114,20 @@ static inline struct col_value cv_u64(uint64_t u)
 
 static inline struct col_value cv_real(double r)
 {
-	struct col_value v = { CV_REAL, 0, r, NULL };
+	struct col_value v = { CV_REAL, { .r = r } };
 	return v;
 }
 
 static inline struct col_value cv_text(const char *s)
 {
-	struct col_value v = { s ? CV_TEXT : CV_NULL, 0, 0, s };
+	struct col_value v = { s ? CV_TEXT : CV_NULL, { .s = s } };
+	return v;
+}
+
+/* Text the getter formatted into its buffer (NULL: no value). */
+static inline struct col_value cv_text_copy(const char *s)
+{
+	struct col_value v = { s ? CV_TEXT_COPY : CV_NULL, { .s = s } };
 	return v;
 }
 
@@ -147,25 +164,30 @@ static inline struct col_value cv_bool(bool b)
 #define COLUMN_CAT2_(a, b) a##_##b
 #define COLUMN_CAT_(a, b) COLUMN_CAT2_(a, b)
 
-#define COLUMN_GETTER_(name, type, flags, values, unit, meaning, null_means, expr)          \
-	static struct col_value COLUMN_CAT_(COLUMN_PREFIX, name)(const void *rec_, char *buf,  \
-								  size_t len)                  \
+#define COLUMN_ENTRY_(name, type, flags, values, unit, meaning, null_means, expr)           \
+	{ #name, COL_##type, flags, values, unit, meaning, null_means },
+
+#define COLUMN_VALUE_(name, type, flags, values, unit, meaning, null_means, expr)           \
 	{                                                                                      \
-		const COLUMN_REC *f = rec_;                                                    \
-		(void)f;                                                                       \
+		char *buf = bufs[k];                                                           \
+		size_t len = COLUMN_TEXT_BUF;                                                  \
 		(void)buf;                                                                     \
 		(void)len;                                                                     \
-		return expr;                                                                   \
+		out[k++] = (expr);                                                             \
 	}
 
-#define COLUMN_ENTRY_(name, type, flags, values, unit, meaning, null_means, expr)           \
-	{ #name, COL_##type, flags, values, unit, meaning, null_means,                        \
-	  COLUMN_CAT_(COLUMN_PREFIX, name) },
-
-/* The getters of LIST and `static const struct column array[]`. */
+/* `static const struct column array[]` of LIST, and array_values(), which
+ * evaluates every line's expression (COLUMN_LIST(array) names both). */
 #define COLUMNS_DEFINE(LIST, array)                                                         \
-	LIST(COLUMN_GETTER_)                                                                   \
-	static const struct column array[] = { LIST(COLUMN_ENTRY_) };
+	static const struct column array[] = { LIST(COLUMN_ENTRY_) };                          \
+	static void COLUMN_CAT_(array, values)(const void *rec_, struct col_value *out,        \
+					       char (*bufs)[COLUMN_TEXT_BUF])                  \
+	{                                                                                      \
+		const COLUMN_REC *f = rec_;                                                    \
+		size_t k = 0;                                                                  \
+		(void)f;                                                                       \
+		LIST(COLUMN_VALUE_)                                                            \
+	}
 
 /* The column called `name` in `list`, or NULL. */
 const struct column *column_find(const struct column_list *list, const char *name);

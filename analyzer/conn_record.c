@@ -62,7 +62,7 @@ const char *conn_ip_text(uint8_t ip_version, const uint8_t ip[16], char *buf, si
 	X(client_ip, TEXT, COL_NOT_NULL, NULL, "", \
 	  "client address, `192.0.2.10` or `2001:db8::1` (RFC 5952 form, no brackets)", \
 	  "", \
-	  cv_text(conn_ip_text(f->ip_version, f->client_ip, buf, len))) \
+	  cv_text_copy(conn_ip_text(f->ip_version, f->client_ip, buf, len))) \
 	X(client_port, INTEGER, COL_NOT_NULL, NULL, "", \
 	  "client TCP port", \
 	  "", \
@@ -70,7 +70,7 @@ const char *conn_ip_text(uint8_t ip_version, const uint8_t ip[16], char *buf, si
 	X(server_ip, TEXT, COL_NOT_NULL, NULL, "", \
 	  "server address, as `client_ip`", \
 	  "", \
-	  cv_text(conn_ip_text(f->ip_version, f->server_ip, buf, len))) \
+	  cv_text_copy(conn_ip_text(f->ip_version, f->server_ip, buf, len))) \
 	X(server_port, INTEGER, COL_NOT_NULL, NULL, "", \
 	  "server TCP port", \
 	  "", \
@@ -161,9 +161,7 @@ const char *conn_ip_text(uint8_t ip_version, const uint8_t ip[16], char *buf, si
 	  strchr(f->stack, '>') ? cv_text(f->stack) : cv_null())
 
 #define COLUMN_REC struct conn_record
-#define COLUMN_PREFIX conn_col
 COLUMNS_DEFINE(CONN_COLUMNS, conn_column_array)
 #undef COLUMN_REC
-#undef COLUMN_PREFIX
 
 const struct column_list conn_columns = COLUMN_LIST(conn_column_array);

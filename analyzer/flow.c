@@ -275,7 +275,7 @@ static void list_touch(struct flow_table *ft, struct conn *c, uint32_t idx, uint
 
 /* ---- dissector hand-off -------------------------------------------------- */
 
-static struct layer *layer_at(struct conn *c, unsigned level)
+static inline struct layer *layer_at(struct conn *c, unsigned level)
 {
 	if (level == 0)
 		return &c->base;
@@ -316,8 +316,8 @@ static void layer_data(struct conn *c, unsigned level, enum kl_dir dir, const ui
 
 /* The claimed layer reads [p, p+n); what lies past an offset it handed
  * over during the call goes up. */
-static void layer_deliver(struct conn *c, struct layer *L, enum kl_dir dir, const uint8_t *p,
-			  size_t n, uint64_t off, kl_time ts)
+static inline void layer_deliver(struct conn *c, struct layer *L, enum kl_dir dir,
+				 const uint8_t *p, size_t n, uint64_t off, kl_time ts)
 {
 	bool handed = L->handed[dir];
 	L->dis->data(L->ctx, dir, p, n, off, ts);
@@ -540,7 +540,13 @@ void dissect_up_gap(struct dissect_link *l, enum kl_dir dir, uint64_t off, uint6
 static void sink_data(void *ctx, enum kl_dir dir, const uint8_t *p, size_t n,
 		      uint64_t off, kl_time ts)
 {
-	layer_data(ctx, 0, dir, p, n, off, ts);
+	struct conn *c = ctx;
+	/* The common case, first: the TCP stream's own dissector reads it. */
+	if (c->base.probe == PROBE_CLAIMED && !c->base.handed[dir] && n) {
+		layer_deliver(c, &c->base, dir, p, n, off, ts);
+		return;
+	}
+	layer_data(c, 0, dir, p, n, off, ts);
 }
 
 static void sink_gap(void *ctx, enum kl_dir dir, uint64_t off, uint64_t len, kl_time ts)

@@ -120,10 +120,8 @@
 
 
 #define COLUMN_REC struct request_record
-#define COLUMN_PREFIX request_col
 COLUMNS_DEFINE(REQUEST_COLUMNS, request_column_array)
 #undef COLUMN_REC
-#undef COLUMN_PREFIX
 
 const struct column_list request_columns = COLUMN_LIST(request_column_array);
 
@@ -160,9 +158,7 @@ const struct column_list request_columns = COLUMN_LIST(request_column_array);
 
 
 #define COLUMN_REC struct finding_record
-#define COLUMN_PREFIX finding_col
 COLUMNS_DEFINE(FINDING_COLUMNS, finding_column_array)
 #undef COLUMN_REC
-#undef COLUMN_PREFIX
 
 const struct column_list finding_columns = COLUMN_LIST(finding_column_array);

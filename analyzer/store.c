@@ -29,6 +29,17 @@
  * `kalens sql` read does not block WAL writers, but a checkpoint can). */
 #define STORE_BUSY_TIMEOUT_MS 5000
 
+struct bind_plan {
+	const struct table_decl *t;
+	size_t ncols;                 /* the table's columns, every part */
+	struct bind_col {
+		const struct column *col;
+		uint16_t idx;             /* in the table's values, parts in order */
+	} *cols;
+	size_t n;
+	int run_idx;                  /* the COL_RUN column's index, or -1 */
+};
+
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *ins_conn;   /* INSERT INTO connections, prepared once */
@@ -38,6 +49,9 @@ struct store {
 	sqlite3_stmt *ins_run;    /* INSERT INTO runs, when a run begins */
 	sqlite3_stmt *upd_run;    /* UPDATE runs, when it finishes */
 	struct store_decls decls; /* the tables, as declared */
+	/* What each statement binds: runs insert and update, connections,
+	 * requests, findings. */
+	struct bind_plan plan_run, plan_run_update, plan_conn, plan_req, plan_find;
 	int64_t next_conn_id;     /* the next connection's id in this run */
 	int64_t run_id;           /* current run, 0 between runs */
 	bool in_batch;            /* a BEGIN is open */
@@ -185,6 +199,9 @@ static const char schema_sql[] =
 /* Requests go in STORE_REQUEST_ROWS at a time when they come in bulk: one
  * statement execution per row costs SQLite more than the row itself. */
 #define STORE_REQUEST_ROWS 32
+
+/* Columns of the widest table (connections: 59 today), for a row's values. */
+#define STORE_MAX_COLS 128
 
 static void set_err(struct store *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -339,7 +356,8 @@ struct run_row {
 
 /* One line per column: name, type, flags, allowed words, unit, meaning,
  * what NULL means, and its value from `f`, the struct run_row.  COL_FIXED
- * columns are written when the run begins, the others when it finishes. */
+ * columns are written when the run begins (from f->info), the others when
+ * it finishes (from f->t); each is NULL in the other half of the row. */
 #define RUN_COLUMNS(X) \
 	X(id, INTEGER, COL_KEY, NULL, "", \
 	  "run number, 1, 2, 3… in the order the runs began", \
@@ -349,19 +367,19 @@ struct run_row {
 	  "the capture file path as given on the command line, or the interface (`eth0`, " \
 	  "`any`)", \
 	  "", \
-	  cv_text(f->info->source)) \
+	  f->info ? cv_text(f->info->source) : cv_null()) \
 	X(source_kind, TEXT, COL_NOT_NULL | COL_FIXED, store_source_kinds, "", \
 	  "`file` (`kalens read`) or `live` (`kalens live`)", \
 	  "", \
-	  cv_text(f->info->source_kind)) \
+	  f->info ? cv_text(f->info->source_kind) : cv_null()) \
 	X(filter, TEXT, COL_FIXED, NULL, "", \
 	  "the BPF filter given with `-f`", \
 	  "no filter", \
-	  cv_text(f->info->filter)) \
+	  f->info ? cv_text(f->info->filter) : cv_null()) \
 	X(started_at, REAL, COL_NOT_NULL | COL_FIXED, NULL, "s, epoch", \
 	  "wall-clock time the run began", \
 	  "", \
-	  cv_seconds(f->info->started_at)) \
+	  f->info ? cv_seconds(f->info->started_at) : cv_null()) \
 	X(finished_at, REAL, 0, NULL, "s, epoch", \
 	  "wall-clock time the run ended", \
 	  "not finished (`running`)", \
@@ -382,7 +400,7 @@ struct run_row {
 	X(kalens_version, TEXT, COL_NOT_NULL | COL_FIXED, NULL, "", \
 	  "version of kalens that wrote the run, e.g. `0.1.0`", \
 	  "", \
-	  cv_text(KALENS_VERSION)) \
+	  f->info ? cv_text(KALENS_VERSION) : cv_null()) \
 	X(status, TEXT, COL_NOT_NULL, store_run_status_names, "", \
 	  "how the run ended, see below", \
 	  "", \
@@ -396,11 +414,11 @@ struct run_row {
 	X(link_type, TEXT, COL_FIXED, NULL, "", \
 	  "capture link type name as libpcap spells it, e.g. `EN10MB`, `LINUX_SLL2`, `RAW`", \
 	  "never NULL in practice", \
-	  cv_text(f->info->link_type_name)) \
+	  f->info ? cv_text(f->info->link_type_name) : cv_null()) \
 	X(link_type_id, INTEGER, COL_FIXED, NULL, "", \
 	  "the same as a pcap `DLT_` number, e.g. 1", \
 	  "never NULL in practice", \
-	  cv_int(f->info->link_type)) \
+	  f->info ? cv_int(f->info->link_type) : cv_null()) \
 	X(first_packet, REAL, 0, NULL, "s, epoch", \
 	  "capture timestamp of the first frame", \
 	  "no frame read, or not finished", \
@@ -453,10 +471,8 @@ struct run_row {
 	  f->t ? cv_int_or_null(f->t->packets_received) : cv_null())
 
 #define COLUMN_REC struct run_row
-#define COLUMN_PREFIX run_col
 COLUMNS_DEFINE(RUN_COLUMNS, run_column_array)
 #undef COLUMN_REC
-#undef COLUMN_PREFIX
 
 void store_decls_init(struct store_decls *d)
 {
@@ -584,49 +600,85 @@ static int prepare_insert(struct store *s, const struct table_decl *t, int rows,
 	return rc;
 }
 
-/* Bind the columns of t from recs (one record per part; NULL: the part is
- * absent, its columns NULL) to the parameters from base + 1 on, but for
- * those with a flag in `skip`.  Text a getter formatted into its buffer is
- * copied; other text outlives the step (the records do), so SQLite need
- * not copy it: the pointer stays bound after the step but is never read
- * again, as every statement binds all its parameters before each step. */
-static int bind_row(struct store *s, sqlite3_stmt *st, int base, const struct table_decl *t,
-		    const void *const *recs, unsigned skip)
+/* What one statement binds, in order: each column and which record of
+ * the row (part) it is read from.  Made once when the store opens, so a
+ * row's binding is one flat loop. */
+static int plan_make(struct bind_plan *pl, const struct table_decl *t, unsigned skip)
 {
-	char buf[COLUMN_TEXT_BUF];
-	int at = base;
+	pl->t = t;
+	pl->n = pl->ncols = 0;
+	pl->run_idx = -1;
 	for (size_t p = 0; p < t->nparts; p++) {
-		for (size_t i = 0; i < t->parts[p].n; i++) {
+		for (size_t i = 0; i < t->parts[p].n; i++)
+			pl->n += col_inserted(t, &t->parts[p].cols[i]) &&
+				 !(t->parts[p].cols[i].flags & skip);
+		pl->ncols += t->parts[p].n;
+	}
+	if (pl->ncols > STORE_MAX_COLS)
+		return SQLITE_TOOBIG;
+	pl->cols = calloc(pl->n ? pl->n : 1, sizeof *pl->cols);
+	if (!pl->cols)
+		return SQLITE_NOMEM;
+	size_t k = 0, idx = 0;
+	for (size_t p = 0; p < t->nparts; p++) {
+		for (size_t i = 0; i < t->parts[p].n; i++, idx++) {
 			const struct column *c = &t->parts[p].cols[i];
-			if (!col_inserted(t, c) || (c->flags & skip))
-				continue;
-			struct col_value v = cv_null();
+			if (col_inserted(t, c) && !(c->flags & skip)) {
+				pl->cols[k].col = c;
+				pl->cols[k++].idx = (uint16_t)idx;
+			}
 			if (c->flags & COL_RUN)
-				v = cv_int(s->run_id);
-			else if (recs[p])
-				v = c->get(recs[p], buf, sizeof buf);
-			int rc;
-			switch (v.kind) {
-			case CV_INT: rc = sqlite3_bind_int64(st, ++at, v.i); break;
-			case CV_REAL: rc = sqlite3_bind_double(st, ++at, v.r); break;
-			case CV_TEXT:
-				rc = sqlite3_bind_text(st, ++at, v.s, -1,
-						       v.s >= buf && v.s < buf + sizeof buf ?
-						       SQLITE_TRANSIENT : SQLITE_STATIC);
-				break;
-			case CV_NULL:
-			default:
-				if (c->flags & (COL_NOT_NULL | COL_RUN)) {
-					set_err(s, "insert into %s: %s has no value", t->name, c->name);
-					return SQLITE_CONSTRAINT;
-				}
-				rc = sqlite3_bind_null(st, ++at);
-				break;
+				pl->run_idx = (int)idx;
+		}
+	}
+	return SQLITE_OK;
+}
+
+/* Bind a row by plan pl from recs (one record per part; NULL: the part is
+ * absent, its columns NULL) to the parameters from base + 1 on.  Each
+ * part's values come from its list's values() in one call.  Text a getter
+ * formatted is copied; other text outlives the step (the records do), so
+ * SQLite need not copy it: the pointer stays bound after the step but is
+ * never read again, as every statement binds all its parameters before
+ * each step. */
+static int bind_row(struct store *s, sqlite3_stmt *st, int base, const struct bind_plan *pl,
+		    const void *const *recs)
+{
+	struct col_value vals[STORE_MAX_COLS];
+	char bufs[STORE_MAX_COLS][COLUMN_TEXT_BUF];
+	size_t off = 0;
+	for (size_t p = 0; p < pl->t->nparts; p++) {
+		const struct column_list *l = &pl->t->parts[p];
+		if (recs[p])
+			l->values(recs[p], vals + off, bufs + off);
+		else
+			for (size_t i = 0; i < l->n; i++)
+				vals[off + i] = cv_null();
+		off += l->n;
+	}
+	if (pl->run_idx >= 0)
+		vals[pl->run_idx] = cv_int(s->run_id);
+	for (size_t i = 0; i < pl->n; i++) {
+		const struct col_value *v = &vals[pl->cols[i].idx];
+		int at = base + (int)i + 1, rc;
+		switch (v->kind) {
+		case CV_INT: rc = sqlite3_bind_int64(st, at, v->u.i); break;
+		case CV_REAL: rc = sqlite3_bind_double(st, at, v->u.r); break;
+		case CV_TEXT: rc = sqlite3_bind_text(st, at, v->u.s, -1, SQLITE_STATIC); break;
+		case CV_TEXT_COPY: rc = sqlite3_bind_text(st, at, v->u.s, -1, SQLITE_TRANSIENT); break;
+		case CV_NULL:
+		default:
+			if (pl->cols[i].col->flags & (COL_NOT_NULL | COL_RUN)) {
+				set_err(s, "insert into %s: %s has no value", pl->t->name,
+					pl->cols[i].col->name);
+				return SQLITE_CONSTRAINT;
 			}
-			if (rc != SQLITE_OK) {
-				db_err(s, "bind");
-				return rc;
-			}
+			rc = sqlite3_bind_null(st, at);
+			break;
+		}
+		if (rc != SQLITE_OK) {
+			db_err(s, "bind");
+			return rc;
 		}
 	}
 	return SQLITE_OK;
@@ -759,6 +811,11 @@ static void finalize_all(struct store *s)
 	sqlite3_finalize(s->ins_find);
 	sqlite3_finalize(s->ins_run);
 	sqlite3_finalize(s->upd_run);
+	free(s->plan_run.cols);
+	free(s->plan_run_update.cols);
+	free(s->plan_conn.cols);
+	free(s->plan_req.cols);
+	free(s->plan_find.cols);
 }
 
 /* "UPDATE runs SET a = ?, ... WHERE id = ?": every column but the key and
@@ -805,6 +862,14 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 	    create_schema(s, path) != 0)
 		goto fail;
 	const struct table_decl *t = s->decls.tables;
+	if (plan_make(&s->plan_run, &t[0], 0) != SQLITE_OK ||
+	    plan_make(&s->plan_run_update, &t[0], COL_KEY | COL_FIXED) != SQLITE_OK ||
+	    plan_make(&s->plan_conn, &t[1], 0) != SQLITE_OK ||
+	    plan_make(&s->plan_req, &t[2], 0) != SQLITE_OK ||
+	    plan_make(&s->plan_find, &t[3], 0) != SQLITE_OK) {
+		set_err(s, "%s: out of memory", path);
+		goto fail;
+	}
 	if (prepare_insert(s, &t[0], 1, &s->ins_run) != SQLITE_OK ||
 	    prepare_run_update(s) != SQLITE_OK ||
 	    prepare_insert(s, &t[1], 1, &s->ins_conn) != SQLITE_OK ||
@@ -833,7 +898,7 @@ int64_t store_run_begin(struct store *s, const struct store_run_info *info)
 	const void *recs[1] = { &row };
 	sqlite3_stmt *st = s->ins_run;
 	int64_t id = -1;
-	if (bind_row(s, st, 0, &s->decls.tables[0], recs, 0) != SQLITE_OK)
+	if (bind_row(s, st, 0, &s->plan_run, recs) != SQLITE_OK)
 		; /* recorded */
 	else if (sqlite3_step(st) != SQLITE_DONE)
 		db_err(s, "insert run");
@@ -910,7 +975,7 @@ int store_conn_add(struct store *s, const struct conn_record *c)
 	else if (!conn_close_kind_name(c->close_kind))
 		set_err(s, "insert connection: close_kind %d out of range", (int)c->close_kind);
 	else
-		rc = bind_row(s, s->ins_conn, 0, &s->decls.tables[1], recs, 0);
+		rc = bind_row(s, s->ins_conn, 0, &s->plan_conn, recs);
 	return batch_step(s, s->ins_conn, rc == SQLITE_OK, "insert connection");
 }
 
@@ -919,7 +984,7 @@ static int bind_request(struct store *s, sqlite3_stmt *st, int base,
 			const struct request_record *r)
 {
 	const void *recs[1] = { r };
-	return bind_row(s, st, base, &s->decls.tables[2], recs, 0);
+	return bind_row(s, st, base, &s->plan_req, recs);
 }
 
 int store_requests_add(struct store *s, const struct request_record *r, size_t n)
@@ -960,7 +1025,7 @@ int store_finding_add(struct store *s, const struct finding_record *f)
 	if (batch_open(s, "insert finding") != 0)
 		return -1;
 	const void *recs[1] = { f };
-	int rc = bind_row(s, s->ins_find, 0, &s->decls.tables[3], recs, 0);
+	int rc = bind_row(s, s->ins_find, 0, &s->plan_find, recs);
 	return batch_step(s, s->ins_find, rc == SQLITE_OK, "insert finding");
 }
 
@@ -1080,7 +1145,7 @@ int store_run_finish(struct store *s, const struct store_run_totals *t)
 	memcpy(keep_err, s->err, sizeof keep_err);
 	const void *recs[1] = { &row };
 	sqlite3_stmt *st = s->upd_run;
-	int rc = bind_row(s, st, 0, &s->decls.tables[0], recs, COL_KEY | COL_FIXED);
+	int rc = bind_row(s, st, 0, &s->plan_run_update, recs);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, sqlite3_bind_parameter_count(st), s->run_id);
 	if (rc != SQLITE_OK) {

@@ -938,10 +938,8 @@ static void h2_facts(const void *ctx, const struct conn_record *tcp, struct fact
 	  cv_seconds_if(f->has_ping_rtt, f->ping_rtt))
 
 #define COLUMN_REC struct h2_facts
-#define COLUMN_PREFIX h2_col
 COLUMNS_DEFINE(H2_FACTS_COLUMNS, h2_columns)
 #undef COLUMN_REC
-#undef COLUMN_PREFIX
 
 static void h2_facts_init(void *rec)
 {

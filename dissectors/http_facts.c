@@ -45,10 +45,8 @@
 
 
 #define COLUMN_REC struct http_facts
-#define COLUMN_PREFIX http_col
 COLUMNS_DEFINE(HTTP_FACTS_COLUMNS, http_columns)
 #undef COLUMN_REC
-#undef COLUMN_PREFIX
 
 static void http_facts_init(void *rec)
 {

@@ -686,7 +686,7 @@ const char *tls_cipher_hex(uint16_t cipher, char *buf, size_t len)
 	  "`supported_versions` extension, else the ServerHello version); without a " \
 	  "ServerHello in the capture, the highest the client offered", \
 	  "not TLS", \
-	  f->version ? cv_text(tls_version_name(f->version, buf, len)) : cv_null()) \
+	  f->version ? cv_text_copy(tls_version_name(f->version, buf, len)) : cv_null()) \
 	X(sni, TEXT, 0, NULL, "", \
 	  "the ClientHello's server name (SNI)", \
 	  "not TLS, or no server name sent", \
@@ -702,7 +702,7 @@ const char *tls_cipher_hex(uint16_t cipher, char *buf, size_t len)
 	  "the cipher suite the server chose, as its IANA number in hex (`0xc030`, " \
 	  "`0x1302`), as tshark shows it", \
 	  "no ServerHello", \
-	  f->version && f->cipher ? cv_text(tls_cipher_hex(f->cipher, buf, len)) : cv_null()) \
+	  f->version && f->cipher ? cv_text_copy(tls_cipher_hex(f->cipher, buf, len)) : cv_null()) \
 	X(tls_resumed, INTEGER, 0, NULL, "0/1", \
 	  "the session was resumed: TLS 1.3, the server accepted a pre-shared key; TLS 1.2 " \
 	  "and older, the server echoed the client's non-empty session id (abbreviated " \
@@ -739,10 +739,8 @@ const char *tls_cipher_hex(uint16_t cipher, char *buf, size_t len)
 	  f->version && f->records[KL_TO_SERVER] ? cv_u64(f->exchanges) : cv_null())
 
 #define COLUMN_REC struct tls_facts
-#define COLUMN_PREFIX tls_col
 COLUMNS_DEFINE(TLS_FACTS_COLUMNS, tls_columns)
 #undef COLUMN_REC
-#undef COLUMN_PREFIX
 
 static void tls_facts_init(void *rec)
 {

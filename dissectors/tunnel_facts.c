@@ -21,10 +21,8 @@ static const char *const tunnel_kinds[] = { "connect", "socks4", "socks4a", "soc
 	  f->kind ? cv_text_nonempty(f->target) : cv_null())
 
 #define COLUMN_REC struct tunnel_facts
-#define COLUMN_PREFIX tunnel_col
 COLUMNS_DEFINE(TUNNEL_COLUMNS, tunnel_columns)
 #undef COLUMN_REC
-#undef COLUMN_PREFIX
 
 const struct fact_section tunnel_facts_section = {
 	.name = "tunnel",

@@ -131,3 +131,36 @@ Test(docs, schema_column_tables_match_the_declarations)
 	}
 	free(schema);
 }
+
+/* The views name finding kinds in their SQL; each must be a declared one
+ * (a misspelt kind in a view would count nothing, silently). */
+Test(docs, views_name_only_declared_finding_kinds)
+{
+	char *sql = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&sql, &n);
+	cr_assert(f);
+	cr_assert_eq(store_schema_sql(f), 0);
+	fclose(f);
+	int seen = 0;
+	for (const char *p = strstr(sql, "kind"); p; p = strstr(p + 1, "kind")) {
+		const char *q = strchr(p, '\'');
+		const char *nl = strchr(p, '\n');
+		if (!q || (nl && q > nl) || q - p > 12)
+			continue;             /* kind = 'x' or kind IS 'x' on the same line */
+		const char *end = strchr(q + 1, '\'');
+		cr_assert(end);
+		char name[64];
+		snprintf(name, sizeof name, "%.*s", (int)(end - q - 1), q + 1);
+		enum finding_kind k;
+		if (!strncmp(p, "kind_", 5) || strchr(name, ' '))
+			continue;             /* close_kind values, text */
+		if (p > sql && p[-1] == '_')
+			continue;             /* close_kind, source_kind */
+		cr_expect(finding_kind_lookup(name, &k), "a view counts finding '%s', not declared",
+			  name);
+		seen++;
+	}
+	cr_expect_geq(seen, 10, "kinds named in views: %d", seen);
+	free(sql);
+}

@@ -5,7 +5,11 @@
 #define KALENS_TESTUTIL_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "kl.h"
 
 /* Absolute path of a file under the source tree, in a static buffer that
  * the next call overwrites. */
@@ -40,10 +44,72 @@ struct tu_db {
 void tu_db_read(struct tu_db *d, const char *options, const char *capture);
 void tu_db_close(struct tu_db *d);
 
+/* The same for several captures (one run each, in order), or one that may
+ * be truncated (kalens says so and exits 1: what was read is kept) when
+ * `truncated_ok`.  False (a failed expectation) when kalens failed; the
+ * database is not opened then, and tu_db_close() still cleans up. */
+bool tu_db_read_files(struct tu_db *d, const char *options, const char *const *captures,
+		      size_t n, bool truncated_ok);
+
+/* TMP/k.db, in a static buffer that the next call overwrites. */
+const char *tu_db_path(const struct tu_db *d);
+
+/* --keylog 'STEM.keylog' (or 'STEM.keys.txt', as in captures/public) for
+ * the key log beside CAPTURE (STEM: CAPTURE without its extension), into
+ * opt; "" when there is none. */
+void tu_keylog_option(const char *capture, char *opt, size_t n);
+
 /* The first column of the first row of `sql` as an integer; -1: no row. */
 long long tu_db_int(struct tu_db *d, const char *sql);
 
+/* ... as a REAL (asserts there is a row). */
+double tu_db_real(struct tu_db *d, const char *sql);
+
 /* ... as text into buf (n bytes); NULL when there is no row or it is NULL. */
 const char *tu_db_text(struct tu_db *d, const char *sql, char *buf, size_t n);
+
+/* How many findings of `kind` the database holds. */
+long long tu_db_findings(struct tu_db *d, const char *kind);
+
+/* The rows of `sql` into cells[max_rows][ncols] of cell_size bytes each,
+ * as text (NULL as ""), as tu_load_tsv() lays them out; rows past max_rows
+ * are not read.  Returns the row count. */
+size_t tu_db_rows(struct tu_db *d, const char *sql, char *cells, size_t ncols, size_t cell_size,
+		  size_t max_rows);
+
+/* Row i (0-based) of `sql`, its columns joined by '|' (NULL as "NULL"),
+ * into out; "" when there is no such row. */
+void tu_db_row(struct tu_db *d, const char *sql, size_t i, char *out, size_t n);
+
+/* ---- a synthetic TCP connection through a real flow table -------------- */
+
+struct flow_table;
+struct conn_record;
+struct dissect_output;
+
+/* 10.0.0.1:40000 -> 10.0.0.2:server_port with a three-way handshake, in a
+ * flow table of the built-in dissectors (flow_config_defaults): records go
+ * to `out`, the finished connection to conn_done(ctx, ...) (either NULL).
+ * Every segment is sent 1 us after the one before. */
+struct tu_conn {
+	struct flow_table *ft;
+	uint32_t seq[2];              /* by enum kl_dir: the next sequence number */
+	kl_time t;
+	uint16_t server_port;
+};
+void tu_conn_start(struct tu_conn *c, uint16_t server_port, const struct dissect_output *out,
+		   void (*conn_done)(void *ctx, const struct conn_record *r), void *ctx);
+
+/* n bytes in direction dir: segments of `piece` bytes (0: one segment), each
+ * copied into an allocation of exactly its size, so ASan sees any read past
+ * it. */
+void tu_conn_send(struct tu_conn *c, enum kl_dir dir, const void *p, size_t n, size_t piece);
+
+/* A FIN in direction dir. */
+void tu_conn_fin(struct tu_conn *c, enum kl_dir dir);
+
+/* The end of the input (flow_table_flush): every connection ends; the
+ * table is freed. */
+void tu_conn_end(struct tu_conn *c);
 
 #endif

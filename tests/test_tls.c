@@ -1,0 +1,418 @@
+/*
+ * test_tls.c - the TLS dissector without keys (dissectors/tls.c) on the
+ * bytes of real TLS connections: each connection's TCP payload is read
+ * from a committed capture (libpcap and the project's decoder), then
+ * played again through a flow table of the built-in dissectors
+ * (testutil's tu_conn: every segment in an allocation of its exact size,
+ * so ASan sees any read past it): in the capture's own segments, one byte
+ * per segment, cut in two at every byte offset (record headers and
+ * handshake messages split across segments), and with the first record of
+ * each direction re-framed as two records at every byte of its handshake
+ * message (RFC 8446 §5.1: handshake messages may be fragmented across
+ * records).
+ *
+ * Expected values are tshark 4.0's reading of the same captures:
+ *   tshark -r CAPTURE -Y 'tls.handshake.type == 1 || tls.handshake.type == 2' -T fields
+ *     -e tcp.stream -e tcp.srcport -e tls.handshake.version
+ *     -e tls.handshake.extensions.supported_version -e tls.handshake.extensions_server_name
+ *     -e tls.handshake.ciphersuite -e tls.handshake.extensions_alpn_str
+ *     -e tls.handshake.session_id -e tls.handshake.extension.type
+ * (version: the ServerHello's supported_version, else its version; resumed:
+ * TLS 1.3 ServerHello with pre_shared_key (41), TLS 1.2 ServerHello echoing
+ * the ClientHello's non-empty session id), and the application-data records
+ * each way: records with tls.record.content_type or (TLS 1.3)
+ * tls.record.opaque_type 23, per tcp.srcport.  The exchanges are the
+ * clients' records (captures/generated/NAME.client.tsv): curl's 3 URLs, 2
+ * requests per s_client connection.
+ */
+#include <criterion/criterion.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode.h"
+#include "flow.h"
+#include "testutil.h"
+#include "tls.h"
+
+/* ---- a connection read from a capture ------------------------------------- */
+
+struct piece {
+	enum kl_dir dir;
+	size_t off, len;              /* new bytes of that direction's stream */
+};
+
+struct conv {
+	uint8_t *stream[2];           /* by enum kl_dir */
+	size_t len[2];
+	struct piece *pieces;
+	size_t n;
+};
+
+static void conv_free(struct conv *c)
+{
+	free(c->stream[0]);
+	free(c->stream[1]);
+	free(c->pieces);
+	memset(c, 0, sizeof *c);
+}
+
+/* The payload of the TCP connection of client port `port` in
+ * captures/generated/NAME.pcap, each direction's stream in order, and the
+ * pieces of new bytes in capture order (retransmitted bytes once). */
+static void conv_load(struct conv *cv, const char *name, unsigned port)
+{
+	memset(cv, 0, sizeof *cv);
+	char path[1024], err[PCAP_ERRBUF_SIZE];
+	snprintf(path, sizeof path, "%s/captures/generated/%s.pcap", KALENS_SOURCE_DIR, name);
+	pcap_t *p = pcap_open_offline(path, err);
+	cr_assert_not_null(p, "%s", err);
+	int link = pcap_datalink(p);
+	uint32_t isn[2] = { 0, 0 };
+	bool have_isn[2] = { false, false };
+	size_t cap[2] = { 0, 0 }, pieces_cap = 0;
+	struct pcap_pkthdr *h;
+	const u_char *frame;
+	while (pcap_next_ex(p, &h, &frame) == 1) {
+		struct decode_tcp d;
+		if (decode_packet(link, frame, h->caplen, &d) != DECODE_TCP)
+			continue;
+		enum kl_dir dir;
+		if (d.sport == port)
+			dir = KL_TO_SERVER;
+		else if (d.dport == port)
+			dir = KL_TO_CLIENT;
+		else
+			continue;
+		if (d.flags & KL_TCP_SYN) {
+			isn[dir] = d.seq;
+			have_isn[dir] = true;
+			continue;
+		}
+		if (!d.payload_len)
+			continue;
+		cr_assert(have_isn[dir], "%s: no SYN for port %u", name, port);
+		cr_assert_eq(d.payload_caplen, d.payload_len, "%s: a cut segment", name);
+		size_t off = (uint32_t)(d.seq - isn[dir] - 1);
+		cr_assert_leq(off, cv->len[dir], "%s: bytes missing before offset %zu", name, off);
+		if (off + d.payload_len <= cv->len[dir])
+			continue;                 /* retransmitted */
+		size_t skip = cv->len[dir] - off, n = d.payload_len - skip;
+		if (cv->len[dir] + n > cap[dir]) {
+			cap[dir] = (cv->len[dir] + n) * 2;
+			cv->stream[dir] = realloc(cv->stream[dir], cap[dir]);
+			cr_assert_not_null(cv->stream[dir]);
+		}
+		memcpy(cv->stream[dir] + cv->len[dir], d.payload + skip, n);
+		if (cv->n == pieces_cap) {
+			pieces_cap = pieces_cap ? pieces_cap * 2 : 64;
+			cv->pieces = realloc(cv->pieces, pieces_cap * sizeof *cv->pieces);
+			cr_assert_not_null(cv->pieces);
+		}
+		cv->pieces[cv->n++] = (struct piece){ dir, cv->len[dir], n };
+		cv->len[dir] += n;
+	}
+	pcap_close(p);
+	cr_assert(cv->len[0] && cv->len[1], "%s: no payload on port %u", name, port);
+}
+
+/* ---- what the dissector said --------------------------------------------- */
+
+static struct {
+	bool done, tls;
+	struct tls_facts f;
+	char protocol[32];
+} last;
+static char finds[512];
+
+static void on_finding(void *ctx, const struct finding_record *f)
+{
+	(void)ctx;
+	size_t l = strlen(finds);
+	snprintf(finds + l, sizeof finds - l, "%s;", finding_kind_name(f->kind));
+}
+
+static void on_done(void *ctx, const struct conn_record *r)
+{
+	(void)ctx;
+	cr_assert(!last.done, "one connection");
+	last.done = true;
+	last.tls = r->facts[FACTS_TLS] != NULL;
+	if (last.tls)
+		memcpy(&last.f, r->facts[FACTS_TLS], sizeof last.f);
+	snprintf(last.protocol, sizeof last.protocol, "%s", r->protocol ? r->protocol : "");
+}
+
+static const struct dissect_output out = { NULL, on_finding, NULL };
+
+/* How a connection is played again. */
+struct play {
+	size_t piece;                 /* segment size; 0: each piece whole */
+	enum kl_dir cut_dir;          /* cut the piece of that direction that holds */
+	size_t cut_at;                /* ... this offset (0: no cut) in two there */
+	const struct conv *alt;       /* streams to send instead (re-framed), same pieces */
+	const uint8_t *tail[2];       /* bytes sent after the connection, by direction */
+	size_t tail_len[2];
+	size_t tail_piece;
+};
+
+static void play(const struct conv *cv, const struct play *pl)
+{
+	memset(&last, 0, sizeof last);
+	finds[0] = '\0';
+	const struct conv *src = pl->alt ? pl->alt : cv;
+	struct tu_conn c;
+	tu_conn_start(&c, 443, &out, on_done, NULL);
+	for (size_t i = 0; i < src->n; i++) {
+		const struct piece *p = &src->pieces[i];
+		const uint8_t *b = src->stream[p->dir] + p->off;
+		if (pl->cut_at && p->dir == pl->cut_dir && p->off < pl->cut_at &&
+		    pl->cut_at < p->off + p->len) {
+			size_t k = pl->cut_at - p->off;
+			tu_conn_send(&c, p->dir, b, k, pl->piece);
+			tu_conn_send(&c, p->dir, b + k, p->len - k, pl->piece);
+		} else {
+			tu_conn_send(&c, p->dir, b, p->len, pl->piece);
+		}
+	}
+	for (int d = 0; d < 2; d++)
+		if (pl->tail_len[d])
+			tu_conn_send(&c, (enum kl_dir)d, pl->tail[d], pl->tail_len[d], pl->tail_piece);
+	tu_conn_end(&c);
+	cr_assert(last.done);
+}
+
+/* ---- tshark's reading ------------------------------------------------------- */
+
+struct tls_case {
+	const char *capture;
+	unsigned client_port;
+	uint16_t version, cipher;
+	const char *sni, *alpn;
+	int resumed;
+	uint64_t records_c2s, records_s2c;
+	uint64_t exchanges;           /* the client's record */
+	size_t cut_limit;             /* cut at every offset below this, each direction */
+};
+
+static const struct tls_case CASES[] = {
+	/* curl to nginx, TLS 1.2: no SNI for an IP literal (RFC 6066 §3), ALPN
+	 * http/1.1 chosen in the ServerHello, no session id offered */
+	{ "tls12-aes128gcm-curl", 40694, 0x0303, 0xc02f, "", "http/1.1", 0, 3, 9, 3, 3000 },
+	/* TLS 1.3: the ALPN choice is in the encrypted EncryptedExtensions,
+	 * which tshark does not read without keys either */
+	{ "tls13-aes128gcm-curl", 53074, 0x0304, 0x1301, "", "", 0, 5, 15, 3, 3000 },
+	/* s_client -tls1_2: a full handshake, then one resuming the session
+	 * (the ServerHello echoes the session id bd1844d0...) */
+	{ "tls12-resumed-s_client", 36588, 0x0303, 0xc030, "localhost", "", 0, 2, 8, 2, 3000 },
+	{ "tls12-resumed-s_client", 36602, 0x0303, 0xc030, "localhost", "", 1, 3, 2, 2, SIZE_MAX },
+	/* s_client -tls1_3: full, then resumed with a pre_shared_key */
+	{ "tls13-resumed-s_client", 36606, 0x0304, 0x1302, "localhost", "", 0, 4, 15, 2, 3000 },
+	{ "tls13-resumed-s_client", 60820, 0x0304, 0x1302, "localhost", "", 1, 4, 6, 2, SIZE_MAX },
+};
+
+static void expect_facts(const struct tls_case *k, const char *how)
+{
+	cr_expect_str_eq(last.protocol, "tls", "%s:%u %s", k->capture, k->client_port, how);
+	cr_assert(last.tls, "%s:%u %s: no TLS facts", k->capture, k->client_port, how);
+	const struct tls_facts *f = &last.f;
+	cr_expect_eq(f->version, k->version, "%s:%u %s: version 0x%04x", k->capture, k->client_port,
+		     how, f->version);
+	cr_expect_eq(f->cipher, k->cipher, "%s:%u %s: cipher 0x%04x", k->capture, k->client_port, how,
+		     f->cipher);
+	cr_expect_str_eq(f->sni, k->sni, "%s:%u %s: sni", k->capture, k->client_port, how);
+	cr_expect_str_eq(f->alpn, k->alpn, "%s:%u %s: alpn", k->capture, k->client_port, how);
+	cr_expect_eq(f->resumed, k->resumed, "%s:%u %s: resumed %d", k->capture, k->client_port, how,
+		     f->resumed);
+	cr_expect_eq(f->records[KL_TO_SERVER], k->records_c2s, "%s:%u %s: records to server %llu",
+		     k->capture, k->client_port, how, (unsigned long long)f->records[KL_TO_SERVER]);
+	cr_expect_eq(f->records[KL_TO_CLIENT], k->records_s2c, "%s:%u %s: records to client %llu",
+		     k->capture, k->client_port, how, (unsigned long long)f->records[KL_TO_CLIENT]);
+	cr_expect_eq(f->exchanges, k->exchanges, "%s:%u %s: exchanges %llu", k->capture,
+		     k->client_port, how, (unsigned long long)f->exchanges);
+	cr_expect_not(f->decrypted, "no key log");
+	cr_expect_str_eq(finds, "", "%s:%u %s: findings", k->capture, k->client_port, how);
+}
+
+/* ---- tests ------------------------------------------------------------------ */
+
+/* Each connection in the capture's segments and one byte per segment. */
+Test(tls, facts_match_tshark_whole_and_bytewise, .timeout = 120)
+{
+	for (size_t i = 0; i < KL_ARRAY_LEN(CASES); i++) {
+		struct conv cv;
+		conv_load(&cv, CASES[i].capture, CASES[i].client_port);
+		play(&cv, &(struct play){ 0 });
+		expect_facts(&CASES[i], "as captured");
+		play(&cv, &(struct play){ .piece = 1 });
+		expect_facts(&CASES[i], "bytewise");
+		conv_free(&cv);
+	}
+}
+
+/* Each direction cut in two at every byte offset: record headers cut after
+ * 1 to 4 bytes, hello messages and their own headers cut anywhere. */
+Test(tls, facts_hold_with_a_cut_at_every_offset, .timeout = 300)
+{
+	for (size_t i = 0; i < KL_ARRAY_LEN(CASES); i++) {
+		struct conv cv;
+		conv_load(&cv, CASES[i].capture, CASES[i].client_port);
+		for (int d = 0; d < 2; d++) {
+			size_t lim = cv.len[d] < CASES[i].cut_limit ? cv.len[d] : CASES[i].cut_limit;
+			for (size_t k = 1; k < lim; k++) {
+				play(&cv, &(struct play){ .cut_dir = (enum kl_dir)d, .cut_at = k });
+				char how[64];
+				snprintf(how, sizeof how, "cut at %zu to the %s", k,
+					 d == KL_TO_SERVER ? "server" : "client");
+				expect_facts(&CASES[i], how);
+			}
+		}
+		conv_free(&cv);
+	}
+}
+
+/* The first record of direction d (a handshake record: the ClientHello, or
+ * the ServerHello and what follows it) as two records, the first carrying
+ * j bytes of its body: the same stream with a 5-byte header inserted. */
+static void reframe(const struct conv *cv, enum kl_dir d, size_t j, struct conv *alt)
+{
+	const uint8_t *s = cv->stream[d];
+	size_t L = (size_t)s[3] << 8 | s[4];
+	cr_assert(s[0] == 22 && j > 0 && j < L && 5 + L <= cv->len[d]);
+	*alt = *cv;
+	alt->stream[d] = malloc(cv->len[d] + 5);
+	alt->pieces = malloc(cv->n * sizeof *cv->pieces);
+	cr_assert(alt->stream[d] && alt->pieces);
+	uint8_t *o = alt->stream[d];
+	memcpy(o, s, 3);
+	o[3] = (uint8_t)(j >> 8);
+	o[4] = (uint8_t)j;
+	memcpy(o + 5, s + 5, j);
+	memcpy(o + 5 + j, s, 3);
+	o[5 + j + 3] = (uint8_t)((L - j) >> 8);
+	o[5 + j + 4] = (uint8_t)(L - j);
+	memcpy(o + 10 + j, s + 5 + j, cv->len[d] - 5 - j);
+	alt->len[d] = cv->len[d] + 5;
+	size_t at = 5 + j;                /* where the new header goes */
+	for (size_t i = 0; i < cv->n; i++) {
+		struct piece p = cv->pieces[i];
+		if (p.dir == d) {
+			size_t end = p.off + p.len;
+			p.off += p.off > at ? 5 : 0;
+			end += end > at ? 5 : 0;
+			p.len = end - p.off;
+		}
+		alt->pieces[i] = p;
+	}
+}
+
+/* RFC 8446 §5.1: a handshake message may be fragmented over several
+ * records.  The hellos of a full and a resumed handshake of each version,
+ * re-framed at every byte of their first record. */
+Test(tls, hello_split_across_two_records, .timeout = 300)
+{
+	static const size_t which[] = { 0, 1, 3, 5 };
+	for (size_t w = 0; w < KL_ARRAY_LEN(which); w++) {
+		const struct tls_case *k = &CASES[which[w]];
+		struct conv cv;
+		conv_load(&cv, k->capture, k->client_port);
+		for (int d = 0; d < 2; d++) {
+			size_t L = (size_t)cv.stream[d][3] << 8 | cv.stream[d][4];
+			for (size_t j = 1; j < L; j++) {
+				struct conv alt;
+				reframe(&cv, (enum kl_dir)d, j, &alt);
+				play(&cv, &(struct play){ .alt = &alt });
+				char how[64];
+				snprintf(how, sizeof how, "first record to the %s as %zu + %zu",
+					 d == KL_TO_SERVER ? "server" : "client", j, L - j);
+				expect_facts(k, how);
+				free(alt.stream[d]);
+				free(alt.pieces);
+			}
+		}
+		conv_free(&cv);
+	}
+}
+
+/* Application-data records added after a TLS 1.2 connection, fed one byte
+ * a segment, then whole: three from the client (empty, which RFC 5246
+ * §6.2.1 allows for application data, 1 byte, 300 bytes) and two from the
+ * server (the largest ciphertext, 2^14 + 2048 bytes by §6.2.3, and 20
+ * bytes): counted each way on top of tshark's count. */
+Test(tls, application_data_records_counted_each_way, .timeout = 120)
+{
+	const struct tls_case *k = &CASES[3];
+	struct conv cv;
+	conv_load(&cv, k->capture, k->client_port);
+	static uint8_t c2s[3 * 5 + 1 + 300], s2c[2 * 5 + 18432 + 20];
+	size_t n = 0;
+	static const size_t clen[] = { 0, 1, 300 }, slen[] = { 18432, 20 };
+	for (size_t i = 0; i < 3; i++) {
+		uint8_t h[5] = { 23, 3, 3, (uint8_t)(clen[i] >> 8), (uint8_t)clen[i] };
+		memcpy(c2s + n, h, 5);
+		memset(c2s + n + 5, (int)i, clen[i]);
+		n += 5 + clen[i];
+	}
+	cr_assert_eq(n, sizeof c2s);
+	n = 0;
+	for (size_t i = 0; i < 2; i++) {
+		uint8_t h[5] = { 23, 3, 3, (uint8_t)(slen[i] >> 8), (uint8_t)slen[i] };
+		memcpy(s2c + n, h, 5);
+		memset(s2c + n + 5, 0x55, slen[i]);
+		n += 5 + slen[i];
+	}
+	cr_assert_eq(n, sizeof s2c);
+	struct play pl = { .tail = { c2s, s2c }, .tail_len = { sizeof c2s, sizeof s2c }, .tail_piece = 1 };
+	play(&cv, &pl);
+	cr_expect_eq(last.f.records[KL_TO_SERVER], k->records_c2s + 3);
+	cr_expect_eq(last.f.records[KL_TO_CLIENT], k->records_s2c + 2);
+	cr_expect_str_eq(finds, "");
+	pl.tail_piece = 0;
+	play(&cv, &pl);
+	cr_expect_eq(last.f.records[KL_TO_SERVER], k->records_c2s + 3);
+	cr_expect_eq(last.f.records[KL_TO_CLIENT], k->records_s2c + 2);
+	conv_free(&cv);
+}
+
+/* After the handshake of a TLS 1.2 connection, bytes that are not a record
+ * header (RFC 5246 §6.2: content types 20 to 23, version 3.x, at most
+ * 2^14 + 2048 bytes of ciphertext, §6.2.3): one tls-parse-error, the handshake facts kept, and nothing after
+ * it counted as a record (the record layer is lost). */
+Test(tls, a_bad_record_header_after_the_handshake_is_a_parse_error)
+{
+	static const struct {
+		const char *what;
+		uint8_t hdr[5];
+	} bad[] = {
+		{ "HTTP in the clear", { 'G', 'E', 'T', ' ', '/' } },
+		{ "content type 0 (invalid)", { 0, 3, 3, 0, 5 } },
+		{ "version 2.0", { 23, 2, 0, 0, 5 } },
+		{ "2^14 + 2049 bytes", { 23, 3, 3, 0x48, 0x01 } },
+	};
+	const struct tls_case *k = &CASES[3];
+	struct conv cv;
+	conv_load(&cv, k->capture, k->client_port);
+	for (size_t i = 0; i < KL_ARRAY_LEN(bad); i++) {
+		for (int d = 0; d < 2; d++) {
+			/* the bad header, then a well-formed 5-byte application-data record */
+			uint8_t tail[15];
+			memcpy(tail, bad[i].hdr, 5);
+			static const uint8_t good[10] = { 23, 3, 3, 0, 5, 1, 2, 3, 4, 5 };
+			memcpy(tail + 5, good, 10);
+			struct play pl = { .tail_piece = 1 };
+			pl.tail[d] = tail;
+			pl.tail_len[d] = sizeof tail;
+			play(&cv, &pl);
+			const char *side = d == KL_TO_SERVER ? "client" : "server";
+			cr_expect_str_eq(finds, "tls-parse-error;", "%s from the %s", bad[i].what, side);
+			cr_expect_str_eq(last.f.sni, k->sni, "%s from the %s", bad[i].what, side);
+			cr_expect_eq(last.f.cipher, k->cipher, "%s from the %s", bad[i].what, side);
+			cr_expect_eq(last.f.records[KL_TO_SERVER], k->records_c2s, "%s from the %s",
+				     bad[i].what, side);
+			cr_expect_eq(last.f.records[KL_TO_CLIENT], k->records_s2c, "%s from the %s",
+				     bad[i].what, side);
+		}
+	}
+	conv_free(&cv);
+}

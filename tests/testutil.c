@@ -2,6 +2,7 @@
 #include "testutil.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,28 @@ char *tu_run(const char *cmd, int *status)
 	return out;
 }
 
+int tu_each_file(const char *dir, const char *prefix, const char *suffix,
+		 int (*each)(const char *absdir, const char *name), int *files)
+{
+	char abs[4096];
+	snprintf(abs, sizeof abs, "%s", tu_src_path(dir));
+	DIR *d = opendir(abs);
+	cr_assert_not_null(d, "%s", abs);
+	int sum = 0;
+	*files = 0;
+	size_t pl = strlen(prefix), sl = strlen(suffix);
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+		if (n <= sl || strcmp(e->d_name + n - sl, suffix) || strncmp(e->d_name, prefix, pl))
+			continue;
+		(*files)++;
+		sum += each(abs, e->d_name);
+	}
+	closedir(d);
+	return sum;
+}
+
 void tu_capture_of_reference(const char *file, const char *suffix, char *out, size_t outlen)
 {
 	size_t len = strlen(file), sl = strlen(suffix), o = 0;
@@ -81,6 +104,98 @@ void tu_capture_of_reference(const char *file, const char *suffix, char *out, si
 		}
 	}
 	out[o] = '\0';
+}
+
+const char *tu_cell(const struct tu_table *t, size_t r, size_t c)
+{
+	cr_assert(r < t->nrows && c < t->ncols, "cell (%zu, %zu) of %zu x %zu", r, c, t->nrows,
+		  t->ncols);
+	return t->cell[r * t->ncols + c];
+}
+
+void tu_table_free(struct tu_table *t)
+{
+	for (size_t i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cell[i]);
+	free(t->cell);
+	free(t->header);
+	free(t->comment);
+	memset(t, 0, sizeof *t);
+}
+
+char *tu_table_text(const struct tu_table *t)
+{
+	size_t len = 1;
+	for (size_t i = 0; i < t->nrows * t->ncols; i++)
+		len += strlen(t->cell[i]) + 1;
+	char *out = malloc(len), *o = out;
+	cr_assert_not_null(out);
+	for (size_t r = 0; r < t->nrows; r++)
+		for (size_t c = 0; c < t->ncols; c++)
+			o += sprintf(o, "%s%c", tu_cell(t, r, c), c + 1 < t->ncols ? '\t' : '\n');
+	*o = '\0';
+	return out;
+}
+
+/* Room for one more row of t. */
+static char **table_row(struct tu_table *t, size_t *cap)
+{
+	if (t->nrows == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		t->cell = realloc(t->cell, *cap * t->ncols * sizeof *t->cell);
+		cr_assert_not_null(t->cell);
+	}
+	return t->cell + t->nrows++ * t->ncols;
+}
+
+void tu_tsv_table(const char *path, size_t ncols, struct tu_table *t)
+{
+	memset(t, 0, sizeof *t);
+	t->ncols = ncols;
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f, "%s", path);
+	char *line = NULL;
+	size_t lcap = 0, cap = 0;
+	while (getline(&line, &lcap, f) > 0) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '#' && !t->comment) {
+			t->comment = strdup(line);
+			cr_assert_not_null(t->comment);
+		}
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		if (!t->header) {
+			t->header = strdup(line);
+			cr_assert_not_null(t->header);
+			continue;
+		}
+		char **row = table_row(t, &cap);
+		char *p = line;
+		for (size_t c = 0; c < ncols; c++) {
+			char *tab = strchr(p, '\t');
+			if (tab)
+				*tab = '\0';
+			row[c] = strdup(p);
+			cr_assert_not_null(row[c]);
+			p = tab ? tab + 1 : p + strlen(p);
+		}
+	}
+	free(line);
+	fclose(f);
+}
+
+size_t tu_load_tsv(const char *path, char *cells, size_t ncols, size_t cell_size, size_t max_rows)
+{
+	struct tu_table t;
+	tu_tsv_table(path, ncols, &t);
+	cr_assert_leq(t.nrows, max_rows, "%s: more than %zu rows", path, max_rows);
+	for (size_t r = 0; r < t.nrows; r++)
+		for (size_t c = 0; c < ncols; c++)
+			snprintf(cells + (r * ncols + c) * cell_size, cell_size, "%.*s",
+				 (int)(cell_size - 1), tu_cell(&t, r, c));
+	size_t n = t.nrows;
+	tu_table_free(&t);
+	return n;
 }
 
 /* kalens read -q OPTIONS -o TMP/k.db CAPTURES...; the database is opened
@@ -114,8 +229,11 @@ static bool db_read(struct tu_db *d, const char *options, const char *const *cap
 	else
 		cr_expect(ok, "%s: kalens read failed: %s", what, out ? out : "");
 	free(out);
-	if (!ok)
+	if (!ok) {
+		tu_rmtree(d->tmp);
+		d->tmp = NULL;
 		return false;
+	}
 	cr_assert_eq(sqlite3_open_v2(path, &d->h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	return true;
 }
@@ -129,6 +247,12 @@ bool tu_db_read_files(struct tu_db *d, const char *options, const char *const *c
 		      size_t n, bool truncated_ok)
 {
 	return db_read(d, options, captures, n, truncated_ok, false);
+}
+
+void tu_db_open(struct tu_db *d, const char *path)
+{
+	d->tmp = NULL;
+	cr_assert_eq(sqlite3_open_v2(path, &d->h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK, "%s", path);
 }
 
 const char *tu_db_path(const struct tu_db *d)
@@ -211,21 +335,23 @@ long long tu_db_findings(struct tu_db *d, const char *kind)
 	return v;
 }
 
-size_t tu_db_rows(struct tu_db *d, const char *sql, char *cells, size_t ncols, size_t cell_size,
-		  size_t max_rows)
+void tu_db_table(struct tu_db *d, const char *sql, struct tu_table *t)
 {
+	memset(t, 0, sizeof *t);
 	sqlite3_stmt *st = db_prepare(d, sql);
-	size_t n = 0;
-	while (n < max_rows && sqlite3_step(st) == SQLITE_ROW) {
-		for (size_t c = 0; c < ncols; c++) {
-			const unsigned char *t = sqlite3_column_text(st, (int)c);
-			snprintf(cells + (n * ncols + c) * cell_size, cell_size, "%s",
-				 t ? (const char *)t : "");
+	t->ncols = (size_t)sqlite3_column_count(st);
+	size_t cap = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char **row = table_row(t, &cap);
+		for (size_t c = 0; c < t->ncols; c++) {
+			const unsigned char *v = sqlite3_column_text(st, (int)c);
+			row[c] = strdup(v ? (const char *)v : "");
+			cr_assert_not_null(row[c]);
 		}
-		n++;
 	}
+	cr_assert_eq(rc, SQLITE_DONE, "%s: %s", sql, sqlite3_errmsg(d->h));
 	sqlite3_finalize(st);
-	return n;
 }
 
 void tu_db_row(struct tu_db *d, const char *sql, size_t i, char *out, size_t n)
@@ -244,37 +370,6 @@ void tu_db_row(struct tu_db *d, const char *sql, size_t i, char *out, size_t n)
 		break;
 	}
 	sqlite3_finalize(st);
-}
-
-size_t tu_load_tsv(const char *path, char *cells, size_t ncols, size_t cell_size, size_t max_rows)
-{
-	FILE *f = fopen(path, "r");
-	cr_assert_not_null(f, "%s", path);
-	char line[4096];
-	size_t n = 0;
-	bool header = false;
-	while (fgets(line, sizeof line, f)) {
-		line[strcspn(line, "\r\n")] = '\0';
-		if (line[0] == '#')
-			continue;
-		if (!header) {
-			header = true;
-			continue;
-		}
-		cr_assert_lt(n, max_rows, "%s: more than %zu rows", path, max_rows);
-		char *p = line;
-		for (size_t c = 0; c < ncols; c++) {
-			char *tab = strchr(p, '\t');
-			if (tab)
-				*tab = '\0';
-			snprintf(cells + (n * ncols + c) * cell_size, cell_size, "%.*s",
-				 (int)(cell_size - 1), p);
-			p = tab ? tab + 1 : p + strlen(p);
-		}
-		n++;
-	}
-	fclose(f);
-	return n;
 }
 
 /* ---- a synthetic TCP connection ----------------------------------------- */
@@ -307,16 +402,45 @@ static void conn_packet(struct tu_conn *c, enum kl_dir dir, uint8_t flags, const
 	c->seq[dir] += (uint32_t)n + ((flags & (KL_TCP_SYN | KL_TCP_FIN)) ? 1u : 0u);
 }
 
+static void conn_request(void *ctx, const struct request_record *r)
+{
+	struct tu_conn *c = ctx;
+	if (c->out && c->out->request)
+		c->out->request(c->out->ctx, r);
+}
+
+static void conn_finding(void *ctx, const struct finding_record *f)
+{
+	struct tu_conn *c = ctx;
+	size_t l = strlen(c->findings);
+	snprintf(c->findings + l, sizeof c->findings - l, "%s;", finding_kind_name(f->kind));
+	if (c->out && c->out->finding)
+		c->out->finding(c->out->ctx, f);
+}
+
+static void conn_ended(void *ctx, const struct conn_record *r)
+{
+	struct tu_conn *c = ctx;
+	c->ended++;
+	snprintf(c->protocol, sizeof c->protocol, "%s", r->protocol ? r->protocol : "");
+	if (c->conn_done)
+		c->conn_done(c->ctx, r);
+}
+
 void tu_conn_start(struct tu_conn *c, uint16_t server_port, const struct dissect_output *out,
 		   void (*conn_done)(void *ctx, const struct conn_record *r), void *ctx)
 {
 	memset(c, 0, sizeof *c);
 	c->server_port = server_port;
 	c->t = (kl_time)1700000000 * KL_NS_PER_SEC;
+	c->out = out;
+	c->conn_done = conn_done;
+	c->ctx = ctx;
+	c->wrap = (struct dissect_output){ conn_request, conn_finding, c };
 	struct flow_config cfg;
 	flow_config_defaults(&cfg);
 	cfg.dissectors = dissect_builtin();
-	struct flow_hooks hooks = { .conn_done = conn_done, .ctx = ctx, .out = out };
+	struct flow_hooks hooks = { .conn_done = conn_ended, .ctx = c, .out = &c->wrap };
 	char err[128];
 	c->ft = flow_table_new(&cfg, &hooks, err, sizeof err);
 	cr_assert_not_null(c->ft, "%s", err);

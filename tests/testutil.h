@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "kl.h"
+#include "records.h"
 
 /* Absolute path of a file under the source tree, in a static buffer that
  * the next call overwrites. */
@@ -24,14 +25,40 @@ void tu_rmtree(char *dir);
  * buffer (caller frees).  *status gets the exit status (or -1). */
 char *tu_run(const char *cmd, int *status);
 
+/* Call each(ABSDIR, NAME) for every file NAME of the source directory `dir`
+ * (repository-relative) that starts with `prefix` and ends in `suffix`
+ * (longer than it), in directory order; the sum of what each returned, and
+ * the number of files in *files. */
+int tu_each_file(const char *dir, const char *prefix, const char *suffix,
+		 int (*each)(const char *absdir, const char *name), int *files);
+
 /* The capture a reference file describes: tests/expected/.../NAME<suffix>
  * where NAME is the capture's repository path with '/' spelled "__". */
 void tu_capture_of_reference(const char *file, const char *suffix, char *out, size_t outlen);
 
-/* The rows of a reference file (tab-separated; `#` comment lines and the
- * first other line, the column header, skipped) into cells[max_rows][ncols]
- * of cell_size bytes each, cut to fit; missing columns are "".  Asserts
- * the file opens and has at most max_rows rows.  Returns the row count. */
+/* A table of text: cell (r, c) at cell[r * ncols + c], malloc'd, never
+ * NULL ("" for an SQL NULL or a missing column). */
+struct tu_table {
+	char **cell;
+	size_t nrows, ncols;
+	char *header;                 /* a reference file's header line, else NULL */
+	char *comment;                /* ... its first comment line ("# ..."), else NULL */
+};
+const char *tu_cell(const struct tu_table *t, size_t r, size_t c);
+void tu_table_free(struct tu_table *t);
+
+/* The rows as text, a line each, cells separated by tabs (as `kalens sql
+ * --tsv` prints them, without the header); malloc'd. */
+char *tu_table_text(const struct tu_table *t);
+
+/* The rows of a reference file, ncols columns each: tab-separated, `#`
+ * comment lines and empty lines skipped (the first kept in t->comment),
+ * the first other line (the column header) kept in t->header.  Asserts the
+ * file opens. */
+void tu_tsv_table(const char *path, size_t ncols, struct tu_table *t);
+
+/* The same into cells[max_rows][ncols] of cell_size bytes each, cut to
+ * fit.  Asserts it has at most max_rows rows.  Returns the row count. */
 size_t tu_load_tsv(const char *path, char *cells, size_t ncols, size_t cell_size, size_t max_rows);
 
 /* A database kalens wrote for one test: `kalens read -q OPTIONS -o TMP/k.db
@@ -46,10 +73,14 @@ void tu_db_close(struct tu_db *d);
 
 /* The same for several captures (one run each, in order), or one that may
  * be truncated (kalens says so and exits 1: what was read is kept) when
- * `truncated_ok`.  False (a failed expectation) when kalens failed; the
- * database is not opened then, and tu_db_close() still cleans up. */
+ * `truncated_ok`.  False (a failed expectation) when kalens failed; then
+ * nothing is left to close. */
 bool tu_db_read_files(struct tu_db *d, const char *options, const char *const *captures,
 		      size_t n, bool truncated_ok);
+
+/* A database file made otherwise, opened read-only (tu_db_close() closes
+ * it and removes nothing). */
+void tu_db_open(struct tu_db *d, const char *path);
 
 /* TMP/k.db, in a static buffer that the next call overwrites. */
 const char *tu_db_path(const struct tu_db *d);
@@ -71,11 +102,8 @@ const char *tu_db_text(struct tu_db *d, const char *sql, char *buf, size_t n);
 /* How many findings of `kind` the database holds. */
 long long tu_db_findings(struct tu_db *d, const char *kind);
 
-/* The rows of `sql` into cells[max_rows][ncols] of cell_size bytes each,
- * as text (NULL as ""), as tu_load_tsv() lays them out; rows past max_rows
- * are not read.  Returns the row count. */
-size_t tu_db_rows(struct tu_db *d, const char *sql, char *cells, size_t ncols, size_t cell_size,
-		  size_t max_rows);
+/* The rows of `sql`, every column, as text. */
+void tu_db_table(struct tu_db *d, const char *sql, struct tu_table *t);
 
 /* Row i (0-based) of `sql`, its columns joined by '|' (NULL as "NULL"),
  * into out; "" when there is no such row. */
@@ -85,17 +113,25 @@ void tu_db_row(struct tu_db *d, const char *sql, size_t i, char *out, size_t n);
 
 struct flow_table;
 struct conn_record;
-struct dissect_output;
 
 /* 10.0.0.1:40000 -> 10.0.0.2:server_port with a three-way handshake, in a
  * flow table of the built-in dissectors (flow_config_defaults): records go
  * to `out`, the finished connection to conn_done(ctx, ...) (either NULL).
- * Every segment is sent 1 us after the one before. */
+ * Every segment is sent 1 us after the one before.  What every test wants
+ * is kept here too: the kinds of the findings, "kind;" each, in order, and
+ * the stored protocol of each connection that ended. */
 struct tu_conn {
 	struct flow_table *ft;
 	uint32_t seq[2];              /* by enum kl_dir: the next sequence number */
 	kl_time t;
 	uint16_t server_port;
+	char findings[1024];
+	char protocol[32];            /* of the last connection that ended */
+	int ended;                    /* connections that ended */
+	struct dissect_output wrap;   /* private */
+	const struct dissect_output *out;
+	void (*conn_done)(void *ctx, const struct conn_record *r);
+	void *ctx;
 };
 void tu_conn_start(struct tu_conn *c, uint16_t server_port, const struct dissect_output *out,
 		   void (*conn_done)(void *ctx, const struct conn_record *r), void *ctx);

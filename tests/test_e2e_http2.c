@@ -15,8 +15,6 @@
  *    frames (stream, status, DATA bytes) and curl's -w rows.
  */
 #include <criterion/criterion.h>
-#include <dirent.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,39 +27,9 @@
 /* kalens read CAPTURE (absolute), with the key log beside it if any. */
 static void read_capture(struct tu_db *d, const char *capture)
 {
-	char keylog[4096] = "", stem[2048];
-	snprintf(stem, sizeof stem, "%s", capture);
-	char *dot = strrchr(stem, '.');
-	if (dot)
-		*dot = '\0';
-	static const char *const suffix[] = { ".keylog", ".keys.txt" };
-	for (size_t i = 0; i < 2 && !keylog[0]; i++) {
-		char k[2100];
-		snprintf(k, sizeof k, "%s%s", stem, suffix[i]);
-		FILE *f = fopen(k, "r");
-		if (f) {
-			fclose(f);
-			snprintf(keylog, sizeof keylog, "--keylog '%s'", k);
-		}
-	}
+	char keylog[4300];
+	tu_keylog_option(capture, keylog, sizeof keylog);
 	tu_db_read(d, keylog, capture);
-}
-
-/* Rows of a query, NCOLS text columns each (NULL as ""). */
-static size_t rows_of(struct tu_db *d, const char *sql, char rows[][NCOLS][512])
-{
-	sqlite3_stmt *st;
-	cr_assert_eq(sqlite3_prepare_v2(d->h, sql, -1, &st, NULL), SQLITE_OK, "%s", sql);
-	size_t n = 0;
-	while (sqlite3_step(st) == SQLITE_ROW && n < MAXROWS) {
-		for (int c = 0; c < NCOLS; c++) {
-			const unsigned char *t = sqlite3_column_text(st, c);
-			snprintf(rows[n][c], sizeof rows[n][c], "%s", t ? (const char *)t : "");
-		}
-		n++;
-	}
-	sqlite3_finalize(st);
-	return n;
 }
 
 #define KALENS_STREAMS "SELECT c.client_port, r.stream_id, r.method, r.uri, r.host, r.status" \
@@ -76,11 +44,13 @@ static int compare(const char *refdir, const char *file)
 	char capture[2048], ref[8192];
 	tu_capture_of_reference(file, ".streams.tsv", capture, sizeof capture);
 	snprintf(ref, sizeof ref, "%s/%s", refdir, file);
-	static char want[MAXROWS][NCOLS][512], got[MAXROWS][NCOLS][512];
+	static char want[MAXROWS][NCOLS][512];
 	size_t nw = tu_load_tsv(ref, &want[0][0][0], NCOLS, sizeof want[0][0], MAXROWS);
 	struct tu_db d;
 	read_capture(&d, tu_src_path(capture));
-	size_t ng = rows_of(&d, KALENS_STREAMS, got);
+	struct tu_table got;
+	tu_db_table(&d, KALENS_STREAMS, &got);
+	size_t ng = got.nrows;
 	int bad = 0;
 	if (ng != nw) {
 		cr_expect_fail("%s: %zu streams, tshark %zu", capture, ng, nw);
@@ -90,32 +60,22 @@ static int compare(const char *refdir, const char *file)
 		for (int c = 0; c < NCOLS; c++) {
 			if (c == 4 && !want[i][c][0])
 				continue;
-			if (strcmp(got[i][c], want[i][c])) {
+			const char *g = tu_cell(&got, i, (size_t)c);
+			if (strcmp(g, want[i][c])) {
 				cr_expect_fail("%s: stream row %zu: %s is '%s', tshark says '%s'", capture,
-					       i, COLS[c], got[i][c], want[i][c]);
+					       i, COLS[c], g, want[i][c]);
 				bad++;
 			}
 		}
+	tu_table_free(&got);
 	tu_db_close(&d);
-	return bad;
+	return bad ? 1 : 0;
 }
 
 Test(e2e_http2, streams_match_tshark, .timeout = 120)
 {
-	char refdir[4096];
-	snprintf(refdir, sizeof refdir, "%s", tu_src_path("tests/expected/http2"));
-	DIR *dir = opendir(refdir);
-	cr_assert_not_null(dir);
-	struct dirent *e;
-	int files = 0, bad = 0;
-	while ((e = readdir(dir)) != NULL) {
-		size_t l = strlen(e->d_name);
-		if (l < 12 || strcmp(e->d_name + l - 12, ".streams.tsv"))
-			continue;
-		files++;
-		bad += compare(refdir, e->d_name) ? 1 : 0;
-	}
-	closedir(dir);
+	int files;
+	int bad = tu_each_file("tests/expected/http2", "", ".streams.tsv", compare, &files);
 	/* 3 public (prior knowledge with CONTINUATION, two h2c upgrades), 7
 	 * generated (nghttp, nghttp with a server push, curl prior knowledge,
 	 * h2c upgrade, TLS 1.2 and 1.3 with ALPN h2, a forbidden header) */
@@ -132,29 +92,34 @@ static void gen(struct tu_db *d, const char *name)
 
 /* Each row of an nghttp record (stream id, :status, DATA bytes received,
  * path) is a kalens row; how many there are. */
-static int check_nghttp(struct tu_db *d, const char *name)
+/* NAME's client record (captures/generated/NAME.client.tsv), ncols columns. */
+static void client_record(const char *name, size_t ncols, struct tu_table *t)
 {
 	char path[2048];
 	snprintf(path, sizeof path, "%s/%s.client.tsv", tu_src_path("captures/generated"), name);
-	FILE *f = fopen(path, "r");
-	cr_assert_not_null(f);
-	char line[1024], sql[512];
+	tu_tsv_table(path, ncols, t);
+}
+
+static int check_nghttp(struct tu_db *d, const char *name)
+{
+	/* tool stream_id http_code size_download path */
+	struct tu_table t;
+	client_record(name, 5, &t);
+	char sql[512];
 	int rows = 0;
-	while (fgets(line, sizeof line, f)) {
-		unsigned sid;
-		int status;
-		long long size;
-		char p[256];
-		if (sscanf(line, "nghttp\t%u\t%d\t%lld\t%255s", &sid, &status, &size, p) != 4)
+	for (size_t i = 0; i < t.nrows; i++) {
+		if (strcmp(tu_cell(&t, i, 0), "nghttp"))
 			continue;
 		rows++;
-		snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM requests WHERE stream_id = %u AND"
-			 " status = %d AND response_body_bytes = %lld AND uri = '%s'"
+		const char *sid = tu_cell(&t, i, 1), *status = tu_cell(&t, i, 2);
+		const char *size = tu_cell(&t, i, 3), *p = tu_cell(&t, i, 4);
+		snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM requests WHERE stream_id = %s AND"
+			 " status = %s AND response_body_bytes = %s AND uri = '%s'"
 			 " AND version = 'HTTP/2'", sid, status, size, p);
-		cr_expect_eq(tu_db_int(d, sql), 1, "%s: stream %u: %d, %lld bytes, %s", name, sid,
+		cr_expect_eq(tu_db_int(d, sql), 1, "%s: stream %s: %s, %s bytes, %s", name, sid,
 			     status, size, p);
 	}
-	fclose(f);
+	tu_table_free(&t);
 	cr_expect_eq(tu_db_int(d, "SELECT COUNT(*) FROM requests"), rows, "%s", name);
 	return rows;
 }
@@ -198,35 +163,32 @@ static void check_curl(const char *name, long long want_conns)
 {
 	struct tu_db d;
 	gen(&d, name);
-	char path[2048];
-	snprintf(path, sizeof path, "%s/%s.client.tsv", tu_src_path("captures/generated"), name);
-	FILE *f = fopen(path, "r");
-	cr_assert_not_null(f);
-	char line[2048], sql[1024];
-	while (fgets(line, sizeof line, f)) {
-		char url[512], lip[64], rip[64], ver[8];
-		unsigned lport, rport, conns, code;
-		long long size;
-		int exitcode;
-		if (sscanf(line, "curl\t%511s\t%63s\t%u\t%63s\t%u\t%u\t%u\t%lld\t%7s\t%d", url, lip, &lport,
-			   rip, &rport, &conns, &code, &size, ver, &exitcode) != 10)
+	/* tool url local_ip local_port remote_ip remote_port num_connects
+	 * http_code size_download http_version exitcode */
+	struct tu_table t;
+	client_record(name, 11, &t);
+	char sql[1024];
+	for (size_t i = 0; i < t.nrows; i++) {
+		if (strcmp(tu_cell(&t, i, 0), "curl"))
 			continue;
+		const char *url = tu_cell(&t, i, 1), *lport = tu_cell(&t, i, 3);
+		const char *code = tu_cell(&t, i, 7), *size = tu_cell(&t, i, 8);
 		const char *p = strchr(strstr(url, "//") + 2, '/');
-		if (exitcode == 0) {
+		if (atoi(tu_cell(&t, i, 10)) == 0) {
 			snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM requests r JOIN connections c"
-				 " ON c.id = r.conn_id WHERE c.client_port = %u AND r.uri = '%s' AND"
-				 " r.status = %u AND r.response_body_bytes = %lld AND r.stream_id > 0",
+				 " ON c.id = r.conn_id WHERE c.client_port = %s AND r.uri = '%s' AND"
+				 " r.status = %s AND r.response_body_bytes = %s AND r.stream_id > 0",
 				 lport, p, code, size);
-			cr_expect_geq(tu_db_int(&d, sql), 1, "%s: %s %u %lld bytes on port %u", name, p, code,
+			cr_expect_geq(tu_db_int(&d, sql), 1, "%s: %s %s %s bytes on port %s", name, p, code,
 				      size, lport);
 		} else {
 			snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM requests r JOIN connections c"
-				 " ON c.id = r.conn_id WHERE c.client_port = %u AND r.uri = '%s' AND"
+				 " ON c.id = r.conn_id WHERE c.client_port = %s AND r.uri = '%s' AND"
 				 " r.status IS NOT NULL", lport, p);
 			cr_expect_eq(tu_db_int(&d, sql), 0, "%s: curl got no response for %s", name, p);
 		}
 	}
-	fclose(f);
+	tu_table_free(&t);
 	cr_expect_eq(tu_db_int(&d, "SELECT COUNT(*) FROM connections"), want_conns, "%s", name);
 	cr_expect_eq(tu_db_int(&d, "SELECT COUNT(*) FROM findings WHERE kind = 'h2-connection-specific-header'"),
 		     0, "%s", name);

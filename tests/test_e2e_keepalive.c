@@ -7,61 +7,23 @@
  * ab's summary, the python client's measured idle time), never from kalens.
  */
 #include <criterion/criterion.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "testutil.h"
 
-struct run {
-	char *tmp;
-	char db[1024];
-	sqlite3 *h;
-};
-
 /* kalens read [OPTIONS] captures/generated/NAME.pcap into a fresh database. */
-static void run_open_with(struct run *r, const char *name, const char *options)
+static void run_open_with(struct tu_db *r, const char *name, const char *options)
 {
-	r->tmp = tu_tmpdir();
-	snprintf(r->db, sizeof r->db, "%s/k.db", r->tmp);
-	char cmd[4096];
-	snprintf(cmd, sizeof cmd, "'%s' read -q %s -o '%s' '%s/captures/generated/%s.pcap' 2>&1",
-		 KALENS_BINARY, options, r->db, KALENS_SOURCE_DIR, name);
-	int st;
-	char *out = tu_run(cmd, &st);
-	cr_assert_eq(st, 0, "%s: %s", name, out ? out : "");
-	free(out);
-	cr_assert_eq(sqlite3_open_v2(r->db, &r->h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	char capture[1024];
+	snprintf(capture, sizeof capture, "%s/captures/generated/%s.pcap", KALENS_SOURCE_DIR, name);
+	tu_db_read(r, options, capture);
 }
 
-static void run_open(struct run *r, const char *name)
+static void run_open(struct tu_db *r, const char *name)
 {
 	run_open_with(r, name, "");
-}
-
-static void run_close(struct run *r)
-{
-	sqlite3_close(r->h);
-	tu_rmtree(r->tmp);
-}
-
-static double num(struct run *r, const char *sql)
-{
-	sqlite3_stmt *st;
-	cr_assert_eq(sqlite3_prepare_v2(r->h, sql, -1, &st, NULL), SQLITE_OK, "%s: %s", sql,
-		     sqlite3_errmsg(r->h));
-	cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "%s", sql);
-	double v = sqlite3_column_double(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
-static int64_t count_kind(struct run *r, const char *kind)
-{
-	char sql[256];
-	snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM findings WHERE kind = '%s'", kind);
-	return (int64_t)num(r, sql);
 }
 
 /* The value after `key` in the client record's comment lines
@@ -97,91 +59,91 @@ static const char *const WARNINGS[] = {
 	"request-without-response", "header-too-large", "reassembly-gap", "resync",
 };
 
-static void expect_no_warnings(struct run *r, const char *name)
+static void expect_no_warnings(struct tu_db *r, const char *name)
 {
 	for (size_t i = 0; i < sizeof WARNINGS / sizeof WARNINGS[0]; i++)
-		cr_expect_eq(count_kind(r, WARNINGS[i]), 0, "%s: a %s finding", name, WARNINGS[i]);
+		cr_expect_eq(tu_db_findings(r, WARNINGS[i]), 0, "%s: a %s finding", name, WARNINGS[i]);
 }
 
 /* nginx keepalive_timeout 5s (no Keep-Alive header sent): the python
  * client idles until nginx closes; the client measured how long. */
 Test(keepalive, server_idle_timeout_without_an_advertised_timeout)
 {
-	struct run r;
+	struct tu_db r;
 	run_open(&r, "nginx-idle-timeout");
 	double idle = record_value("nginx-idle-timeout", "after_idle_s");
-	cr_expect_eq(count_kind(&r, "server-idle-timeout"), 1);
-	cr_expect_eq(count_kind(&r, "keepalive-ignored-by-server"), 0);
-	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM connections WHERE ka_timeout_advertised IS NULL"),
+	cr_expect_eq(tu_db_findings(&r, "server-idle-timeout"), 1);
+	cr_expect_eq(tu_db_findings(&r, "keepalive-ignored-by-server"), 0);
+	cr_expect_eq(tu_db_real(&r, "SELECT COUNT(*) FROM connections WHERE ka_timeout_advertised IS NULL"),
 		     1, "nginx sends no Keep-Alive header with a one-value keepalive_timeout");
-	double got = num(&r, "SELECT idle_before_close FROM connections");
+	double got = tu_db_real(&r, "SELECT idle_before_close FROM connections");
 	cr_expect(got > idle - 0.05 && got < idle + 0.05, "idle %.6f s, the client measured %.3f s",
 		  got, idle);
 	cr_expect(got >= 5.0, "nginx keepalive_timeout 5s, closed after %.6f s", got);
 	expect_no_warnings(&r, "nginx-idle-timeout");
-	run_close(&r);
+	tu_db_close(&r);
 }
 
 /* keepalive_timeout 2s 2s: Keep-Alive: timeout=2 advertised and kept. */
 Test(keepalive, server_idle_timeout_as_advertised)
 {
-	struct run r;
+	struct tu_db r;
 	run_open(&r, "nginx-advertised-timeout");
 	double idle = record_value("nginx-advertised-timeout", "after_idle_s");
-	cr_expect_eq(count_kind(&r, "server-idle-timeout"), 1);
-	cr_expect_eq(num(&r, "SELECT ka_timeout_advertised FROM connections"), 2);
-	double got = num(&r, "SELECT idle_before_close FROM connections");
+	cr_expect_eq(tu_db_findings(&r, "server-idle-timeout"), 1);
+	cr_expect_eq(tu_db_real(&r, "SELECT ka_timeout_advertised FROM connections"), 2);
+	double got = tu_db_real(&r, "SELECT idle_before_close FROM connections");
 	cr_expect(got > idle - 0.05 && got < idle + 0.05, "idle %.6f s, the client measured %.3f s",
 		  got, idle);
-	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM findings WHERE kind = 'server-idle-timeout'"
+	cr_expect_eq(tu_db_real(&r, "SELECT COUNT(*) FROM findings WHERE kind = 'server-idle-timeout'"
 			     " AND detail LIKE '%advertised timeout=2 (+%'"), 1);
 	expect_no_warnings(&r, "nginx-advertised-timeout");
-	run_close(&r);
+	tu_db_close(&r);
 }
 
 /* keepalive_timeout 1s 5s: timeout=5 advertised, closed after 1 s. */
 Test(keepalive, keepalive_ignored_by_server)
 {
-	struct run r;
+	struct tu_db r;
 	run_open(&r, "nginx-early-close");
 	double idle = record_value("nginx-early-close", "after_idle_s");
-	cr_expect_eq(count_kind(&r, "keepalive-ignored-by-server"), 1);
-	cr_expect_eq(count_kind(&r, "server-idle-timeout"), 0);
-	cr_expect_eq(num(&r, "SELECT ka_timeout_advertised FROM connections"), 5);
-	double got = num(&r, "SELECT idle_before_close FROM connections");
+	cr_expect_eq(tu_db_findings(&r, "keepalive-ignored-by-server"), 1);
+	cr_expect_eq(tu_db_findings(&r, "server-idle-timeout"), 0);
+	cr_expect_eq(tu_db_real(&r, "SELECT ka_timeout_advertised FROM connections"), 5);
+	double got = tu_db_real(&r, "SELECT idle_before_close FROM connections");
 	cr_expect(got > idle - 0.05 && got < idle + 0.05, "idle %.6f s, the client measured %.3f s",
 		  got, idle);
-	run_close(&r);
+	tu_db_close(&r);
 
 	/* --ka-tolerance 5: a close 4 s early counts as the timeout. */
 	run_open_with(&r, "nginx-early-close", "--ka-tolerance 5");
-	cr_expect_eq(count_kind(&r, "keepalive-ignored-by-server"), 0);
-	cr_expect_eq(count_kind(&r, "server-idle-timeout"), 1);
-	run_close(&r);
+	cr_expect_eq(tu_db_findings(&r, "keepalive-ignored-by-server"), 0);
+	cr_expect_eq(tu_db_findings(&r, "server-idle-timeout"), 1);
+	tu_db_close(&r);
 	/* --quick-close 10: nginx's 5 s timeout (none advertised) is "quick". */
 	run_open_with(&r, "nginx-idle-timeout", "--quick-close 10");
-	cr_expect_eq(count_kind(&r, "keepalive-ignored-by-server"), 1);
-	run_close(&r);
+	cr_expect_eq(tu_db_findings(&r, "keepalive-ignored-by-server"), 1);
+	tu_db_close(&r);
 }
 
 /* keepalive_requests 3: nginx ends reuse after the 3rd request. */
 Test(keepalive, keepalive_max_reached)
 {
-	struct run r;
+	struct tu_db r;
 	run_open(&r, "nginx-keepalive-requests3-ab");
 	double complete = record_value("nginx-keepalive-requests3-ab", "complete_requests");
-	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM requests"), complete);
-	int64_t n = count_kind(&r, "keepalive-max-reached");
+	cr_expect_eq(tu_db_real(&r, "SELECT COUNT(*) FROM requests"), complete);
+	int64_t n = tu_db_findings(&r, "keepalive-max-reached");
 	cr_expect_geq(n, 1);
-	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM findings WHERE kind = 'keepalive-max-reached'"
+	cr_expect_eq(tu_db_real(&r, "SELECT COUNT(*) FROM findings WHERE kind = 'keepalive-max-reached'"
 			     " AND request_seq = 3 AND detail LIKE '%after 3 requests%'"), n,
 		     "every max-reached after the configured 3 requests");
-	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM findings f JOIN connections c ON c.id = f.conn_id"
+	cr_expect_eq(tu_db_real(&r, "SELECT COUNT(*) FROM findings f JOIN connections c ON c.id = f.conn_id"
 			     " WHERE f.kind = 'keepalive-max-reached' AND c.requests = 3"
 			     " AND c.close_initiator = 'server'"), n);
 	/* and nginx said so: each is also a close after Connection: close */
-	cr_expect_geq(count_kind(&r, "closed-after-connection-close"), n);
-	run_close(&r);
+	cr_expect_geq(tu_db_findings(&r, "closed-after-connection-close"), n);
+	tu_db_close(&r);
 }
 
 /* Apache, MaxKeepAliveRequests 3, counts Keep-Alive max down (3, 2, 1)
@@ -189,16 +151,16 @@ Test(keepalive, keepalive_max_reached)
  * the first connection and 1 on a second (num_connects). */
 Test(keepalive, keepalive_max_reached_as_apache_advertised)
 {
-	struct run r;
+	struct tu_db r;
 	run_open(&r, "apache-max-requests");
-	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM findings WHERE kind = 'keepalive-max-reached'"
+	cr_expect_eq(tu_db_real(&r, "SELECT COUNT(*) FROM findings WHERE kind = 'keepalive-max-reached'"
 			     " AND request_seq = 4 AND detail LIKE '%max=3, allowing 4: as advertised'"), 1);
-	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM connections WHERE requests = 4 AND ka_max_advertised = 1"),
+	cr_expect_eq(tu_db_real(&r, "SELECT COUNT(*) FROM connections WHERE requests = 4 AND ka_max_advertised = 1"),
 		     1, "the last max= before the close was 1");
 	/* report --json: 3 handshakes avoided (4 requests on one connection,
 	 * 1 on the other), and the finding points at the 4-request one */
 	char cmd[2048];
-	snprintf(cmd, sizeof cmd, "'%s' report --json '%s'", KALENS_BINARY, r.db);
+	snprintf(cmd, sizeof cmd, "'%s' report --json '%s'", KALENS_BINARY, tu_db_path(&r));
 	int st;
 	char *out = tu_run(cmd, &st);
 	cr_expect_eq(st, 0);
@@ -207,73 +169,73 @@ Test(keepalive, keepalive_max_reached_as_apache_advertised)
 	snprintf(want, sizeof want, "{\"kind\":\"keepalive-max-reached\",\"count\":1,"
 		 "\"connections\":1,\"example_conn_id\":%.0f,\"impact\":\"info\","
 		 "\"meaning\":\"server ended reuse after its request limit\"}",
-		 num(&r, "SELECT id FROM connections WHERE requests = 4"));
+		 tu_db_real(&r, "SELECT id FROM connections WHERE requests = 4"));
 	cr_expect(out && strstr(out, want), "want %s in %s", want, out);
 	free(out);
-	run_close(&r);
+	tu_db_close(&r);
 }
 
 /* curl -H 'Connection: close' x3 (one connection each, nginx closes), and
  * ab without -k (HTTP/1.0, no keep-alive asked: nginx announces close). */
 Test(keepalive, closed_after_connection_close)
 {
-	struct run r;
+	struct tu_db r;
 	run_open(&r, "nginx-keepalive-curl");
-	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM findings WHERE kind = 'closed-after-connection-close'"
+	cr_expect_eq(tu_db_real(&r, "SELECT COUNT(*) FROM findings WHERE kind = 'closed-after-connection-close'"
 			     " AND detail LIKE 'the client announced%closed by the server (FIN)'"), 3);
-	run_close(&r);
+	tu_db_close(&r);
 
 	run_open(&r, "nginx-ab-close");
 	double complete = record_value("nginx-ab-close", "complete_requests");
-	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM findings WHERE kind = 'closed-after-connection-close'"
+	cr_expect_eq(tu_db_real(&r, "SELECT COUNT(*) FROM findings WHERE kind = 'closed-after-connection-close'"
 			     " AND request_seq = 1 AND detail LIKE 'the server announced%'"), complete);
-	cr_expect_eq(count_kind(&r, "keepalive-max-reached"), 0, "one request each: nothing reused");
-	run_close(&r);
+	cr_expect_eq(tu_db_findings(&r, "keepalive-max-reached"), 0, "one request each: nothing reused");
+	tu_db_close(&r);
 }
 
 /* curl reuses one connection for 5 URLs and closes it when it exits: the
  * server would have kept it (keepalive_timeout 5s). */
 Test(keepalive, client_closed_reusable_and_reuse_saved)
 {
-	struct run r;
+	struct tu_db r;
 	run_open(&r, "nginx-keepalive-curl");
-	cr_expect_eq(count_kind(&r, "client-closed-reusable"), 1);
-	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM findings f JOIN connections c ON c.id = f.conn_id"
+	cr_expect_eq(tu_db_findings(&r, "client-closed-reusable"), 1);
+	cr_expect_eq(tu_db_real(&r, "SELECT COUNT(*) FROM findings f JOIN connections c ON c.id = f.conn_id"
 			     " WHERE f.kind = 'client-closed-reusable' AND c.requests = 5"
 			     " AND c.close_initiator = 'client'"), 1);
 	/* 4 requests went without a handshake of their own */
-	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM connections WHERE requests = 5"
+	cr_expect_eq(tu_db_real(&r, "SELECT COUNT(*) FROM connections WHERE requests = 5"
 			     " AND abs(reuse_saved_s - 4 * handshake_rtt) < 1e-9"), 1);
-	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM connections WHERE requests = 1"
+	cr_expect_eq(tu_db_real(&r, "SELECT COUNT(*) FROM connections WHERE requests = 1"
 			     " AND reuse_saved_s = 0"), 3);
 	expect_no_warnings(&r, "nginx-keepalive-curl");
-	run_close(&r);
+	tu_db_close(&r);
 }
 
 /* ab -k sends HTTP/1.0 requests with Connection: Keep-Alive; python's
  * HTTP/1.0 server answers without echoing it (ab: 0 keep-alive requests). */
 Test(keepalive, http10_keepalive_not_echoed)
 {
-	struct run r;
+	struct tu_db r;
 	run_open(&r, "python-http10-ab-k");
 	double complete = record_value("python-http10-ab-k", "complete_requests");
 	cr_expect_eq(record_value("python-http10-ab-k", "keepalive_requests"), 0);
-	cr_expect_eq(count_kind(&r, "http10-keepalive-not-echoed"), complete);
-	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM connections WHERE expected_persistent = 1"), 0);
-	run_close(&r);
+	cr_expect_eq(tu_db_findings(&r, "http10-keepalive-not-echoed"), complete);
+	cr_expect_eq(tu_db_real(&r, "SELECT COUNT(*) FROM connections WHERE expected_persistent = 1"), 0);
+	tu_db_close(&r);
 }
 
 /* Two requests in one send(), the first with Connection: close. */
 Test(keepalive, request_after_close)
 {
-	struct run r;
+	struct tu_db r;
 	run_open(&r, "nginx-request-after-close");
-	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM findings WHERE kind = 'request-after-close'"
+	cr_expect_eq(tu_db_real(&r, "SELECT COUNT(*) FROM findings WHERE kind = 'request-after-close'"
 			     " AND request_seq = 2"), 1);
-	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM requests WHERE seq = 2 AND uri = '/100k.bin'"
+	cr_expect_eq(tu_db_real(&r, "SELECT COUNT(*) FROM requests WHERE seq = 2 AND uri = '/100k.bin'"
 			     " AND status IS NULL"), 1, "the client record: http_code 000");
-	cr_expect_eq(count_kind(&r, "request-without-response"), 1);
-	run_close(&r);
+	cr_expect_eq(tu_db_findings(&r, "request-without-response"), 1);
+	tu_db_close(&r);
 }
 
 /* python http.client sends its 3rd request on the connection nginx closed
@@ -281,21 +243,21 @@ Test(keepalive, request_after_close)
  * reconnects and retries (its record: exit 52 on the reused connection). */
 Test(keepalive, idle_close_race)
 {
-	struct run r;
+	struct tu_db r;
 	run_open(&r, "nginx-python-client-idle");
-	cr_expect_eq(count_kind(&r, "idle-close-race"), 1);
-	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM findings f JOIN requests q"
+	cr_expect_eq(tu_db_findings(&r, "idle-close-race"), 1);
+	cr_expect_eq(tu_db_real(&r, "SELECT COUNT(*) FROM findings f JOIN requests q"
 			     " ON q.conn_id = f.conn_id AND q.seq = f.request_seq"
 			     " WHERE f.kind = 'idle-close-race' AND q.seq = 3 AND q.status IS NULL"), 1);
-	cr_expect_eq(count_kind(&r, "server-idle-timeout"), 1, "the close that made the race");
+	cr_expect_eq(tu_db_findings(&r, "server-idle-timeout"), 1, "the close that made the race");
 	/* the client's record: the same URL again, first on a new connection
 	 * (local port 40502, num_connects 1) */
-	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM findings f JOIN connections c ON c.id = f.conn_id"
+	cr_expect_eq(tu_db_real(&r, "SELECT COUNT(*) FROM findings f JOIN connections c ON c.id = f.conn_id"
 			     " JOIN requests q ON q.conn_id = f.conn_id AND q.seq = 1"
 			     " WHERE f.kind = 'retried-request' AND c.client_port = 40502"
 			     " AND q.uri = '/small.html' AND q.status = 200"), 1);
-	cr_expect_eq(count_kind(&r, "retried-request"), 1);
-	run_close(&r);
+	cr_expect_eq(tu_db_findings(&r, "retried-request"), 1);
+	tu_db_close(&r);
 }
 
 /* ab without -k: 10 requests, one connection each, two at a time: each
@@ -303,37 +265,37 @@ Test(keepalive, idle_close_race)
  * the window (nginx advertises no timeout: --reuse-window, 5 s). */
 Test(keepalive, short_lived_connections_are_missed_reuse)
 {
-	struct run r;
+	struct tu_db r;
 	run_open(&r, "nginx-ab-close");
 	double complete = record_value("nginx-ab-close", "complete_requests");
 	/* (ab also opens one connection it closes without a request: not HTTP) */
-	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM connections WHERE requests = 1"), complete);
-	cr_expect_eq(count_kind(&r, "short-lived-connection"), complete - 1);
-	run_close(&r);
+	cr_expect_eq(tu_db_real(&r, "SELECT COUNT(*) FROM connections WHERE requests = 1"), complete);
+	cr_expect_eq(tu_db_findings(&r, "short-lived-connection"), complete - 1);
+	tu_db_close(&r);
 	/* a connection carrying 5 requests is not short-lived */
 	run_open(&r, "nginx-keepalive-curl");
-	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM findings f JOIN connections c ON c.id = f.conn_id"
+	cr_expect_eq(tu_db_real(&r, "SELECT COUNT(*) FROM findings f JOIN connections c ON c.id = f.conn_id"
 			     " WHERE f.kind = 'short-lived-connection' AND c.requests > 1"), 0);
-	run_close(&r);
+	tu_db_close(&r);
 }
 
 /* 5 GETs written in one send() (4 pipelined); 3 in one send() each. */
 Test(keepalive, pipelined_and_head_of_line_wait)
 {
-	struct run r;
+	struct tu_db r;
 	run_open(&r, "nginx-pipelined-burst");
-	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM findings WHERE kind = 'pipelined'"
+	cr_expect_eq(tu_db_real(&r, "SELECT COUNT(*) FROM findings WHERE kind = 'pipelined'"
 			     " AND detail LIKE '4 requests%'"), 1);
-	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM requests WHERE pipelined = 1"), 4);
+	cr_expect_eq(tu_db_real(&r, "SELECT COUNT(*) FROM requests WHERE pipelined = 1"), 4);
 	/* all 5 arrived in one segment: each of the 4 later ones was complete
 	 * while the response before it was still being sent */
-	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM findings WHERE kind = 'head-of-line-wait'"
+	cr_expect_eq(tu_db_real(&r, "SELECT COUNT(*) FROM findings WHERE kind = 'head-of-line-wait'"
 			     " AND detail LIKE '4 responses waited%'"), 1);
-	run_close(&r);
+	tu_db_close(&r);
 	run_open(&r, "nginx-pipelined-sends");
-	cr_expect_eq(num(&r, "SELECT COUNT(*) FROM findings WHERE kind = 'pipelined'"
+	cr_expect_eq(tu_db_real(&r, "SELECT COUNT(*) FROM findings WHERE kind = 'pipelined'"
 			     " AND detail LIKE '2 requests%'"), 1);
-	run_close(&r);
+	tu_db_close(&r);
 }
 
 /* Clean keep-alive sessions raise no warning. */
@@ -342,10 +304,10 @@ Test(keepalive, clean_sessions_have_no_warnings)
 	static const char *const clean[] = { "nginx-ipv6-curl", "nginx-head-and-304",
 					     "nginx-keepalive-curl", "nginx-advertised-timeout" };
 	for (size_t i = 0; i < sizeof clean / sizeof clean[0]; i++) {
-		struct run r;
+		struct tu_db r;
 		run_open(&r, clean[i]);
 		expect_no_warnings(&r, clean[i]);
-		run_close(&r);
+		tu_db_close(&r);
 	}
 }
 
@@ -360,21 +322,18 @@ Test(keepalive, docs_queries_answer)
 		"nginx-early-close", "nginx-advertised-timeout", "nginx-python-client-idle",
 		"nginx-ab-close", "python-http10-ab-k", "tls12-resumed-s_client",
 	};
-	char *tmp = tu_tmpdir();
-	char db[1024], cmd[8192];
-	snprintf(db, sizeof db, "%s/q.db", tmp);
-	int len = snprintf(cmd, sizeof cmd, "'%s' read -q -o '%s' --keylog"
-			   " '%s/captures/generated/tls12-resumed-s_client.keylog'", KALENS_BINARY, db,
-			   KALENS_SOURCE_DIR);
-	for (size_t i = 0; i < sizeof caps / sizeof caps[0]; i++)
-		len += snprintf(cmd + len, sizeof cmd - (size_t)len, " '%s/captures/generated/%s.pcap'",
-				KALENS_SOURCE_DIR, caps[i]);
-	int st;
-	char *out = tu_run(cmd, &st);
-	cr_assert_eq(st, 0, "%s", out ? out : "");
-	free(out);
-	sqlite3 *h;
-	cr_assert_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	enum { N = sizeof caps / sizeof caps[0] };
+	char paths[N][1024], keylog[1200];
+	const char *files[N];
+	for (size_t i = 0; i < N; i++) {
+		snprintf(paths[i], sizeof paths[i], "%s/captures/generated/%s.pcap", KALENS_SOURCE_DIR,
+			 caps[i]);
+		files[i] = paths[i];
+	}
+	snprintf(keylog, sizeof keylog, "--keylog '%s/captures/generated/tls12-resumed-s_client.keylog'",
+		 KALENS_SOURCE_DIR);
+	struct tu_db d;
+	cr_assert(tu_db_read_files(&d, keylog, files, N, false));
 
 	FILE *f = fopen(tu_src_path("docs/queries.md"), "r");
 	cr_assert_not_null(f);
@@ -392,13 +351,10 @@ Test(keepalive, docs_queries_answer)
 		if (in && !strncmp(line, "```", 3)) {
 			in = false;
 			queries++;
-			sqlite3_stmt *q;
-			cr_assert_eq(sqlite3_prepare_v2(h, sql, -1, &q, NULL), SQLITE_OK,
-				     "query %d: %s\n%s", queries, sqlite3_errmsg(h), sql);
-			int rows = 0;
-			while (sqlite3_step(q) == SQLITE_ROW)
-				rows++;
-			sqlite3_finalize(q);
+			struct tu_table t;
+			tu_db_table(&d, sql, &t);
+			size_t rows = t.nrows;
+			tu_table_free(&t);
 			cr_expect_gt(rows, 0, "query %d answers nothing:\n%s", queries, sql);
 			if (queries == 1)
 				cr_expect_eq(rows, 1, "question 1: only nginx-early-close's server");
@@ -413,20 +369,21 @@ Test(keepalive, docs_queries_answer)
 	}
 	fclose(f);
 	cr_expect_geq(queries, 12, "docs/queries.md has %d queries", queries);
-	sqlite3_close(h);
-	tu_rmtree(tmp);
+	tu_db_close(&d);
 }
 
 /* kalens report ranks the findings: failed requests, then reuse thrown
  * away, then the rest, with example connection ids that look them up. */
 Test(keepalive, report_ranks_findings_with_examples)
 {
-	char *tmp = tu_tmpdir();
-	char db[1024], cmd[8192];
-	snprintf(db, sizeof db, "%s/r.db", tmp);
-	snprintf(cmd, sizeof cmd, "'%s' read -q -o '%s' '%s/captures/generated/nginx-early-close.pcap'"
-		 " '%s/captures/generated/nginx-python-client-idle.pcap' && '%s' report '%s'",
-		 KALENS_BINARY, db, KALENS_SOURCE_DIR, KALENS_SOURCE_DIR, KALENS_BINARY, db);
+	char caps[2][1024], cmd[8192];
+	snprintf(caps[0], sizeof caps[0], "%s/captures/generated/nginx-early-close.pcap",
+		 KALENS_SOURCE_DIR);
+	snprintf(caps[1], sizeof caps[1], "%s/captures/generated/nginx-python-client-idle.pcap",
+		 KALENS_SOURCE_DIR);
+	struct tu_db d;
+	cr_assert(tu_db_read_files(&d, "", (const char *const[]){ caps[0], caps[1] }, 2, false));
+	snprintf(cmd, sizeof cmd, "'%s' report '%s'", KALENS_BINARY, tu_db_path(&d));
 	int st;
 	char *out = tu_run(cmd, &st);
 	cr_assert_eq(st, 0, "%s", out ? out : "");
@@ -449,20 +406,14 @@ Test(keepalive, report_ranks_findings_with_examples)
 	cr_expect(strstr(out, "reuse saved         3 TCP handshakes"), "%s", out);
 	/* the race's example is its connection: in run 2 (python-client-idle),
 	 * the connection of client port 40486 (the client's record) */
-	sqlite3 *h;
-	cr_assert_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	sqlite3_stmt *q;
-	cr_assert_eq(sqlite3_prepare_v2(h, "SELECT id FROM connections WHERE run_id = 2"
-					" AND client_port = 40486", -1, &q, NULL), SQLITE_OK);
-	cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
+	long long id = tu_db_int(&d, "SELECT id FROM connections WHERE run_id = 2 AND client_port = 40486");
+	cr_assert_gt(id, 0);
 	char want[64];
-	snprintf(want, sizeof want, "e.g. %lld\n", (long long)sqlite3_column_int64(q, 0));
-	sqlite3_finalize(q);
-	sqlite3_close(h);
+	snprintf(want, sizeof want, "e.g. %lld\n", id);
 	const char *eol = strchr(race, '\n');
 	cr_assert_not_null(eol);
 	cr_expect(strstr(race, want) && strstr(race, want) < eol + 1, "want '%s' on: %.*s", want,
 		  (int)(eol - race), race);
 	free(out);
-	tu_rmtree(tmp);
+	tu_db_close(&d);
 }

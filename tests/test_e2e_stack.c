@@ -15,7 +15,6 @@
  */
 #include <criterion/criterion.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,24 +61,20 @@ static void inner_exchange(struct tu_db *db, long long conn, int skip, char *out
 		out[0] = '\0';
 }
 
-static void check_capture(const char *ref)
+/* Always 0: every difference is a failed expectation. */
+static int check_capture(const char *refdir, const char *ref)
 {
 	char path[1024], name[256];
-	snprintf(path, sizeof path, "%s/tests/expected/stack/%s", KALENS_SOURCE_DIR, ref);
+	snprintf(path, sizeof path, "%s/%s", refdir, ref);
 	snprintf(name, sizeof name, "%.*s", (int)(strlen(ref) - 4), ref);
 	static char cells[4][NCOLS][CELL];
 	size_t rows = tu_load_tsv(path, &cells[0][0][0], NCOLS, CELL, 4);
 	cr_assert_eq(rows, 1, "%s: one connection", ref);
 	char (*r)[CELL] = cells[0];
 
-	char capture[1024], keylog[1024], options[1200] = "";
+	char capture[1024], options[1200];
 	snprintf(capture, sizeof capture, "%s/captures/generated/stack/%s.pcap", KALENS_SOURCE_DIR, name);
-	snprintf(keylog, sizeof keylog, "%s/captures/generated/stack/%s.keylog", KALENS_SOURCE_DIR, name);
-	FILE *k = fopen(keylog, "r");
-	if (k) {
-		fclose(k);
-		snprintf(options, sizeof options, "--keylog '%s'", keylog);
-	}
+	tu_keylog_option(capture, options, sizeof options);
 	struct tu_db db;
 	tu_db_read(&db, options, capture);
 	char sql[512], got[1024], want[1024];
@@ -161,23 +156,12 @@ static void check_capture(const char *ref)
 	cr_expect_eq(tu_db_int(&db, sql), 0, "%s: no parse or decryption error", name);
 #undef COL
 	tu_db_close(&db);
+	return 0;
 }
 
 Test(stack, every_capture_against_tshark)
 {
-	char dir[1024];
-	snprintf(dir, sizeof dir, "%s/tests/expected/stack", KALENS_SOURCE_DIR);
-	DIR *d = opendir(dir);
-	cr_assert_not_null(d);
-	int n = 0;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		size_t l = strlen(e->d_name);
-		if (l > 4 && !strcmp(e->d_name + l - 4, ".tsv")) {
-			check_capture(e->d_name);
-			n++;
-		}
-	}
-	closedir(d);
+	int n;
+	tu_each_file("tests/expected/stack", "", ".tsv", check_capture, &n);
 	cr_expect_geq(n, 12, "%d references", n);
 }

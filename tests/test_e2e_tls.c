@@ -13,8 +13,6 @@
  * with the `connections` rows kalens writes.
  */
 #include <criterion/criterion.h>
-#include <dirent.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,77 +24,54 @@ static const char *const COLS[NCOLS] = { "client_port", "tls_version", "sni", "a
 					 "records_to_server", "records_to_client",
 					 "requests_estimated" };
 
-static int compare(const char *refdir, const char *file, const char *tmp)
+static int compare(const char *refdir, const char *file)
 {
-	char capture[2048], db[4096], ref[8192], cmd[16384];
+	char capture[2048], ref[8192];
 	tu_capture_of_reference(file, ".tls.tsv", capture, sizeof capture);
-	snprintf(db, sizeof db, "%s/%s.db", tmp, file);
 	snprintf(ref, sizeof ref, "%s/%s", refdir, file);
-	snprintf(cmd, sizeof cmd, "'%s' read -q -o '%s' '%s' 2>&1", KALENS_BINARY, db,
-		 tu_src_path(capture));
-	int st;
-	char *out = tu_run(cmd, &st);
-	cr_expect_eq(st, 0, "%s: %s", capture, out ? out : "");
-	free(out);
+	struct tu_db d;
+	const char *abs = tu_src_path(capture);
+	if (!tu_db_read_files(&d, "", &abs, 1, false))
+		return 1;
 
 	static char want[64][NCOLS][128];
 	size_t n = tu_load_tsv(ref, &want[0][0][0], NCOLS, sizeof want[0][0], 64);
-	sqlite3 *h;
-	cr_assert_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	sqlite3_stmt *q;
-	cr_assert_eq(sqlite3_prepare_v2(h,
+	struct tu_table got;
+	tu_db_table(&d,
 		"SELECT client_port, tls_version, IFNULL(sni, ''), IFNULL(alpn, ''), cipher,"
 		" tls_records_to_server, tls_records_to_client, requests_estimated FROM connections"
-		" WHERE protocol = 'tls' AND cipher IS NOT NULL ORDER BY first_seen, client_port",
-		-1, &q, NULL), SQLITE_OK, "%s", sqlite3_errmsg(h));
+		" WHERE protocol = 'tls' AND cipher IS NOT NULL ORDER BY first_seen, client_port", &got);
 	int bad = 0;
-	size_t i = 0;
-	for (; sqlite3_step(q) == SQLITE_ROW; i++) {
-		if (i >= n) {
-			cr_expect_fail("%s: more TLS connections than tshark's %zu", capture, n);
-			bad++;
-			break;
-		}
+	if (got.nrows > n) {
+		cr_expect_fail("%s: more TLS connections than tshark's %zu", capture, n);
+		bad++;
+	}
+	for (size_t i = 0; i < got.nrows && i < n; i++) {
 		for (int c = 0; c < NCOLS; c++) {
-			const unsigned char *v = sqlite3_column_text(q, c);
+			const char *v = tu_cell(&got, i, (size_t)c);
 			/* requests_estimated is checked where tshark could decrypt */
 			if (c == NCOLS - 1 && !want[i][c][0])
 				continue;
-			if (strcmp(v ? (const char *)v : "", want[i][c])) {
+			if (strcmp(v, want[i][c])) {
 				cr_expect_fail("%s: connection %zu (port %s): %s is '%s', tshark says '%s'",
-					       capture, i, want[i][0], COLS[c], v ? (const char *)v : "",
-					       want[i][c]);
+					       capture, i, want[i][0], COLS[c], v, want[i][c]);
 				bad++;
 			}
 		}
 	}
-	if (i < n) {
-		cr_expect_fail("%s: %zu TLS connections, tshark %zu", capture, i, n);
+	if (got.nrows < n) {
+		cr_expect_fail("%s: %zu TLS connections, tshark %zu", capture, got.nrows, n);
 		bad++;
 	}
-	sqlite3_finalize(q);
-	sqlite3_close(h);
+	tu_table_free(&got);
+	tu_db_close(&d);
 	return bad ? 1 : 0;
 }
 
 Test(e2e_tls, handshakes_match_tshark)
 {
-	char refdir[4096];
-	snprintf(refdir, sizeof refdir, "%s", tu_src_path("tests/expected/tls"));
-	DIR *d = opendir(refdir);
-	cr_assert_not_null(d, "%s", refdir);
-	char *tmp = tu_tmpdir();
-	int files = 0, bad = 0;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		size_t n = strlen(e->d_name);
-		if (n <= 8 || strcmp(e->d_name + n - 8, ".tls.tsv"))
-			continue;
-		files++;
-		bad += compare(refdir, e->d_name, tmp);
-	}
-	closedir(d);
-	tu_rmtree(tmp);
+	int files;
+	int bad = tu_each_file("tests/expected/tls", "", ".tls.tsv", compare, &files);
 	cr_expect_geq(files, 3, "only %d TLS reference files", files);
 	cr_expect_eq(bad, 0, "%d of %d captures differ from tshark", bad, files);
 }

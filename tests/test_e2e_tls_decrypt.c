@@ -12,8 +12,6 @@
  * decrypted reading in test_e2e_http.c.
  */
 #include <criterion/criterion.h>
-#include <dirent.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,37 +19,6 @@
 #include "testutil.h"
 
 #define MAXF 12
-
-struct rec_row {
-	char f[MAXF][256];
-	int n;
-};
-
-/* The rows of a client record (comments and header rows skipped). */
-static int load_record(const char *path, struct rec_row *rows, int max)
-{
-	FILE *f = fopen(path, "r");
-	cr_assert_not_null(f, "%s", path);
-	char line[2048];
-	int n = 0;
-	while (fgets(line, sizeof line, f)) {
-		line[strcspn(line, "\r\n")] = '\0';
-		if (line[0] == '#' || !strncmp(line, "tool\t", 5) || !line[0])
-			continue;
-		cr_assert_lt(n, max);
-		struct rec_row *r = &rows[n++];
-		r->n = 0;
-		for (char *p = line; p && r->n < MAXF;) {
-			char *tab = strchr(p, '\t');
-			if (tab)
-				*tab = '\0';
-			snprintf(r->f[r->n++], sizeof r->f[0], "%.255s", p);
-			p = tab ? tab + 1 : NULL;
-		}
-	}
-	fclose(f);
-	return n;
-}
 
 /* "TLSv1.2" (OpenSSL's name) as kalens stores it: "TLS 1.2"; TLSv1 is 1.0. */
 static void kalens_version(const char *openssl, char *out, size_t n)
@@ -68,28 +35,6 @@ static void read_with(struct tu_db *d, const char *capture, const char *keylog)
 	tu_db_read(d, opt, capture);
 }
 
-/* Row i (0-based) of a query, columns joined by '|'. */
-static void row_of(struct tu_db *d, const char *sql, int i, char *out, size_t n)
-{
-	sqlite3_stmt *st;
-	cr_assert_eq(sqlite3_prepare_v2(d->h, sql, -1, &st, NULL), SQLITE_OK, "%s", sql);
-	out[0] = '\0';
-	for (int r = 0; sqlite3_step(st) == SQLITE_ROW; r++) {
-		if (r != i)
-			continue;
-		size_t at = 0;
-		for (int c = 0; c < sqlite3_column_count(st); c++) {
-			const unsigned char *t = sqlite3_column_text(st, c);
-			at += (size_t)snprintf(out + at, n - at, "%s%s", c ? "|" : "",
-					       t ? (const char *)t : "NULL");
-			if (at >= n)
-				break;
-		}
-		break;
-	}
-	sqlite3_finalize(st);
-}
-
 #define CONNS "SELECT tls_version, cipher, tls_resumed, decrypted, client_port FROM connections" \
 	" ORDER BY first_seen"
 #define REQS "SELECT c.client_port, r.uri, r.status, r.response_body_bytes FROM requests r" \
@@ -103,31 +48,32 @@ static int check_capture(const char *name)
 	snprintf(capture, sizeof capture, "%s/%s.pcap", base, name);
 	snprintf(keylog, sizeof keylog, "%s/%s.keylog", base, name);
 	snprintf(record, sizeof record, "%s/%s.client.tsv", base, name);
-	static struct rec_row rows[32];
-	int n = load_record(record, rows, 32);
+	/* the record's rows (its header rows, "tool ...", match no tool below) */
+	struct tu_table rec;
+	tu_tsv_table(record, MAXF, &rec);
 	struct tu_db d;
 	read_with(&d, capture, keylog);
 	int bad = 0, req = 0, conn = 0;
 	char got[1024], want[1024], ver[32];
-	for (int i = 0; i < n; i++) {
-		const struct rec_row *r = &rows[i];
-		if (!strcmp(r->f[0], "curl")) {
+	for (size_t i = 0; i < rec.nrows; i++) {
+		char *const *f = rec.cell + i * MAXF;
+		if (!strcmp(f[0], "curl")) {
 			/* url local_ip local_port ... http_code size_download */
-			const char *path = strstr(r->f[1] + strlen("https://"), "/");
-			snprintf(want, sizeof want, "%s|%s|%s|%s", r->f[3], path, r->f[7], r->f[8]);
-			row_of(&d, REQS, req++, got, sizeof got);
-		} else if (!strcmp(r->f[0], "tls")) {
-			kalens_version(r->f[1], ver, sizeof ver);
-			row_of(&d, CONNS, conn++, got, sizeof got);
+			const char *path = strstr(f[1] + strlen("https://"), "/");
+			snprintf(want, sizeof want, "%s|%s|%s|%s", f[3], path, f[7], f[8]);
+			tu_db_row(&d, REQS, req++, got, sizeof got);
+		} else if (!strcmp(f[0], "tls")) {
+			kalens_version(f[1], ver, sizeof ver);
+			tu_db_row(&d, CONNS, conn++, got, sizeof got);
 			*strrchr(got, '|') = '\0';                /* client_port: from curl rows */
-			snprintf(want, sizeof want, "%s|%s|0|1", ver, r->f[3]);
-		} else if (!strcmp(r->f[0], "s_client")) {
+			snprintf(want, sizeof want, "%s|%s|0|1", ver, f[3]);
+		} else if (!strcmp(f[0], "s_client")) {
 			/* request session protocol suite iana status_lines */
-			kalens_version(r->f[3], ver, sizeof ver);
-			row_of(&d, CONNS, conn, got, sizeof got);
+			kalens_version(f[3], ver, sizeof ver);
+			tu_db_row(&d, CONNS, conn, got, sizeof got);
 			*strrchr(got, '|') = '\0';
-			snprintf(want, sizeof want, "%s|%s|%d|1", ver, r->f[5],
-				 strcmp(r->f[2], "Reused") == 0);
+			snprintf(want, sizeof want, "%s|%s|%d|1", ver, f[5],
+				 strcmp(f[2], "Reused") == 0);
 			if (strcmp(got, want)) {
 				cr_expect_fail("%s: connection %d is %s, the client says %s", name, conn,
 					       got, want);
@@ -136,7 +82,7 @@ static int check_capture(const char *name)
 			/* Its requests: the paths sent (K is a KeyUpdate, not a
 			 * request), each answered 200 as s_client printed. */
 			char paths[256];
-			snprintf(paths, sizeof paths, "%s", r->f[1]);
+			snprintf(paths, sizeof paths, "%s", f[1]);
 			int sent = 0;
 			for (char *tok = strtok(paths, " "); tok; tok = strtok(NULL, " ")) {
 				if (!strcmp(tok, "K"))
@@ -148,7 +94,7 @@ static int check_capture(const char *name)
 				snprintf(sql, sizeof sql, "SELECT r.uri, r.status FROM requests r JOIN"
 					 " connections c ON c.id = r.conn_id ORDER BY c.first_seen, r.seq"
 					 " LIMIT 1 OFFSET %d", req++);
-				row_of(&d, sql, 0, got, sizeof got);
+				tu_db_row(&d, sql, 0, got, sizeof got);
 				snprintf(want, sizeof want, "%s|200", tok);
 				sent++;
 				if (strcmp(got, want)) {
@@ -157,8 +103,8 @@ static int check_capture(const char *name)
 					bad++;
 				}
 			}
-			cr_expect_eq(sent, atoi(r->f[6]), "%s: %d sent, %s status lines", name, sent,
-				     r->f[6]);
+			cr_expect_eq(sent, atoi(f[6]), "%s: %d sent, %s status lines", name, sent,
+				     f[6]);
 			conn++;
 			continue;
 		} else {
@@ -182,28 +128,24 @@ static int check_capture(const char *name)
 	}
 	cr_expect_eq(tu_db_int(&d, "SELECT COUNT(*) FROM findings WHERE kind LIKE 'tls-%'"), 0, "%s",
 		     name);
+	tu_table_free(&rec);
 	tu_db_close(&d);
 	return bad;
 }
 
+/* make-tls.sh's captures (tls*), by their key logs; h2-* are test_e2e_http2's. */
+static int check_keylog(const char *dir, const char *file)
+{
+	(void)dir;
+	char name[256];
+	snprintf(name, sizeof name, "%.*s", (int)(strlen(file) - strlen(".keylog")), file);
+	return check_capture(name) ? 1 : 0;
+}
+
 Test(e2e_tls_decrypt, generated_captures_match_client_records, .timeout = 120)
 {
-	DIR *dir = opendir(tu_src_path("captures/generated"));
-	cr_assert_not_null(dir);
-	struct dirent *e;
-	int files = 0, bad = 0;
-	while ((e = readdir(dir)) != NULL) {
-		size_t l = strlen(e->d_name);
-		const char *suf = ".keylog";
-		if (l <= strlen(suf) || strcmp(e->d_name + l - strlen(suf), suf) ||
-		    strncmp(e->d_name, "tls", 3))
-			continue;             /* make-tls.sh's; h2-* are test_e2e_http2's */
-		char name[256];
-		snprintf(name, sizeof name, "%.*s", (int)(l - strlen(suf)), e->d_name);
-		files++;
-		bad += check_capture(name) ? 1 : 0;
-	}
-	closedir(dir);
+	int files;
+	int bad = tu_each_file("captures/generated", "tls", ".keylog", check_keylog, &files);
 	/* TLS 1.2 GCM x2, ChaCha20, CBC SHA1 EtM, SHA256 and SHA384 MtE; TLS 1.0 CBC MtE, EtM; TLS 1.3 x3;
 	 * resumption 1.2 and 1.3; KeyUpdate */
 	cr_expect_geq(files, 14, "only %d generated TLS captures", files);
@@ -339,7 +281,7 @@ Test(e2e_tls_decrypt, tls_servers_view_counts_session_reuse)
 		struct tu_db d;
 		read_with(&d, capture, keylog);
 		char got[256];
-		row_of(&d, "SELECT connections, resumed, full_handshakes, decrypted, requests_decrypted,"
+		tu_db_row(&d, "SELECT connections, resumed, full_handshakes, decrypted, requests_decrypted,"
 		       " mean_resumed_handshake_s > 0, sni FROM tls_servers", 0, got, sizeof got);
 		cr_expect_str_eq(got, "2|1|1|2|4|1|localhost", "%s", names[i]);
 		tu_db_close(&d);

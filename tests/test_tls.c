@@ -119,32 +119,19 @@ static void conv_load(struct conv *cv, const char *name, unsigned port)
 
 /* ---- what the dissector said --------------------------------------------- */
 
+static struct tu_conn C;         /* the last connection played: findings, protocol */
 static struct {
-	bool done, tls;
+	bool tls;
 	struct tls_facts f;
-	char protocol[32];
 } last;
-static char finds[512];
-
-static void on_finding(void *ctx, const struct finding_record *f)
-{
-	(void)ctx;
-	size_t l = strlen(finds);
-	snprintf(finds + l, sizeof finds - l, "%s;", finding_kind_name(f->kind));
-}
 
 static void on_done(void *ctx, const struct conn_record *r)
 {
 	(void)ctx;
-	cr_assert(!last.done, "one connection");
-	last.done = true;
 	last.tls = r->facts[FACTS_TLS] != NULL;
 	if (last.tls)
 		memcpy(&last.f, r->facts[FACTS_TLS], sizeof last.f);
-	snprintf(last.protocol, sizeof last.protocol, "%s", r->protocol ? r->protocol : "");
 }
-
-static const struct dissect_output out = { NULL, on_finding, NULL };
 
 /* How a connection is played again. */
 struct play {
@@ -160,27 +147,26 @@ struct play {
 static void play(const struct conv *cv, const struct play *pl)
 {
 	memset(&last, 0, sizeof last);
-	finds[0] = '\0';
 	const struct conv *src = pl->alt ? pl->alt : cv;
-	struct tu_conn c;
-	tu_conn_start(&c, 443, &out, on_done, NULL);
+	struct tu_conn *c = &C;
+	tu_conn_start(c, 443, NULL, on_done, NULL);
 	for (size_t i = 0; i < src->n; i++) {
 		const struct piece *p = &src->pieces[i];
 		const uint8_t *b = src->stream[p->dir] + p->off;
 		if (pl->cut_at && p->dir == pl->cut_dir && p->off < pl->cut_at &&
 		    pl->cut_at < p->off + p->len) {
 			size_t k = pl->cut_at - p->off;
-			tu_conn_send(&c, p->dir, b, k, pl->piece);
-			tu_conn_send(&c, p->dir, b + k, p->len - k, pl->piece);
+			tu_conn_send(c, p->dir, b, k, pl->piece);
+			tu_conn_send(c, p->dir, b + k, p->len - k, pl->piece);
 		} else {
-			tu_conn_send(&c, p->dir, b, p->len, pl->piece);
+			tu_conn_send(c, p->dir, b, p->len, pl->piece);
 		}
 	}
 	for (int d = 0; d < 2; d++)
 		if (pl->tail_len[d])
-			tu_conn_send(&c, (enum kl_dir)d, pl->tail[d], pl->tail_len[d], pl->tail_piece);
-	tu_conn_end(&c);
-	cr_assert(last.done);
+			tu_conn_send(c, (enum kl_dir)d, pl->tail[d], pl->tail_len[d], pl->tail_piece);
+	tu_conn_end(c);
+	cr_assert_eq(c->ended, 1);
 }
 
 /* ---- tshark's reading ------------------------------------------------------- */
@@ -214,7 +200,7 @@ static const struct tls_case CASES[] = {
 
 static void expect_facts(const struct tls_case *k, const char *how)
 {
-	cr_expect_str_eq(last.protocol, "tls", "%s:%u %s", k->capture, k->client_port, how);
+	cr_expect_str_eq(C.protocol, "tls", "%s:%u %s", k->capture, k->client_port, how);
 	cr_assert(last.tls, "%s:%u %s: no TLS facts", k->capture, k->client_port, how);
 	const struct tls_facts *f = &last.f;
 	cr_expect_eq(f->version, k->version, "%s:%u %s: version 0x%04x", k->capture, k->client_port,
@@ -232,7 +218,7 @@ static void expect_facts(const struct tls_case *k, const char *how)
 	cr_expect_eq(f->exchanges, k->exchanges, "%s:%u %s: exchanges %llu", k->capture,
 		     k->client_port, how, (unsigned long long)f->exchanges);
 	cr_expect_not(f->decrypted, "no key log");
-	cr_expect_str_eq(finds, "", "%s:%u %s: findings", k->capture, k->client_port, how);
+	cr_expect_str_eq(C.findings, "", "%s:%u %s: findings", k->capture, k->client_port, how);
 }
 
 /* ---- tests ------------------------------------------------------------------ */
@@ -367,7 +353,7 @@ Test(tls, application_data_records_counted_each_way, .timeout = 120)
 	play(&cv, &pl);
 	cr_expect_eq(last.f.records[KL_TO_SERVER], k->records_c2s + 3);
 	cr_expect_eq(last.f.records[KL_TO_CLIENT], k->records_s2c + 2);
-	cr_expect_str_eq(finds, "");
+	cr_expect_str_eq(C.findings, "");
 	pl.tail_piece = 0;
 	play(&cv, &pl);
 	cr_expect_eq(last.f.records[KL_TO_SERVER], k->records_c2s + 3);
@@ -405,7 +391,7 @@ Test(tls, a_bad_record_header_after_the_handshake_is_a_parse_error)
 			pl.tail_len[d] = sizeof tail;
 			play(&cv, &pl);
 			const char *side = d == KL_TO_SERVER ? "client" : "server";
-			cr_expect_str_eq(finds, "tls-parse-error;", "%s from the %s", bad[i].what, side);
+			cr_expect_str_eq(C.findings, "tls-parse-error;", "%s from the %s", bad[i].what, side);
 			cr_expect_str_eq(last.f.sni, k->sni, "%s from the %s", bad[i].what, side);
 			cr_expect_eq(last.f.cipher, k->cipher, "%s from the %s", bad[i].what, side);
 			cr_expect_eq(last.f.records[KL_TO_SERVER], k->records_c2s, "%s from the %s",

@@ -46,12 +46,6 @@ static struct store *store_at(const char *dir, const char *name, char *path, siz
 	return s;
 }
 
-static void db_open(struct tu_db *d, const char *path)
-{
-	d->tmp = NULL;
-	cr_assert_eq(sqlite3_open_v2(path, &d->h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK, "%s", path);
-}
-
 /* ---- the records ---------------------------------------------------------- */
 
 /* Storage for the strings and sections of one record, so that the test can
@@ -302,7 +296,7 @@ Test(storeq, every_string_and_section_reaches_the_store)
 	store_close(st);
 
 	struct tu_db d;
-	db_open(&d, path);
+	tu_db_open(&d, path);
 	char got[2048];
 	tu_db_row(&d, "SELECT id, run_id, client_ip, client_port, server_ip, server_port, ip_version,"
 		  " printf('%.6f', first_seen), printf('%.6f', last_seen), syn_seen,"
@@ -366,8 +360,8 @@ Test(storeq, rows_across_many_blocks_keep_order_and_values, .timeout = 60)
 	store_close(ref);
 
 	struct tu_db a, b;
-	db_open(&a, qpath);
-	db_open(&b, rpath);
+	tu_db_open(&a, qpath);
+	tu_db_open(&b, rpath);
 	cr_expect_eq(same_table(a.h, b.h, "requests"), N);
 	cr_expect_eq(same_table(a.h, b.h, "connections"), (size_t)(conn - 1));
 	cr_expect_eq(same_table(a.h, b.h, "findings"), (size_t)((N - 4) / 7 + 1));
@@ -392,7 +386,7 @@ Test(storeq, flush_makes_rows_visible_to_another_reader, .timeout = 30)
 	int64_t conn = 1;
 	push_mix(q, NULL, 50, 10, &conn);
 	struct tu_db d;
-	db_open(&d, path);
+	tu_db_open(&d, path);
 	struct timespec ms20 = { 0, 20000000 };
 	nanosleep(&ms20, NULL);
 	cr_expect_eq(tu_db_int(&d, "SELECT COUNT(*) FROM requests"), 0, "nothing before the flush");
@@ -459,7 +453,7 @@ Test(storeq, a_refused_row_keeps_earlier_rows_and_drops_later_ones, .timeout = 6
 	store_close(st);
 
 	struct tu_db d;
-	db_open(&d, path);
+	tu_db_open(&d, path);
 	cr_expect_eq(tu_db_int(&d, "SELECT COUNT(*) FROM requests"), 3000);
 	cr_expect_eq(tu_db_int(&d, "SELECT COUNT(*) FROM connections"), 300);
 	cr_expect_eq(tu_db_int(&d, "SELECT MAX(id) FROM connections"), 300);

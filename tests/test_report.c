@@ -636,8 +636,8 @@ Test(report, schema_2_database_still_reports)
 	cr_expect_str_eq(jget(flat, "servers.0.connections", v, sizeof v), "2");
 	free(flat);
 
-	struct tu_db d = { NULL, NULL };
-	cr_assert_eq(sqlite3_open_v2(path, &d.h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	struct tu_db d;
+	tu_db_open(&d, path);
 	cr_expect_eq(tu_db_int(&d, "PRAGMA user_version"), 2, "the report upgraded it");
 	tu_db_close(&d);
 	tu_rmtree(tmp);

@@ -377,6 +377,12 @@ static void run_dispatch(struct run *r, const struct capture_pkt *pkt)
 	case DECODE_FRAGMENT:
 		t->packets_fragment++;
 		break;
+	case DECODE_ENCRYPTED:
+		t->packets_encrypted++;
+		break;
+	case DECODE_UNSUPPORTED:
+		t->packets_unsupported++;
+		break;
 	case DECODE_TRUNCATED:
 		t->packets_truncated++;
 		break;

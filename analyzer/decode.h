@@ -1,5 +1,5 @@
 /*
- * decode.h - link layer, IPv4/IPv6 and TCP header decoding.
+ * decode.h - link layer, tunnels, IPv4/IPv6 and TCP header decoding.
  *
  * decode_packet() takes one captured frame and fills a struct decode_tcp
  * that points into the frame: nothing is copied and nothing is allocated.
@@ -7,18 +7,29 @@
  * bytes that were on the wire but not captured (snaplen) are reported as
  * payload_len > payload_caplen, so reassembly can turn them into a gap.
  *
- * Link types: Ethernet (802.1Q, 802.1ad/QinQ tags, MPLS label stacks),
- * Linux cooked SLL and SLL2, raw IP (DLT_RAW, DLT_IPV4, DLT_IPV6), BSD
- * loopback (DLT_NULL in either byte order, DLT_LOOP) and Linux NFLOG.
+ * Link types: Ethernet (802.1Q, 802.1ad/QinQ tags, MPLS label stacks,
+ * PPPoE), Linux cooked SLL and SLL2, raw IP (DLT_RAW, DLT_IPV4, DLT_IPV6),
+ * BSD loopback (DLT_NULL in either byte order, DLT_LOOP), OpenBSD enc and
+ * pflog, Linux NFLOG, IEEE 802.11 data frames (plain, radiotap, PPI, Prism
+ * and AVS headers; LLC/SNAP), PPP (plain, in HDLC framing, pppd's), Cisco
+ * HDLC, Frame Relay (RFC 2427), PPPoE sessions, MPLS, ATM RFC 1483 LLC,
+ * macOS PKTAP, Solaris IPNET, IP over InfiniBand, Hilscher netANALYZER.
  *
- * IPv4 fragments are not reassembled: any fragment (MF set or offset > 0)
- * is reported as DECODE_FRAGMENT and counted by the caller.  HTTP over TCP
- * is practically never IP-fragmented (TCP sizes segments to the path MTU);
- * a fragment buffer would be memory spent on attack traffic.
- * IPv6 extension headers (hop-by-hop, routing, destination options,
- * fragment with offset 0 and no more fragments, AH) are skipped.
- * Checksums are not verified (captures taken on the sending host carry
- * offloaded, invalid checksums; tshark does not verify by default).
+ * Tunnels are peeled down to the innermost IP packet, at most
+ * DECODE_MAX_ENCAP deep: VXLAN (UDP 4789 and Linux's 8472), GENEVE (UDP
+ * 6081), GRE (RFC 2784/2890 with key and sequence, and PPTP's enhanced
+ * GRE) carrying IPv4, IPv6, MPLS, PPP or Ethernet (0x6558), ERSPAN types
+ * I, II and III, GTP-U (UDP 2152, G-PDUs with extension headers), and
+ * IP-in-IP (4in4, 6in4, 4in6, 6in6).  Everything Ethernet carries works
+ * inside them too.  decode_tcp.encap says what was peeled.
+ *
+ * IP fragments (IPv4 MF or offset; an IPv6 Fragment header that is not
+ * atomic) are returned as DECODE_FRAGMENT with the piece described in
+ * decode_tcp.frag, so the caller can reassemble them (ipfrag.h) and go on
+ * with decode_ip_payload().  IPv6 extension headers (hop-by-hop, routing,
+ * destination options, AH) are skipped.  Checksums are not verified
+ * (captures taken on the sending host carry offloaded, invalid checksums;
+ * tshark does not verify by default).
  */
 #ifndef KALENS_DECODE_H
 #define KALENS_DECODE_H
@@ -29,7 +40,11 @@
 enum decode_result {
 	DECODE_TCP = 0,          /* a TCP segment: *out is filled */
 	DECODE_NOT_TCP,          /* a well-formed frame that is not TCP over IP */
-	DECODE_FRAGMENT,         /* an IP fragment (not reassembled) */
+	DECODE_FRAGMENT,         /* an IP fragment: *out's addresses, encap and frag are filled */
+	DECODE_ENCRYPTED,        /* a protected (encrypted) 802.11 data frame */
+	DECODE_UNSUPPORTED,      /* an encapsulation kalens does not read (GRE source
+				  * routing, an unknown ERSPAN version, tunnels nested
+				  * deeper than DECODE_MAX_ENCAP) */
 	DECODE_TRUNCATED,        /* the headers were cut by the snaplen */
 	DECODE_MALFORMED,        /* the headers contradict themselves */
 	DECODE_UNSUPPORTED_LINK, /* the link type is not one we decode */
@@ -42,6 +57,46 @@ enum decode_result {
 #define KL_TCP_PSH 0x08
 #define KL_TCP_ACK 0x10
 #define KL_TCP_URG 0x20
+
+/* Tunnels, by what carried the inner packet. */
+enum encap_kind {
+	ENCAP_NONE = 0,
+	ENCAP_VXLAN,
+	ENCAP_GENEVE,
+	ENCAP_GRE,
+	ENCAP_ERSPAN1,
+	ENCAP_ERSPAN2,
+	ENCAP_ERSPAN3,
+	ENCAP_GTPU,
+	ENCAP_IPIP,             /* IPv4 or IPv6 directly in IPv4 or IPv6 */
+	ENCAP_KIND_COUNT
+};
+
+#define DECODE_MAX_ENCAP 4
+
+/* The tunnels a packet came through, outermost first; the identity of the
+ * innermost one is what flows are keyed by (flow.h). */
+struct decode_encap {
+	uint8_t depth;                /* tunnels peeled; 0: none (nothing else is set) */
+	uint8_t kinds[DECODE_MAX_ENCAP];   /* enum encap_kind */
+	/* The innermost tunnel: */
+	bool has_id;
+	uint32_t id;                  /* VNI, GRE key, ERSPAN session, GTP-U TEID */
+	uint8_t outer_version;        /* 4 or 6: the IP header that carried it */
+	uint8_t outer_src[16], outer_dst[16];   /* IPv4 in the first 4 bytes */
+};
+
+/* An IP fragment (DECODE_FRAGMENT), for reassembly. */
+struct decode_frag {
+	uint32_t id;                  /* IPv4 identification, IPv6 fragment id */
+	uint8_t proto;                /* the protocol of the reassembled payload */
+	bool more;                    /* more fragments follow */
+	uint32_t offset;              /* bytes */
+	uint32_t header_len;          /* IP header bytes before the payload (IPv4: IHL) */
+	const uint8_t *data;          /* this piece, borrowed from the frame */
+	uint32_t len;                 /* bytes captured */
+	uint32_t wire_len;            /* bytes on the wire */
+};
 
 struct decode_tcp {
 	uint8_t ip_version;           /* 4 or 6 */
@@ -61,6 +116,9 @@ struct decode_tcp {
 	const uint8_t *payload;
 	uint32_t payload_caplen;      /* bytes present in the capture */
 	uint32_t payload_len;         /* bytes on the wire (from the IP length) */
+
+	struct decode_encap encap;    /* always set */
+	struct decode_frag frag;      /* DECODE_FRAGMENT only */
 };
 
 /*
@@ -71,6 +129,19 @@ struct decode_tcp {
  */
 enum decode_result decode_packet(int linktype, const uint8_t *frame,
 				 uint32_t caplen, struct decode_tcp *out);
+
+/*
+ * Go on after a fragmented datagram was reassembled: `payload` is what
+ * follows its IP header, of protocol `proto`; `out` still holds what the
+ * decode of its fragment filled (addresses, tunnels), which is kept.
+ * Returns like decode_packet() (a reassembled datagram may itself carry a
+ * tunnel, whose inner packet may be a fragment again).
+ */
+enum decode_result decode_ip_payload(uint8_t proto, const uint8_t *payload, uint32_t len,
+				     struct decode_tcp *out);
+
+/* "vxlan", "gre", "erspan-ii", ... */
+const char *encap_kind_name(enum encap_kind k);
 
 /* True when decode_packet() understands this link type. */
 bool decode_linktype_supported(int linktype);

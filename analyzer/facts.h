@@ -24,7 +24,8 @@
 	X(HTTP, http_facts_section)                                                        \
 	X(TLS, tls_facts_section)                                                          \
 	X(H2, h2_facts_section)                                                            \
-	X(TUNNEL, tunnel_facts_section)
+	X(TUNNEL, tunnel_facts_section)                                                    \
+	X(ENCAP, encap_facts_section)
 
 enum facts_id {
 #define FACTS_ENUM_(id, section) FACTS_##id,

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "encap.h"
 #include "tcp_reasm.h"
 
 #define CHUNK_SHIFT 10
@@ -36,8 +37,17 @@ struct flow_key {
 	uint8_t a_ip[16], b_ip[16];   /* a: the lower (ip, port) endpoint */
 	uint16_t a_port, b_port;
 	uint8_t ip_version;
-	uint8_t pad[3];               /* zeroed: keys are compared with memcmp */
+	uint8_t domain[3];            /* the tunnel's (encap.h), 24 bits; 0: none */
 };
+
+/* A slot holding this bit names a connection by its alias key. */
+#define SLOT_ALIAS 0x80000000u
+
+/* A tunnelled connection's second key: while it has seen one direction
+ * only, "any tunnel" (so the other direction may come in another tunnel,
+ * as when each direction is mirrored at its own port); once that came,
+ * its tunnel. */
+enum alias_state { ALIAS_NONE = 0, ALIAS_ANY, ALIAS_PAIRED };
 
 enum conn_list { LIST_NONE = 0, LIST_OPEN, LIST_CLOSED, LIST_COUNT };
 enum probe_state { PROBE_NONE = 0, PROBE_ACTIVE, PROBE_CLAIMED };
@@ -89,6 +99,10 @@ struct conn {
 	struct layer *up;             /* DISSECT_MAX_LAYERS - 1 above it, made when stacked */
 	uint8_t nlayers;              /* layers made, base included */
 	bool too_deep;                /* a layer above the last was asked for */
+	uint8_t alias_state;          /* enum alias_state */
+	uint32_t alias_hash;
+	struct flow_key alias;
+	uint32_t encap[2];            /* each direction's tunnel (encap_table_number), 0: none */
 	struct tcp_reasm reasm;
 };
 
@@ -100,6 +114,7 @@ struct flow_table {
 	uint32_t *slot_hash;
 	uint32_t mask;                /* slots - 1 */
 	uint32_t count;               /* connections in the table */
+	uint32_t aliases;             /* alias slots in the table */
 	struct conn **chunks;
 	uint32_t nchunks, chunks_cap;
 	uint32_t free_head;
@@ -109,6 +124,7 @@ struct flow_table {
 	struct flow_stats st;
 	uint8_t *scratch;             /* dissect_conn_info.scratch */
 	struct facts_set *facts;      /* the facts of the connection being ended */
+	struct encap_table *encap;    /* the tunnels seen */
 };
 
 void flow_config_defaults(struct flow_config *cfg)
@@ -119,6 +135,7 @@ void flow_config_defaults(struct flow_config *cfg)
 	cfg->max_conns = 1u << 20;
 	cfg->reasm_conn_cap = 1u << 20;
 	cfg->reasm_global_cap = (size_t)256 << 20;
+	cfg->max_tunnels = 1u << 16;
 	cfg->dissectors = NULL;
 }
 
@@ -142,8 +159,15 @@ static uint32_t key_hash(const struct flow_key *k, uint64_t seed)
 	return (uint32_t)(h ^ (h >> 32));
 }
 
+static void key_set_domain(struct flow_key *k, uint32_t domain)
+{
+	k->domain[0] = (uint8_t)(domain >> 16);
+	k->domain[1] = (uint8_t)(domain >> 8);
+	k->domain[2] = (uint8_t)domain;
+}
+
 /* Fill the canonical key; returns true when the packet's source is `a`. */
-static bool key_make(struct flow_key *k, const struct decode_tcp *d)
+static bool key_make(struct flow_key *k, const struct decode_tcp *d, uint32_t domain)
 {
 	memset(k, 0, sizeof *k);
 	int cmp = memcmp(d->src, d->dst, 16);
@@ -160,6 +184,7 @@ static bool key_make(struct flow_key *k, const struct decode_tcp *d)
 		k->b_port = d->sport;
 	}
 	k->ip_version = d->ip_version;
+	key_set_domain(k, domain);
 	return src_is_a;
 }
 
@@ -175,10 +200,13 @@ static uint32_t table_find(const struct flow_table *ft, const struct flow_key *k
 			*slot = i;
 			return NIL;
 		}
-		if (ft->slot_hash[i] == hash &&
-		    memcmp(&conn_at(ft, v - 1)->key, k, sizeof *k) == 0) {
-			*slot = i;
-			return v - 1;
+		if (ft->slot_hash[i] == hash) {
+			const struct conn *c = conn_at(ft, (v & ~SLOT_ALIAS) - 1);
+			const struct flow_key *ck = v & SLOT_ALIAS ? &c->alias : &c->key;
+			if (memcmp(ck, k, sizeof *k) == 0) {
+				*slot = i;
+				return (v & ~SLOT_ALIAS) - 1;
+			}
 		}
 		i = (i + 1) & ft->mask;
 	}
@@ -228,6 +256,33 @@ static bool table_resize(struct flow_table *ft, uint32_t nslots)
 	ft->slot_hash = hashes;
 	ft->mask = mask;
 	return true;
+}
+
+/* Put c in the table under `k` too (its alias), unless another holds it. */
+static bool alias_add(struct flow_table *ft, struct conn *c, const struct flow_key *k,
+		      enum alias_state state)
+{
+	uint32_t hash = key_hash(k, ft->seed), slot;
+	if (table_find(ft, k, hash, &slot) != NIL)
+		return false;
+	ft->slots[slot] = (c->self + 1) | SLOT_ALIAS;
+	ft->slot_hash[slot] = hash;
+	c->alias = *k;
+	c->alias_hash = hash;
+	c->alias_state = (uint8_t)state;
+	ft->aliases++;
+	return true;
+}
+
+static void alias_remove(struct flow_table *ft, struct conn *c)
+{
+	uint32_t slot;
+	if (c->alias_state == ALIAS_NONE)
+		return;
+	if (table_find(ft, &c->alias, c->alias_hash, &slot) == c->self)
+		table_remove_slot(ft, slot);
+	c->alias_state = ALIAS_NONE;
+	ft->aliases--;
 }
 
 /* ---- activity lists ---------------------------------------------------- */
@@ -646,6 +701,14 @@ static void conn_record_fill(struct conn *c, struct conn_record *r)
 		r->protocol = "unknown";
 	struct facts_set *set = c->ft->facts;
 	facts_set_clear(set);
+	if (c->encap[0] | c->encap[1]) {
+		struct encap_facts *e = facts_set_get(set, FACTS_ENCAP);
+		for (int d = 0; d < 2; d++) {
+			const struct decode_encap *de = encap_table_get(c->ft->encap, c->encap[d]);
+			if (de)                      /* none past the table's size */
+				e->dir[d] = *de;
+		}
+	}
 	for (unsigned level = 0; level < c->nlayers; level++) {
 		struct layer *L = layer_at(c, level);
 		if (L->dis && L->dis->facts)
@@ -671,6 +734,7 @@ static void conn_end(struct flow_table *ft, struct conn *c, enum conn_close_kind
 		ft->hooks.conn_done(ft->hooks.ctx, &rec);
 	layers_free(c);
 
+	alias_remove(ft, c);
 	uint32_t slot;
 	if (table_find(ft, &c->key, c->hash, &slot) == idx)
 		table_remove_slot(ft, slot);
@@ -714,7 +778,8 @@ static struct conn *conn_new(struct flow_table *ft, const struct flow_key *k, ui
 		conn_end(ft, conn_at(ft, victim), CONN_CLOSE_IDLE);
 		ft->st.conns_evicted++;
 	}
-	if ((uint64_t)(ft->count + 1) * 2 > (uint64_t)ft->mask + 1 &&
+	/* Room for its key and an alias: the index stays at most half full. */
+	if ((uint64_t)(ft->count + ft->aliases + 2) * 2 > (uint64_t)ft->mask + 1 &&
 	    !table_resize(ft, (ft->mask + 1) * 2))
 		return NULL;
 	if (ft->free_head == NIL && !pool_grow(ft))
@@ -756,6 +821,40 @@ static struct conn *conn_new(struct flow_table *ft, const struct flow_key *k, ui
 	ft->count++;
 	ft->st.conns_total++;
 	list_append(ft, c, idx, LIST_OPEN);
+	if (k->domain[0] | k->domain[1] | k->domain[2]) {
+		struct flow_key any = *k;
+		key_set_domain(&any, ENCAP_DOMAIN_ANY);
+		alias_add(ft, c, &any, ALIAS_ANY);
+	}
+	return c;
+}
+
+/* A packet in tunnel domain k->domain found no connection there: the one
+ * in another tunnel it completes (flow.h), which from now on is found by
+ * k too; or NULL. */
+static struct conn *pair_across_tunnels(struct flow_table *ft, const struct flow_key *k,
+					bool src_is_a, const struct decode_tcp *d)
+{
+	struct flow_key any = *k;
+	key_set_domain(&any, ENCAP_DOMAIN_ANY);
+	uint32_t slot;
+	uint32_t idx = table_find(ft, &any, key_hash(&any, ft->seed), &slot);
+	if (idx == NIL)
+		return NULL;
+	struct conn *c = conn_at(ft, idx);
+	enum kl_dir dir = src_is_a == c->client_is_a ? KL_TO_SERVER : KL_TO_CLIENT;
+	enum kl_dir other = dir == KL_TO_SERVER ? KL_TO_CLIENT : KL_TO_SERVER;
+	if (c->packets[dir] != 0 || !(d->flags & KL_TCP_ACK) || !c->snd_valid[other])
+		return NULL;
+	uint32_t dist = d->ack - c->snd_next[other];
+	if ((int32_t)dist < 0)
+		dist = (uint32_t)-dist;
+	bool synack = (d->flags & (KL_TCP_SYN | KL_TCP_ACK)) == (KL_TCP_SYN | KL_TCP_ACK);
+	if (synack ? dist != 0 : dist > FLOW_REUSE_JUMP)
+		return NULL;
+	alias_remove(ft, c);
+	alias_add(ft, c, k, ALIAS_PAIRED);
+	ft->st.conns_paired++;
 	return c;
 }
 
@@ -787,13 +886,18 @@ void flow_table_packet(struct flow_table *ft, const struct decode_tcp *d, kl_tim
 	if (ft->now - ft->last_expire >= KL_NS_PER_SEC)
 		flow_table_expire(ft, ft->now);
 
+	uint32_t encap = 0, domain = ENCAP_DOMAIN_NONE;
+	if (d->encap.depth)
+		encap = encap_table_number(ft->encap, &d->encap, &domain);
 	struct flow_key k;
-	bool src_is_a = key_make(&k, d);
+	bool src_is_a = key_make(&k, d, domain);
 	uint32_t hash = key_hash(&k, ft->seed);
 	uint32_t slot;
 	uint32_t idx = table_find(ft, &k, hash, &slot);
 	struct conn *c = idx == NIL ? NULL : conn_at(ft, idx);
 	enum kl_dir dir = KL_TO_SERVER;
+	if (!c && domain != ENCAP_DOMAIN_NONE)
+		c = pair_across_tunnels(ft, &k, src_is_a, d);
 
 	if (c) {
 		dir = src_is_a == c->client_is_a ? KL_TO_SERVER : KL_TO_CLIENT;
@@ -813,6 +917,11 @@ void flow_table_packet(struct flow_table *ft, const struct decode_tcp *d, kl_tim
 
 	c->packets[dir]++;
 	c->bytes[dir] += d->payload_len;
+	if (encap && !c->encap[dir])
+		c->encap[dir] = encap;
+	/* Both directions came in its own tunnel: no pairing across them. */
+	if (c->alias_state == ALIAS_ANY && c->packets[dir ^ 1])
+		alias_remove(ft, c);
 	c->last_seen = ts;
 
 	uint8_t f = d->flags;
@@ -902,7 +1011,9 @@ struct flow_table *flow_table_new(const struct flow_config *cfg,
 	ft->pool = tcp_reasm_pool_new(cfg->reasm_conn_cap, cfg->reasm_global_cap);
 	ft->scratch = malloc(DISSECT_SCRATCH_BYTES);
 	ft->facts = facts_set_new();
-	if (!ft->pool || !ft->scratch || !ft->facts || !table_resize(ft, TABLE_MIN_SLOTS))
+	ft->encap = encap_table_new(cfg->max_tunnels ? cfg->max_tunnels : 1u << 16);
+	if (!ft->pool || !ft->scratch || !ft->facts || !ft->encap ||
+	    !table_resize(ft, TABLE_MIN_SLOTS))
 		goto oom;
 	return ft;
 oom:
@@ -915,6 +1026,7 @@ struct flow_stats flow_table_stats(const struct flow_table *ft)
 {
 	struct flow_stats s = ft->st;
 	s.conns_open = ft->count;
+	s.tunnels_overflow = encap_table_overflows(ft->encap);
 	struct tcp_reasm_pool_stats ps = tcp_reasm_pool_stats(ft->pool);
 	s.reasm_cap_hits = ps.cap_hits;
 	s.reasm_bytes_peak = ps.bytes_buffered_peak;
@@ -940,5 +1052,6 @@ void flow_table_free(struct flow_table *ft)
 	tcp_reasm_pool_free(ft->pool);
 	free(ft->scratch);
 	facts_set_free(ft->facts);
+	encap_table_free(ft->encap);
 	free(ft);
 }

@@ -2,7 +2,8 @@
  * flow.h - the connection table: TCP segments in, connection records out.
  *
  * flow_table_packet() finds the connection of a decoded segment (a hash on
- * the canonical 5-tuple, open addressing, no allocation per packet), keeps
+ * the canonical 5-tuple and the tunnel it came in, open addressing, no
+ * allocation per packet), keeps
  * its lifecycle (handshake, FIN/RST from either side, port reuse), feeds
  * its reassembler, and hands reassembled bytes to the dissector that
  * claimed it.  A connection ends when:
@@ -20,6 +21,16 @@
  * the SYN-ACK; without either, the endpoint with the higher port (the
  * server usually has the well-known, lower one; on a tie, the destination
  * of the first packet seen is the server).
+ *
+ * Tunnels: a connection is keyed by its inner 5-tuple plus the domain of
+ * the innermost tunnel its packets came in (encap.h), so equal 5-tuples
+ * mirrored from different hosts stay apart.  The two directions of one
+ * connection may come in different tunnels (each mirrored at its own
+ * port): a packet that finds no connection in its own tunnel joins the
+ * one, in another tunnel, with the same 5-tuple that has so far seen only
+ * the opposite direction, when its acknowledgment number fits what that
+ * direction sent (within 2^24; an exact match for a SYN-ACK).  From then
+ * on both tunnels lead to it.
  *
  * Time comes only from packet timestamps, so a file reads the same at any
  * speed.
@@ -40,6 +51,7 @@ struct flow_config {
 	kl_time idle_timeout;         /* default 900 s */
 	kl_time closed_linger;        /* default 10 s */
 	uint32_t max_conns;           /* default 1 << 20 tracked at once */
+	uint32_t max_tunnels;         /* tunnel identities told apart; default 1 << 16 (encap.h) */
 	size_t reasm_conn_cap;        /* default 1 MiB out-of-order per connection */
 	size_t reasm_global_cap;      /* default 256 MiB out-of-order in all */
 	const struct dissector *const *dissectors;  /* NULL-terminated; NULL: none */
@@ -65,6 +77,8 @@ struct flow_stats {
 	uint64_t conns_total;         /* created so far */
 	uint64_t conns_evicted;       /* ended because the table was full */
 	uint64_t conns_port_reused;   /* ended by a new connection on their 5-tuple */
+	uint64_t conns_paired;        /* directions joined across two tunnels */
+	uint64_t tunnels_overflow;    /* packets in a tunnel past max_tunnels */
 	uint64_t reasm_cap_hits;
 	uint64_t reasm_bytes_peak;
 };

@@ -468,7 +468,17 @@ struct run_row {
 	  "live: frames the kernel received for the capture (libpcap's `ps_recv`; with a " \
 	  "filter, those that passed it)", \
 	  "a file run, a run made before schema 3, or not finished", \
-	  f->t ? cv_int_or_null(f->t->packets_received) : cv_null())
+	  f->t ? cv_int_or_null(f->t->packets_received) : cv_null()) \
+	X(packets_encrypted, INTEGER, 0, NULL, "frames", \
+	  "protected (encrypted) 802.11 data frames, which cannot be read without the keys", \
+	  "a run made before schema 6, or not finished", \
+	  f->t ? cv_u64(f->t->packets_encrypted) : cv_null()) \
+	X(packets_unsupported, INTEGER, 0, NULL, "frames", \
+	  "frames in an encapsulation kalens does not read: GRE with source routing, an " \
+	  "unknown GENEVE or ERSPAN version, tunnels nested more than 4 deep, a PPI or PKTAP " \
+	  "header naming a link type kalens does not read", \
+	  "a run made before schema 6, or not finished", \
+	  f->t ? cv_u64(f->t->packets_unsupported) : cv_null())
 
 #define COLUMN_REC struct run_row
 COLUMNS_DEFINE(RUN_COLUMNS, run_column_array)

@@ -23,7 +23,7 @@
 #include "kl.h"
 #include "records.h"
 
-#define STORE_SCHEMA_VERSION 5   /* 1 to 4 are upgraded in place (store.c) */
+#define STORE_SCHEMA_VERSION 6   /* 1 to 5 are upgraded in place (store.c) */
 #define STORE_BATCH_ROWS 4096
 
 struct store;
@@ -67,6 +67,8 @@ struct store_run_totals {
 	uint64_t packets_dropped;     /* by the kernel (live) or 0 */
 	int64_t packets_received;     /* live: the kernel's count (pcap_stats); -1: not live */
 	uint64_t packets_not_tcp, packets_fragment, packets_truncated, packets_malformed;
+	uint64_t packets_encrypted;   /* protected 802.11 data frames */
+	uint64_t packets_unsupported; /* an encapsulation kalens does not read */
 	uint64_t connections;
 	uint64_t reasm_cap_hits;      /* times a reassembly memory cap forced a gap */
 	uint64_t connections_evicted; /* removed for the connection cap */

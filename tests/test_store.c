@@ -217,7 +217,8 @@ Test(store, schema_created_with_version_and_wal)
 			 "packets_dropped,kalens_version,status,message,link_type,link_type_id,"
 			 "first_packet,last_packet,packets_not_tcp,packets_fragment,"
 			 "packets_truncated,packets_malformed,connections,reasm_cap_hits,"
-			 "connections_evicted,requests,findings,packets_received");
+			 "connections_evicted,requests,findings,packets_received,packets_encrypted,"
+			 "packets_unsupported");
 	row_text(db, "SELECT group_concat(name, ',') FROM"
 		 " (SELECT name FROM pragma_table_info('connections') ORDER BY cid)", buf, sizeof buf);
 	cr_assert_str_eq(buf, "id,run_id,client_ip,client_port,server_ip,server_port,ip_version,"
@@ -229,7 +230,9 @@ Test(store, schema_created_with_version_and_wal)
 			      "cipher,tls_resumed,tls_handshake_s,tls_records_to_server,"
 			      "tls_records_to_client,decrypted,requests_estimated,h2_streams,"
 			      "h2_peak_streams,h2_max_concurrent_streams,h2_initial_window,goaway_by,"
-			      "goaway_error,goaway_last_stream,rst_streams,ping_rtt_s,tunnel,tunnel_target");
+			      "goaway_error,goaway_last_stream,rst_streams,ping_rtt_s,tunnel,tunnel_target,"
+			 "encap_to_server,encap_id_to_server,encap_src_to_server,encap_dst_to_server,"
+			 "encap_to_client,encap_id_to_client,encap_src_to_client,encap_dst_to_client");
 	cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM runs"), 0);
 	sqlite3_close(db);
 	tu_rmtree(t.dir);
@@ -380,7 +383,8 @@ Test(store, refuses_other_schema_version)
 
 	char err[512] = "", want[600];
 	cr_assert_null(store_open(t.path, err, sizeof err));
-	snprintf(want, sizeof want, "%s: schema version 7, this kalens writes 5", t.path);
+	snprintf(want, sizeof want, "%s: schema version 7, this kalens writes %d", t.path,
+		 STORE_SCHEMA_VERSION);
 	cr_assert_str_eq(err, want);
 
 	/* Untouched: same version, still in its rollback journal mode. */

@@ -776,6 +776,35 @@ static enum decode_result decode_frelay(struct rd *r, struct decode_tcp *out)
 	}
 }
 
+/* Is this an IPoIB encapsulation header (RFC 4391 section 6: an
+ * EtherType IPoIB carries, then 16 reserved bits)? */
+static bool ipoib_header_at(const struct rd *r, size_t off)
+{
+	if (rd_left(r) < off + 4)
+		return false;
+	const uint8_t *h = r->p + off;
+	uint16_t type = load_be16(h);
+	return (type == ETH_IPV4 || type == ETH_IPV6 || type == 0x0806) && h[2] == 0 && h[3] == 0;
+}
+
+/* IP over InfiniBand: the 4-byte header alone (RFC 4391, the link type's
+ * definition), after Linux's 20-byte pseudo header (the destination
+ * hardware address a packet socket shows), or after a 40-byte Global
+ * Route Header (as Wireshark reads the link type). */
+static enum decode_result decode_ipoib(struct rd *r, struct decode_tcp *out)
+{
+	static const size_t offsets[] = { 0, 20, 40 };
+	for (size_t i = 0; i < sizeof offsets / sizeof offsets[0]; i++) {
+		if (ipoib_header_at(r, offsets[i])) {
+			rd_skip(r, offsets[i]);
+			uint16_t type = rd_be16(r);
+			rd_skip(r, 2);
+			return decode_ethertype(r, type, out);
+		}
+	}
+	return rd_left(r) < 4 ? DECODE_TRUNCATED : DECODE_NOT_TCP;
+}
+
 /* Link types a header wraps (PPI, PKTAP) may only be these. */
 static enum decode_result decode_link(int linktype, struct rd *r, struct decode_tcp *out,
 				      bool inner);
@@ -973,13 +1002,8 @@ static enum decode_result decode_link(int linktype, struct rd *r, struct decode_
 			return decode_ipv6(r, out);
 		return DECODE_NOT_TCP;
 	}
-	case DLT_IPOIB: {                /* RFC 4391: EtherType, reserved */
-		uint16_t type = rd_be16(r);
-		rd_skip(r, 2);
-		if (r->bad)
-			return DECODE_TRUNCATED;
-		return decode_ethertype(r, type, out);
-	}
+	case DLT_IPOIB:
+		return decode_ipoib(r, out);
 	case DLT_NETANALYZER:            /* a 4-byte status header */
 		rd_skip(r, 4);
 		return decode_ether(r, out);

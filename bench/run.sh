@@ -6,6 +6,7 @@
 #   empty.pcap      24-byte file header only: fixed start-up cost
 #   manysmall.pcap  ~430 MB, ~1.1 M packets of 100-byte HTTP responses (packet/request rate)
 #   large.pcap      ~1.08 GB, ~0.87 M packets, mixed body sizes (bytes)
+#   large-vxlan.pcap  large.pcap's frames inside VXLAN (bench/vxlan-wrap.py; no tshark runs): the tunnel's cost
 # Per capture: readloop RUNS times, `kalens read -q -o SCRATCH/k.db PCAP` RUNS times (the DB and
 # its -wal/-shm/-journal removed before every run), `tshark -r PCAP -q -z conv,tcp` once (tool
 # "tshark": the connections) and `tshark -r PCAP -Y http.request -T fields -e tcp.stream
@@ -32,7 +33,7 @@ KALENS=$REPO/build/kalens
 TSHARK=1
 OUTDIR=/tmp/kabench
 RUN_TIMEOUT=${KABENCH_RUN_TIMEOUT:-900}
-CAPTURES=(empty manysmall large)
+CAPTURES=(empty manysmall large large-vxlan)
 
 usage() { sed -n '2p;15,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 die() { echo "bench/run.sh: $*" >&2; exit 2; }
@@ -92,6 +93,12 @@ fi
 if [ ! -s "$OUTDIR/empty.pcap" ]; then
 	head -c 24 "$OUTDIR/manysmall.pcap" > "$OUTDIR/empty.pcap.tmp"
 	mv "$OUTDIR/empty.pcap.tmp" "$OUTDIR/empty.pcap"
+fi
+# large-vxlan.pcap: large.pcap's frames inside VXLAN, as a mirror session delivers them.
+if [ ! -s "$OUTDIR/large-vxlan.pcap" ] || [ "$OUTDIR/large.pcap" -nt "$OUTDIR/large-vxlan.pcap" ]; then
+	echo "# making large-vxlan.pcap from large.pcap with bench/vxlan-wrap.py (about 10 s)" >&2
+	python3 "$REPO/bench/vxlan-wrap.py" "$OUTDIR/large.pcap" "$OUTDIR/large-vxlan.pcap.tmp" &&
+		mv "$OUTDIR/large-vxlan.pcap.tmp" "$OUTDIR/large-vxlan.pcap" || die "cannot make large-vxlan.pcap"
 fi
 for c in "${CAPTURES[@]}"; do [ -r "$OUTDIR/$c.pcap" ] || die "cannot read $OUTDIR/$c.pcap"; done
 
@@ -184,7 +191,7 @@ for c in "${CAPTURES[@]}"; do
 	echo "# $c.pcap: $BYTES bytes" >&2
 	PACKETS=""
 	tools=(readloop kalens)
-	[ "$TSHARK" = 1 ] && tools+=(tshark tshark-http)
+	[ "$TSHARK" = 1 ] && [ "$c" != large-vxlan ] && tools+=(tshark tshark-http)
 	for tool in "${tools[@]}"; do
 		n=$RUNS
 		[ "${tool%-http}" = tshark ] && n=1
@@ -292,6 +299,10 @@ if [ "$TSHARK" = 1 ]; then
 	printf '  manysmall  tshark-http/kalens median wall %5sx  (target >= 50x: %s; by min wall %sx)\n' "$r" "$verdict" \
 		"$(ratio "${WALL[manysmall.tshark-http]:-}" "${MINW[manysmall.kalens]:-}")"
 fi
+r=$(ratio "${WALL[large-vxlan.kalens]:-}" "${WALL[large.kalens]:-}")
+verdict="-"
+[ "$r" != - ] && verdict=$(awk -v r="$r" 'BEGIN { print (r <= 1.10) ? "met" : "NOT met" }')
+printf '  large-vxlan kalens(large in VXLAN)/kalens(large) median wall %5sx  (target <= 1.10x: %s)\n' "$r" "$verdict"
 awk -v n="${REQS[manysmall.kalens]:-}" -v w="${WALL[manysmall.kalens]:-}" 'BEGIN {
 	if (n + 0 > 0 && w + 0 > 0) printf "  manysmall  %d requests in %.3f s: %.0f requests/s end to end (aim: 1 M/s)\n", n, w, n / w }'
 mib() { awk -v k="${1:-}" 'BEGIN { if (k == "") print "-"; else printf "%.1f", k / 1024 }'; }

@@ -11,11 +11,14 @@
  * freed right after the push, so ASan catches a pointer kept past the call.
  */
 #include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <pcap/pcap.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ipfrag.h"
+#include "testutil.h"
 
 #define T0 ((kl_time)1700000000 * KL_NS_PER_SEC)
 #define MS(x) ((kl_time)(x) * 1000000)
@@ -805,4 +808,221 @@ Test(ipfrag, result_names)
 	cr_assert_str_eq(ipfrag_result_name(IPFRAG_HELD), "held");
 	cr_assert_str_eq(ipfrag_result_name(IPFRAG_DONE), "done");
 	cr_assert_str_eq(ipfrag_result_name(IPFRAG_DROPPED), "dropped");
+}
+
+/* ---- real captures ---------------------------------------------------------- */
+
+/*
+ * captures/generated/frag/: real curl/nginx sessions whose payload-carrying
+ * TCP segments were IP-fragmented by scapy (some out of order, one IPv4
+ * overlapping copy).  A test-only reader turns each fragment frame into a
+ * piece the way the decoder is meant to (ipfrag.h), and what ipfrag
+ * delivers must be, row for row, the datagrams tshark reassembled
+ * (tests/expected/frag/<name>.datagrams.tsv: frame, addresses, id,
+ * fragments, length, TCP length) and, byte for byte, the IP payloads of the
+ * payload-carrying segments of <name>.unfragmented.pcap, in order.
+ */
+struct frame_ip {
+	bool ip, frag;
+	struct ipfrag_piece piece;
+	uint8_t src[16], dst[16];
+	const uint8_t *payload;          /* unfragmented: the IP payload */
+	uint32_t payload_len;
+	uint8_t proto;
+};
+
+static uint32_t be16_at(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 8 | p[1];
+}
+
+/* Ethernet, then IPv4 or IPv6 (hop-by-hop, routing and destination options
+ * headers before a Fragment header counted in header_len). */
+static void read_frame(const uint8_t *f, uint32_t caplen, struct frame_ip *v)
+{
+	memset(v, 0, sizeof *v);
+	if (caplen < 14)
+		return;
+	uint32_t type = be16_at(f + 12);
+	const uint8_t *h = f + 14, *end = f + caplen;
+	struct ipfrag_piece *p = &v->piece;
+	if (type == 0x0800 && end - h >= 20) {
+		uint32_t ihl = (uint32_t)(h[0] & 15) * 4, total = be16_at(h + 2);
+		uint32_t fo = be16_at(h + 6);
+		cr_assert(ihl >= 20 && total >= ihl && h + total <= end, "an IPv4 header as written");
+		memcpy(v->src, h + 12, 4);
+		memcpy(v->dst, h + 16, 4);
+		v->ip = true;
+		v->proto = h[9];
+		v->payload = h + ihl;
+		v->payload_len = total - ihl;
+		if ((fo & 0x3fff) == 0)
+			return;
+		v->frag = true;
+		*p = (struct ipfrag_piece){ .ip_version = 4, .proto = h[9], .header_len = (uint16_t)ihl,
+					    .id = be16_at(h + 4), .offset = (fo & 0x1fff) * 8,
+					    .more = fo & 0x2000, .data = h + ihl,
+					    .len = total - ihl, .wire_len = total - ihl };
+	} else if (type == 0x86dd && end - h >= 40) {
+		uint32_t plen = be16_at(h + 4), next = h[6], ext = 0;
+		cr_assert(h + 40 + plen <= end, "an IPv6 header as written");
+		memcpy(v->src, h + 8, 16);
+		memcpy(v->dst, h + 24, 16);
+		v->ip = true;
+		const uint8_t *e = h + 40;
+		while (next == 0 || next == 43 || next == 60) {
+			uint32_t hl = ((uint32_t)e[1] + 1) * 8;
+			next = e[0];
+			e += hl;
+			ext += hl;
+		}
+		v->proto = (uint8_t)next;
+		v->payload = e;
+		v->payload_len = plen - ext;
+		if (next != 44)
+			return;
+		uint32_t fo = be16_at(e + 2);
+		v->frag = true;
+		*p = (struct ipfrag_piece){ .ip_version = 6, .proto = e[0], .header_len = (uint16_t)ext,
+					    .id = (uint32_t)be16_at(e + 4) << 16 | be16_at(e + 6),
+					    .offset = fo & 0xfff8, .more = fo & 1, .data = e + 8,
+					    .len = plen - ext - 8, .wire_len = plen - ext - 8 };
+	}
+	p->src = v->src;
+	p->dst = v->dst;
+}
+
+struct seen {
+	uint32_t frame, id, frags, len;
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+	uint8_t *bytes;
+};
+
+/* Every datagram ipfrag completes in a fragmented capture, or (whole)
+ * every IP payload of a TCP segment with data; returns the count. */
+static size_t read_capture(const char *rel, bool whole, struct seen *out, size_t max,
+			   struct ipfrag_stats *st)
+{
+	char err[PCAP_ERRBUF_SIZE];
+	pcap_t *pc = pcap_open_offline(tu_src_path(rel), err);
+	cr_assert_not_null(pc, "%s: %s", rel, err);
+	struct ipfrag *t = ipfrag_new(NULL);
+	cr_assert_not_null(t);
+	struct pcap_pkthdr *ph;
+	const uint8_t *f;
+	size_t n = 0;
+	uint32_t frame = 0;
+	while (pcap_next_ex(pc, &ph, &f) == 1) {
+		frame++;
+		struct frame_ip v;
+		read_frame(f, ph->caplen, &v);
+		if (!v.ip)
+			continue;
+		const uint8_t *bytes = NULL;
+		uint32_t len = 0, frags = 0, id = 0;
+		if (whole) {
+			cr_assert(!v.frag, "%s frame %u: a fragment", rel, frame);
+			if (v.proto != 6 || v.payload_len < 20 ||
+			    v.payload_len == (uint32_t)(v.payload[12] >> 4) * 4)
+				continue;        /* not TCP, or no TCP payload */
+			bytes = v.payload;
+			len = v.payload_len;
+		} else {
+			if (!v.frag)
+				continue;
+			kl_time ts = (kl_time)ph->ts.tv_sec * KL_NS_PER_SEC + (kl_time)ph->ts.tv_usec * 1000;
+			struct ipfrag_datagram d;
+			enum ipfrag_result r = ipfrag_push(t, &v.piece, ts, &d);
+			cr_assert_neq(r, IPFRAG_DROPPED, "%s frame %u: dropped", rel, frame);
+			if (r != IPFRAG_DONE)
+				continue;
+			cr_assert_eq(d.caplen, d.len);
+			cr_assert_eq(d.proto, 6);
+			bytes = d.data;
+			len = d.len;
+			frags = d.fragments;
+			id = v.piece.id;
+		}
+		cr_assert_lt(n, max);
+		struct seen *s = &out[n++];
+		s->frame = frame;
+		s->id = id;
+		s->frags = frags;
+		s->len = len;
+		int af = v.piece.ip_version == 6 || (!v.frag && f[13] == 0xdd) ? AF_INET6 : AF_INET;
+		inet_ntop(af, v.src, s->src, sizeof s->src);
+		inet_ntop(af, v.dst, s->dst, sizeof s->dst);
+		s->bytes = malloc(len);
+		cr_assert_not_null(s->bytes);
+		memcpy(s->bytes, bytes, len);
+	}
+	cr_assert_eq(ipfrag_finish(t), 0, "%s: fragments left over", rel);
+	*st = ipfrag_stats(t);
+	ipfrag_free(t);
+	pcap_close(pc);
+	return n;
+}
+
+static void capture_case(const char *name)
+{
+	char frag_rel[256], whole_rel[256], ref_rel[256];
+	snprintf(frag_rel, sizeof frag_rel, "captures/generated/frag/%s.pcap", name);
+	snprintf(whole_rel, sizeof whole_rel, "captures/generated/frag/%s.unfragmented.pcap", name);
+	snprintf(ref_rel, sizeof ref_rel, "tests/expected/frag/%s.datagrams.tsv", name);
+	enum { MAXD = 64 };
+	static struct seen got[MAXD], want[MAXD];
+	struct ipfrag_stats st, st_whole;
+	size_t ngot = read_capture(frag_rel, false, got, MAXD, &st);
+	size_t nwant = read_capture(whole_rel, true, want, MAXD, &st_whole);
+
+	struct tu_table ref;
+	tu_tsv_table(tu_src_path(ref_rel), 10, &ref);
+	cr_assert_str_eq(ref.header, "frame\tsrc\tdst\tid\tfragments\tlength\toverlap\tconflict\tstream\ttcp_len");
+	cr_assert_eq(ngot, ref.nrows, "%s: %zu datagrams, tshark %zu", name, ngot, ref.nrows);
+	cr_assert_eq(ngot, nwant, "%s: %zu datagrams, %zu segments with data", name, ngot, nwant);
+	uint64_t overlaps = 0, frags = 0;
+	for (size_t i = 0; i < ngot; i++) {
+		const struct seen *g = &got[i];
+		char row[512];
+		snprintf(row, sizeof row, "%u\t%s\t%s\t%u\t%u\t%u\t%s\t0\t0\t%u", g->frame, g->src,
+			 g->dst, g->id, g->frags, g->len, tu_cell(&ref, i, 6),
+			 g->len - (uint32_t)(g->bytes[12] >> 4) * 4);
+		char refrow[512];
+		snprintf(refrow, sizeof refrow, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s",
+			 tu_cell(&ref, i, 0), tu_cell(&ref, i, 1), tu_cell(&ref, i, 2),
+			 tu_cell(&ref, i, 3), tu_cell(&ref, i, 4), tu_cell(&ref, i, 5),
+			 tu_cell(&ref, i, 6), tu_cell(&ref, i, 7), tu_cell(&ref, i, 8),
+			 tu_cell(&ref, i, 9));
+		cr_expect_str_eq(row, refrow, "%s datagram %zu", name, i);
+		overlaps += strcmp(tu_cell(&ref, i, 6), "1") == 0;
+		frags += g->frags;
+		cr_assert_eq(g->len, want[i].len, "%s datagram %zu: length", name, i);
+		cr_assert_eq(memcmp(g->bytes, want[i].bytes, g->len), 0,
+			     "%s datagram %zu: bytes differ from the unfragmented segment", name, i);
+		cr_assert_str_eq(g->src, want[i].src);
+		cr_assert_str_eq(g->dst, want[i].dst);
+	}
+	cr_assert_eq(st.reassembled, ngot);
+	cr_assert_eq(st.fragments_reassembled, frags);
+	cr_assert_eq(st.fragments_dropped, 0);
+	/* tshark flags a datagram; ipfrag counts pieces: the copy overlaps the
+	 * fragment before it, and the fragment after it overlaps the copy. */
+	cr_assert_eq(st.overlapping, 2 * overlaps, "tshark flags %llu datagrams with overlaps",
+		     (unsigned long long)overlaps);
+	cr_assert_eq(st.overlap_conflicts, 0);
+	for (size_t i = 0; i < ngot; i++)
+		free(got[i].bytes);
+	for (size_t i = 0; i < nwant; i++)
+		free(want[i].bytes);
+	tu_table_free(&ref);
+}
+
+Test(ipfrag, capture_http_frag_v4_as_tshark_and_unfragmented)
+{
+	capture_case("http-frag-v4");
+}
+
+Test(ipfrag, capture_http_frag_v6_as_tshark_and_unfragmented)
+{
+	capture_case("http-frag-v6");
 }

@@ -12,6 +12,7 @@
 
 #include "capture.h"
 #include "decode.h"
+#include "ipfrag.h"
 #include "keepalive.h"
 #include "storeq.h"
 
@@ -152,6 +153,7 @@ struct run {
 	struct analyze_ctx actx;
 	struct dissect_output out;    /* points at actx, which points back */
 	struct flow_table *ft;
+	struct ipfrag *frag;          /* IP fragments being reassembled */
 
 	double started, last_progress, last_flush;   /* mono_now() */
 	enum run_stop stop;
@@ -209,6 +211,7 @@ static bool stop_requested(const struct analyze_options *o)
 static int run_abandon(struct run *r)
 {
 	flow_table_free(r->ft);
+	ipfrag_free(r->frag);
 	storeq_free(r->actx.q);
 	r->t->status = STORE_RUN_ERROR;
 	r->t->message = r->err;
@@ -262,6 +265,11 @@ static int run_start(struct run *r)
 	r->ft = flow_table_new(&r->o->flow, &hooks, r->err, r->errlen);
 	if (!r->ft)
 		return run_abandon(r);
+	r->frag = ipfrag_new(NULL);
+	if (!r->frag) {
+		snprintf(r->err, r->errlen, "%s: out of memory for IP fragments", r->path);
+		return run_abandon(r);
+	}
 
 	/* Live: the caller may now give up privileges (the capture, the save
 	 * file and the database are open). */
@@ -356,6 +364,50 @@ static bool run_tick_live(struct run *r)
 	return run_live_keep_reading(r, now);
 }
 
+/* What tells one tunnel's fragments from another's with the same
+ * addresses and id (ipfrag_piece.context). */
+static uint64_t encap_context(const struct decode_encap *e)
+{
+	if (e->depth == 0)
+		return 0;
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+	uint8_t b[DECODE_MAX_ENCAP + 42];
+	memset(b, 0, sizeof b);
+	memcpy(b, e->kinds, e->depth);
+	b[DECODE_MAX_ENCAP] = e->has_id;
+	memcpy(b + DECODE_MAX_ENCAP + 1, &e->id, 4);
+	b[DECODE_MAX_ENCAP + 5] = e->outer_version;
+	memcpy(b + DECODE_MAX_ENCAP + 6, e->outer_src, 16);
+	memcpy(b + DECODE_MAX_ENCAP + 22, e->outer_dst, 16);
+	for (size_t i = 0; i < sizeof b; i++)
+		h = (h ^ b[i]) * UINT64_C(0x100000001b3);
+	return h | 1;
+}
+
+/* A fragment: held until its datagram is whole, which is then decoded on
+ * like any packet (a tunnel's inner packet may be a fragment again: the
+ * loop runs at most once per tunnel).  The result for the packet. */
+static enum decode_result run_fragment(struct run *r, struct decode_tcp *d, kl_time ts)
+{
+	enum decode_result res = DECODE_FRAGMENT;
+	r->t->packets_fragment++;
+	for (int i = 0; res == DECODE_FRAGMENT && i <= DECODE_MAX_ENCAP; i++) {
+		struct ipfrag_piece p = {
+			.ip_version = d->ip_version, .proto = d->frag.proto,
+			.header_len = (uint16_t)(d->frag.header_len > UINT16_MAX ? UINT16_MAX
+										  : d->frag.header_len),
+			.id = d->frag.id, .context = encap_context(&d->encap),
+			.src = d->src, .dst = d->dst, .offset = d->frag.offset, .more = d->frag.more,
+			.data = d->frag.data, .len = d->frag.len, .wire_len = d->frag.wire_len,
+		};
+		struct ipfrag_datagram dg;
+		if (ipfrag_push(r->frag, &p, ts, &dg) != IPFRAG_DONE)
+			return DECODE_FRAGMENT;
+		res = decode_ip_payload(dg.proto, dg.data, dg.caplen, dg.len, d);
+	}
+	return res == DECODE_FRAGMENT ? DECODE_UNSUPPORTED : res;
+}
+
 /* Count one packet and decode it; TCP goes to the flow table. */
 static void run_dispatch(struct run *r, const struct capture_pkt *pkt)
 {
@@ -366,7 +418,10 @@ static void run_dispatch(struct run *r, const struct capture_pkt *pkt)
 		t->first_packet = pkt->ts;
 	t->last_packet = pkt->ts;
 	struct decode_tcp d;
-	switch (decode_packet(r->dlt, pkt->data, pkt->caplen, &d)) {
+	enum decode_result res = decode_packet(r->dlt, pkt->data, pkt->caplen, &d);
+	if (res == DECODE_FRAGMENT)
+		res = run_fragment(r, &d, pkt->ts);
+	switch (res) {
 	case DECODE_TCP:
 		flow_table_packet(r->ft, &d, pkt->ts);
 		break;
@@ -374,8 +429,7 @@ static void run_dispatch(struct run *r, const struct capture_pkt *pkt)
 	case DECODE_UNSUPPORTED_LINK:
 		t->packets_not_tcp++;
 		break;
-	case DECODE_FRAGMENT:
-		t->packets_fragment++;
+	case DECODE_FRAGMENT:             /* held, counted by run_fragment() */
 		break;
 	case DECODE_ENCRYPTED:
 		t->packets_encrypted++;
@@ -494,6 +548,12 @@ static int run_finish(struct run *r)
 	if (r->o->progress && live)
 		status_line(r->path, t, r->cap, r->ft, r->actx.requests, true);
 	flow_table_flush(r->ft);
+	ipfrag_finish(r->frag);
+	struct ipfrag_stats is = ipfrag_stats(r->frag);
+	t->fragments_reassembled = is.fragments_reassembled;
+	t->fragments_dropped = is.fragments_dropped;
+	ipfrag_free(r->frag);
+	r->frag = NULL;
 	struct flow_stats fs = flow_table_stats(r->ft);
 	flow_table_free(r->ft);
 	r->ft = NULL;

@@ -444,11 +444,11 @@ static enum decode_result decode_proto(uint8_t proto, struct rd *r, uint32_t wir
 	}
 }
 
-enum decode_result decode_ip_payload(uint8_t proto, const uint8_t *payload, uint32_t len,
-				     struct decode_tcp *out)
+enum decode_result decode_ip_payload(uint8_t proto, const uint8_t *payload, uint32_t caplen,
+				     uint32_t wire_len, struct decode_tcp *out)
 {
-	struct rd r = rd_make(payload, len);
-	return decode_proto(proto, &r, len, out);
+	struct rd r = rd_make(payload, caplen < wire_len ? caplen : wire_len);
+	return decode_proto(proto, &r, wire_len, out);
 }
 
 static void frag_fill(struct decode_tcp *out, uint32_t id, uint8_t proto, uint32_t offset,
@@ -545,8 +545,9 @@ static enum decode_result decode_ipv6(struct rd *r, struct decode_tcp *out)
 			hl = 8;
 			if ((fo & 0xfff9) != 0) {    /* offset != 0 or M set */
 				rd_skip(&x, hl);
+				/* The headers before it: all but the fixed 40 bytes. */
 				frag_fill(out, load_be32(e + 4), e[0], fo & 0xfff8, fo & 1,
-					  (uint32_t)(x.p - h), &x, plen - hl);
+					  (uint32_t)(x.p - h) - 48, &x, plen - hl);
 				return DECODE_FRAGMENT;
 			}
 		} else if (next == IP6_AH) {

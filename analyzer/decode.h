@@ -92,7 +92,8 @@ struct decode_frag {
 	uint8_t proto;                /* the protocol of the reassembled payload */
 	bool more;                    /* more fragments follow */
 	uint32_t offset;              /* bytes */
-	uint32_t header_len;          /* IP header bytes before the payload (IPv4: IHL) */
+	uint32_t header_len;          /* IPv4: the header length (IHL); IPv6: the extension
+				       * headers before the Fragment header (ipfrag.h) */
 	const uint8_t *data;          /* this piece, borrowed from the frame */
 	uint32_t len;                 /* bytes captured */
 	uint32_t wire_len;            /* bytes on the wire */
@@ -132,13 +133,14 @@ enum decode_result decode_packet(int linktype, const uint8_t *frame,
 
 /*
  * Go on after a fragmented datagram was reassembled: `payload` is what
- * follows its IP header, of protocol `proto`; `out` still holds what the
+ * follows its IP header (IPv6: its Fragment header), of protocol `proto`,
+ * caplen bytes of the wire_len it had; `out` still holds what the
  * decode of its fragment filled (addresses, tunnels), which is kept.
  * Returns like decode_packet() (a reassembled datagram may itself carry a
  * tunnel, whose inner packet may be a fragment again).
  */
-enum decode_result decode_ip_payload(uint8_t proto, const uint8_t *payload, uint32_t len,
-				     struct decode_tcp *out);
+enum decode_result decode_ip_payload(uint8_t proto, const uint8_t *payload, uint32_t caplen,
+				     uint32_t wire_len, struct decode_tcp *out);
 
 /* "vxlan", "gre", "erspan-ii", ... */
 const char *encap_kind_name(enum encap_kind k);

@@ -432,7 +432,8 @@ struct run_row {
 	  "not finished", \
 	  f->t ? cv_u64(f->t->packets_not_tcp) : cv_null()) \
 	X(packets_fragment, INTEGER, 0, NULL, "frames", \
-	  "IPv4 fragments (counted, not reassembled)", \
+	  "IPv4 and IPv6 fragments read (reassembled since schema 6: see " \
+	  "`fragments_reassembled`, `fragments_dropped`)", \
 	  "not finished", \
 	  f->t ? cv_u64(f->t->packets_fragment) : cv_null()) \
 	X(packets_truncated, INTEGER, 0, NULL, "frames", \
@@ -478,7 +479,17 @@ struct run_row {
 	  "unknown GENEVE or ERSPAN version, tunnels nested more than 4 deep, a PPI or PKTAP " \
 	  "header naming a link type kalens does not read", \
 	  "a run made before schema 6, or not finished", \
-	  f->t ? cv_u64(f->t->packets_unsupported) : cv_null())
+	  f->t ? cv_u64(f->t->packets_unsupported) : cv_null()) \
+	X(fragments_reassembled, INTEGER, 0, NULL, "frames", \
+	  "IP fragments that became part of a reassembled datagram, then read like any " \
+	  "other packet (see [reassembly.md](reassembly.md))", \
+	  "a run made before schema 6, or not finished", \
+	  f->t ? cv_u64(f->t->fragments_reassembled) : cv_null()) \
+	X(fragments_dropped, INTEGER, 0, NULL, "frames", \
+	  "IP fragments that never became part of a datagram: timed out, evicted by the " \
+	  "memory caps, contradicting their datagram, duplicates, or still incomplete at the end", \
+	  "a run made before schema 6, or not finished", \
+	  f->t ? cv_u64(f->t->fragments_dropped) : cv_null())
 
 #define COLUMN_REC struct run_row
 COLUMNS_DEFINE(RUN_COLUMNS, run_column_array)

@@ -69,6 +69,7 @@ struct store_run_totals {
 	uint64_t packets_not_tcp, packets_fragment, packets_truncated, packets_malformed;
 	uint64_t packets_encrypted;   /* protected 802.11 data frames */
 	uint64_t packets_unsupported; /* an encapsulation kalens does not read */
+	uint64_t fragments_reassembled, fragments_dropped;   /* IP fragments (ipfrag.h) */
 	uint64_t connections;
 	uint64_t reasm_cap_hits;      /* times a reassembly memory cap forced a gap */
 	uint64_t connections_evicted; /* removed for the connection cap */

@@ -218,7 +218,7 @@ Test(store, schema_created_with_version_and_wal)
 			 "first_packet,last_packet,packets_not_tcp,packets_fragment,"
 			 "packets_truncated,packets_malformed,connections,reasm_cap_hits,"
 			 "connections_evicted,requests,findings,packets_received,packets_encrypted,"
-			 "packets_unsupported");
+			 "packets_unsupported,fragments_reassembled,fragments_dropped");
 	row_text(db, "SELECT group_concat(name, ',') FROM"
 		 " (SELECT name FROM pragma_table_info('connections') ORDER BY cid)", buf, sizeof buf);
 	cr_assert_str_eq(buf, "id,run_id,client_ip,client_port,server_ip,server_port,ip_version,"

@@ -79,12 +79,46 @@ static double quantile(sqlite3 *db, const char *col, int64_t run, double q, int 
 	return v;
 }
 
-static int print_runs(sqlite3 *db, int64_t run, FILE *out, char *err, size_t errlen)
+/* One run's frames that were not analysed, and why, as a list ("12 not
+ * TCP, 3 encrypted 802.11"); empty when every frame was read. */
+static void print_unread(sqlite3_stmt *st, int first, bool v6, FILE *out)
 {
-	sqlite3_stmt *st = prep(db,
+	static const char *const why[] = {
+		"not TCP", "truncated headers", "malformed headers", "encrypted 802.11",
+		"unsupported encapsulation", "IP fragments dropped",
+	};
+	bool any = false;
+	for (int i = 0; i < (v6 ? 6 : 3); i++) {
+		long long n = sqlite3_column_int64(st, first + i);
+		if (n <= 0)
+			continue;
+		fprintf(out, "%s%lld %s", any ? ", " : "     not analysed: ", n, why[i]);
+		any = true;
+	}
+	/* Before schema 6 fragments were counted, not reassembled. */
+	long long frag = v6 ? 0 : sqlite3_column_int64(st, first + 3);
+	if (frag > 0) {
+		fprintf(out, "%s%lld IP fragments (not reassembled)", any ? ", " : "     not analysed: ",
+			frag);
+		any = true;
+	}
+	if (any)
+		fputc('\n', out);
+}
+
+static int print_runs(sqlite3 *db, int64_t run, int version, FILE *out, char *err,
+		      size_t errlen)
+{
+	bool v6 = version >= 6;
+	sqlite3_stmt *st = prep(db, v6 ?
 		"SELECT id, source, status, COALESCE(packets, 0), COALESCE(connections, 0), "
 		"COALESCE(last_packet - first_packet, 0), COALESCE(link_type, '?'), "
-		"COALESCE(packets_truncated + packets_malformed, 0), message "
+		"message, packets_not_tcp, packets_truncated, packets_malformed, packets_encrypted, "
+		"packets_unsupported, fragments_dropped "
+		"FROM runs WHERE ?1 = 0 OR id = ?1 ORDER BY id" :
+		"SELECT id, source, status, COALESCE(packets, 0), COALESCE(connections, 0), "
+		"COALESCE(last_packet - first_packet, 0), COALESCE(link_type, '?'), "
+		"message, packets_not_tcp, packets_truncated, packets_malformed, packets_fragment "
 		"FROM runs WHERE ?1 = 0 OR id = ?1 ORDER BY id", run, err, errlen);
 	if (!st)
 		return -1;
@@ -101,11 +135,10 @@ static int print_runs(sqlite3 *db, int64_t run, FILE *out, char *err, size_t err
 			(const char *)sqlite3_column_text(st, 6),
 			(long long)sqlite3_column_int64(st, 3), span,
 			(long long)sqlite3_column_int64(st, 4));
-		if (sqlite3_column_int64(st, 7) > 0)
-			fprintf(out, ", %lld undecodable packets", (long long)sqlite3_column_int64(st, 7));
 		fputc('\n', out);
-		if (sqlite3_column_type(st, 8) != SQLITE_NULL)
-			fprintf(out, "     %s\n", (const char *)sqlite3_column_text(st, 8));
+		if (sqlite3_column_type(st, 7) != SQLITE_NULL)
+			fprintf(out, "     %s\n", (const char *)sqlite3_column_text(st, 7));
+		print_unread(st, 8, v6, out);
 	}
 	sqlite3_finalize(st);
 	if (n == 0) {
@@ -917,6 +950,45 @@ static int json_rows(sqlite3 *db, const char *sql, int64_t run, bool single, FIL
 }
 
 /* A nearest-rank quantile as a JSON number or null. */
+/* Connections that came through tunnels, by their tunnels (the client's
+ * packets', else the server's): "vxlan 3, gre > vxlan 2".  Nothing when none. */
+static int print_tunnels(sqlite3 *db, int64_t run, FILE *out, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = prep(db,
+		"SELECT COALESCE(encap_to_server, encap_to_client) AS e, COUNT(*),"
+		/* another tunnel back: another kind, identifier (GTP-U's differ by
+		 * design) or pair of outer addresses (flow.h) */
+		" TOTAL(encap_to_server IS NOT NULL AND encap_to_client IS NOT NULL AND"
+		"  (encap_to_server <> encap_to_client OR"
+		"   (encap_to_server NOT LIKE '%gtp-u' AND"
+		"    IFNULL(encap_id_to_server, -1) <> IFNULL(encap_id_to_client, -1)) OR"
+		"   MIN(encap_src_to_server, encap_dst_to_server) <>"
+		"    MIN(encap_src_to_client, encap_dst_to_client) OR"
+		"   MAX(encap_src_to_server, encap_dst_to_server) <>"
+		"    MAX(encap_src_to_client, encap_dst_to_client)))"
+		" FROM connections WHERE" RUN_FILTER "AND e IS NOT NULL GROUP BY e ORDER BY 2 DESC, 1",
+		run, err, errlen);
+	if (!st)
+		return -1;
+	long long total = 0, split = 0;
+	int n = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		fprintf(out, "%s%s %lld", n++ ? ", " : "Tunnels: ", (const char *)sqlite3_column_text(st, 0),
+			(long long)sqlite3_column_int64(st, 1));
+		total += sqlite3_column_int64(st, 1);
+		split += (long long)sqlite3_column_double(st, 2);
+	}
+	sqlite3_finalize(st);
+	if (n > 0) {
+		fprintf(out, " connections\n");
+		if (split > 0)
+			fprintf(out, "  %lld of the %lld came one way in a tunnel and back in another "
+				"(each direction mirrored on its own)\n", split, total);
+		fputc('\n', out);
+	}
+	return 0;
+}
+
 static void json_quantile(sqlite3 *db, const char *col, int64_t run, double q, FILE *out)
 {
 	int null;
@@ -930,7 +1002,14 @@ static void json_quantile(sqlite3 *db, const char *col, int64_t run, double q, F
 static int report_json(sqlite3 *db, int version, int64_t run, FILE *out, char *err, size_t errlen)
 {
 	fputs("{\"runs\":", out);
-	if (json_rows(db, "SELECT id, source, source_kind, filter, status, message, link_type,"
+	if (json_rows(db, version >= 6 ?
+			  "SELECT id, source, source_kind, filter, status, message, link_type,"
+			  " started_at, finished_at, first_packet, last_packet, packets, bytes,"
+			  " packets_not_tcp, packets_fragment, packets_truncated, packets_malformed,"
+			  " packets_encrypted, packets_unsupported, fragments_reassembled,"
+			  " fragments_dropped,"
+			  " connections, kalens_version FROM runs WHERE ?1 = 0 OR id = ?1 ORDER BY id" :
+			  "SELECT id, source, source_kind, filter, status, message, link_type,"
 			  " started_at, finished_at, first_packet, last_packet, packets, bytes,"
 			  " packets_not_tcp, packets_fragment, packets_truncated, packets_malformed,"
 			  " connections, kalens_version FROM runs WHERE ?1 = 0 OR id = ?1 ORDER BY id",
@@ -1131,8 +1210,9 @@ int report_print(const char *db_path, int64_t run_id, enum report_format fmt, FI
 		goto out;
 	}
 	fprintf(out, "kalens report: %s\n\n", db_path);
-	if (print_runs(db, run_id, out, err, errlen) == 0 &&
+	if (print_runs(db, run_id, version, out, err, errlen) == 0 &&
 	    print_totals(db, run_id, out, err, errlen) == 0 &&
+	    (version < 6 || print_tunnels(db, run_id, out, err, errlen) == 0) &&
 	    (version < 2 || print_http(db, version, run_id, out, err, errlen) == 0) &&
 	    (version < 2 || print_findings(db, db_path, run_id, out, err, errlen) == 0) &&
 	    (version < 3 || print_tls(db, run_id, out, err, errlen) == 0) &&

@@ -642,3 +642,40 @@ Test(report, schema_2_database_still_reports)
 	tu_db_close(&d);
 	tu_rmtree(tmp);
 }
+
+/* ---- what was not analysed, and tunnels -------------------------------------- */
+
+/* tests/expected/encap/wifi-radiotap.run.tsv (tshark): 28 frames, 1 of them
+ * a protected data frame; encap-wrap.py added it and one beacon (not TCP)
+ * to curl's packets.  erspan-split: tshark reads each direction in its own
+ * ERSPAN session (tests/expected/encap/erspan-split.tsv). */
+Test(report, says_what_was_not_analysed_and_which_tunnels)
+{
+	struct tu_db d;
+	tu_db_read(&d, "", tu_src_path("captures/generated/encap/wifi-radiotap.pcap"));
+	char *out = report_ok(tu_db_path(&d), 0, REPORT_TEXT);
+	expect_text(out, "     not analysed: 1 not TCP, 1 encrypted 802.11\n");
+	cr_expect_null(strstr(out, "Tunnels:"), "%s", out);
+	free(out);
+	char *flat = json_flat(tu_db_path(&d), 0);
+	char v[64];
+	cr_expect_str_eq(jget(flat, "runs.0.packets_encrypted", v, sizeof v), "1", "%s", flat);
+	cr_expect_str_eq(jget(flat, "runs.0.packets_not_tcp", v, sizeof v), "1", "%s", flat);
+	free(flat);
+	tu_db_close(&d);
+
+	tu_db_read(&d, "", tu_src_path("captures/generated/encap/erspan-split.pcap"));
+	out = report_ok(tu_db_path(&d), 0, REPORT_TEXT);
+	expect_text(out, "Tunnels: erspan-ii 2 connections\n"
+			 "  2 of the 2 came one way in a tunnel and back in another");
+	cr_expect_null(strstr(out, "not analysed"), "%s", out);
+	free(out);
+	tu_db_close(&d);
+
+	/* Mirrored in one tunnel each way: no such line. */
+	tu_db_read(&d, "", tu_src_path("captures/generated/encap/vxlan-two-vni.pcap"));
+	out = report_ok(tu_db_path(&d), 0, REPORT_TEXT);
+	expect_text(out, "Tunnels: vxlan 4 connections\n\n");
+	free(out);
+	tu_db_close(&d);
+}

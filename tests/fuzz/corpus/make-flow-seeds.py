@@ -27,7 +27,11 @@ The seeds in tests/fuzz/corpus/flow were made from captures/generated/ with:
         captures/generated/stack/smtp-starttls.pcap captures/generated/stack/imap-starttls.pcap \\
         captures/generated/stack/connect-refused.pcap \\
         captures/generated/stack/smtp-starttls-refused.pcap
-(fuzz_flow loads the key logs of captures/generated/ and captures/generated/stack/).
+    tests/fuzz/corpus/make-flow-seeds.py tests/fuzz/corpus/flow \\
+        captures/generated/encap/gre-vxlan.pcap captures/generated/encap/erspan-split.pcap \\
+        captures/generated/encap/gtpu.pcap captures/generated/encap/ipip-6in4.pcap \\
+        captures/generated/encap/geneve.pcap captures/generated/encap/vxlan-two-vni.pcap
+(tunnels: the outer IP header is the raw frame; fuzz_flow loads the key logs of captures/generated/ and captures/generated/stack/).
 """
 import os, struct, sys
 

@@ -1029,6 +1029,16 @@ enum decode_result decode_packet(int linktype, const uint8_t *frame,
 	out->wscale = 0;
 	out->encap.depth = 0;
 	out->encap.has_id = false;
+	/* The common case first: IPv4 or IPv6 right in an Ethernet frame. */
+	if (linktype == DLT_EN10MB && caplen >= 15) {
+		uint16_t type = load_be16(frame + 12);
+		rd_skip(&r, 14);
+		if (type == ETH_IPV4 && frame[14] >> 4 == 4)
+			return decode_ipv4(&r, out);
+		if (type == ETH_IPV6 && frame[14] >> 4 == 6)
+			return decode_ipv6(&r, out);
+		r = rd_make(frame, caplen);
+	}
 	return decode_link(linktype, &r, out, false);
 }
 

@@ -39,10 +39,23 @@ struct encap_table {
 	uint64_t seed;
 	struct intern exact, domains;
 	struct decode_encap *encaps;  /* exact table: as decoded, for encap_table_get */
-	struct ident last;            /* the last identity looked up, and its answer */
+	struct decode_encap last;     /* the last identity looked up, and its answer */
 	uint32_t last_number, last_domain;
 	uint64_t overflows;
 };
+
+/* Same identity?  Field by field: what lies past depth is not set. */
+static bool encap_same(const struct decode_encap *a, const struct decode_encap *b)
+{
+	if (a->depth != b->depth || a->has_id != b->has_id || a->id != b->id ||
+	    a->outer_version != b->outer_version)
+		return false;
+	for (unsigned i = 0; i < a->depth; i++)
+		if (a->kinds[i] != b->kinds[i])
+			return false;
+	return memcmp(a->outer_src, b->outer_src, 16) == 0 &&
+	       memcmp(a->outer_dst, b->outer_dst, 16) == 0;
+}
 
 static uint32_t ident_hash(const struct ident *k, uint64_t seed)
 {
@@ -60,7 +73,7 @@ static uint32_t ident_hash(const struct ident *k, uint64_t seed)
 static void ident_exact(struct ident *k, const struct decode_encap *e)
 {
 	memset(k, 0, sizeof *k);
-	memcpy(k->kinds, e->kinds, sizeof k->kinds);
+	memcpy(k->kinds, e->kinds, e->depth < DECODE_MAX_ENCAP ? e->depth : DECODE_MAX_ENCAP);
 	k->depth = e->depth;
 	k->outer_version = e->outer_version;
 	k->has_id = e->has_id;
@@ -198,12 +211,12 @@ uint32_t encap_table_number(struct encap_table *t, const struct decode_encap *e,
 		*domain = ENCAP_DOMAIN_NONE;
 		return 0;
 	}
-	struct ident k;
-	ident_exact(&k, e);
-	if (t->last_number && memcmp(&k, &t->last, sizeof k) == 0) {
+	if (t->last_number && encap_same(e, &t->last)) {
 		*domain = t->last_domain;
 		return t->last_number;
 	}
+	struct ident k;
+	ident_exact(&k, e);
 	bool fresh;
 	uint32_t n = intern(t, &t->exact, &k, &fresh);
 	if (fresh) {
@@ -220,7 +233,7 @@ uint32_t encap_table_number(struct encap_table *t, const struct decode_encap *e,
 		*domain = ENCAP_DOMAIN_OVERFLOW;
 		return ENCAP_NUMBER_OVERFLOW;
 	}
-	t->last = k;
+	t->last = *e;
 	t->last_number = n;
 	t->last_domain = t->exact.domain[n - 1];
 	*domain = t->last_domain;

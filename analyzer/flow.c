@@ -896,8 +896,10 @@ void flow_table_packet(struct flow_table *ft, const struct decode_tcp *d, kl_tim
 	uint32_t idx = table_find(ft, &k, hash, &slot);
 	struct conn *c = idx == NIL ? NULL : conn_at(ft, idx);
 	enum kl_dir dir = KL_TO_SERVER;
-	if (!c && domain != ENCAP_DOMAIN_NONE)
+	if (!c && domain != ENCAP_DOMAIN_NONE) {
 		c = pair_across_tunnels(ft, &k, src_is_a, d);
+		idx = c ? c->self : NIL;
+	}
 
 	if (c) {
 		dir = src_is_a == c->client_is_a ? KL_TO_SERVER : KL_TO_CLIENT;

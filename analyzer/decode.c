@@ -380,6 +380,8 @@ static enum decode_result decode_gtpu(struct rd *r, struct decode_tcp *out)
 		uint8_t next = rd_u8(r);
 		while (next != 0 && !r->bad) {
 			uint8_t units = rd_u8(r);  /* length in 4-byte units, this byte included */
+			if (r->bad)
+				break;
 			if (units == 0)
 				return DECODE_MALFORMED;
 			rd_skip(r, (size_t)units * 4 - 2);

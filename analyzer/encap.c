@@ -147,12 +147,14 @@ static uint32_t intern(struct encap_table *t, struct intern *in, const struct id
 	}
 	in->keys[in->n++] = *k;
 	*fresh = true;
-	/* Keep the index at most half full. */
-	if ((uint64_t)in->n * 2 > (uint64_t)in->mask + 1 &&
-	    !intern_index(in, (in->mask + 1) * 2, t->seed)) {
-		in->n--;
-		*fresh = false;
-		return 0;
+	/* Keep the index at most half full; a new index holds every key. */
+	if ((uint64_t)in->n * 2 > (uint64_t)in->mask + 1) {
+		if (!intern_index(in, (in->mask + 1) * 2, t->seed)) {
+			in->n--;
+			*fresh = false;
+			return 0;
+		}
+		return in->n;
 	}
 	i = h & in->mask;
 	while (in->slots[i])

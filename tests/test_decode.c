@@ -3570,23 +3570,14 @@ Test(decode, snaplen_every_cut_gtpu_extensions)
 	put_frame(&body, &ip);
 	gtpu_frame(&f, GTP_V1_PT | GTP_E | GTP_S, 0xff, 0x5151, &body, 2152, 2152);
 	struct encap_want w = want1(ENCAP_GTPU, true, 0x5151, 4);
-	/* Right after the GTP-U headers, a cut looks like an empty G-PDU.
-	 * Right before an extension header's length byte, decode.c says
-	 * malformed (gtpu_cut_before_extension_length_is_truncated, disabled):
-	 * tolerated here so that the other cuts stay checked. */
-	static const size_t either[] = { 14 + 20 + 8 + 8 + 4, 14 + 20 + 8 + 8 + 4 + 4,
-					 14 + 20 + 8 + 8 + 4 + 4 + 8 };
-	every_cut_encap(DLT_EN10MB, &f, 14 + 20 + 8 + 8 + 4 + 4 + 8 + 40 + 32, 100, &w, either, 3);
+	/* Right after the GTP-U headers, a cut looks like an empty G-PDU. */
+	static const size_t either[] = { 14 + 20 + 8 + 8 + 4 + 4 + 8 };
+	every_cut_encap(DLT_EN10MB, &f, 14 + 20 + 8 + 8 + 4 + 4 + 8 + 40 + 32, 100, &w, either, 1);
 }
 
-/*
- * BUG (decode.c, decode_gtpu(), the extension header loop): when the
- * capture ends right before an extension header's length byte, rd_u8()
- * fails and returns 0, which the loop takes for a zero length and reports
- * DECODE_MALFORMED; it is a snaplen cut (DECODE_TRUNCATED), as every other
- * cut inside the GTP-U headers is.  Enable when fixed.
- */
-Test(decode, gtpu_cut_before_extension_length_is_truncated, .disabled = true)
+/* A capture that ends right before an extension header's length byte was
+ * cut by the snaplen, not malformed (a zero length is). */
+Test(decode, gtpu_cut_before_extension_length_is_truncated)
 {
 	struct tcp_spec t = tcp_default();
 	struct frame ip = { .n = 0 }, body = { .n = 0 }, f = { .n = 0 };

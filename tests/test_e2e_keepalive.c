@@ -313,7 +313,8 @@ Test(keepalive, clean_sessions_have_no_warnings)
 
 /* docs/queries.md: every ```sql block runs on a database of the generated
  * captures (an HTTPS one read with its key log) and answers with at least
- * one row; question 1 names exactly the server of nginx-early-close
+ * one row (a tunnel capture for the tunnel question); question 1 names
+ * exactly the server of nginx-early-close
  * (keepalive_timeout 1s 5s). */
 Test(keepalive, docs_queries_answer)
 {
@@ -321,6 +322,7 @@ Test(keepalive, docs_queries_answer)
 		"nginx-keepalive-curl", "nginx-keepalive-requests3-ab", "nginx-idle-timeout",
 		"nginx-early-close", "nginx-advertised-timeout", "nginx-python-client-idle",
 		"nginx-ab-close", "python-http10-ab-k", "tls12-resumed-s_client",
+		"encap/erspan-split",
 	};
 	enum { N = sizeof caps / sizeof caps[0] };
 	char paths[N][1024], keylog[1200];

@@ -157,6 +157,7 @@ struct run {
 	enum run_stop stop;
 	double drain_until;           /* live: 0, or when the drain after a stop ends */
 	enum capture_status cs;       /* the last read */
+	kl_time prev_ts;              /* the time of the packet before */
 };
 
 static int run_start(struct run *r);
@@ -360,11 +361,17 @@ static bool run_tick_live(struct run *r)
 static void run_dispatch(struct run *r, const struct capture_pkt *pkt)
 {
 	struct store_run_totals *t = r->t;
+	/* A clock stepped back, or records merged out of order: counted, and
+	 * the run's span is from its earliest to its latest time. */
+	if (t->packets > 0 && pkt->ts < r->prev_ts)
+		t->packets_time_backwards++;
+	r->prev_ts = pkt->ts;
+	if (t->packets == 0 || pkt->ts < t->first_packet)
+		t->first_packet = pkt->ts;
+	if (t->packets == 0 || pkt->ts > t->last_packet)
+		t->last_packet = pkt->ts;
 	t->packets++;
 	t->bytes += pkt->wirelen;
-	if (t->first_packet == 0)
-		t->first_packet = pkt->ts;
-	t->last_packet = pkt->ts;
 	struct decode_tcp d;
 	switch (decode_packet(r->dlt, pkt->data, pkt->caplen, &d)) {
 	case DECODE_TCP:

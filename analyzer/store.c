@@ -35,6 +35,7 @@ struct bind_plan {
 	struct bind_col {
 		const struct column *col;
 		uint16_t idx;             /* in the table's values, parts in order */
+		bool interval;            /* a duration (unit "s"): never stored negative */
 	} *cols;
 	size_t n;
 	int run_idx;                  /* the COL_RUN column's index, or -1 */
@@ -420,11 +421,13 @@ struct run_row {
 	  "never NULL in practice", \
 	  f->info ? cv_int(f->info->link_type) : cv_null()) \
 	X(first_packet, REAL, 0, NULL, "s, epoch", \
-	  "capture timestamp of the first frame", \
+	  "earliest capture timestamp of a frame (the first frame's, unless time went " \
+	  "backwards)", \
 	  "no frame read, or not finished", \
 	  f->t ? f->t->first_packet ? cv_seconds(f->t->first_packet) : cv_null() : cv_null()) \
 	X(last_packet, REAL, 0, NULL, "s, epoch", \
-	  "capture timestamp of the last frame", \
+	  "latest capture timestamp of a frame (the last frame's, unless time went " \
+	  "backwards)", \
 	  "no frame read, or not finished", \
 	  f->t ? f->t->last_packet ? cv_seconds(f->t->last_packet) : cv_null() : cv_null()) \
 	X(packets_not_tcp, INTEGER, 0, NULL, "frames", \
@@ -468,7 +471,13 @@ struct run_row {
 	  "live: frames the kernel received for the capture (libpcap's `ps_recv`; with a " \
 	  "filter, those that passed it)", \
 	  "a file run, a run made before schema 3, or not finished", \
-	  f->t ? cv_int_or_null(f->t->packets_received) : cv_null())
+	  f->t ? cv_int_or_null(f->t->packets_received) : cv_null()) \
+	X(packets_time_backwards, INTEGER, 0, NULL, "frames", \
+	  "frames timestamped earlier than the frame before them (a clock stepped back, " \
+	  "captures merged out of order); intervals that would come out negative are " \
+	  "stored as NULL", \
+	  "a run made before this column, or not finished", \
+	  f->t ? cv_u64(f->t->packets_time_backwards) : cv_null())
 
 #define COLUMN_REC struct run_row
 COLUMNS_DEFINE(RUN_COLUMNS, run_column_array)
@@ -600,6 +609,16 @@ static int prepare_insert(struct store *s, const struct table_decl *t, int rows,
 	return rc;
 }
 
+/* A column of unit "s" holds a duration (an epoch time is "s, epoch").
+ * Capture timestamps can go backwards (a clock stepped back, merged
+ * captures), and a duration computed across such a step comes out
+ * negative: that is no fact about the traffic, so it is stored as NULL,
+ * for every dissector's columns alike (docs/schema.md). */
+static bool col_is_interval(const struct column *c)
+{
+	return c->type == COL_REAL && strcmp(c->unit, "s") == 0 && !(c->flags & COL_NOT_NULL);
+}
+
 /* What one statement binds, in order: each column and which record of
  * the row (part) it is read from.  Made once when the store opens, so a
  * row's binding is one flat loop. */
@@ -625,6 +644,7 @@ static int plan_make(struct bind_plan *pl, const struct table_decl *t, unsigned 
 			const struct column *c = &t->parts[p].cols[i];
 			if (col_inserted(t, c) && !(c->flags & skip)) {
 				pl->cols[k].col = c;
+				pl->cols[k].interval = col_is_interval(c);
 				pl->cols[k++].idx = (uint16_t)idx;
 			}
 			if (c->flags & COL_RUN)
@@ -663,7 +683,10 @@ static int bind_row(struct store *s, sqlite3_stmt *st, int base, const struct bi
 		int at = base + (int)i + 1, rc;
 		switch (v->kind) {
 		case CV_INT: rc = sqlite3_bind_int64(st, at, v->u.i); break;
-		case CV_REAL: rc = sqlite3_bind_double(st, at, v->u.r); break;
+		case CV_REAL:
+			rc = v->u.r < 0 && pl->cols[i].interval ? sqlite3_bind_null(st, at)
+							       : sqlite3_bind_double(st, at, v->u.r);
+			break;
 		case CV_TEXT: rc = sqlite3_bind_text(st, at, v->u.s, -1, SQLITE_STATIC); break;
 		case CV_TEXT_COPY: rc = sqlite3_bind_text(st, at, v->u.s, -1, SQLITE_TRANSIENT); break;
 		case CV_NULL:
@@ -775,7 +798,10 @@ static int create_schema(struct store *s, const char *path)
 	int rc = tables.oom ? SQLITE_NOMEM : sqlite3_exec(s->db, tables.p, NULL, NULL, NULL);
 	free(tables.p);
 	bool upgrade = version >= 1 && version < STORE_SCHEMA_VERSION;
-	for (size_t i = 0; rc == SQLITE_OK && upgrade && i < STORE_TABLES; i++)
+	/* Columns are added to a database of the current version too: one
+	 * made by a kalens of the same schema version that did not declare
+	 * them yet (a column is added between schema version bumps). */
+	for (size_t i = 0; rc == SQLITE_OK && version >= 1 && i < STORE_TABLES; i++)
 		if (add_missing_columns(s, &s->decls.tables[i]) != 0)
 			rc = SQLITE_ERROR;
 	if (rc == SQLITE_OK && upgrade && drop_views(s) != 0)

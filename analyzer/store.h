@@ -71,7 +71,8 @@ struct store_run_totals {
 	uint64_t reasm_cap_hits;      /* times a reassembly memory cap forced a gap */
 	uint64_t connections_evicted; /* removed for the connection cap */
 	uint64_t requests, findings;  /* rows of the run in requests / findings */
-	kl_time first_packet, last_packet; /* capture time span, 0 when no packet */
+	kl_time first_packet, last_packet; /* earliest and latest packet time, 0 when none */
+	uint64_t packets_time_backwards;   /* packets earlier than the packet before */
 	enum store_run_status status;
 	const char *message;          /* NULL, or why it stopped (copied) */
 };

@@ -217,7 +217,8 @@ Test(store, schema_created_with_version_and_wal)
 			 "packets_dropped,kalens_version,status,message,link_type,link_type_id,"
 			 "first_packet,last_packet,packets_not_tcp,packets_fragment,"
 			 "packets_truncated,packets_malformed,connections,reasm_cap_hits,"
-			 "connections_evicted,requests,findings,packets_received");
+			 "connections_evicted,requests,findings,packets_received,"
+			 "packets_time_backwards");
 	row_text(db, "SELECT group_concat(name, ',') FROM"
 		 " (SELECT name FROM pragma_table_info('connections') ORDER BY cid)", buf, sizeof buf);
 	cr_assert_str_eq(buf, "id,run_id,client_ip,client_port,server_ip,server_port,ip_version,"
@@ -1015,6 +1016,76 @@ Test(store, database_of_the_previous_release_upgrades_with_its_rows_intact)
 	char ok[64];
 	row_text(db, "PRAGMA integrity_check", ok, sizeof ok);
 	cr_expect_str_eq(ok, "ok");
+	sqlite3_close(db);
+	tu_rmtree(t.dir);
+}
+
+/* A duration (unit s) that comes out negative because capture time went
+ * backwards is stored as NULL; an epoch time keeps its value, and so does
+ * a duration of zero. */
+Test(store, negative_durations_are_stored_as_null)
+{
+	struct tmp t;
+	tmp_init(&t);
+	struct store *s = open_ok(t.path);
+	cr_assert_eq(store_run_begin(s, &RUN_INFO), 1);
+	struct conn_record a = rec4(), b = rec4();
+	a.handshake_rtt = -1500000;          /* the ACK stamped 1.5 ms before the SYN */
+	b.handshake_rtt = 0;
+	int64_t cid = store_conn_next_id(s);
+	a.id = cid;
+	b.id = store_conn_next_id(s);
+	cr_assert_eq(store_conn_add(s, &a), 0, "%s", store_errmsg(s));
+	cr_assert_eq(store_conn_add(s, &b), 0, "%s", store_errmsg(s));
+	struct request_record r;
+	memset(&r, 0, sizeof r);
+	r.conn_id = cid;
+	r.seq = 2;
+	r.request_ts = NS(1700000001, 0);
+	r.request_body_bytes = r.response_body_bytes = -1;
+	r.has_idle_before = true;
+	r.idle_before = -2500000;
+	cr_assert_eq(store_request_add(s, &r), 0, "%s", store_errmsg(s));
+	struct store_run_totals tt = totals(STORE_RUN_COMPLETE);
+	tt.packets_time_backwards = 2;
+	cr_assert_eq(store_run_finish(s, &tt), 0, "%s", store_errmsg(s));
+	store_close(s);
+
+	sqlite3 *db = raw_open(t.path);
+	char buf[512];
+	row_text(db, "SELECT group_concat(IFNULL(handshake_rtt, 'NULL'), ',') FROM"
+		 " (SELECT handshake_rtt FROM connections ORDER BY id)", buf, sizeof buf);
+	cr_assert_str_eq(buf, "NULL,0.0");
+	row_text(db, "SELECT idle_before, request_ts FROM requests", buf, sizeof buf);
+	cr_assert_str_eq(buf, "NULL|1700000001.000000");
+	row_text(db, "SELECT packets_time_backwards FROM runs", buf, sizeof buf);
+	cr_assert_str_eq(buf, "2");
+	sqlite3_close(db);
+	tu_rmtree(t.dir);
+}
+
+/* A database of the current schema version written before a column was
+ * declared (the column list grew without a version bump) gets the column
+ * when kalens opens it, and a run can be written to it. */
+Test(store, current_version_database_gets_a_new_column)
+{
+	struct tmp t;
+	tmp_init(&t);
+	store_close(open_ok(t.path));
+	sqlite3 *db = raw_open(t.path);
+	raw_exec(db, "ALTER TABLE runs DROP COLUMN packets_time_backwards");
+	cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM pragma_table_info('runs')"
+			       " WHERE name = 'packets_time_backwards'"), 0);
+	cr_assert_eq(query_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	sqlite3_close(db);
+
+	struct store *s = open_ok(t.path);
+	cr_assert_eq(store_run_begin(s, &RUN_INFO), 1, "%s", store_errmsg(s));
+	cr_assert_eq(store_run_finish(s, &(struct store_run_totals){ .status = STORE_RUN_COMPLETE,
+				      .packets_time_backwards = 4 }), 0, "%s", store_errmsg(s));
+	store_close(s);
+	db = raw_open(t.path);
+	cr_assert_eq(query_int(db, "SELECT packets_time_backwards FROM runs"), 4);
 	sqlite3_close(db);
 	tu_rmtree(t.dir);
 }

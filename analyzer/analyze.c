@@ -189,6 +189,15 @@ int analyze_file(struct store *st, const char *path, const struct analyze_option
 	return run_capture(st, cap, path, ANALYZE_FILE, o, res, err, errlen);
 }
 
+int analyze_capture(struct store *st, struct capture *cap, const char *path, bool live,
+		    const struct analyze_options *o, struct analyze_result *res, char *err,
+		    size_t errlen)
+{
+	memset(res, 0, sizeof *res);
+	return run_capture(st, cap, path, live ? ANALYZE_LIVE : ANALYZE_FILE, o, res, err,
+			   errlen);
+}
+
 int analyze_live(struct store *st, const struct capture_live_options *co,
 		 const struct analyze_options *o, struct analyze_result *res, char *err,
 		 size_t errlen)
@@ -226,17 +235,6 @@ static int run_start(struct run *r)
 {
 	r->t->packets_received = -1;
 	r->dlt = capture_linktype(r->cap);
-	if (!decode_linktype_supported(r->dlt)) {
-		const char *name = pcap_datalink_val_to_name(r->dlt);
-		if (name)
-			snprintf(r->err, r->errlen, "%s: unsupported link type %s (%d)", r->path,
-				 name, r->dlt);
-		else
-			snprintf(r->err, r->errlen, "%s: unsupported link type %d", r->path, r->dlt);
-		capture_close(r->cap);
-		return -1;
-	}
-
 	struct store_run_info info = {
 		.source = r->path, .source_kind = source_kind(r->source), .filter = r->o->filter,
 		.link_type = r->dlt, .link_type_name = capture_linktype_name(r->cap),
@@ -247,6 +245,17 @@ static int run_start(struct run *r)
 		snprintf(r->err, r->errlen, "%s", store_errmsg(r->st));
 		capture_close(r->cap);
 		return -1;
+	}
+	/* A capture kalens cannot decode still gets its run, so the database
+	 * says why it holds nothing from it. */
+	if (!decode_linktype_supported(r->dlt)) {
+		const char *name = pcap_datalink_val_to_name(r->dlt);
+		if (name)
+			snprintf(r->err, r->errlen, "%s: unsupported link type %s (%d)", r->path,
+				 name, r->dlt);
+		else
+			snprintf(r->err, r->errlen, "%s: unsupported link type %d", r->path, r->dlt);
+		return run_abandon(r);
 	}
 
 	/* Rows go through a writer thread; this thread only numbers

@@ -156,6 +156,13 @@ Test(cli, help_and_version_exit_0)
 	}
 }
 
+static bool exists(const char *name)
+{
+	return access(path_in(name), F_OK) == 0;
+}
+
+/* A read that fails before any packet creates no database (nor -wal,
+ * -shm) where there was none. */
 Test(cli, missing_file_names_it)
 {
 	int st;
@@ -163,6 +170,8 @@ Test(cli, missing_file_names_it)
 	cr_expect_eq(st, 1);
 	cr_expect(strstr(out, "no-such-file.pcap: No such file or directory"), "%s", out);
 	free(out);
+	cr_expect(!exists("k.db") && !exists("k.db-wal") && !exists("k.db-shm"),
+		  "a database was created for a capture that does not exist");
 }
 
 Test(cli, not_a_capture_names_it)
@@ -173,6 +182,27 @@ Test(cli, not_a_capture_names_it)
 	cr_expect_eq(st, 1);
 	cr_expect(strstr(out, "notes.txt: not a pcap or pcapng capture"), "%s", out);
 	free(out);
+	cr_expect(!exists("k.db"), "a database was created for a file that is not a capture");
+	/* The same through a pipe, and with gzip around it. */
+	out = kalens("read -o k.db - < notes.txt", &st);
+	cr_expect_eq(st, 1);
+	cr_expect(strstr(out, "-: not a pcap or pcapng capture"), "%s", out);
+	free(out);
+	char sh[4096];
+	snprintf(sh, sizeof sh, "cd '%s' && gzip -c notes.txt | '%s' read -o k.db - 2>&1", dir,
+		 KALENS_BINARY);
+	out = tu_run(sh, &st);
+	cr_expect_eq(st, 1);
+	cr_expect(strstr(out, "-: not a pcap or pcapng capture (inside gzip)"), "%s", out);
+	free(out);
+	cr_expect(!exists("k.db"), "a database was created for standard input that is not a capture");
+	/* A capture after a missing one is read into a new database. */
+	char cmd[2048];
+	snprintf(cmd, sizeof cmd, "read -q -o k.db no-such.pcap '%s'", tu_src_path(CAP));
+	out = kalens(cmd, &st);
+	cr_expect_eq(st, 1, "%s", out);
+	free(out);
+	cr_expect_eq(query_int(path_in("k.db"), "SELECT COUNT(*) FROM runs WHERE status = 'complete'"), 1);
 }
 
 Test(cli, database_that_is_not_sqlite_is_refused_untouched)
@@ -225,20 +255,38 @@ static void write_linktype_pcap(const char *path, uint8_t lt)
 	spit(path, cap, sizeof cap);
 }
 
+/* A capture of a link type kalens does not decode is refused with the
+ * same message and exit status, but its run is recorded: status 'error',
+ * the reason in runs.message, so `kalens report` says why the database
+ * holds nothing from it. */
 Test(cli, unsupported_link_type_is_named)
 {
 	int st;
+	write_linktype_pcap(path_in("user0.pcap"), 147);    /* DLT_USER0: no name */
+	char *out = kalens("read -o k.db user0.pcap", &st);
+	cr_expect_eq(st, 1);
+	cr_expect(strstr(out, "kalens: user0.pcap: unsupported link type 147\n"), "%s", out);
+	free(out);
+	char *row = query_text(path_in("k.db"), "SELECT status || '|' || message || '|' ||"
+			       " link_type_id || '|' || packets || '|' || connections FROM runs");
+	cr_expect_str_eq(row, "error|user0.pcap: unsupported link type 147|147|0|0");
+	free(row);
+	out = kalens("report k.db", &st);
+	cr_expect_eq(st, 0, "%s", out);
+	cr_expect(out && strstr(out, "user0.pcap  [error,") &&
+		  strstr(out, "user0.pcap: unsupported link type 147"), "%s", out);
+	free(out);
+
 	write_linktype_pcap(path_in("wifi.pcap"), 105);     /* IEEE 802.11 */
-	char *out = kalens("read -o k.db wifi.pcap", &st);
+	out = kalens("read -o k.db wifi.pcap", &st);
 	cr_expect_eq(st, 1);
 	cr_expect(strstr(out, "wifi.pcap: unsupported link type IEEE802_11 (105)"), "%s", out);
 	free(out);
-
-	write_linktype_pcap(path_in("user0.pcap"), 147);    /* DLT_USER0: no name */
-	out = kalens("read -o k.db user0.pcap", &st);
-	cr_expect_eq(st, 1);
-	cr_expect(strstr(out, "user0.pcap: unsupported link type 147"), "%s", out);
-	free(out);
+	row = query_text(path_in("k.db"), "SELECT group_concat(status || ':' || message, ',')"
+			 " FROM runs");
+	cr_expect_str_eq(row, "error:user0.pcap: unsupported link type 147,"
+			 "error:wifi.pcap: unsupported link type IEEE802_11 (105)");
+	free(row);
 }
 
 /* Every connection column but the ids, in a stable order, as one text. */

@@ -274,7 +274,7 @@ static int query_int(sqlite3 *db, const char *sql, int64_t *out)
 
 /* Refuse a file that is not a database or holds another schema version,
  * before anything (even the WAL switch) writes to it. */
-static int check_version(struct store *s, const char *path, bool in_txn, int64_t *version)
+static int check_version(struct store *s, const char *path, int64_t *version)
 {
 	int64_t v = 0;
 	int rc = query_int(s->db, "PRAGMA user_version", &v);
@@ -288,24 +288,33 @@ static int check_version(struct store *s, const char *path, bool in_txn, int64_t
 		set_err(s, "%s: cannot read the database (%s)", path, sqlite3_errmsg(s->db));
 		return -1;
 	}
-	if (v < 0 || v > STORE_SCHEMA_VERSION) {   /* 1, 2, 3 are migrated */
+	/* Version 0 with objects in it is someone else's database: ours set
+	 * user_version in the transaction that creates the schema.  A version
+	 * without our runs table is someone else's too.  Both are refused
+	 * here, before anything (even the WAL switch) writes to the file, and
+	 * again under the write lock: another process may have created the
+	 * schema since the first look. */
+	int64_t objects = 0, runs = 0;
+	if (query_int(s->db, "SELECT COUNT(*) FROM sqlite_master", &objects) != SQLITE_OK ||
+	    query_int(s->db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
+		      " AND name = 'runs'", &runs) != SQLITE_OK) {
+		set_err(s, "%s: cannot read the schema (%s)", path, sqlite3_errmsg(s->db));
+		return -1;
+	}
+	if (v == 0 && objects > 0) {
+		set_err(s, "%s: not a kalens database (it holds other tables and no"
+			" kalens schema version)", path);
+		return -1;
+	}
+	if (v != 0 && runs == 0) {
+		set_err(s, "%s: not a kalens database (user_version %lld but no runs table)", path,
+			(long long)v);
+		return -1;
+	}
+	if (v < 0 || v > STORE_SCHEMA_VERSION) {   /* 1 to 4 are migrated */
 		set_err(s, "%s: schema version %lld, this kalens writes %d", path, (long long)v,
 			STORE_SCHEMA_VERSION);
 		return -1;
-	}
-	if (v == 0 && in_txn) {
-		/* Version 0 with objects in it is someone else's database: ours
-		 * set user_version in the transaction that creates the schema. */
-		int64_t n = 0;
-		if (query_int(s->db, "SELECT COUNT(*) FROM sqlite_master", &n) != SQLITE_OK) {
-			set_err(s, "%s: cannot read the schema (%s)", path, sqlite3_errmsg(s->db));
-			return -1;
-		}
-		if (n > 0) {
-			set_err(s, "%s: not a kalens database (it holds other tables and no"
-				" kalens schema version)", path);
-			return -1;
-		}
 	}
 	return 0;
 }
@@ -790,7 +799,7 @@ static int create_schema(struct store *s, const char *path)
 	/* Checked again under the write lock: another process may have created
 	 * the schema since the first look. */
 	int64_t version = 0;
-	if (check_version(s, path, true, &version) != 0)
+	if (check_version(s, path, &version) != 0)
 		goto fail;
 	struct sqlbuf tables = { 0 };
 	for (size_t i = 0; i < STORE_TABLES; i++)
@@ -884,7 +893,7 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 		set_err(s, "%s: %s", path, sqlite3_errmsg(s->db));
 		goto fail;
 	}
-	if (check_version(s, path, false, NULL) != 0 || set_pragmas(s, path) != 0 ||
+	if (check_version(s, path, NULL) != 0 || set_pragmas(s, path) != 0 ||
 	    create_schema(s, path) != 0)
 		goto fail;
 	const struct table_decl *t = s->decls.tables;

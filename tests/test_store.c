@@ -191,6 +191,19 @@ static struct store_run_totals totals(enum store_run_status st)
 	return t;
 }
 
+/* Every file of dir with its size, time and bytes, as one text (the
+ * directory's own time is left out: SQLite may make and remove files in it). */
+static char *dir_state(const char *dir)
+{
+	char cmd[1200];
+	snprintf(cmd, sizeof cmd, "cd '%s' && find . -mindepth 1 -printf '%%p %%s %%T@\\n' | sort &&"
+		 " find . -type f -print0 | sort -z | xargs -0 -r md5sum", dir);
+	int st;
+	char *out = tu_run(cmd, &st);
+	cr_assert_eq(st, 0);
+	return out;
+}
+
 /* ---- store ---- */
 
 Test(store, schema_created_with_version_and_wal)
@@ -432,14 +445,45 @@ Test(store, refuses_a_database_of_another_program)
 	raw_exec(db, "CREATE TABLE notes (body TEXT)");
 	sqlite3_close(db);
 
+	/* Refused before anything is written: the file stays byte for byte
+	 * as it was (its journal mode is not switched to WAL), and no -wal,
+	 * -shm or -journal is left beside it. */
+	char *before = dir_state(t.dir);
 	char err[512] = "", want[600];
 	cr_assert_null(store_open(t.path, err, sizeof err));
 	snprintf(want, sizeof want, "%s: not a kalens database (it holds other tables and no"
 		 " kalens schema version)", t.path);
 	cr_assert_str_eq(err, want);
+	char *after = dir_state(t.dir);
+	cr_assert_str_eq(after, before, "the other program's database changed");
+	free(before);
+	free(after);
 	db = raw_open(t.path);
 	cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM sqlite_master"), 1);
 	sqlite3_close(db);
+	tu_rmtree(t.dir);
+}
+
+/* The same for a database in WAL mode, and for one that sets a
+ * user_version of its own (kalens would have "upgraded" it). */
+Test(store, leaves_a_wal_database_of_another_program_as_it_was)
+{
+	struct tmp t;
+	tmp_init(&t);
+	sqlite3 *db = raw_open(t.path);
+	raw_exec(db, "PRAGMA journal_mode = WAL; CREATE TABLE notes (body TEXT);"
+		 " INSERT INTO notes VALUES ('x'); PRAGMA user_version = 3");
+	sqlite3_close(db);
+	char *before = dir_state(t.dir);
+	char err[512] = "", want[600];
+	cr_assert_null(store_open(t.path, err, sizeof err));
+	snprintf(want, sizeof want, "%s: not a kalens database (user_version 3 but no runs table)",
+		 t.path);
+	cr_assert_str_eq(err, want);
+	char *after = dir_state(t.dir);
+	cr_assert_str_eq(after, before, "the other program's database changed");
+	free(before);
+	free(after);
 	tu_rmtree(t.dir);
 }
 

@@ -172,8 +172,9 @@ static const char usage_report[] =
 static const char usage_sql[] =
 	"usage: kalens sql [OPTIONS] DB SQL\n"
 	"\n"
-	"Run SQL (one or more statements) against DB, read-only.  Tables and\n"
-	"columns are described in docs/schema.md.\n"
+	"Run SQL (one or more statements) against DB, read-only: a statement that\n"
+	"would write anywhere (INSERT, VACUUM INTO, a writing PRAGMA, ATTACH) is\n"
+	"refused.  Tables and columns are described in docs/schema.md.\n"
 	"\n"
 	"      --csv      comma-separated output (RFC 4180), with a header row\n"
 	"      --tsv      tab-separated output, with a header row\n"

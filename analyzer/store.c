@@ -15,12 +15,14 @@
  */
 #include "store.h"
 
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "columns.h"
 #include "facts.h"
@@ -1216,4 +1218,66 @@ void store_close(struct store *s)
 	/* Every statement is finalized, so close cannot be BUSY. */
 	(void)sqlite3_close(s->db);
 	free(s);
+}
+
+/* ---- read-only connections ------------------------------------------------ */
+
+/* Does PATH-wal or PATH-shm exist?  *wal_bytes: the -wal's size (0 when
+ * it does not exist). */
+static bool side_files_exist(const char *path, int64_t *wal_bytes)
+{
+	char p[PATH_MAX + 8];
+	struct stat st;
+	bool any = false;
+	*wal_bytes = 0;
+	snprintf(p, sizeof p, "%s-wal", path);
+	if (stat(p, &st) == 0) {
+		any = true;
+		*wal_bytes = (int64_t)st.st_size;
+	}
+	snprintf(p, sizeof p, "%s-shm", path);
+	return stat(p, &st) == 0 || any;
+}
+
+int store_reader_open(struct store_reader *r, const char *path, char *err, size_t errlen)
+{
+	int64_t wal_bytes;
+	r->db = NULL;
+	r->side_files = side_files_exist(path, &wal_bytes);
+	int rc = sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s: cannot open database (%s)", path,
+			 r->db ? sqlite3_errmsg(r->db) : sqlite3_errstr(rc));
+		return -1;
+	}
+	if (sqlite3_busy_timeout(r->db, STORE_BUSY_TIMEOUT_MS) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(r->db));
+		return -1;
+	}
+	return 0;
+}
+
+void store_reader_close(struct store_reader *r)
+{
+	if (!r->db)
+		return;
+	char path[PATH_MAX];
+	const char *name = sqlite3_db_filename(r->db, "main");
+	snprintf(path, sizeof path, "%s", name ? name : "");
+	(void)sqlite3_close(r->db);
+	r->db = NULL;
+	int64_t wal_bytes;
+	if (r->side_files || !path[0] || !side_files_exist(path, &wal_bytes) || wal_bytes > 0)
+		return;
+	/* Reading a WAL database made its -wal and -shm; a read-only
+	 * connection cannot remove them (that takes a checkpoint), a
+	 * read-write one does when it closes as the last connection.  So one
+	 * is opened that only reads, and SQLite decides: with another
+	 * connection open (a writer began meanwhile) the files stay, as they
+	 * must.  An empty -wal means there is nothing to checkpoint: the
+	 * database file is not written. */
+	sqlite3 *db = NULL;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK)
+		(void)sqlite3_exec(db, "SELECT COUNT(*) FROM sqlite_master", NULL, NULL, NULL);
+	(void)sqlite3_close(db);
 }

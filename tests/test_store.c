@@ -810,25 +810,57 @@ Test(sqlout, errors_and_missing_database)
 	tu_rmtree(t.dir);
 }
 
+/* Nothing that writes runs: not to the database (it is opened read-only
+ * anyway), not to a new file (VACUUM INTO, ATTACH), not to the file's
+ * settings (PRAGMAs), not to a temporary table.  Each is refused with a
+ * message naming it, exit status 1, and the directory is as it was. */
 Test(sqlout, refuses_writes)
 {
 	struct tmp t;
 	tmp_init(&t);
 	make_sample(t.path);
-	static const char *const writes[] = {
+	char *before = dir_state(t.dir);
+	char vac[700], att[700];
+	snprintf(vac, sizeof vac, "VACUUM INTO '%s/copy.db'", t.dir);
+	snprintf(att, sizeof att, "ATTACH '%s/new.db' AS n", t.dir);
+	const char *const writes[] = {
 		"INSERT INTO t VALUES (9, 'z', 1.0)",
 		"UPDATE t SET name = 'q'",
 		"DELETE FROM t",
 		"CREATE TABLE u (a)",
 		"PRAGMA user_version = 5",
+		"PRAGMA journal_mode = WAL",
+		"PRAGMA wal_checkpoint",
+		"CREATE TEMP TABLE x (a)",
+		"VACUUM",
+		vac,
 	};
-	char err[512], *out = NULL;
+	char err[512], want[800], *out = NULL;
 	for (size_t i = 0; i < KL_ARRAY_LEN(writes); i++) {
 		cr_assert_eq(sql_capture(t.path, writes[i], SQLOUT_CSV, &out, err, sizeof err), 1,
 			     "%s", writes[i]);
-		cr_assert_str_eq(err, "SQL error: attempt to write a readonly database", "%s", writes[i]);
+		snprintf(want, sizeof want, "refused: '%s' would write; kalens sql only reads",
+			 writes[i]);
+		cr_assert_str_eq(err, want, "%s", writes[i]);
 		free(out);
 	}
+	/* After a statement that reads, and on a later line. */
+	cr_assert_eq(sql_capture(t.path, "SELECT 1;\n  DELETE FROM t; SELECT 2", SQLOUT_CSV, &out,
+				 err, sizeof err), 1);
+	cr_assert_str_eq(out, "1\n1\n");
+	cr_assert_str_eq(err, "refused: 'DELETE FROM t;' would write; kalens sql only reads");
+	free(out);
+	const char *const attach[] = { att, "DETACH n" };
+	for (size_t i = 0; i < KL_ARRAY_LEN(attach); i++) {
+		cr_assert_eq(sql_capture(t.path, attach[i], SQLOUT_CSV, &out, err, sizeof err), 1);
+		cr_assert_str_eq(err, "ATTACH and DETACH are refused: kalens sql reads only the "
+				 "database it is given", "%s", attach[i]);
+		free(out);
+	}
+	char *after = dir_state(t.dir);
+	cr_assert_str_eq(after, before, "the directory changed");
+	free(before);
+	free(after);
 	sqlite3 *db = raw_open(t.path);
 	char buf[256];
 	row_text(db, "SELECT COUNT(*), SUM(name = 'q'), (SELECT user_version FROM pragma_user_version)"

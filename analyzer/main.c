@@ -548,14 +548,15 @@ static int cmd_live_with(int argc, char **argv, struct analyze_options *o)
 			"are lost, and show as gaps in the TCP streams\n", co.snaplen);
 
 	prepare_runs(o, quiet);
+	/* The database first: opening the interface creates the --write file,
+	 * which must not be truncated for a database kalens then refuses. */
+	struct store *st = open_db(db);
+	if (!st)
+		return 1;
 	struct capture *cap = capture_open_live(&co, err, sizeof err);
 	if (!cap) {
 		fprintf(stderr, "kalens: %s\n", err);
-		return 1;
-	}
-	struct store *st = open_db(db);
-	if (!st) {
-		capture_close(cap);
+		store_close(st);
 		return 1;
 	}
 	if (drop.user) {

@@ -159,6 +159,7 @@ struct run {
 	enum run_stop stop;
 	double drain_until;           /* live: 0, or when the drain after a stop ends */
 	enum capture_status cs;       /* the last read */
+	kl_time prev_ts;              /* the time of the packet before */
 };
 
 static int run_start(struct run *r);
@@ -188,6 +189,15 @@ int analyze_file(struct store *st, const char *path, const struct analyze_option
 	if (!cap)
 		return -1;
 	return run_capture(st, cap, path, ANALYZE_FILE, o, res, err, errlen);
+}
+
+int analyze_capture(struct store *st, struct capture *cap, const char *path, bool live,
+		    const struct analyze_options *o, struct analyze_result *res, char *err,
+		    size_t errlen)
+{
+	memset(res, 0, sizeof *res);
+	return run_capture(st, cap, path, live ? ANALYZE_LIVE : ANALYZE_FILE, o, res, err,
+			   errlen);
 }
 
 int analyze_live(struct store *st, const struct capture_live_options *co,
@@ -228,17 +238,6 @@ static int run_start(struct run *r)
 {
 	r->t->packets_received = -1;
 	r->dlt = capture_linktype(r->cap);
-	if (!decode_linktype_supported(r->dlt)) {
-		const char *name = pcap_datalink_val_to_name(r->dlt);
-		if (name)
-			snprintf(r->err, r->errlen, "%s: unsupported link type %s (%d)", r->path,
-				 name, r->dlt);
-		else
-			snprintf(r->err, r->errlen, "%s: unsupported link type %d", r->path, r->dlt);
-		capture_close(r->cap);
-		return -1;
-	}
-
 	struct store_run_info info = {
 		.source = r->path, .source_kind = source_kind(r->source), .filter = r->o->filter,
 		.link_type = r->dlt, .link_type_name = capture_linktype_name(r->cap),
@@ -249,6 +248,17 @@ static int run_start(struct run *r)
 		snprintf(r->err, r->errlen, "%s", store_errmsg(r->st));
 		capture_close(r->cap);
 		return -1;
+	}
+	/* A capture kalens cannot decode still gets its run, so the database
+	 * says why it holds nothing from it. */
+	if (!decode_linktype_supported(r->dlt)) {
+		const char *name = pcap_datalink_val_to_name(r->dlt);
+		if (name)
+			snprintf(r->err, r->errlen, "%s: unsupported link type %s (%d)", r->path,
+				 name, r->dlt);
+		else
+			snprintf(r->err, r->errlen, "%s: unsupported link type %d", r->path, r->dlt);
+		return run_abandon(r);
 	}
 
 	/* Rows go through a writer thread; this thread only numbers
@@ -412,11 +422,17 @@ static enum decode_result run_fragment(struct run *r, struct decode_tcp *d, kl_t
 static void run_dispatch(struct run *r, const struct capture_pkt *pkt)
 {
 	struct store_run_totals *t = r->t;
+	/* A clock stepped back, or records merged out of order: counted, and
+	 * the run's span is from its earliest to its latest time. */
+	if (t->packets > 0 && pkt->ts < r->prev_ts)
+		t->packets_time_backwards++;
+	r->prev_ts = pkt->ts;
+	if (t->packets == 0 || pkt->ts < t->first_packet)
+		t->first_packet = pkt->ts;
+	if (t->packets == 0 || pkt->ts > t->last_packet)
+		t->last_packet = pkt->ts;
 	t->packets++;
 	t->bytes += pkt->wirelen;
-	if (t->first_packet == 0)
-		t->first_packet = pkt->ts;
-	t->last_packet = pkt->ts;
 	struct decode_tcp d;
 	enum decode_result res = decode_packet(r->dlt, pkt->data, pkt->caplen, &d);
 	if (res == DECODE_FRAGMENT)

@@ -49,6 +49,14 @@ struct analyze_result {
 int analyze_file(struct store *st, const char *path, const struct analyze_options *o,
 		 struct analyze_result *res, char *err, size_t errlen);
 
+/* analyze_file() or analyze_live() of a capture the caller opened
+ * (capture_open_file(), or capture_open_live() when `live`), so a capture
+ * that does not open never touches the database; takes `cap` and closes
+ * it.  `path` (the file or interface) names it in the run and messages. */
+int analyze_capture(struct store *st, struct capture *cap, const char *path, bool live,
+		    const struct analyze_options *o, struct analyze_result *res, char *err,
+		    size_t errlen);
+
 /* Capture on an interface into a new run of `st` until *o->stop, the
  * duration or the packet count; connections still open are stored as
  * 'open', and the run records the kernel's received/dropped counts.

@@ -2,10 +2,13 @@
  * capture.h - packets from a capture file (pcap, pcapng, gzip-compressed)
  * or from a network interface.
  *
- * A thin layer over libpcap: a file is opened with nanosecond timestamp
- * precision, a gzip-compressed capture (detected by its magic bytes, not
- * its name) is read through zlib without a temporary file, and an optional
- * BPF filter is compiled as tcpdump does.  An interface is opened with
+ * A thin layer over libpcap: a file's timestamps keep their precision
+ * (nanoseconds in kl_time), a gzip-compressed capture (detected by its
+ * magic bytes, not its name) is read through zlib without a temporary
+ * file, a pipe or FIFO is read as its bytes arrive (each record is
+ * returned as soon as it is whole), and an optional BPF filter is
+ * compiled as tcpdump does.  Damaged gzip data ends the capture with
+ * CAPTURE_TRUNCATED after every record zlib could decode before it.  An interface is opened with
  * pcap_create()/pcap_activate() and the options below.  capture_next()
  * returns frames that are borrowed until the next call (libpcap's buffer:
  * no copy), and copies each to the save file, if any, as tcpdump -w does.
@@ -33,7 +36,7 @@ enum capture_status {
 	CAPTURE_PACKET = 1,           /* *out holds a frame */
 	CAPTURE_END = 0,              /* clean end of file */
 	CAPTURE_ERROR = -1,           /* read error: capture_error() says which */
-	CAPTURE_TRUNCATED = -2,       /* the file ends inside a record */
+	CAPTURE_TRUNCATED = -2,       /* the file ends inside a record, or its gzip data is damaged */
 	CAPTURE_TIMEOUT = -3,         /* live: no packet within the read timeout */
 };
 

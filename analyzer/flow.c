@@ -665,7 +665,8 @@ static void conn_record_fill(struct conn *c, struct conn_record *r)
 	r->first_seen = c->first_seen;
 	r->last_seen = c->last_seen;
 	r->syn_seen = c->syn_seen;
-	r->has_handshake_rtt = c->rtt_done;
+	/* An ACK timestamped before its SYN gives no RTT. */
+	r->has_handshake_rtt = c->rtt_done && c->handshake_rtt >= 0;
 	r->handshake_rtt = c->handshake_rtt;
 	r->close_initiator = (enum conn_closer)c->close_initiator;
 	r->close_kind = (enum conn_close_kind)c->close_kind;
@@ -924,7 +925,12 @@ void flow_table_packet(struct flow_table *ft, const struct decode_tcp *d, kl_tim
 	/* Both directions came in its own tunnel: no pairing across them. */
 	if (c->alias_state == ALIAS_ANY && c->packets[dir ^ 1])
 		alias_remove(ft, c);
-	c->last_seen = ts;
+	/* Times can go backwards (a clock step, merged captures): the
+	 * connection spans its earliest to its latest packet. */
+	if (ts > c->last_seen)
+		c->last_seen = ts;
+	if (ts < c->first_seen)
+		c->first_seen = ts;
 
 	uint8_t f = d->flags;
 	if ((f & (KL_TCP_SYN | KL_TCP_ACK)) == KL_TCP_SYN && dir == KL_TO_SERVER) {

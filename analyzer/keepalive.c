@@ -92,8 +92,10 @@ void keepalive_conn_done(const struct keepalive_config *cfg, struct conn_record 
 		}
 	}
 
+	/* A negative idle time (the close timestamped before the response
+	 * ended: time went backwards) says nothing about who waited how long. */
 	if (h->expected_persistent != 1 || h->close_announced_by != CONN_CLOSER_NONE ||
-	    !h->has_idle_before_close)
+	    !h->has_idle_before_close || h->idle_before_close < 0)
 		return;
 	double idle = kl_time_seconds(h->idle_before_close);
 	if (h->h2 && r->close_initiator == CONN_CLOSER_SERVER) {

@@ -75,7 +75,9 @@ static const char usage_read[] =
 	"\n"
 	"Read each capture FILE (pcap or pcapng, optionally gzip-compressed) into\n"
 	"the database as one run; earlier runs in the database are kept.\n"
-	"A FILE of - reads standard input.\n"
+	"A FILE of - reads standard input; it and a FIFO are read as the data\n"
+	"arrives.  A FILE that is not a capture is skipped (no database is made\n"
+	"for it); damaged gzip data keeps what came before it (run 'truncated').\n"
 	"\n"
 	"  -o, --output DB          database to write (default: " DEFAULT_DB ")\n"
 	"  -f, --filter EXPR        BPF filter, as tcpdump writes it\n"
@@ -170,8 +172,9 @@ static const char usage_report[] =
 static const char usage_sql[] =
 	"usage: kalens sql [OPTIONS] DB SQL\n"
 	"\n"
-	"Run SQL (one or more statements) against DB, read-only.  Tables and\n"
-	"columns are described in docs/schema.md.\n"
+	"Run SQL (one or more statements) against DB, read-only: a statement that\n"
+	"would write anywhere (INSERT, VACUUM INTO, a writing PRAGMA, ATTACH) is\n"
+	"refused.  Tables and columns are described in docs/schema.md.\n"
 	"\n"
 	"      --csv      comma-separated output (RFC 4180), with a header row\n"
 	"      --tsv      tab-separated output, with a header row\n"
@@ -307,20 +310,33 @@ static void analyze_defaults(struct analyze_options *o)
 	o->flush_interval = 2.0;          /* live: commit at least this often */
 }
 
-/* Open the database for a run and wire up stopping by signal and the
- * progress line; NULL (message printed) when the database cannot be used. */
-static struct store *open_for_run(const char *db, struct analyze_options *o, bool quiet)
+/* Wire up stopping by signal and the progress line for the runs. */
+static void prepare_runs(struct analyze_options *o, bool quiet)
 {
-	char err[1024];
-	struct store *st = store_open(db, err, sizeof err);
-	if (!st) {
-		fprintf(stderr, "kalens: %s\n", err);
-		return NULL;
-	}
 	install_signals();
 	o->stop = &stop_requested;
 	o->progress = !quiet && isatty(STDERR_FILENO);
+}
+
+/* Open the database once a capture has opened, so a capture that cannot
+ * be read leaves no database where there was none; NULL (message printed)
+ * when the database cannot be used. */
+static struct store *open_db(const char *db)
+{
+	char err[1024];
+	struct store *st = store_open(db, err, sizeof err);
+	if (!st)
+		fprintf(stderr, "kalens: %s\n", err);
 	return st;
+}
+
+/* What the user should know of a run's capture beyond its counts. */
+static void warn_time_backwards(const char *path, const struct store_run_totals *t)
+{
+	if (t->packets_time_backwards > 0)
+		fprintf(stderr, "kalens: %s: %llu packets are timestamped earlier than the packet "
+			"before them; intervals that would come out negative are stored as NULL\n",
+			path, (unsigned long long)t->packets_time_backwards);
 }
 
 static int cmd_read_with(int argc, char **argv, struct analyze_options *o)
@@ -357,18 +373,28 @@ static int cmd_read_with(int argc, char **argv, struct analyze_options *o)
 		return usage_error(usage_read, "%s", "no capture file given");
 
 	char err[1024];
-	struct store *st = open_for_run(db, o, quiet);
-	if (!st)
-		return 1;
-
+	prepare_runs(o, quiet);
+	struct store *st = NULL;
 	int status = 0;
 	for (int i = optind; i < argc && !stop_requested; i++) {
+		struct capture *cap = capture_open_file(argv[i], o->filter, err, sizeof err);
+		if (!cap) {
+			fprintf(stderr, "kalens: %s\n", err);
+			status = 1;
+			continue;
+		}
+		if (!st && !(st = open_db(db))) {
+			capture_close(cap);
+			return 1;
+		}
 		struct analyze_result res;
-		int rc = analyze_file(st, argv[i], o, &res, err, sizeof err);
+		int rc = analyze_capture(st, cap, argv[i], false, o, &res, err, sizeof err);
 		if (rc != 0) {
 			fprintf(stderr, "kalens: %s\n", err);
 			status = 1;
 		}
+		if (!quiet)
+			warn_time_backwards(argv[i], &res.totals);
 		if (!quiet && res.run_id > 0)
 			printf("%s: run %lld: %llu packets, %llu connections, %llu requests%s -> %s\n",
 			       argv[i], (long long)res.run_id,
@@ -521,16 +547,25 @@ static int cmd_live_with(int argc, char **argv, struct analyze_options *o)
 		fprintf(stderr, "kalens: warning: snaplen %d: the bytes of longer packets beyond it "
 			"are lost, and show as gaps in the TCP streams\n", co.snaplen);
 
-	struct store *st = open_for_run(db, o, quiet);
+	prepare_runs(o, quiet);
+	/* The database first: opening the interface creates the --write file,
+	 * which must not be truncated for a database kalens then refuses. */
+	struct store *st = open_db(db);
 	if (!st)
 		return 1;
+	struct capture *cap = capture_open_live(&co, err, sizeof err);
+	if (!cap) {
+		fprintf(stderr, "kalens: %s\n", err);
+		store_close(st);
+		return 1;
+	}
 	if (drop.user) {
 		drop.db = db;
 		o->ready = drop_privileges;
 		o->ready_ctx = &drop;
 	}
 	struct analyze_result res;
-	int rc = analyze_live(st, &co, o, &res, err, sizeof err);
+	int rc = analyze_capture(st, cap, co.iface, true, o, &res, err, sizeof err);
 	if (rc != 0)
 		fprintf(stderr, "kalens: %s\n", err);
 	if (!quiet && res.run_id > 0)

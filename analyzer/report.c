@@ -1164,13 +1164,12 @@ static int register_finding_functions(sqlite3 *db)
 int report_print(const char *db_path, int64_t run_id, enum report_format fmt, FILE *out,
 		 char *err, size_t errlen)
 {
-	sqlite3 *db = NULL;
-	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", db_path, db ? sqlite3_errmsg(db) : "cannot open");
-		sqlite3_close(db);
+	struct store_reader rd;
+	if (store_reader_open(&rd, db_path, err, errlen) != 0) {
+		store_reader_close(&rd);
 		return -1;
 	}
-	sqlite3_busy_timeout(db, 5000);
+	sqlite3 *db = rd.db;
 	int rc = -1;
 	sqlite3_stmt *st = NULL;
 	if (register_finding_functions(db) != 0) {
@@ -1221,6 +1220,6 @@ int report_print(const char *db_path, int64_t run_id, enum report_format fmt, FI
 		rc = 0;
 out:
 	sqlite3_finalize(st);
-	sqlite3_close(db);
+	store_reader_close(&rd);
 	return rc;
 }

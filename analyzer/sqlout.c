@@ -1,10 +1,12 @@
 /*
  * sqlout.c - `kalens sql`: read-only SQL and its printing (see sqlout.h).
  *
- * The database is opened with SQLITE_OPEN_READONLY, so INSERT, UPDATE,
- * CREATE and friends fail with "attempt to write a readonly database"
- * whatever the SQL text says, and a mistyped path is an error instead of a
- * new empty database.
+ * The database is opened with SQLITE_OPEN_READONLY (store_reader_open:
+ * never created, and no -wal or -shm left behind), so a mistyped path is
+ * an error instead of a new empty database.  Every statement that would
+ * write, to the database or anywhere else, is refused before it runs
+ * (sqlite3_stmt_readonly(): INSERT, CREATE, VACUUM INTO, a temporary
+ * table, PRAGMA journal_mode = ...), and an authorizer refuses ATTACH.
  *
  * CSV and TSV stream row by row.  The table format needs column widths
  * before the first row is printed, so it buffers rows in one arena and
@@ -20,7 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SQLOUT_BUSY_TIMEOUT_MS 5000
+#include "store.h"
+
 #define SQLOUT_BUF_ROWS 10000
 #define SQLOUT_BUF_BYTES ((size_t)16 << 20)
 #define SQLOUT_COL_GAP 2           /* blanks between columns, as sqlite3 -column */
@@ -463,28 +466,49 @@ static int run_statement(struct run *r, sqlite3_stmt *st)
 	return ret;
 }
 
+/* What the authorizer refused, for the message. */
+struct guard {
+	const char *refused;          /* NULL, or what was refused and why */
+};
+
+/* ATTACH opens another file (and for a WAL database makes its -wal and
+ * -shm): kalens sql reads the one database it was given. */
+static int authorize(void *ctx, int action, const char *a, const char *b, const char *c,
+		     const char *d)
+{
+	(void)a;
+	(void)b;
+	(void)c;
+	(void)d;
+	struct guard *g = ctx;
+	if (action == SQLITE_ATTACH || action == SQLITE_DETACH) {
+		g->refused = "ATTACH and DETACH are refused: kalens sql reads only the database "
+			     "it is given";
+		return SQLITE_DENY;
+	}
+	return SQLITE_OK;
+}
+
 /* Open read-only and make SQLite read the header now, so "not a database"
  * is reported as such rather than as an error of the first statement. */
-static int open_db(const char *path, sqlite3 **db, char *err, size_t errlen)
+static int open_db(const char *path, struct store_reader *rd, struct guard *g, char *err,
+		   size_t errlen)
 {
-	int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL);
-	if (rc != SQLITE_OK) {
-		snprintf(err, errlen, "%s: cannot open database (%s)", path,
-			 *db ? sqlite3_errmsg(*db) : sqlite3_errstr(rc));
+	if (store_reader_open(rd, path, err, errlen) != 0)
 		return -1;
-	}
-	if (sqlite3_busy_timeout(*db, SQLOUT_BUSY_TIMEOUT_MS) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(*db));
+	sqlite3 *db = rd->db;
+	if (sqlite3_set_authorizer(db, authorize, g) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
 		return -1;
 	}
 	sqlite3_stmt *st = NULL;
-	rc = sqlite3_prepare_v2(*db, "PRAGMA schema_version", -1, &st, NULL);
+	int rc = sqlite3_prepare_v2(db, "PRAGMA schema_version", -1, &st, NULL);
 	if (rc == SQLITE_OK) {
 		rc = sqlite3_step(st);
 		rc = rc == SQLITE_ROW ? SQLITE_OK : rc;
 	}
 	if (rc != SQLITE_OK)
-		snprintf(err, errlen, "%s: cannot read database (%s)", path, sqlite3_errmsg(*db));
+		snprintf(err, errlen, "%s: cannot read database (%s)", path, sqlite3_errmsg(db));
 	/* finalize repeats the step's error, already reported. */
 	(void)sqlite3_finalize(st);
 	return rc == SQLITE_OK ? 0 : -1;
@@ -493,11 +517,13 @@ static int open_db(const char *path, sqlite3 **db, char *err, size_t errlen)
 int sqlout_run(const char *db_path, const char *sql, enum sqlout_format fmt, FILE *out,
 	       char *err, size_t errlen)
 {
-	sqlite3 *db = NULL;
-	if (open_db(db_path, &db, err, errlen) != 0) {
-		(void)sqlite3_close(db);
+	struct store_reader rd;
+	struct guard g = { NULL };
+	if (open_db(db_path, &rd, &g, err, errlen) != 0) {
+		store_reader_close(&rd);
 		return 2;
 	}
+	sqlite3 *db = rd.db;
 	struct run r = { db, fmt, out, false, err, errlen };
 	int ret = 0;
 	const char *p = sql;
@@ -505,7 +531,25 @@ int sqlout_run(const char *db_path, const char *sql, enum sqlout_format fmt, FIL
 		sqlite3_stmt *st = NULL;
 		const char *tail = NULL;
 		if (sqlite3_prepare_v2(db, p, -1, &st, &tail) != SQLITE_OK) {
-			snprintf(err, errlen, "SQL error: %s", sqlite3_errmsg(db));
+			if (g.refused)
+				snprintf(err, errlen, "%s", g.refused);
+			else
+				snprintf(err, errlen, "SQL error: %s", sqlite3_errmsg(db));
+			ret = 1;
+			break;
+		}
+		if (st && !sqlite3_stmt_readonly(st)) {
+			/* The connection is read-only, so a write to the database
+			 * fails anyway; this also stops what writes elsewhere
+			 * (VACUUM INTO a new file, a temporary table) or changes
+			 * the file (PRAGMA journal_mode, wal_checkpoint), before
+			 * it runs. */
+			const char *text = sqlite3_sql(st);
+			text += strspn(text, " \t\r\n");
+			size_t n = strcspn(text, "\r\n");
+			snprintf(err, errlen, "refused: '%.*s%s' would write; kalens sql only reads",
+				 (int)(n > 60 ? 60 : n), text, n > 60 || text[n] ? "..." : "");
+			(void)sqlite3_finalize(st);
 			ret = 1;
 			break;
 		}
@@ -524,6 +568,6 @@ int sqlout_run(const char *db_path, const char *sql, enum sqlout_format fmt, FIL
 		ret = 1;
 	}
 	/* Every statement is finalized, so close cannot be BUSY. */
-	(void)sqlite3_close(db);
+	store_reader_close(&rd);
 	return ret;
 }

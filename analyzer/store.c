@@ -15,12 +15,14 @@
  */
 #include "store.h"
 
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "columns.h"
 #include "facts.h"
@@ -35,6 +37,7 @@ struct bind_plan {
 	struct bind_col {
 		const struct column *col;
 		uint16_t idx;             /* in the table's values, parts in order */
+		bool interval;            /* a duration (unit "s"): never stored negative */
 	} *cols;
 	size_t n;
 	int run_idx;                  /* the COL_RUN column's index, or -1 */
@@ -273,7 +276,7 @@ static int query_int(sqlite3 *db, const char *sql, int64_t *out)
 
 /* Refuse a file that is not a database or holds another schema version,
  * before anything (even the WAL switch) writes to it. */
-static int check_version(struct store *s, const char *path, bool in_txn, int64_t *version)
+static int check_version(struct store *s, const char *path, int64_t *version)
 {
 	int64_t v = 0;
 	int rc = query_int(s->db, "PRAGMA user_version", &v);
@@ -287,24 +290,33 @@ static int check_version(struct store *s, const char *path, bool in_txn, int64_t
 		set_err(s, "%s: cannot read the database (%s)", path, sqlite3_errmsg(s->db));
 		return -1;
 	}
-	if (v < 0 || v > STORE_SCHEMA_VERSION) {   /* 1, 2, 3 are migrated */
+	/* Version 0 with objects in it is someone else's database: ours set
+	 * user_version in the transaction that creates the schema.  A version
+	 * without our runs table is someone else's too.  Both are refused
+	 * here, before anything (even the WAL switch) writes to the file, and
+	 * again under the write lock: another process may have created the
+	 * schema since the first look. */
+	int64_t objects = 0, runs = 0;
+	if (query_int(s->db, "SELECT COUNT(*) FROM sqlite_master", &objects) != SQLITE_OK ||
+	    query_int(s->db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'"
+		      " AND name = 'runs'", &runs) != SQLITE_OK) {
+		set_err(s, "%s: cannot read the schema (%s)", path, sqlite3_errmsg(s->db));
+		return -1;
+	}
+	if (v == 0 && objects > 0) {
+		set_err(s, "%s: not a kalens database (it holds other tables and no"
+			" kalens schema version)", path);
+		return -1;
+	}
+	if (v != 0 && runs == 0) {
+		set_err(s, "%s: not a kalens database (user_version %lld but no runs table)", path,
+			(long long)v);
+		return -1;
+	}
+	if (v < 0 || v > STORE_SCHEMA_VERSION) {   /* 1 to 4 are migrated */
 		set_err(s, "%s: schema version %lld, this kalens writes %d", path, (long long)v,
 			STORE_SCHEMA_VERSION);
 		return -1;
-	}
-	if (v == 0 && in_txn) {
-		/* Version 0 with objects in it is someone else's database: ours
-		 * set user_version in the transaction that creates the schema. */
-		int64_t n = 0;
-		if (query_int(s->db, "SELECT COUNT(*) FROM sqlite_master", &n) != SQLITE_OK) {
-			set_err(s, "%s: cannot read the schema (%s)", path, sqlite3_errmsg(s->db));
-			return -1;
-		}
-		if (n > 0) {
-			set_err(s, "%s: not a kalens database (it holds other tables and no"
-				" kalens schema version)", path);
-			return -1;
-		}
 	}
 	return 0;
 }
@@ -420,11 +432,13 @@ struct run_row {
 	  "never NULL in practice", \
 	  f->info ? cv_int(f->info->link_type) : cv_null()) \
 	X(first_packet, REAL, 0, NULL, "s, epoch", \
-	  "capture timestamp of the first frame", \
+	  "earliest capture timestamp of a frame (the first frame's, unless time went " \
+	  "backwards)", \
 	  "no frame read, or not finished", \
 	  f->t ? f->t->first_packet ? cv_seconds(f->t->first_packet) : cv_null() : cv_null()) \
 	X(last_packet, REAL, 0, NULL, "s, epoch", \
-	  "capture timestamp of the last frame", \
+	  "latest capture timestamp of a frame (the last frame's, unless time went " \
+	  "backwards)", \
 	  "no frame read, or not finished", \
 	  f->t ? f->t->last_packet ? cv_seconds(f->t->last_packet) : cv_null() : cv_null()) \
 	X(packets_not_tcp, INTEGER, 0, NULL, "frames", \
@@ -489,7 +503,13 @@ struct run_row {
 	  "IP fragments that never became part of a datagram: timed out, evicted by the " \
 	  "memory caps, contradicting their datagram, duplicates, or still incomplete at the end", \
 	  "a run made before schema 6, or not finished", \
-	  f->t ? cv_u64(f->t->fragments_dropped) : cv_null())
+	  f->t ? cv_u64(f->t->fragments_dropped) : cv_null()) \
+	X(packets_time_backwards, INTEGER, 0, NULL, "frames", \
+	  "frames timestamped earlier than the frame before them (a clock stepped back, " \
+	  "captures merged out of order); intervals that would come out negative are " \
+	  "stored as NULL", \
+	  "a run made before schema 6, or not finished", \
+	  f->t ? cv_u64(f->t->packets_time_backwards) : cv_null())
 
 #define COLUMN_REC struct run_row
 COLUMNS_DEFINE(RUN_COLUMNS, run_column_array)
@@ -621,6 +641,16 @@ static int prepare_insert(struct store *s, const struct table_decl *t, int rows,
 	return rc;
 }
 
+/* A column of unit "s" holds a duration (an epoch time is "s, epoch").
+ * Capture timestamps can go backwards (a clock stepped back, merged
+ * captures), and a duration computed across such a step comes out
+ * negative: that is no fact about the traffic, so it is stored as NULL,
+ * for every dissector's columns alike (docs/schema.md). */
+static bool col_is_interval(const struct column *c)
+{
+	return c->type == COL_REAL && strcmp(c->unit, "s") == 0 && !(c->flags & COL_NOT_NULL);
+}
+
 /* What one statement binds, in order: each column and which record of
  * the row (part) it is read from.  Made once when the store opens, so a
  * row's binding is one flat loop. */
@@ -646,6 +676,7 @@ static int plan_make(struct bind_plan *pl, const struct table_decl *t, unsigned 
 			const struct column *c = &t->parts[p].cols[i];
 			if (col_inserted(t, c) && !(c->flags & skip)) {
 				pl->cols[k].col = c;
+				pl->cols[k].interval = col_is_interval(c);
 				pl->cols[k++].idx = (uint16_t)idx;
 			}
 			if (c->flags & COL_RUN)
@@ -684,7 +715,10 @@ static int bind_row(struct store *s, sqlite3_stmt *st, int base, const struct bi
 		int at = base + (int)i + 1, rc;
 		switch (v->kind) {
 		case CV_INT: rc = sqlite3_bind_int64(st, at, v->u.i); break;
-		case CV_REAL: rc = sqlite3_bind_double(st, at, v->u.r); break;
+		case CV_REAL:
+			rc = v->u.r < 0 && pl->cols[i].interval ? sqlite3_bind_null(st, at)
+							       : sqlite3_bind_double(st, at, v->u.r);
+			break;
 		case CV_TEXT: rc = sqlite3_bind_text(st, at, v->u.s, -1, SQLITE_STATIC); break;
 		case CV_TEXT_COPY: rc = sqlite3_bind_text(st, at, v->u.s, -1, SQLITE_TRANSIENT); break;
 		case CV_NULL:
@@ -788,7 +822,7 @@ static int create_schema(struct store *s, const char *path)
 	/* Checked again under the write lock: another process may have created
 	 * the schema since the first look. */
 	int64_t version = 0;
-	if (check_version(s, path, true, &version) != 0)
+	if (check_version(s, path, &version) != 0)
 		goto fail;
 	struct sqlbuf tables = { 0 };
 	for (size_t i = 0; i < STORE_TABLES; i++)
@@ -796,7 +830,10 @@ static int create_schema(struct store *s, const char *path)
 	int rc = tables.oom ? SQLITE_NOMEM : sqlite3_exec(s->db, tables.p, NULL, NULL, NULL);
 	free(tables.p);
 	bool upgrade = version >= 1 && version < STORE_SCHEMA_VERSION;
-	for (size_t i = 0; rc == SQLITE_OK && upgrade && i < STORE_TABLES; i++)
+	/* Columns are added to a database of the current version too: one
+	 * made by a kalens of the same schema version that did not declare
+	 * them yet (a column is added between schema version bumps). */
+	for (size_t i = 0; rc == SQLITE_OK && version >= 1 && i < STORE_TABLES; i++)
 		if (add_missing_columns(s, &s->decls.tables[i]) != 0)
 			rc = SQLITE_ERROR;
 	if (rc == SQLITE_OK && upgrade && drop_views(s) != 0)
@@ -879,7 +916,7 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 		set_err(s, "%s: %s", path, sqlite3_errmsg(s->db));
 		goto fail;
 	}
-	if (check_version(s, path, false, NULL) != 0 || set_pragmas(s, path) != 0 ||
+	if (check_version(s, path, NULL) != 0 || set_pragmas(s, path) != 0 ||
 	    create_schema(s, path) != 0)
 		goto fail;
 	const struct table_decl *t = s->decls.tables;
@@ -1202,4 +1239,66 @@ void store_close(struct store *s)
 	/* Every statement is finalized, so close cannot be BUSY. */
 	(void)sqlite3_close(s->db);
 	free(s);
+}
+
+/* ---- read-only connections ------------------------------------------------ */
+
+/* Does PATH-wal or PATH-shm exist?  *wal_bytes: the -wal's size (0 when
+ * it does not exist). */
+static bool side_files_exist(const char *path, int64_t *wal_bytes)
+{
+	char p[PATH_MAX + 8];
+	struct stat st;
+	bool any = false;
+	*wal_bytes = 0;
+	snprintf(p, sizeof p, "%s-wal", path);
+	if (stat(p, &st) == 0) {
+		any = true;
+		*wal_bytes = (int64_t)st.st_size;
+	}
+	snprintf(p, sizeof p, "%s-shm", path);
+	return stat(p, &st) == 0 || any;
+}
+
+int store_reader_open(struct store_reader *r, const char *path, char *err, size_t errlen)
+{
+	int64_t wal_bytes;
+	r->db = NULL;
+	r->side_files = side_files_exist(path, &wal_bytes);
+	int rc = sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s: cannot open database (%s)", path,
+			 r->db ? sqlite3_errmsg(r->db) : sqlite3_errstr(rc));
+		return -1;
+	}
+	if (sqlite3_busy_timeout(r->db, STORE_BUSY_TIMEOUT_MS) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(r->db));
+		return -1;
+	}
+	return 0;
+}
+
+void store_reader_close(struct store_reader *r)
+{
+	if (!r->db)
+		return;
+	char path[PATH_MAX];
+	const char *name = sqlite3_db_filename(r->db, "main");
+	snprintf(path, sizeof path, "%s", name ? name : "");
+	(void)sqlite3_close(r->db);
+	r->db = NULL;
+	int64_t wal_bytes;
+	if (r->side_files || !path[0] || !side_files_exist(path, &wal_bytes) || wal_bytes > 0)
+		return;
+	/* Reading a WAL database made its -wal and -shm; a read-only
+	 * connection cannot remove them (that takes a checkpoint), a
+	 * read-write one does when it closes as the last connection.  So one
+	 * is opened that only reads, and SQLite decides: with another
+	 * connection open (a writer began meanwhile) the files stay, as they
+	 * must.  An empty -wal means there is nothing to checkpoint: the
+	 * database file is not written. */
+	sqlite3 *db = NULL;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK)
+		(void)sqlite3_exec(db, "SELECT COUNT(*) FROM sqlite_master", NULL, NULL, NULL);
+	(void)sqlite3_close(db);
 }

@@ -13,6 +13,7 @@
 #ifndef KALENS_STORE_H
 #define KALENS_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -74,7 +75,8 @@ struct store_run_totals {
 	uint64_t reasm_cap_hits;      /* times a reassembly memory cap forced a gap */
 	uint64_t connections_evicted; /* removed for the connection cap */
 	uint64_t requests, findings;  /* rows of the run in requests / findings */
-	kl_time first_packet, last_packet; /* capture time span, 0 when no packet */
+	kl_time first_packet, last_packet; /* earliest and latest packet time, 0 when none */
+	uint64_t packets_time_backwards;   /* packets earlier than the packet before */
 	enum store_run_status status;
 	const char *message;          /* NULL, or why it stopped (copied) */
 };
@@ -123,5 +125,23 @@ const char *store_errmsg(const struct store *s);
 
 /* Commit what is open and close the database.  NULL is allowed. */
 void store_close(struct store *s);
+
+/* A read-only connection for report and sql: opened with
+ * SQLITE_OPEN_READONLY (never created, nothing written), and closed
+ * leaving the directory as it was: the -wal and -shm files a reader of a
+ * WAL database makes (SQLite needs them to read) are removed again when
+ * they were not there before and no other connection uses them. */
+struct sqlite3;
+struct store_reader {
+	struct sqlite3 *db;
+	bool side_files;              /* -wal or -shm existed before the open */
+};
+
+/* 0, or -1 with a message naming the file in err (r->db may then be set:
+ * store_reader_close() it all the same). */
+int store_reader_open(struct store_reader *r, const char *path, char *err, size_t errlen);
+
+/* Close (every statement must be finalized).  r->db NULL is allowed. */
+void store_reader_close(struct store_reader *r);
 
 #endif

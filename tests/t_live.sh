@@ -20,7 +20,8 @@
 #     writes during the capture (the file is empty when kalens starts);
 #   - a second SIGINT exits at once and leaves a consistent database;
 #   - a bad filter, a bad interface and no permission to capture are clear
-#     errors (exit 1).
+#     errors (exit 1); a database kalens refuses leaves the --write file
+#     untouched.
 # Capturing needs root (or CAP_NET_RAW): without it the test fails and says so.
 set -uo pipefail
 kalens=$1
@@ -350,6 +351,16 @@ if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1 && command -v setpriv >/dev/n
 	[ "$rc" = 1 ] || fail "no permission: exit status $rc, want 1"
 	case $out in *"no permission to capture"*) ;; *) fail "no permission: message '$out'" ;; esac
 fi
+# a database kalens refuses: nothing else is touched (the --write file is
+# opened with the interface, after the database)
+echo "not a capture, not to be truncated" > "$tmp/keep.pcap"
+sqlite3 "$tmp/other.db" "create table notes (body text)"
+out=$("$kalens" live -i lo -o "$tmp/other.db" -w "$tmp/keep.pcap" --duration 1 2>&1)
+rc=$?
+[ "$rc" = 1 ] || fail "foreign database: exit status $rc, want 1"
+case $out in *"not a kalens database"*) ;; *) fail "foreign database: message '$out'" ;; esac
+[ "$(cat "$tmp/keep.pcap")" = "not a capture, not to be truncated" ] ||
+	fail "foreign database: the --write file was truncated"
 out=$("$kalens" live -o "$tmp/bad.db" 2>&1)
 rc=$?
 [ "$rc" = 2 ] || fail "no interface: exit status $rc, want 2"

@@ -156,6 +156,13 @@ Test(cli, help_and_version_exit_0)
 	}
 }
 
+static bool exists(const char *name)
+{
+	return access(path_in(name), F_OK) == 0;
+}
+
+/* A read that fails before any packet creates no database (nor -wal,
+ * -shm) where there was none. */
 Test(cli, missing_file_names_it)
 {
 	int st;
@@ -163,6 +170,8 @@ Test(cli, missing_file_names_it)
 	cr_expect_eq(st, 1);
 	cr_expect(strstr(out, "no-such-file.pcap: No such file or directory"), "%s", out);
 	free(out);
+	cr_expect(!exists("k.db") && !exists("k.db-wal") && !exists("k.db-shm"),
+		  "a database was created for a capture that does not exist");
 }
 
 Test(cli, not_a_capture_names_it)
@@ -173,6 +182,27 @@ Test(cli, not_a_capture_names_it)
 	cr_expect_eq(st, 1);
 	cr_expect(strstr(out, "notes.txt: not a pcap or pcapng capture"), "%s", out);
 	free(out);
+	cr_expect(!exists("k.db"), "a database was created for a file that is not a capture");
+	/* The same through a pipe, and with gzip around it. */
+	out = kalens("read -o k.db - < notes.txt", &st);
+	cr_expect_eq(st, 1);
+	cr_expect(strstr(out, "-: not a pcap or pcapng capture"), "%s", out);
+	free(out);
+	char sh[4096];
+	snprintf(sh, sizeof sh, "cd '%s' && gzip -c notes.txt | '%s' read -o k.db - 2>&1", dir,
+		 KALENS_BINARY);
+	out = tu_run(sh, &st);
+	cr_expect_eq(st, 1);
+	cr_expect(strstr(out, "-: not a pcap or pcapng capture (inside gzip)"), "%s", out);
+	free(out);
+	cr_expect(!exists("k.db"), "a database was created for standard input that is not a capture");
+	/* A capture after a missing one is read into a new database. */
+	char cmd[2048];
+	snprintf(cmd, sizeof cmd, "read -q -o k.db no-such.pcap '%s'", tu_src_path(CAP));
+	out = kalens(cmd, &st);
+	cr_expect_eq(st, 1, "%s", out);
+	free(out);
+	cr_expect_eq(query_int(path_in("k.db"), "SELECT COUNT(*) FROM runs WHERE status = 'complete'"), 1);
 }
 
 Test(cli, database_that_is_not_sqlite_is_refused_untouched)
@@ -225,20 +255,38 @@ static void write_linktype_pcap(const char *path, uint8_t lt)
 	spit(path, cap, sizeof cap);
 }
 
+/* A capture of a link type kalens does not decode is refused with the
+ * same message and exit status, but its run is recorded: status 'error',
+ * the reason in runs.message, so `kalens report` says why the database
+ * holds nothing from it. */
 Test(cli, unsupported_link_type_is_named)
 {
 	int st;
+	write_linktype_pcap(path_in("user0.pcap"), 147);    /* DLT_USER0: no name */
+	char *out = kalens("read -o k.db user0.pcap", &st);
+	cr_expect_eq(st, 1);
+	cr_expect(strstr(out, "kalens: user0.pcap: unsupported link type 147\n"), "%s", out);
+	free(out);
+	char *row = query_text(path_in("k.db"), "SELECT status || '|' || message || '|' ||"
+			       " link_type_id || '|' || packets || '|' || connections FROM runs");
+	cr_expect_str_eq(row, "error|user0.pcap: unsupported link type 147|147|0|0");
+	free(row);
+	out = kalens("report k.db", &st);
+	cr_expect_eq(st, 0, "%s", out);
+	cr_expect(out && strstr(out, "user0.pcap  [error,") &&
+		  strstr(out, "user0.pcap: unsupported link type 147"), "%s", out);
+	free(out);
+
 	write_linktype_pcap(path_in("tokenring.pcap"), 6);  /* IEEE 802.5 Token Ring */
-	char *out = kalens("read -o k.db tokenring.pcap", &st);
+	out = kalens("read -o k.db tokenring.pcap", &st);
 	cr_expect_eq(st, 1);
 	cr_expect(strstr(out, "tokenring.pcap: unsupported link type IEEE802 (6)"), "%s", out);
 	free(out);
-
-	write_linktype_pcap(path_in("user0.pcap"), 147);    /* DLT_USER0: no name */
-	out = kalens("read -o k.db user0.pcap", &st);
-	cr_expect_eq(st, 1);
-	cr_expect(strstr(out, "user0.pcap: unsupported link type 147"), "%s", out);
-	free(out);
+	row = query_text(path_in("k.db"), "SELECT group_concat(status || ':' || message, ',')"
+			 " FROM runs");
+	cr_expect_str_eq(row, "error:user0.pcap: unsupported link type 147,"
+			 "error:tokenring.pcap: unsupported link type IEEE802 (6)");
+	free(row);
 }
 
 /* Every connection column but the ids, in a stable order, as one text. */
@@ -309,35 +357,91 @@ Test(cli, bpf_filter_selects_one_connection)
 	free(out);
 }
 
-Test(cli, sigint_during_a_read_marks_the_run_interrupted)
+/* `reader` is a shell command (in `dir`) that feeds kalens a.part, pauses
+ * 3 s, then feeds b.part; BIN in it stands for the kalens binary.  SIGINT
+ * comes 1.5 s into the pause.  kalens must have processed every record of
+ * a.part by then (it reads what arrives, without waiting for a buffer to
+ * fill), store them, mark the run 'interrupted' and exit 1. */
+static void interrupted_in_the_pause(const char *reader, const char *what, int64_t want)
 {
-	/* Feed the capture through a pipe: the first half, a pause during
-	 * which SIGINT arrives, then the rest.  kalens must store what it read,
-	 * mark the run 'interrupted' and exit 1. */
+	char script[8192];
+	snprintf(script, sizeof script,
+		 "BIN='%s'\nrm -f k.db k.db-wal k.db-shm fifo\n%s &\npid=$!\nsleep 1.5\n"
+		 "kill -INT $pid\nwait $pid\n", KALENS_BINARY, reader);
+	spit(path_in("run.sh"), script, strlen(script));
+	char cmd[2048];
+	snprintf(cmd, sizeof cmd, "cd '%s' && bash run.sh 2>&1", dir);
+	int st;
+	char *out = tu_run(cmd, &st);
+	cr_expect_eq(st, 1, "%s: kalens exited %d: %s", what, st, out);
+	free(out);
+	char *status = query_text(path_in("k.db"), "SELECT status FROM runs");
+	cr_expect_str_eq(status, "interrupted", "%s", what);
+	free(status);
+	cr_expect_eq(query_int(path_in("k.db"), "SELECT packets FROM runs"), want,
+		     "%s: not every record that arrived before the pause was read", what);
+	cr_expect_gt(query_int(path_in("k.db"), "SELECT COUNT(*) FROM connections"), 0, "%s", what);
+}
+
+Test(cli, sigint_during_a_read_marks_the_run_interrupted, .timeout = 60)
+{
+	/* The capture in two parts: the first 400 records (counted from the
+	 * record headers), then the rest. */
 	size_t n, count;
 	uint8_t *b = slurp(tu_src_path(CAP), &n);
 	size_t half = pcap_record_offset(b, n, 400, &count);
 	spit(path_in("a.part"), b, half);
 	spit(path_in("b.part"), b + half, n - half);
 	free(b);
+	cr_assert_gt(count, 400);
 
-	char sh[8192];
-	snprintf(sh, sizeof sh,
-		 "bash -c \"cd '%s' || exit 9; { cat a.part; sleep 2; cat b.part; } |"
-		 " '%s' read -q -o k.db - & pid=\\$!; sleep 1; kill -INT \\$pid; wait \\$pid\"",
-		 dir, KALENS_BINARY);
+	interrupted_in_the_pause("{ cat a.part; sleep 3; cat b.part; } | \"$BIN\" read -q -o k.db -",
+				 "standard input", 400);
+	interrupted_in_the_pause("mkfifo fifo; { cat a.part; sleep 3; cat b.part; } > fifo &\n"
+				 "\"$BIN\" read -q -o k.db fifo", "a FIFO", 400);
+	/* gzip compressed as a stream, a.part flushed (Z_SYNC_FLUSH) so that
+	 * a decompressor can give all of it before the pause. */
+	static const char feed[] =
+		"import sys, time, zlib\n"
+		"z = zlib.compressobj(6, zlib.DEFLATED, 31)\n"
+		"o = sys.stdout.buffer\n"
+		"o.write(z.compress(open('a.part', 'rb').read()) + z.flush(zlib.Z_SYNC_FLUSH))\n"
+		"o.flush()\n"
+		"time.sleep(3)\n"
+		"o.write(z.compress(open('b.part', 'rb').read()) + z.flush())\n";
+	spit(path_in("feed.py"), feed, strlen(feed));
+	interrupted_in_the_pause("python3 feed.py | \"$BIN\" read -q -o k.db -",
+				 "gzip on standard input", 400);
+}
+
+/* kalens report and kalens sql read the database read-only and leave the
+ * directory as they found it: no -wal or -shm beside a WAL database
+ * (kalens' own), and nothing changed in the file. */
+Test(cli, report_and_sql_leave_the_directory_as_it_was)
+{
+	char cmd[4096];
 	int st;
-	char *out = tu_run(sh, &st);
-	free(out);
-	cr_expect_eq(st, 1, "kalens exited %d", st);
-	char *status = query_text(path_in("k.db"), "SELECT status FROM runs");
-	cr_expect_str_eq(status, "interrupted");
-	free(status);
-	int64_t pk = query_int(path_in("k.db"), "SELECT packets FROM runs");
-	/* Records still in a read buffer when the signal came may be dropped
-	 * (the user asked to stop), but nothing after the pause was read. */
-	cr_expect(pk > 0 && pk <= 400 && (size_t)pk < count, "packets %lld", (long long)pk);
-	cr_expect_gt(query_int(path_in("k.db"), "SELECT COUNT(*) FROM connections"), 0);
+	snprintf(cmd, sizeof cmd, "read -q -o k.db '%s'", tu_src_path(CAP));
+	free(kalens(cmd, &st));
+	cr_assert_eq(st, 0);
+	cr_assert(!exists("k.db-wal") && !exists("k.db-shm"));
+	static const char state[] = "find . -mindepth 1 -printf '%p %s %T@\\n' | sort && md5sum k.db";
+	snprintf(cmd, sizeof cmd, "cd '%s' && %s", dir, state);
+	char *before = tu_run(cmd, &st);
+	static const char *const reads[] = {
+		"report k.db", "report --json k.db", "report -r 1 k.db",
+		"sql k.db 'SELECT COUNT(*) FROM connections'",
+		"sql --csv k.db 'SELECT * FROM runs'",
+		"sql k.db 'DELETE FROM runs'",
+	};
+	for (size_t i = 0; i < sizeof reads / sizeof reads[0]; i++) {
+		free(kalens(reads[i], &st));
+		cr_expect_eq(st, i + 1 < sizeof reads / sizeof reads[0] ? 0 : 1, "%s", reads[i]);
+		char *after = tu_run(cmd, &st);
+		cr_expect_str_eq(after, before, "after 'kalens %s'", reads[i]);
+		free(after);
+	}
+	free(before);
 }
 
 Test(cli, sql_formats_and_errors)

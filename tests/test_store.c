@@ -191,6 +191,19 @@ static struct store_run_totals totals(enum store_run_status st)
 	return t;
 }
 
+/* Every file of dir with its size, time and bytes, as one text (the
+ * directory's own time is left out: SQLite may make and remove files in it). */
+static char *dir_state(const char *dir)
+{
+	char cmd[1200];
+	snprintf(cmd, sizeof cmd, "cd '%s' && find . -mindepth 1 -printf '%%p %%s %%T@\\n' | sort &&"
+		 " find . -type f -print0 | sort -z | xargs -0 -r md5sum", dir);
+	int st;
+	char *out = tu_run(cmd, &st);
+	cr_assert_eq(st, 0);
+	return out;
+}
+
 /* ---- store ---- */
 
 Test(store, schema_created_with_version_and_wal)
@@ -218,7 +231,8 @@ Test(store, schema_created_with_version_and_wal)
 			 "first_packet,last_packet,packets_not_tcp,packets_fragment,"
 			 "packets_truncated,packets_malformed,connections,reasm_cap_hits,"
 			 "connections_evicted,requests,findings,packets_received,packets_encrypted,"
-			 "packets_unsupported,fragments_reassembled,fragments_dropped");
+			 "packets_unsupported,fragments_reassembled,fragments_dropped,"
+			 "packets_time_backwards");
 	row_text(db, "SELECT group_concat(name, ',') FROM"
 		 " (SELECT name FROM pragma_table_info('connections') ORDER BY cid)", buf, sizeof buf);
 	cr_assert_str_eq(buf, "id,run_id,client_ip,client_port,server_ip,server_port,ip_version,"
@@ -435,14 +449,45 @@ Test(store, refuses_a_database_of_another_program)
 	raw_exec(db, "CREATE TABLE notes (body TEXT)");
 	sqlite3_close(db);
 
+	/* Refused before anything is written: the file stays byte for byte
+	 * as it was (its journal mode is not switched to WAL), and no -wal,
+	 * -shm or -journal is left beside it. */
+	char *before = dir_state(t.dir);
 	char err[512] = "", want[600];
 	cr_assert_null(store_open(t.path, err, sizeof err));
 	snprintf(want, sizeof want, "%s: not a kalens database (it holds other tables and no"
 		 " kalens schema version)", t.path);
 	cr_assert_str_eq(err, want);
+	char *after = dir_state(t.dir);
+	cr_assert_str_eq(after, before, "the other program's database changed");
+	free(before);
+	free(after);
 	db = raw_open(t.path);
 	cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM sqlite_master"), 1);
 	sqlite3_close(db);
+	tu_rmtree(t.dir);
+}
+
+/* The same for a database in WAL mode, and for one that sets a
+ * user_version of its own (kalens would have "upgraded" it). */
+Test(store, leaves_a_wal_database_of_another_program_as_it_was)
+{
+	struct tmp t;
+	tmp_init(&t);
+	sqlite3 *db = raw_open(t.path);
+	raw_exec(db, "PRAGMA journal_mode = WAL; CREATE TABLE notes (body TEXT);"
+		 " INSERT INTO notes VALUES ('x'); PRAGMA user_version = 3");
+	sqlite3_close(db);
+	char *before = dir_state(t.dir);
+	char err[512] = "", want[600];
+	cr_assert_null(store_open(t.path, err, sizeof err));
+	snprintf(want, sizeof want, "%s: not a kalens database (user_version 3 but no runs table)",
+		 t.path);
+	cr_assert_str_eq(err, want);
+	char *after = dir_state(t.dir);
+	cr_assert_str_eq(after, before, "the other program's database changed");
+	free(before);
+	free(after);
 	tu_rmtree(t.dir);
 }
 
@@ -769,25 +814,57 @@ Test(sqlout, errors_and_missing_database)
 	tu_rmtree(t.dir);
 }
 
+/* Nothing that writes runs: not to the database (it is opened read-only
+ * anyway), not to a new file (VACUUM INTO, ATTACH), not to the file's
+ * settings (PRAGMAs), not to a temporary table.  Each is refused with a
+ * message naming it, exit status 1, and the directory is as it was. */
 Test(sqlout, refuses_writes)
 {
 	struct tmp t;
 	tmp_init(&t);
 	make_sample(t.path);
-	static const char *const writes[] = {
+	char *before = dir_state(t.dir);
+	char vac[700], att[700];
+	snprintf(vac, sizeof vac, "VACUUM INTO '%s/copy.db'", t.dir);
+	snprintf(att, sizeof att, "ATTACH '%s/new.db' AS n", t.dir);
+	const char *const writes[] = {
 		"INSERT INTO t VALUES (9, 'z', 1.0)",
 		"UPDATE t SET name = 'q'",
 		"DELETE FROM t",
 		"CREATE TABLE u (a)",
 		"PRAGMA user_version = 5",
+		"PRAGMA journal_mode = WAL",
+		"PRAGMA wal_checkpoint",
+		"CREATE TEMP TABLE x (a)",
+		"VACUUM",
+		vac,
 	};
-	char err[512], *out = NULL;
+	char err[512], want[800], *out = NULL;
 	for (size_t i = 0; i < KL_ARRAY_LEN(writes); i++) {
 		cr_assert_eq(sql_capture(t.path, writes[i], SQLOUT_CSV, &out, err, sizeof err), 1,
 			     "%s", writes[i]);
-		cr_assert_str_eq(err, "SQL error: attempt to write a readonly database", "%s", writes[i]);
+		snprintf(want, sizeof want, "refused: '%s' would write; kalens sql only reads",
+			 writes[i]);
+		cr_assert_str_eq(err, want, "%s", writes[i]);
 		free(out);
 	}
+	/* After a statement that reads, and on a later line. */
+	cr_assert_eq(sql_capture(t.path, "SELECT 1;\n  DELETE FROM t; SELECT 2", SQLOUT_CSV, &out,
+				 err, sizeof err), 1);
+	cr_assert_str_eq(out, "1\n1\n");
+	cr_assert_str_eq(err, "refused: 'DELETE FROM t;' would write; kalens sql only reads");
+	free(out);
+	const char *const attach[] = { att, "DETACH n" };
+	for (size_t i = 0; i < KL_ARRAY_LEN(attach); i++) {
+		cr_assert_eq(sql_capture(t.path, attach[i], SQLOUT_CSV, &out, err, sizeof err), 1);
+		cr_assert_str_eq(err, "ATTACH and DETACH are refused: kalens sql reads only the "
+				 "database it is given", "%s", attach[i]);
+		free(out);
+	}
+	char *after = dir_state(t.dir);
+	cr_assert_str_eq(after, before, "the directory changed");
+	free(before);
+	free(after);
 	sqlite3 *db = raw_open(t.path);
 	char buf[256];
 	row_text(db, "SELECT COUNT(*), SUM(name = 'q'), (SELECT user_version FROM pragma_user_version)"
@@ -1019,6 +1096,76 @@ Test(store, database_of_the_previous_release_upgrades_with_its_rows_intact)
 	char ok[64];
 	row_text(db, "PRAGMA integrity_check", ok, sizeof ok);
 	cr_expect_str_eq(ok, "ok");
+	sqlite3_close(db);
+	tu_rmtree(t.dir);
+}
+
+/* A duration (unit s) that comes out negative because capture time went
+ * backwards is stored as NULL; an epoch time keeps its value, and so does
+ * a duration of zero. */
+Test(store, negative_durations_are_stored_as_null)
+{
+	struct tmp t;
+	tmp_init(&t);
+	struct store *s = open_ok(t.path);
+	cr_assert_eq(store_run_begin(s, &RUN_INFO), 1);
+	struct conn_record a = rec4(), b = rec4();
+	a.handshake_rtt = -1500000;          /* the ACK stamped 1.5 ms before the SYN */
+	b.handshake_rtt = 0;
+	int64_t cid = store_conn_next_id(s);
+	a.id = cid;
+	b.id = store_conn_next_id(s);
+	cr_assert_eq(store_conn_add(s, &a), 0, "%s", store_errmsg(s));
+	cr_assert_eq(store_conn_add(s, &b), 0, "%s", store_errmsg(s));
+	struct request_record r;
+	memset(&r, 0, sizeof r);
+	r.conn_id = cid;
+	r.seq = 2;
+	r.request_ts = NS(1700000001, 0);
+	r.request_body_bytes = r.response_body_bytes = -1;
+	r.has_idle_before = true;
+	r.idle_before = -2500000;
+	cr_assert_eq(store_request_add(s, &r), 0, "%s", store_errmsg(s));
+	struct store_run_totals tt = totals(STORE_RUN_COMPLETE);
+	tt.packets_time_backwards = 2;
+	cr_assert_eq(store_run_finish(s, &tt), 0, "%s", store_errmsg(s));
+	store_close(s);
+
+	sqlite3 *db = raw_open(t.path);
+	char buf[512];
+	row_text(db, "SELECT group_concat(IFNULL(handshake_rtt, 'NULL'), ',') FROM"
+		 " (SELECT handshake_rtt FROM connections ORDER BY id)", buf, sizeof buf);
+	cr_assert_str_eq(buf, "NULL,0.0");
+	row_text(db, "SELECT idle_before, request_ts FROM requests", buf, sizeof buf);
+	cr_assert_str_eq(buf, "NULL|1700000001.000000");
+	row_text(db, "SELECT packets_time_backwards FROM runs", buf, sizeof buf);
+	cr_assert_str_eq(buf, "2");
+	sqlite3_close(db);
+	tu_rmtree(t.dir);
+}
+
+/* A database of the current schema version written before a column was
+ * declared (the column list grew without a version bump) gets the column
+ * when kalens opens it, and a run can be written to it. */
+Test(store, current_version_database_gets_a_new_column)
+{
+	struct tmp t;
+	tmp_init(&t);
+	store_close(open_ok(t.path));
+	sqlite3 *db = raw_open(t.path);
+	raw_exec(db, "ALTER TABLE runs DROP COLUMN packets_time_backwards");
+	cr_assert_eq(query_int(db, "SELECT COUNT(*) FROM pragma_table_info('runs')"
+			       " WHERE name = 'packets_time_backwards'"), 0);
+	cr_assert_eq(query_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	sqlite3_close(db);
+
+	struct store *s = open_ok(t.path);
+	cr_assert_eq(store_run_begin(s, &RUN_INFO), 1, "%s", store_errmsg(s));
+	cr_assert_eq(store_run_finish(s, &(struct store_run_totals){ .status = STORE_RUN_COMPLETE,
+				      .packets_time_backwards = 4 }), 0, "%s", store_errmsg(s));
+	store_close(s);
+	db = raw_open(t.path);
+	cr_assert_eq(query_int(db, "SELECT packets_time_backwards FROM runs"), 4);
 	sqlite3_close(db);
 	tu_rmtree(t.dir);
 }

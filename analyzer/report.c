@@ -114,7 +114,7 @@ static int print_runs(sqlite3 *db, int64_t run, int version, FILE *out, char *er
 		"SELECT id, source, status, COALESCE(packets, 0), COALESCE(connections, 0), "
 		"COALESCE(last_packet - first_packet, 0), COALESCE(link_type, '?'), "
 		"message, packets_not_tcp, packets_truncated, packets_malformed, packets_encrypted, "
-		"packets_unsupported, fragments_dropped "
+		"packets_unsupported, fragments_dropped, packets_time_backwards "
 		"FROM runs WHERE ?1 = 0 OR id = ?1 ORDER BY id" :
 		"SELECT id, source, status, COALESCE(packets, 0), COALESCE(connections, 0), "
 		"COALESCE(last_packet - first_packet, 0), COALESCE(link_type, '?'), "
@@ -139,6 +139,10 @@ static int print_runs(sqlite3 *db, int64_t run, int version, FILE *out, char *er
 		if (sqlite3_column_type(st, 7) != SQLITE_NULL)
 			fprintf(out, "     %s\n", (const char *)sqlite3_column_text(st, 7));
 		print_unread(st, 8, v6, out);
+		if (v6 && sqlite3_column_int64(st, 14) > 0)
+			fprintf(out, "     %lld packets timestamped earlier than the one before them "
+				"(durations that would be negative are not stored)\n",
+				(long long)sqlite3_column_int64(st, 14));
 	}
 	sqlite3_finalize(st);
 	if (n == 0) {

@@ -165,6 +165,15 @@ Test(time, backwards_time_gives_no_negative_duration)
 	struct tu_db d;
 	tu_db_read(&d, "", path);
 	cr_expect_eq(tu_db_int(&d, "SELECT packets_time_backwards FROM runs"), backwards);
+	/* and the report says so */
+	char cmd[1400], want[160];
+	snprintf(cmd, sizeof cmd, "'%s' report '%s' 2>&1", KALENS_BINARY, tu_db_path(&d));
+	int st;
+	char *rep = tu_run(cmd, &st);
+	snprintf(want, sizeof want, "     %lld packets timestamped earlier than the one before them",
+		 backwards);
+	cr_expect(st == 0 && rep && strstr(rep, want), "%s", rep ? rep : "");
+	free(rep);
 	cr_expect_eq(tu_db_int(&d, "SELECT CAST(ROUND(first_packet * 1e6) AS INTEGER) FROM runs"), lo);
 	cr_expect_eq(tu_db_int(&d, "SELECT CAST(ROUND(last_packet * 1e6) AS INTEGER) FROM runs"), hi);
 

@@ -37,16 +37,6 @@
 	" IFNULL(encap_src_to_client, ''), IFNULL(encap_dst_to_client, '')" \
 	" FROM connections c ORDER BY 1, CAST(encap_id_to_server AS TEXT)"
 
-static void endpoint(sqlite3_context *ctx, int argc, sqlite3_value **v)
-{
-	(void)argc;
-	char buf[128];
-	const char *ip = (const char *)sqlite3_value_text(v[1]);
-	snprintf(buf, sizeof buf, sqlite3_value_int(v[0]) == 6 ? "[%s]:%d" : "%s:%d",
-		 ip ? ip : "?", sqlite3_value_int(v[2]));
-	sqlite3_result_text(ctx, buf, -1, SQLITE_TRANSIENT);
-}
-
 static int check_capture(const char *refdir, const char *ref)
 {
 	if (strstr(ref, ".run.tsv"))
@@ -61,8 +51,7 @@ static int check_capture(const char *refdir, const char *ref)
 	tu_tsv_table(path, NCOLS, &want);
 	struct tu_db db;
 	tu_db_read(&db, "", capture);
-	cr_assert_eq(sqlite3_create_function(db.h, "ep", 3, SQLITE_UTF8, NULL, endpoint, NULL, NULL),
-		     SQLITE_OK);
+	tu_db_endpoint_function(&db);
 	tu_db_table(&db, CONN_ROWS, &got);
 	char *w = tu_table_text(&want), *g = tu_table_text(&got);
 	cr_expect_str_eq(g, w, "%s: connections as tshark read them\nkalens:\n%s\ntshark:\n%s", name,

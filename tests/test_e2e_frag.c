@@ -15,16 +15,6 @@
 
 #include "testutil.h"
 
-static void endpoint(sqlite3_context *ctx, int argc, sqlite3_value **v)
-{
-	(void)argc;
-	char buf[128];
-	const char *ip = (const char *)sqlite3_value_text(v[1]);
-	snprintf(buf, sizeof buf, sqlite3_value_int(v[0]) == 6 ? "[%s]:%d" : "%s:%d",
-		 ip ? ip : "?", sqlite3_value_int(v[2]));
-	sqlite3_result_text(ctx, buf, -1, SQLITE_TRANSIENT);
-}
-
 static void check(const char *name)
 {
 	char capture[1024], ref[1024];
@@ -32,8 +22,7 @@ static void check(const char *name)
 		 name);
 	struct tu_db db;
 	tu_db_read(&db, "", capture);
-	cr_assert_eq(sqlite3_create_function(db.h, "ep", 3, SQLITE_UTF8, NULL, endpoint, NULL, NULL),
-		     SQLITE_OK);
+	tu_db_endpoint_function(&db);
 
 	/* Every request on its connection, in order, with its status. */
 	snprintf(ref, sizeof ref, "%s/tests/expected/frag/%s.requests.tsv", KALENS_SOURCE_DIR, name);

@@ -476,3 +476,19 @@ void tu_conn_end(struct tu_conn *c)
 	flow_table_free(c->ft);
 	c->ft = NULL;
 }
+
+static void tu_endpoint(sqlite3_context *ctx, int argc, sqlite3_value **v)
+{
+	(void)argc;
+	char buf[128];
+	const char *ip = (const char *)sqlite3_value_text(v[1]);
+	snprintf(buf, sizeof buf, sqlite3_value_int(v[0]) == 6 ? "[%s]:%d" : "%s:%d",
+		 ip ? ip : "?", sqlite3_value_int(v[2]));
+	sqlite3_result_text(ctx, buf, -1, SQLITE_TRANSIENT);
+}
+
+void tu_db_endpoint_function(struct tu_db *d)
+{
+	cr_assert_eq(sqlite3_create_function(d->h, "ep", 3, SQLITE_UTF8, NULL, tu_endpoint, NULL,
+					     NULL), SQLITE_OK);
+}

@@ -109,6 +109,10 @@ void tu_db_table(struct tu_db *d, const char *sql, struct tu_table *t);
  * into out; "" when there is no such row. */
 void tu_db_row(struct tu_db *d, const char *sql, size_t i, char *out, size_t n);
 
+/* Give d's SQL the function ep(ip_version, ip, port): an endpoint as the
+ * references spell it, "192.0.2.1:80" or "[2001:db8::1]:80". */
+void tu_db_endpoint_function(struct tu_db *d);
+
 /* ---- a synthetic TCP connection through a real flow table -------------- */
 
 struct flow_table;

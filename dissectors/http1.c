@@ -416,6 +416,7 @@ static enum http1_body_hint on_response_head(void *ctx, const struct http1_head 
 		p->resp_ts = ts;
 	c->resp_wire_bytes += h->head_bytes;
 	if (h->status < 200 && h->status != 101) {
+		p->interim++;              /* RFC 9110 §15.2: 1xx before the final response */
 		return HTTP1_BODY_AS_FRAMED;
 	}
 	p->status = h->status;

@@ -30,10 +30,14 @@
  *    line per response of that connection) and kalens's gap findings put
  *    every gap inside a body.
  */
+#define _XOPEN_SOURCE 700
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ftw.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "testutil.h"
 
@@ -467,4 +471,49 @@ Test(e2e_http, request_hidden_in_a_gap_keeps_pipelined_pairing)
 	cr_expect(strstr(out, "F\thidden-requests\t1\t"), "%s", out);
 	cr_expect(!strstr(out, "response-without-request"), "%s", out);
 	free(out);
+}
+
+/* RFC 9110 §15.2: every 1xx response tshark reads before a final one
+ * (101 aside: it switches protocols) is an interim response of kalens'
+ * request, in every public capture with a tshark reading. */
+static int interim_total_ok;
+
+static int check_interim(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)sb, (void)ftw;
+	size_t n = strlen(path);
+	const char *suffix = ".tshark.tsv";
+	if (type != FTW_F || n < strlen(suffix) || strcmp(path + n - strlen(suffix), suffix))
+		return 0;
+	const char *rel = strstr(path, "/raw/") + 5;
+	char capture[1024];
+	snprintf(capture, sizeof capture, "%s/captures/public/%.*s", KALENS_SOURCE_DIR,
+		 (int)(strlen(rel) - strlen(suffix)), rel);
+	if (access(capture, R_OK) != 0)
+		return 0;
+	struct tu_table t;
+	tu_tsv_table(path, 3, &t);
+	long long want = 0;
+	for (size_t i = 0; i < t.nrows; i++) {
+		int code = atoi(tu_cell(&t, i, 2));
+		want += !strcmp(tu_cell(&t, i, 1), "response") && code >= 100 && code < 200 &&
+			code != 101;
+	}
+	tu_table_free(&t);
+	if (want == 0)
+		return 0;
+	struct tu_db db;
+	tu_db_read(&db, "", capture);
+	long long got = tu_db_int(&db, "SELECT IFNULL(SUM(interim_responses), 0) FROM requests"
+				       " WHERE upgrade IS NOT 'h2c'");
+	cr_expect_eq(got, want, "%s: interim responses %lld, tshark %lld", capture, got, want);
+	tu_db_close(&db);
+	interim_total_ok++;
+	return 0;
+}
+
+Test(e2e_http, interim_1xx_responses_as_tshark_reads_them)
+{
+	cr_assert_eq(nftw(tu_src_path("tests/expected/http/raw"), check_interim, 16, FTW_PHYS), 0);
+	cr_expect_geq(interim_total_ok, 2, "captures with 1xx responses: %d", interim_total_ok);
 }

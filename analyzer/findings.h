@@ -42,6 +42,8 @@ enum finding_impact { FINDING_IMPACT_FAILURE, FINDING_IMPACT_WASTE, FINDING_IMPA
 	  PER_SERVER, "server closed a kept-alive connection early, unannounced")         \
 	X(HTTP10_KEEPALIVE_NOT_ECHOED, "http10-keepalive-not-echoed", WASTE, "docs/keepalive.md",\
 	  PER_SERVER, "HTTP/1.0 keep-alive asked, not granted")                           \
+	X(HTTP10_RESPONSE, "http10-response", WASTE, "docs/keepalive.md", PER_SERVER,            \
+	  "HTTP/1.1 request answered with HTTP/1.0 (persists only with keep-alive)")             \
 	X(SHORT_LIVED_CONNECTION, "short-lived-connection", WASTE, "docs/keepalive.md",          \
 	  PER_SERVER, "one request, while the client soon opened another: missed reuse")  \
 	X(CLIENT_CLOSED_REUSABLE, "client-closed-reusable", WASTE, "docs/keepalive.md",          \

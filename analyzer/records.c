@@ -116,7 +116,13 @@
 	  "HTTP/2 stream identifier (RFC 9113 §5.1.1: odd for the client's, even for pushed " \
 	  "ones; 1 for the request of an h2c upgrade)", \
 	  "HTTP/1", \
-	  f->stream_id ? cv_int(f->stream_id) : cv_null())
+	  f->stream_id ? cv_int(f->stream_id) : cv_null()) \
+	X(response_version, TEXT, 0, NULL, "", \
+	  "the final response's version as its status line gave it: `HTTP/1.1`, `HTTP/1.0` (a " \
+	  "server that answers an HTTP/1.1 request with HTTP/1.0 keeps the connection only if " \
+	  "it says `keep-alive`: finding `http10-response`), `HTTP/2` on an HTTP/2 stream", \
+	  "no response seen (rows before schema 6: not recorded)", \
+	  cv_text(f->response_version))
 
 
 #define COLUMN_REC struct request_record

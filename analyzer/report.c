@@ -322,6 +322,21 @@ static int print_http(sqlite3 *db, int version, int64_t run, FILE *out, char *er
 	if (h2 > 0)
 		fprintf(out, ", HTTP/2 on %lld (see below)", h2);
 	fputc('\n', out);
+	if (version >= 6) {
+		/* RFC 9112 §9.3: why reuse stopped, when the server spoke HTTP/1.0. */
+		long long h10 = one_int(db, "SELECT COUNT(*) FROM requests WHERE" RUN_FILTER
+					"AND version = 'HTTP/1.1' AND response_version = 'HTTP/1.0'", run);
+		if (h10 > 0)
+			fprintf(out, "  answered HTTP/1.0   %lld HTTP/1.1 requests, from %lld servers (%lld "
+				"without keep-alive: the connection ended after them)\n", h10,
+				one_int(db, "SELECT COUNT(DISTINCT c.server_ip || ' ' || c.server_port)"
+					" FROM requests r JOIN connections c ON c.id = r.conn_id WHERE"
+					" r.run_id = c.run_id AND (?1 = 0 OR r.run_id = ?1) AND"
+					" r.version = 'HTTP/1.1' AND r.response_version = 'HTTP/1.0'", run),
+				one_int(db, "SELECT COUNT(*) FROM findings WHERE" RUN_FILTER
+					"AND kind = 'http10-response' AND detail LIKE '%without keep-alive%'",
+					run));
+	}
 	fprintf(out, "  after the last response\n");
 	fprintf(out, "    expected to stay open   %lld: then closed by the server %lld,"
 		" by the client %lld\n", COL(7), COL(8), COL(9));

@@ -157,6 +157,7 @@ static const char schema_sql[] =
 	"  COALESCE(SUM(c.retried_request), 0) AS retried_request,"
 	"  COALESCE(SUM(c.short_lived_connection), 0) AS short_lived_connection,"
 	"  COALESCE(SUM(c.http10_keepalive_not_echoed), 0) AS http10_keepalive_not_echoed,"
+	"  COALESCE(SUM(c.http10_response), 0) AS http10_response,"
 	"  COALESCE(SUM(c.request_after_close), 0) AS request_after_close,"
 	"  COALESCE(SUM(c.pipelined), 0) AS pipelined_connections,"
 	/* HTTP/2: reuse ends with GOAWAY, and 8.2.2's forbidden fields */

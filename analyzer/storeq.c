@@ -81,16 +81,9 @@ static int write_record(struct storeq *q, const uint8_t *p, struct pending_reque
 	if (h.kind == REC_REQUEST) {
 		struct request_record *r = &pr->r[pr->n++];
 		memcpy(r, body, sizeof *r);
-		r->method = str_from(p, r->method);
-		r->uri = str_from(p, r->uri);
-		r->host = str_from(p, r->host);
-		r->version = str_from(p, r->version);
-		r->req_connection = str_from(p, r->req_connection);
-		r->req_keep_alive = str_from(p, r->req_keep_alive);
-		r->req_proxy_connection = str_from(p, r->req_proxy_connection);
-		r->resp_connection = str_from(p, r->resp_connection);
-		r->resp_keep_alive = str_from(p, r->resp_keep_alive);
-		r->upgrade = str_from(p, r->upgrade);
+#define STR_FROM_(f) r->f = str_from(p, r->f);
+		REQUEST_RECORD_STRINGS(STR_FROM_)
+#undef STR_FROM_
 		return pr->n == REQ_BATCH ? flush_requests(q, pr) : 0;
 	}
 	/* Rows keep their order across kinds. */
@@ -268,9 +261,9 @@ int storeq_conn(struct storeq *q, const struct conn_record *c)
 
 int storeq_request(struct storeq *q, const struct request_record *r)
 {
-	const char *str[] = { r->method, r->uri, r->host, r->version, r->req_connection,
-			      r->req_keep_alive, r->req_proxy_connection, r->resp_connection,
-			      r->resp_keep_alive, r->upgrade };
+#define STR_OF_(f) r->f,
+	const char *str[] = { REQUEST_RECORD_STRINGS(STR_OF_) };
+#undef STR_OF_
 	enum { NSTR = sizeof str / sizeof str[0] };
 	size_t n[NSTR], room = 0;
 	for (int i = 0; i < NSTR; i++) {
@@ -284,9 +277,9 @@ int storeq_request(struct storeq *q, const struct request_record *r)
 	put_head(p, len, REC_REQUEST);
 	struct request_record c = *r;
 	uint8_t *tail = p + sizeof(struct rec_head) + sizeof c;
-	const char **dst[NSTR] = { &c.method, &c.uri, &c.host, &c.version, &c.req_connection,
-				   &c.req_keep_alive, &c.req_proxy_connection, &c.resp_connection,
-				   &c.resp_keep_alive, &c.upgrade };
+#define STR_AT_(f) &c.f,
+	const char **dst[NSTR] = { REQUEST_RECORD_STRINGS(STR_AT_) };
+#undef STR_AT_
 	for (int i = 0; i < NSTR; i++)
 		*dst[i] = str_put(p, &tail, str[i], n[i]);
 	memcpy(p + sizeof(struct rec_head), &c, sizeof c);

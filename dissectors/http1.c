@@ -24,7 +24,7 @@
 
 enum str_id {
 	S_METHOD, S_URI, S_HOST, S_VERSION, S_REQ_CONN, S_REQ_KA, S_RESP_CONN, S_RESP_KA,
-	S_UPGRADE, S_REQ_PROXY_CONN, S_COUNT
+	S_UPGRADE, S_REQ_PROXY_CONN, S_RESP_VERSION, S_COUNT
 };
 
 #define ARENA_MAX ((size_t)256 << 10)
@@ -213,6 +213,7 @@ static void fill_record(const struct http1_conn *c, const struct pending *p,
 		.idle_before = p->idle_before,
 		.upgrade = str_at(c, p->str[S_UPGRADE]),
 		.req_proxy_connection = str_at(c, p->str[S_REQ_PROXY_CONN]),
+		.response_version = str_at(c, p->str[S_RESP_VERSION]),
 	};
 	*out = r;
 }
@@ -420,6 +421,9 @@ static enum http1_body_hint on_response_head(void *ctx, const struct http1_head 
 		return HTTP1_BODY_AS_FRAMED;
 	}
 	p->status = h->status;
+	char ver[24];
+	int vn = snprintf(ver, sizeof ver, "HTTP/%u.%u", h->version_major, h->version_minor);
+	p->str[S_RESP_VERSION] = arena_put(c, ver, vn > 0 ? (size_t)vn : 0);
 	if (h->has_connection)
 		p->str[S_RESP_CONN] = arena_put(c, h->connection_raw.p, h->connection_raw.n);
 	if (h->has_keep_alive)
@@ -440,6 +444,16 @@ static enum http1_body_hint on_response_head(void *ctx, const struct http1_head 
 		snprintf(d, sizeof d, "HTTP/1.0 request asked for keep-alive; the %d response "
 			 "(HTTP/%u.%u) did not echo it", h->status, h->version_major, h->version_minor);
 		finding(c, p->seq, ts, FINDING_HTTP10_KEEPALIVE_NOT_ECHOED, d);
+	}
+	if (!p->hidden && p->req_major == 1 && p->req_minor >= 1 && h->version_major == 1 &&
+	    h->version_minor == 0) {
+		/* RFC 9112 §9.3: an HTTP/1.0 response persists only with
+		 * keep-alive; the most common reason reuse stops. */
+		char d[128];
+		snprintf(d, sizeof d, "%d response (HTTP/1.0) to an HTTP/1.%u request, %s", h->status,
+			 p->req_minor, (h->connection & HTTP1_CONN_KEEP_ALIVE) ?
+			 "with keep-alive" : "without keep-alive: the connection ends after it");
+		finding(c, p->seq, ts, FINDING_HTTP10_RESPONSE, d);
 	}
 	if (p->pipelined && p->req_done && c->last_resp_end > p->req_end_ts) {
 		/* Complete before the previous response had ended: it waited. */

@@ -277,6 +277,7 @@ static void stream_emit(struct h2_conn *c, struct h2_stream *s, kl_time ts)
 		r.has_idle_before = s->has_idle_before;
 		r.idle_before = s->idle_before;
 		r.stream_id = s->id;
+		r.response_version = s->final_status ? "HTTP/2" : NULL;
 		c->out->request(c->out->ctx, &r);
 	}
 	if (s->final_status)

@@ -308,8 +308,14 @@ static int print_http(sqlite3 *db, int version, int64_t run, FILE *out, char *er
 					   "AND status IS NULL", run);
 	long long pipelined = one_int(db, "SELECT COUNT(*) FROM requests WHERE" RUN_FILTER
 					  "AND pipelined = 1", run);
-	fprintf(out, "  responses           %lld   (requests without one: %lld, pipelined requests: %lld)\n",
-		COL(2), unanswered, pipelined);
+	/* `responses` counts answers to captured requests (docs/schema.md);
+	 * the others are findings. */
+	long long orphans = one_int(db, "SELECT COUNT(*) FROM findings WHERE" RUN_FILTER
+					"AND kind = 'response-without-request'", run);
+	fprintf(out, "  responses           %lld   (requests without one: %lld, ", COL(2), unanswered);
+	if (orphans > 0)
+		fprintf(out, "responses without a request: %lld, ", orphans);
+	fprintf(out, "pipelined requests: %lld)\n", pipelined);
 	int n50, n95;
 	double p50 = quantile(db, "requests", run, 0.5, &n50);
 	double p95 = quantile(db, "requests", run, 0.95, &n95);

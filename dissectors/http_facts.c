@@ -11,7 +11,11 @@
 	  "not HTTP", \
 	  f->requests || f->responses ? cv_u64(f->requests) : cv_null()) \
 	X(responses, INTEGER, 0, NULL, "", \
-	  "final responses (not 1xx) seen complete", \
+	  "final responses (not 1xx) seen complete that answer a request of the connection " \
+	  "(one whose request was lost in a capture gap counts: its place in the order is " \
+	  "known); a response with no request before it in the capture is not counted here " \
+	  "but as a `response-without-request` finding, so `responses` <= `requests` + the " \
+	  "requests lost in gaps", \
 	  "not HTTP", \
 	  f->requests || f->responses ? cv_u64(f->responses) : cv_null()) \
 	X(max_idle, REAL, 0, NULL, "s", \

@@ -679,3 +679,22 @@ Test(report, says_what_was_not_analysed_and_which_tunnels)
 	free(out);
 	tu_db_close(&d);
 }
+
+/* `responses` counts answers to captured requests; the others are
+ * response-without-request findings, and the report says both (schema.md).
+ * tshark reads zeek's http-desync-request-response-5.pcap as 5 requests and
+ * 7 responses, the first frame of the server's carrying three of them (its
+ * raw reading: tests/expected/http/raw/zeek/http/...tshark.tsv): 5 answer a
+ * request, 2 answer none. */
+Test(report, responses_with_and_without_a_request)
+{
+	struct tu_db d;
+	tu_db_read(&d, "", tu_src_path("captures/public/zeek/http/http-desync-request-response-5.pcap"));
+	cr_expect_eq(tu_db_int(&d, "SELECT SUM(responses) FROM connections"), 5);
+	cr_expect_eq(tu_db_findings(&d, "response-without-request"), 2);
+	char *out = report_ok(tu_db_path(&d), 0, REPORT_TEXT);
+	expect_text(out, "  responses           5   (requests without one: 0, responses without a "
+			 "request: 2, pipelined requests: 0)\n");
+	free(out);
+	tu_db_close(&d);
+}

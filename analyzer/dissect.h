@@ -5,8 +5,9 @@
  * own (ctx_new/ctx_free).  The flow table offers the start of each payload
  * segment of a connection, either direction, to each dissector's probe() in
  * registry order, until one answers DISSECT_YES or DISSECT_PROBE_BUDGET
- * bytes went by (a capture may begin inside a message: a later segment can
- * still start one).  The first to answer DISSECT_YES owns the connection and from then on receives, per
+ * bytes went by in each direction (a capture may begin inside a message: a
+ * later segment can still start one, and a direction past its budget does
+ * not stop the other's).  The first to answer DISSECT_YES owns the connection and from then on receives, per
  * direction and in stream order, exactly what reassembly produces: data
  * (borrowed for the call, usually straight from the packet), gaps (bytes
  * that will never come) and end of stream.  A connection no dissector
@@ -41,8 +42,9 @@
  * start a probe needs, the 24-byte HTTP/2 client preface. */
 #define DISSECT_PROBE_BYTES 24
 
-/* Payload bytes of a connection (both directions) looked at before it is
- * left unclaimed ("unknown"). */
+/* Payload bytes of each direction of a connection looked at before it is
+ * no longer offered; when both are past it the connection is left
+ * unclaimed ("unknown"). */
 #define DISSECT_PROBE_BUDGET 8192u
 
 /* Bytes of the scratch buffer every connection of a flow table shares

@@ -68,6 +68,7 @@ struct layer {
 	uint8_t probe;                /* enum probe_state */
 	uint8_t probe_len[2];
 	uint32_t probe_offered;       /* bytes offered to probes, both directions */
+	uint32_t probe_dir[2];        /* ... each direction: each has its own budget */
 	uint8_t probe_buf[2][DISSECT_PROBE_BYTES];
 	bool handed[2];               /* from hand_at on, a direction is the layer above's */
 	uint64_t hand_at[2];
@@ -401,8 +402,15 @@ static void probe_offer(struct conn *c, struct layer *L, enum kl_dir dir, const 
 		view = joined;
 		vn = have + take;
 	}
-	L->probe_offered = n >= DISSECT_PROBE_BUDGET - L->probe_offered ? DISSECT_PROBE_BUDGET
-									 : L->probe_offered + (uint32_t)n;
+	/* Each direction has its own budget: a capture that begins inside a
+	 * long response must still see the next request (a direction past
+	 * its budget is no longer offered; the other still is). */
+	if (L->probe_dir[dir] >= DISSECT_PROBE_BUDGET)
+		return;
+	uint32_t room = DISSECT_PROBE_BUDGET - L->probe_dir[dir];
+	uint32_t took = n >= room ? room : (uint32_t)n;
+	L->probe_dir[dir] += took;
+	L->probe_offered += took;
 	bool more = false;
 	for (size_t i = 0; list && list[i]; i++) {
 		enum dissect_verdict v = list[i]->probe(dir, view, vn);
@@ -423,8 +431,12 @@ static void probe_offer(struct conn *c, struct layer *L, enum kl_dir dir, const 
 		}
 		more |= v == DISSECT_MORE;
 	}
-	if (L->probe_offered >= DISSECT_PROBE_BUDGET) {
+	if (L->probe_dir[0] >= DISSECT_PROBE_BUDGET && L->probe_dir[1] >= DISSECT_PROBE_BUDGET) {
 		L->probe = PROBE_NONE;        /* not a protocol we know */
+		return;
+	}
+	if (L->probe_dir[dir] >= DISSECT_PROBE_BUDGET) {
+		L->probe_len[dir] = 0;        /* this direction is no longer looked at */
 		return;
 	}
 	if (!more || vn >= DISSECT_PROBE_BYTES) {

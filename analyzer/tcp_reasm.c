@@ -383,8 +383,16 @@ void tcp_reasm_push(struct tcp_reasm *r, enum kl_dir dir, const struct tcp_seg *
 	struct tcp_reasm_half *h = &r->half[dir];
 	uint8_t f = seg->flags;
 
-	if (f & KL_TCP_ACK)
-		ack_received(r, (enum kl_dir)(dir ^ 1), seg->ack, ts);
+	if (f & KL_TCP_ACK) {
+		struct tcp_reasm_half *o = &r->half[dir ^ 1];
+		if (!o->started) {
+			if (!o->peer_ack_seen || (int32_t)(seg->ack - o->peer_ack) > 0)
+				o->peer_ack = seg->ack;
+			o->peer_ack_seen = true;
+		} else {
+			ack_received(r, (enum kl_dir)(dir ^ 1), seg->ack, ts);
+		}
+	}
 	if (h->eof_sent) {
 		/* Late retransmissions still count as retransmitted. */
 		uint64_t off;
@@ -409,6 +417,13 @@ void tcp_reasm_push(struct tcp_reasm *r, enum kl_dir dir, const struct tcp_seg *
 		h->started = true;
 		h->syn_seen = syn;
 		h->isn = syn ? seg->seq : seg->seq - 1;
+		/* Picked up mid-stream after the other side acknowledged less:
+		 * the stream starts at the byte it acknowledged, the bytes
+		 * between are a hole (tcp_reasm.h). */
+		uint32_t missing = seg->seq - h->peer_ack;
+		if (!syn && !(f & KL_TCP_RST) && h->peer_ack_seen && (int32_t)missing > 0 &&
+		    missing <= KL_REASM_START_GAP_MAX)
+			h->isn = h->peer_ack - 1;
 	}
 	if (f & KL_TCP_RST) {
 		/* Deliver what is held (holes become gaps) but keep the stream

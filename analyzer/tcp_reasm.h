@@ -35,7 +35,14 @@
  *    ahead of everything seen is not enough: capture reordering between
  *    directions routinely shows the ACK before the data it acknowledges;
  *  - bytes before offset 0 (a mid-stream pickup) are never reported: the
- *    stream starts at the first byte seen;
+ *    stream starts at the first byte seen, unless the other direction had
+ *    already acknowledged less than that (its latest ACK before this
+ *    direction's first segment, at most KL_REASM_START_GAP_MAX behind):
+ *    a sender sends in order, so the bytes between were sent.  The stream
+ *    then starts at the acknowledged byte and the bytes between are a hole
+ *    like any other: filled if they come (capture reordering), a gap once
+ *    an ACK proves them lost, so a dissector resyncs after it instead of
+ *    reading the middle of a message as its start;
  *  - an RST delivers what its direction holds (holes become gaps) but does
  *    not end the stream: receivers ignore RSTs that are not exactly in
  *    window (RFC 5961 §3), and injected RSTs are followed by more data; the
@@ -61,6 +68,7 @@
 #include "kl.h"
 
 #define KL_REASM_MAX_JUMP (UINT64_C(1) << 30)
+#define KL_REASM_START_GAP_MAX (UINT32_C(1) << 24)
 
 /* Memory charged per buffered out-of-order segment, on top of its bytes. */
 #define TCP_REASM_NODE_CHARGE 64
@@ -98,6 +106,8 @@ struct tcp_reasm_half {
 	uint32_t isn;                 /* seq of offset 0, minus one */
 	uint64_t ooo_charge;          /* memory charged for `ooo` */
 	bool started, syn_seen, fin_seen, eof_sent;
+	bool peer_ack_seen;           /* before it started: the other side's latest ACK of it */
+	uint32_t peer_ack;
 	struct tcp_reasm_node *ooo;   /* sorted by offset, non-overlapping */
 	struct tcp_reasm_node *ooo_tail;
 	uint64_t gap_bytes, retrans_bytes, delivered_bytes;

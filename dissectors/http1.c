@@ -445,8 +445,10 @@ static enum http1_body_hint on_response_head(void *ctx, const struct http1_head 
 			 "(HTTP/%u.%u) did not echo it", h->status, h->version_major, h->version_minor);
 		finding(c, p->seq, ts, FINDING_HTTP10_KEEPALIVE_NOT_ECHOED, d);
 	}
+	const char *req_method = str_at(c, p->str[S_METHOD]);
 	if (!p->hidden && p->req_major == 1 && p->req_minor >= 1 && h->version_major == 1 &&
-	    h->version_minor == 0) {
+	    h->version_minor == 0 && !(req_method && !strcmp(req_method, "CONNECT"))) {
+		/* (A CONNECT's answer opens a tunnel: it is not about reuse.) */
 		/* RFC 9112 §9.3: an HTTP/1.0 response persists only with
 		 * keep-alive; the most common reason reuse stops. */
 		char d[128];

@@ -827,6 +827,11 @@ static size_t feed_resync(struct http1_parser *p, const uint8_t *d, size_t n, kl
 void http1_parser_feed(struct http1_parser *p, const uint8_t *d, size_t n, kl_time ts)
 {
 	size_t i = 0;
+	/* Resynchronising: a piece (a TCP segment) may start a message even
+	 * where no line ended before it: senders start a message in a new
+	 * segment when the one before ended (tshark reads each segment so). */
+	if (p->st == S_RESYNC)
+		p->line_start = true;
 	while (i < n) {
 		switch (p->st) {
 		case S_IDLE:

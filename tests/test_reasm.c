@@ -1038,11 +1038,12 @@ Test(reasm, ack_field_without_the_ack_flag_is_ignored)
 	h_close(&h);
 }
 
-Test(reasm, mid_stream_pickup_starts_at_the_first_byte_seen)
+Test(reasm, mid_stream_pickup_starts_at_the_byte_the_peer_acknowledged)
 {
 	/* The capture starts with B's segment acknowledging X: A's bytes
-	 * before X are never reported, and A's stream starts at its first
-	 * byte seen, even though B's ACK was ahead of it. */
+	 * before X are never reported.  A's first segment seen is [X+100,
+	 * X+200), so [X, X+100) was sent (in order) and is a hole: here it
+	 * comes later (capture reordering) and fills it. */
 	struct h h;
 	h_open(&h, BIG_CAP, BIG_CAP);
 	uint8_t *sa = make_stream(400, 16), *sb = make_stream(50, 17);
@@ -1052,17 +1053,54 @@ Test(reasm, mid_stream_pickup_starts_at_the_first_byte_seen)
 	h_seg(&h, B, KL_TCP_ACK | KL_TCP_PSH, 777, X, sb, 50, 50);
 	cr_assert_eq(h.rc.d[A].end, 0);
 	cr_assert_eq(h.rc.d[A].gap_bytes, 0, "no gap for bytes before the capture");
-	/* A's first segment seen is [X+100, X+200); [X, X+100) comes later. */
 	h_seg(&h, A, KL_TCP_ACK, X + 100, 827, sa + 100, 100, 100);
-	cr_assert_eq(h.rc.d[A].end, 100);
+	cr_assert_eq(h.rc.d[A].end, 0, "held behind the hole");
 	h_seg(&h, A, KL_TCP_ACK, X, 827, sa, 100, 100);
+	cr_assert_eq(h.rc.d[A].end, 200);
 	h_seg(&h, A, KL_TCP_ACK, X + 200, 827, sa + 200, 200, 200);
 	h_seg(&h, B, KL_TCP_ACK, 827, X + 400, NULL, 0, 0);
 	h_finish(&h);
-	expect_stream(&h, A, sa + 100, 300, NULL, 0);
+	expect_stream(&h, A, sa, 400, NULL, 0);
 	expect_stream(&h, B, sb, 50, NULL, 0);
 	free(sa);
 	free(sb);
+	h_close(&h);
+}
+
+Test(reasm, mid_stream_pickup_behind_the_peer_ack_is_a_gap_once_proven)
+{
+	/* B acknowledged X; A's first segment seen starts at X+100: [X, X+100)
+	 * was sent and not captured, which B's next ACK (X+200) proves: a gap
+	 * at offset 0, then A's bytes. */
+	struct h h;
+	h_open(&h, BIG_CAP, BIG_CAP);
+	uint8_t *sa = make_stream(200, 18);
+	const uint32_t X = 0x7ffffff0;              /* across the sign of int32 */
+	h_seg(&h, B, KL_TCP_ACK, 777, X, NULL, 0, 0);
+	h_seg(&h, A, KL_TCP_ACK | KL_TCP_PSH, X + 100, 777, sa + 100, 100, 100);
+	cr_assert_eq(h.rc.d[A].end, 0);
+	h_seg(&h, B, KL_TCP_ACK, 777, X + 200, NULL, 0, 0);
+	cr_assert_eq(h.rc.d[A].gap_bytes, 100);
+	cr_assert_eq(h.rc.d[A].end, 200);
+	h_finish(&h);
+	free(sa);
+	h_close(&h);
+}
+
+Test(reasm, mid_stream_pickup_ahead_of_the_peer_ack_starts_at_the_first_byte)
+{
+	/* B acknowledged X+300 already: A's segment at X+100 is a
+	 * retransmission of bytes B has; the stream starts there, no gap. */
+	struct h h;
+	h_open(&h, BIG_CAP, BIG_CAP);
+	uint8_t *sa = make_stream(200, 19);
+	const uint32_t X = 5000;
+	h_seg(&h, B, KL_TCP_ACK, 777, X + 300, NULL, 0, 0);
+	h_seg(&h, A, KL_TCP_ACK | KL_TCP_PSH, X + 100, 777, sa, 200, 200);
+	cr_assert_eq(h.rc.d[A].end, 200);
+	cr_assert_eq(h.rc.d[A].gap_bytes, 0);
+	h_finish(&h);
+	free(sa);
 	h_close(&h);
 }
 

@@ -4,7 +4,12 @@
  * A TLS connection starts with a handshake record (RFC 8446 §5.1): content
  * type 22, legacy record version 3.x with x from 0 (SSL 3.0) to 4, and a
  * length of at most 2^14 + 2048 bytes.  Either direction may be seen first
- * (a capture may miss the ClientHello but see the ServerHello).
+ * (a capture may miss the ClientHello but see the ServerHello).  Or the
+ * client starts with a ClientHello in the SSL 2.0 format (RFC 5246
+ * appendix E.2: a 2-byte record header with the high bit set, message
+ * type 1, version 3.x), which old clients sent to reach SSL 2.0 servers
+ * too; a TLS server answers with a TLS ServerHello, and the records go on
+ * as TLS.
  */
 #include "tls.h"
 
@@ -18,9 +23,31 @@
 #include "tls_hello.h"
 #include "tls_keylog.h"
 
+/* The first bytes of an SSL 2.0-format ClientHello offering SSL 3.0 or
+ * TLS: a length of at least the fixed fields (9 bytes), one cipher spec
+ * (3) and the shortest challenge (16); message type 1; version 3.x with x
+ * up to 4. */
+static enum dissect_verdict sslv2_probe(const uint8_t *p, size_t n)
+{
+	struct rd r = rd_make(p, n < 5 ? n : 5);
+	if (rd_left(&r) < 2)
+		return DISSECT_MORE;
+	if ((rd_be16(&r) & 0x7fffu) < 9 + 3 + 16)
+		return DISSECT_NO;
+	if (rd_left(&r) >= 1 && rd_u8(&r) != TLS_HS_CLIENT_HELLO)
+		return DISSECT_NO;
+	if (rd_left(&r) >= 1 && rd_u8(&r) != 3)
+		return DISSECT_NO;
+	if (rd_left(&r) >= 1 && rd_u8(&r) > 4)
+		return DISSECT_NO;
+	return n >= 5 ? DISSECT_YES : DISSECT_MORE;
+}
+
 static enum dissect_verdict tls_probe(enum kl_dir dir, const uint8_t *p, size_t n)
 {
-	(void)dir;
+	struct rd first = rd_make(p, n);
+	if (dir == KL_TO_SERVER && rd_left(&first) && (rd_u8(&first) & 0x80))
+		return sslv2_probe(p, n);
 	struct rd r = rd_make(p, n < 5 ? n : 5);
 	if (rd_left(&r) >= 1 && rd_u8(&r) != 22)        /* handshake */
 		return DISSECT_NO;
@@ -38,6 +65,9 @@ static enum dissect_verdict tls_probe(enum kl_dir dir, const uint8_t *p, size_t 
 #define TLS_HS_KEEP 65536u                     /* handshake bytes gathered per direction */
 
 enum { CT_CCS = 20, CT_ALERT = 21, CT_HANDSHAKE = 22, CT_APPDATA = 23 };
+/* Not a content type: the client's first record is an SSL 2.0-format
+ * ClientHello (its header's high bit is set; TLS content types are < 128). */
+enum { CT_SSL2_HELLO = 128 };
 
 struct tls_dir {
 	uint8_t hdr[5];
@@ -46,6 +76,7 @@ struct tls_dir {
 	uint8_t type;                 /* of the current record */
 	uint32_t reclen;              /* its length */
 	bool lost;                    /* a gap or a bad header: the record layer is lost */
+	bool seen;                    /* a record header was read */
 	bool encrypted;               /* after ChangeCipherSpec: handshake records are opaque */
 	uint8_t *hs;                  /* handshake bytes gathered (plaintext only) */
 	uint32_t hs_len;
@@ -216,11 +247,50 @@ static void gather_handshake(struct tls_conn *c, enum kl_dir dir, const uint8_t 
 	handshake_messages(c, dir, ts);
 }
 
+/* Bytes of the client's SSL 2.0-format ClientHello record, its header
+ * included, gathered in the handshake buffer (a record is at most
+ * 2 + 0x7fff bytes: it fits). */
+static void sslv2_bytes(struct tls_conn *c, const uint8_t *p, size_t n)
+{
+	struct tls_dir *d = &c->d[KL_TO_SERVER];
+	if (d->lost || c->have_ch)
+		return;
+	if (!d->hs && !(d->hs = malloc(TLS_HS_KEEP))) {
+		d->lost = true;
+		return;
+	}
+	if (n > TLS_HS_KEEP - d->hs_len) {
+		d->lost = true;               /* cannot be: the record is shorter */
+		return;
+	}
+	memcpy(d->hs + d->hs_len, p, n);
+	d->hs_len += (uint32_t)n;
+}
+
+static void sslv2_hello(struct tls_conn *c, kl_time ts)
+{
+	struct tls_dir *d = &c->d[KL_TO_SERVER];
+	if (!d->hs)
+		return;
+	if (tls_hello_parse_v2(d->hs, d->hs_len, &c->ch) == 0) {
+		c->have_ch = true;
+		c->ch_ts = ts;
+	} else if (!c->bad_hello) {
+		c->bad_hello = true;
+		tls_finding(c, ts, "malformed SSL 2.0-format ClientHello");
+	}
+	free(d->hs);
+	d->hs = NULL;
+	d->hs_len = 0;
+}
+
 /* ---- decryption ----------------------------------------------------------- */
 
+/* TLS 1.3 or a draft of it (tls_version_is_13): the handshake after the
+ * ServerHello is encrypted, in application-data records. */
 static bool is_tls13(const struct tls_conn *c)
 {
-	return c->have_sh && c->sh.version == 0x0304;
+	return c->have_sh && c->sh.tls13;
 }
 
 static struct tls_recprot *secret_recprot(struct tls_conn *c, const struct tls_suite *s,
@@ -248,7 +318,10 @@ static void keys_setup(struct tls_conn *c, kl_time ts)
 			return;                   /* no keys (yet): TLS facts only */
 	}
 	char detail[128];
-	const struct tls_suite *s = tls_suite_find(c->sh.cipher);
+	/* The drafts of TLS 1.3 derived their keys with other labels: only
+	 * the final version is decrypted. */
+	const struct tls_suite *s = v13 && c->sh.version != 0x0304 ? NULL
+								     : tls_suite_find(c->sh.cipher);
 	struct tls_dir *cl = &c->d[KL_TO_SERVER], *sv = &c->d[KL_TO_CLIENT];
 	if (s && s->tls13 == v13 && v13) {
 		cl->rp = secret_recprot(c, s, TLS_CLIENT_HS_SECRET);
@@ -281,7 +354,7 @@ static void keys_setup(struct tls_conn *c, kl_time ts)
 		c->d[i].rp = c->d[i].rp_next = NULL;
 	}
 	c->keys = KEYS_NONE;
-	char ver[16];
+	char ver[32];
 	snprintf(detail, sizeof detail, "%s with cipher suite 0x%04x is not something kalens "
 		 "decrypts", tls_version_name(c->sh.version, ver, sizeof ver), c->sh.cipher);
 	finding(c, ts, FINDING_TLS_DECRYPT_ERROR, detail);
@@ -514,6 +587,10 @@ static void record_done(struct tls_conn *c, enum kl_dir dir, kl_time ts)
 	if (d->opening && d->rec_broken)
 		broken_record(c, dir, ts);
 	d->opening = false;
+	if (d->type == CT_SSL2_HELLO) {
+		sslv2_hello(c, ts);
+		return;
+	}
 	if (d->type == CT_CCS)
 		d->encrypted = true;
 	if (d->type != CT_APPDATA)
@@ -521,7 +598,7 @@ static void record_done(struct tls_conn *c, enum kl_dir dir, kl_time ts)
 	/* TLS 1.3 (RFC 8446 §5): the encrypted handshake travels as
 	 * application data; the client's first such record is its Finished,
 	 * so its application data starts with the second. */
-	bool v13 = c->have_sh && c->sh.version == 0x0304;
+	bool v13 = is_tls13(c);
 	d->appdata_seen++;
 	bool app = dir == KL_TO_SERVER && d->appdata_seen > (v13 ? 1u : 0u);
 	if (app && !c->client_app_ts)
@@ -559,27 +636,54 @@ static void tls_data(void *ctx, enum kl_dir dir, const uint8_t *p, size_t n, uin
 			uint8_t type = rd_u8(&r), major = rd_u8(&r);
 			rd_skip(&r, 1);
 			uint32_t len = rd_be16(&r);
-			if (type < CT_CCS || type > CT_APPDATA || major != 3 || len > TLS_RECORD_MAX) {
-				tls_finding(c, ts, "not a TLS record header: the record layer is lost");
-				d->lost = true;
-				return;
-			}
-			d->type = type;
-			d->records[d->type - CT_CCS]++;
-			d->left = len;
-			d->reclen = len;
-			d->hlen = 0;
-			d->opening = will_open(c, dir, ts);
-			if (d->opening) {
-				memcpy(d->rec_hdr, d->hdr, 5);
-				d->rec_len = 0;
-				d->rec_broken = false;
-			}
-			if (len == 0) {
-				if (d->opening)
-					open_record(c, dir, p, 0, ts);
-				record_done(c, dir, ts);
-				continue;
+			if (dir == KL_TO_SERVER && !d->seen && (type & 0x80)) {
+				/* An SSL 2.0-format ClientHello: a 2-byte header
+				 * (the length, high bit set), so the last 3 bytes
+				 * gathered are the message's. */
+				struct rd h2 = rd_make(d->hdr, 2);
+				len = rd_be16(&h2) & 0x7fffu;
+				d->seen = true;
+				d->type = CT_SSL2_HELLO;
+				d->hlen = 0;
+				d->opening = false;
+				if (len < 3) {
+					tls_finding(c, ts, "malformed SSL 2.0-format ClientHello");
+					d->lost = true;
+					return;
+				}
+				d->left = len - 3;
+				d->reclen = len;
+				sslv2_bytes(c, d->hdr, 5);
+				if (d->left == 0) {
+					record_done(c, dir, ts);
+					continue;
+				}
+			} else {
+				if (type < CT_CCS || type > CT_APPDATA || major != 3 ||
+				    len > TLS_RECORD_MAX) {
+					tls_finding(c, ts, "not a TLS record header: the record layer "
+						    "is lost");
+					d->lost = true;
+					return;
+				}
+				d->seen = true;
+				d->type = type;
+				d->records[d->type - CT_CCS]++;
+				d->left = len;
+				d->reclen = len;
+				d->hlen = 0;
+				d->opening = will_open(c, dir, ts);
+				if (d->opening) {
+					memcpy(d->rec_hdr, d->hdr, 5);
+					d->rec_len = 0;
+					d->rec_broken = false;
+				}
+				if (len == 0) {
+					if (d->opening)
+						open_record(c, dir, p, 0, ts);
+					record_done(c, dir, ts);
+					continue;
+				}
 			}
 		}
 		size_t k = d->left < n ? d->left : n;
@@ -587,6 +691,8 @@ static void tls_data(void *ctx, enum kl_dir dir, const uint8_t *p, size_t n, uin
 			open_bytes(c, dir, p, k, ts);
 		else if (d->type == CT_HANDSHAKE && !d->encrypted)
 			gather_handshake(c, dir, p, k, ts);
+		else if (d->type == CT_SSL2_HELLO)
+			sslv2_bytes(c, p, k);
 		p += k;
 		n -= k;
 		d->left -= (uint32_t)k;
@@ -643,7 +749,7 @@ static void tls_facts(const void *ctx, const struct conn_record *tcp, struct fac
 		f->cipher = c->sh.cipher;
 		/* Resumed: TLS 1.3 accepted a PSK; TLS 1.2 and below echoed the
 		 * client's (non-empty) session id. */
-		if (c->sh.version == 0x0304)
+		if (c->sh.tls13)
 			f->resumed = c->sh.pre_shared_key ? 1 : 0;
 		else if (c->have_ch)
 			f->resumed = c->ch.session_id_len && c->ch.session_id_len ==
@@ -659,6 +765,9 @@ static void tls_facts(const void *ctx, const struct conn_record *tcp, struct fac
 	f->exchanges = c->exchanges;
 }
 
+/* Names as tshark 4.0 gives them (tshark -G values: the field
+ * tls.handshake.extensions.supported_version), drafts it has no name for
+ * (before 14, after 28) by the same rule. */
 const char *tls_version_name(uint16_t v, char *buf, size_t len)
 {
 	switch (v) {
@@ -667,7 +776,14 @@ const char *tls_version_name(uint16_t v, char *buf, size_t len)
 	case 0x0302: snprintf(buf, len, "TLS 1.1"); break;
 	case 0x0303: snprintf(buf, len, "TLS 1.2"); break;
 	case 0x0304: snprintf(buf, len, "TLS 1.3"); break;
-	default: snprintf(buf, len, "0x%04x", v); break;
+	case 0xfb17: snprintf(buf, len, "TLS 1.3 (Facebook draft 23)"); break;
+	case 0xfb1a: snprintf(buf, len, "TLS 1.3 (Facebook draft 26)"); break;
+	default:
+		if ((v & 0xff00) == 0x7f00)   /* draft-ietf-tls-tls13 §4.2.1: 0x7f00 + draft */
+			snprintf(buf, len, "TLS 1.3 (draft %u)", v & 0xffu);
+		else
+			snprintf(buf, len, "0x%04x", v);
+		break;
 	}
 	return buf;
 }
@@ -683,8 +799,12 @@ const char *tls_cipher_hex(uint16_t cipher, char *buf, size_t len)
 #define TLS_FACTS_COLUMNS(X) \
 	X(tls_version, TEXT, 0, NULL, "", \
 	  "TLS connections: the version the server chose (`TLS 1.2`, `TLS 1.3`: its " \
-	  "`supported_versions` extension, else the ServerHello version); without a " \
-	  "ServerHello in the capture, the highest the client offered", \
+	  "`supported_versions` extension, else the ServerHello version; also when the " \
+	  "client's hello was in the SSL 2.0 format), named as tshark names it: TLS 1.3 " \
+	  "drafts `TLS 1.3 (draft 18)` (0x7f00 + draft), Facebook's variants `TLS 1.3 " \
+	  "(Facebook draft 26)` (0xfb1a; 0xfb17: draft 23), read as TLS 1.3; a version " \
+	  "without a name as its number (`0x7e02`); without a ServerHello in the capture, " \
+	  "the highest the client offered", \
 	  "not TLS", \
 	  f->version ? cv_text_copy(tls_version_name(f->version, buf, len)) : cv_null()) \
 	X(sni, TEXT, 0, NULL, "", \

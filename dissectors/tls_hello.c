@@ -61,6 +61,43 @@ static void supported_versions(struct rd e, struct tls_hello *h)
 	}
 }
 
+bool tls_version_is_13(uint16_t v)
+{
+	return v == 0x0304 || (v & 0xff00) == 0x7f00 || v == 0xfb17 || v == 0xfb1a;
+}
+
+/* TLS 1.3 drafts up to 21 put the chosen version in the ServerHello's
+ * first field and had no session id or compression method there
+ * (draft-ietf-tls-tls13-21 §4.1.3); draft 22 made the ServerHello look like
+ * TLS 1.2's, the version moving to supported_versions. */
+static bool early_draft(uint16_t v)
+{
+	return (v & 0xff00) == 0x7f00 && (v & 0xff) < 22;
+}
+
+static int extensions(struct rd *m, struct tls_hello *h)
+{
+	if (rd_done(m))
+		return 0;                         /* no extensions (old clients) */
+	struct rd exts = rd_vec16(m);
+	while (rd_more(&exts)) {
+		uint16_t et = rd_be16(&exts);
+		struct rd e = rd_vec16(&exts);
+		if (!rd_ok(&e))
+			break;
+		switch (et) {
+		case 0: if (h->type == TLS_HS_CLIENT_HELLO) server_name(e, h); break;
+		case 16: alpn(e, h); break;
+		case 22: h->encrypt_then_mac = true; break;
+		case 35: if (rd_left(&e)) h->session_ticket = true; break;
+		case 41: h->pre_shared_key = true; break;
+		case 43: supported_versions(e, h); break;
+		default: break;
+		}
+	}
+	return rd_ok(&exts) ? 0 : -1;
+}
+
 int tls_hello_parse(const uint8_t *p, size_t n, struct tls_hello *h)
 {
 	memset(h, 0, sizeof *h);
@@ -75,13 +112,16 @@ int tls_hello_parse(const uint8_t *p, size_t n, struct tls_hello *h)
 	const uint8_t *rnd = rd_span(&m, sizeof h->random);
 	if (rnd)
 		memcpy(h->random, rnd, sizeof h->random);
-	uint8_t sid = rd_u8(&m);
-	if (sid > sizeof h->session_id)
-		return -1;
-	const uint8_t *s = rd_span(&m, sid);
-	if (s) {
-		memcpy(h->session_id, s, sid);
-		h->session_id_len = sid;
+	bool draft = type == TLS_HS_SERVER_HELLO && early_draft(h->legacy_version);
+	if (!draft) {
+		uint8_t sid = rd_u8(&m);
+		if (sid > sizeof h->session_id)
+			return -1;
+		const uint8_t *s = rd_span(&m, sid);
+		if (s) {
+			memcpy(h->session_id, s, sid);
+			h->session_id_len = sid;
+		}
 	}
 	if (type == TLS_HS_CLIENT_HELLO) {
 		uint16_t len = rd_be16(&m);
@@ -92,27 +132,55 @@ int tls_hello_parse(const uint8_t *p, size_t n, struct tls_hello *h)
 		rd_skip(&m, rd_u8(&m));           /* compression methods */
 	} else {
 		h->cipher = rd_be16(&m);
-		rd_skip(&m, 1);                   /* compression method */
+		if (!draft)
+			rd_skip(&m, 1);           /* compression method */
 	}
-	if (!rd_ok(&m))
+	if (!rd_ok(&m) || extensions(&m, h) != 0)
 		return -1;
-	if (rd_done(&m))
-		return 0;                         /* no extensions (old clients) */
-	struct rd exts = rd_vec16(&m);
-	while (rd_more(&exts)) {
-		uint16_t et = rd_be16(&exts);
-		struct rd e = rd_vec16(&exts);
-		if (!rd_ok(&e))
-			break;
-		switch (et) {
-		case 0: if (type == TLS_HS_CLIENT_HELLO) server_name(e, h); break;
-		case 16: alpn(e, h); break;
-		case 22: h->encrypt_then_mac = true; break;
-		case 35: if (rd_left(&e)) h->session_ticket = true; break;
-		case 41: h->pre_shared_key = true; break;
-		case 43: supported_versions(e, h); break;
-		default: break;
-		}
+	h->tls13 = tls_version_is_13(h->version);
+	return 0;
+}
+
+/* RFC 5246 appendix E.2 (RFC 6101 appendix E.1 for SSL 3.0):
+ *   msg_length (2 bytes, high bit set), msg_type 1, version,
+ *   cipher_spec_length, session_id_length, challenge_length,
+ *   cipher_specs (3 bytes each), session_id, challenge.
+ * The lengths must add up to the record: nothing follows a ClientHello
+ * in it. */
+int tls_hello_parse_v2(const uint8_t *p, size_t n, struct tls_hello *h)
+{
+	memset(h, 0, sizeof *h);
+	struct rd c = rd_make(p, n);
+	uint16_t hdr = rd_be16(&c);
+	struct rd m = rd_sub(&c, hdr & 0x7fffu);
+	if (!rd_ok(&c) || !(hdr & 0x8000u) || rd_u8(&m) != TLS_HS_CLIENT_HELLO)
+		return -1;
+	h->type = TLS_HS_CLIENT_HELLO;
+	h->sslv2 = true;
+	h->legacy_version = h->version = rd_be16(&m);
+	uint16_t specs = rd_be16(&m), sid = rd_be16(&m), chal = rd_be16(&m);
+	/* The challenge becomes the 32-byte random, right-aligned: 16 to 32
+	 * bytes (E.2; OpenSSL's SSL2_MIN/MAX_CHALLENGE_LENGTH). */
+	if (!rd_ok(&m) || h->version >> 8 != 3 || specs == 0 || specs % 3 ||
+	    sid > sizeof h->session_id || chal < 16 || chal > sizeof h->random)
+		return -1;
+	struct rd cs = rd_sub(&m, specs);
+	while (rd_more(&cs)) {
+		uint8_t first = rd_u8(&cs);
+		rd_skip(&cs, 2);
+		if (first == 0)                   /* a TLS suite; else SSL 2.0's own */
+			h->ciphers_offered++;
 	}
-	return rd_ok(&exts) ? 0 : -1;
+	const uint8_t *s = rd_span(&m, sid);
+	if (s) {
+		memcpy(h->session_id, s, sid);
+		h->session_id_len = (uint8_t)sid;
+	}
+	const uint8_t *r = rd_span(&m, chal);
+	if (r)
+		memcpy(h->random + sizeof h->random - chal, r, chal);
+	if (!rd_done(&m))
+		return -1;
+	h->tls13 = tls_version_is_13(h->version);
+	return 0;
 }

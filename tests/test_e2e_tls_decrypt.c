@@ -332,3 +332,37 @@ Test(e2e_tls_decrypt, tls10_chained_iv_after_a_damaged_record)
 {
 	damaged_in("tls10-aes128cbc-sha-etm-curl", "client", 1, 2);
 }
+
+/* TLS 1.3 drafts derived their keys with other labels than RFC 8446: a key
+ * log that has a draft connection's secrets (any values: nothing is
+ * opened) gives one tls-decrypt-error naming the version and suite, and
+ * the connection keeps its TLS facts.  captures/generated/tls-legacy: the
+ * draft 18 connection, client random as tshark reads it
+ * (tls.handshake.random of stream 2's ClientHello). */
+Test(e2e_tls_decrypt, tls13_drafts_are_not_decrypted)
+{
+	static const char *const labels[] = { "CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+		"SERVER_HANDSHAKE_TRAFFIC_SECRET", "CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0" };
+	char *tmp = tu_tmpdir();
+	char keylog[1024];
+	snprintf(keylog, sizeof keylog, "%s/draft.keylog", tmp);
+	FILE *f = fopen(keylog, "w");
+	cr_assert_not_null(f);
+	for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++)
+		fprintf(f, "%s c24d2a1d465a19ccb692f8e04bdd1b56961610a18be299379a61a18457bb6f43 "
+			"%064x\n", labels[i], (unsigned)i + 1);
+	fclose(f);
+	struct tu_db d;
+	read_with(&d, tu_src_path("captures/generated/tls-legacy/tls-legacy-hellos.pcap"), keylog);
+	char buf[256];
+	cr_expect_str_eq(tu_db_text(&d, "SELECT group_concat(detail, '|') FROM findings WHERE kind ="
+				    " 'tls-decrypt-error'", buf, sizeof buf),
+			 "TLS 1.3 (draft 18) with cipher suite 0x1301 is not something kalens decrypts");
+	cr_expect_str_eq(tu_db_text(&d, "SELECT tls_version || ' ' || decrypted || ' ' ||"
+				    " tls_records_to_server || ' ' || tls_records_to_client FROM"
+				    " connections WHERE sni = 'draft18.test'", buf, sizeof buf),
+			 "TLS 1.3 (draft 18) 0 4 3");
+	cr_expect_eq(tu_db_int(&d, "SELECT COUNT(*) FROM findings"), 1);
+	tu_db_close(&d);
+	tu_rmtree(tmp);
+}

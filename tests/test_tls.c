@@ -24,6 +24,14 @@
  * tls.record.opaque_type 23, per tcp.srcport.  The exchanges are the
  * clients' records (captures/generated/NAME.client.tsv): curl's 3 URLs, 2
  * requests per s_client connection.
+ *
+ * captures/generated/tls-legacy/tls-legacy-hellos.pcap holds what no client
+ * at hand sends (hellos.py plays it over real TCP connections): SSL
+ * 2.0-format ClientHellos (RFC 5246 appendix E.2) answered by TLS 1.0 and
+ * TLS 1.2 ServerHellos, and ServerHellos choosing TLS 1.3 drafts 18 (its own
+ * layout) and 28, Facebook's draft 26 variant and an unknown 0x7e02.
+ * tshark reads it with -d tcp.port==47939,tls (else it misses the first
+ * SSL 2.0-format hello); the exchanges are hellos.py's client record.
  */
 #include <criterion/criterion.h>
 #include <pcap/pcap.h>
@@ -196,7 +204,24 @@ static const struct tls_case CASES[] = {
 	/* s_client -tls1_3: full, then resumed with a pre_shared_key */
 	{ "tls13-resumed-s_client", 36606, 0x0304, 0x1302, "localhost", "", 0, 4, 15, 2, 3000 },
 	{ "tls13-resumed-s_client", 60820, 0x0304, 0x1302, "localhost", "", 1, 4, 6, 2, SIZE_MAX },
+	/* SSL 2.0-format ClientHellos; the ServerHello's version is the
+	 * connection's, the session id it sends echoes none */
+	{ "tls-legacy/tls-legacy-hellos", 52782, 0x0301, 0x002f, "", "", 0, 2, 2, 2, SIZE_MAX },
+	{ "tls-legacy/tls-legacy-hellos", 52796, 0x0303, 0xc02f, "", "", 0, 1, 1, 1, SIZE_MAX },
+	/* TLS 1.3 drafts and a variant: the client's first encrypted record is
+	 * its Finished, as in TLS 1.3 */
+	{ "tls-legacy/tls-legacy-hellos", 52802, 0x7f12, 0x1301, "draft18.test", "", 0, 4, 3, 2,
+	  SIZE_MAX },
+	{ "tls-legacy/tls-legacy-hellos", 52806, 0x7f1c, 0x1302, "draft28.test", "", 0, 3, 2, 1,
+	  SIZE_MAX },
+	{ "tls-legacy/tls-legacy-hellos", 52822, 0xfb1a, 0x1301, "fb-draft26.test", "", 0, 3, 2, 1,
+	  SIZE_MAX },
+	/* a version kalens does not know: not taken for TLS 1.3 */
+	{ "tls-legacy/tls-legacy-hellos", 52824, 0x7e02, 0xc02f, "unknown-7e02.test", "", 0, 1, 2, 1,
+	  SIZE_MAX },
 };
+
+#define SSLV2_TLS10 6                 /* CASES index of the first SSL 2.0-format hello */
 
 static void expect_facts(const struct tls_case *k, const char *how)
 {
@@ -218,6 +243,7 @@ static void expect_facts(const struct tls_case *k, const char *how)
 	cr_expect_eq(f->exchanges, k->exchanges, "%s:%u %s: exchanges %llu", k->capture,
 		     k->client_port, how, (unsigned long long)f->exchanges);
 	cr_expect_not(f->decrypted, "no key log");
+	cr_expect(f->has_handshake, "%s:%u %s: handshake time", k->capture, k->client_port, how);
 	cr_expect_str_eq(C.findings, "", "%s:%u %s: findings", k->capture, k->client_port, how);
 }
 
@@ -295,15 +321,19 @@ static void reframe(const struct conv *cv, enum kl_dir d, size_t j, struct conv 
 
 /* RFC 8446 §5.1: a handshake message may be fragmented over several
  * records.  The hellos of a full and a resumed handshake of each version,
- * re-framed at every byte of their first record. */
+ * of the drafts, and the ServerHellos that answer SSL 2.0-format hellos
+ * (which are records of their own kind), re-framed at every byte of their
+ * first record. */
 Test(tls, hello_split_across_two_records, .timeout = 300)
 {
-	static const size_t which[] = { 0, 1, 3, 5 };
+	static const size_t which[] = { 0, 1, 3, 5, 6, 7, 8, 9, 10 };
 	for (size_t w = 0; w < KL_ARRAY_LEN(which); w++) {
 		const struct tls_case *k = &CASES[which[w]];
 		struct conv cv;
 		conv_load(&cv, k->capture, k->client_port);
 		for (int d = 0; d < 2; d++) {
+			if (cv.stream[d][0] != 22)
+				continue;         /* an SSL 2.0-format hello */
 			size_t L = (size_t)cv.stream[d][3] << 8 | cv.stream[d][4];
 			for (size_t j = 1; j < L; j++) {
 				struct conv alt;
@@ -401,4 +431,93 @@ Test(tls, a_bad_record_header_after_the_handshake_is_a_parse_error)
 		}
 	}
 	conv_free(&cv);
+}
+
+/* The probe takes an SSL 2.0-format ClientHello offering SSL 3.0 or TLS
+ * (RFC 5246 appendix E.2: length with the high bit set, message type 1,
+ * version 3.x) from the client, and nothing like it from the server. */
+Test(tls, probe_takes_sslv2_hellos_from_the_client)
+{
+	static const struct {
+		const char *what;
+		uint8_t b[5];
+		size_t n;
+		enum dissect_verdict to_server, to_client;
+	} P[] = {
+		{ "TLS 1.0 in SSL 2.0 format", { 0x80, 0x31, 1, 3, 1 }, 5, DISSECT_YES, DISSECT_NO },
+		{ "TLS 1.2 in SSL 2.0 format", { 0x80, 0x3b, 1, 3, 3 }, 5, DISSECT_YES, DISSECT_NO },
+		{ "its first byte", { 0x80 }, 1, DISSECT_MORE, DISSECT_NO },
+		{ "its first 4 bytes", { 0x80, 0x31, 1, 3 }, 4, DISSECT_MORE, DISSECT_NO },
+		{ "SSL 2.0 itself (version 0x0002)", { 0x80, 0x31, 1, 0, 2 }, 5, DISSECT_NO,
+		  DISSECT_NO },
+		{ "version 3.5", { 0x80, 0x31, 1, 3, 5 }, 5, DISSECT_NO, DISSECT_NO },
+		{ "message type 4", { 0x80, 0x31, 4, 3, 1 }, 5, DISSECT_NO, DISSECT_NO },
+		{ "27 bytes: shorter than any hello", { 0x80, 27, 1, 3, 1 }, 5, DISSECT_NO, DISSECT_NO },
+		{ "28 bytes", { 0x80, 28, 1, 3, 1 }, 5, DISSECT_YES, DISSECT_NO },
+		{ "a TLS handshake record", { 22, 3, 1, 0, 0x31 }, 5, DISSECT_YES, DISSECT_YES },
+	};
+	for (size_t i = 0; i < KL_ARRAY_LEN(P); i++) {
+		uint8_t *b = malloc(P[i].n);
+		cr_assert_not_null(b);
+		memcpy(b, P[i].b, P[i].n);
+		cr_expect_eq(tls_dissector.probe(KL_TO_SERVER, b, P[i].n), P[i].to_server,
+			     "%s, from the client", P[i].what);
+		cr_expect_eq(tls_dissector.probe(KL_TO_CLIENT, b, P[i].n), P[i].to_client,
+			     "%s, from the server", P[i].what);
+		free(b);
+	}
+}
+
+/* An SSL 2.0-format hello whose lengths do not add up (cipher_spec_length
+ * 23 instead of 24: not a multiple of 3, and one byte short of the
+ * record): one tls-parse-error, no client facts, and the connection read
+ * on from the ServerHello as TLS 1.0. */
+Test(tls, a_malformed_sslv2_hello_is_a_parse_error)
+{
+	const struct tls_case *k = &CASES[SSLV2_TLS10];
+	struct conv cv;
+	conv_load(&cv, k->capture, k->client_port);
+	uint8_t *s = cv.stream[KL_TO_SERVER];
+	cr_assert(s[0] == 0x80 && s[2] == 1 && s[5] == 0 && s[6] == 24, "not the hello expected");
+	s[6] = 23;
+	for (size_t piece = 0; piece < 2; piece++) {
+		play(&cv, &(struct play){ .piece = piece });
+		cr_expect_str_eq(C.protocol, "tls");
+		cr_expect_str_eq(C.findings, "tls-parse-error;");
+		cr_expect_eq(last.f.version, k->version, "version 0x%04x", last.f.version);
+		cr_expect_eq(last.f.cipher, k->cipher);
+		cr_expect_eq(last.f.records[KL_TO_SERVER], k->records_c2s);
+		cr_expect_eq(last.f.records[KL_TO_CLIENT], k->records_s2c);
+		cr_expect_not(last.f.has_handshake, "no ClientHello: no handshake time");
+	}
+	conv_free(&cv);
+}
+
+/* Version names: tshark's (tshark -G values, the field
+ * tls.handshake.extensions.supported_version), the number for the others. */
+Test(tls, version_names)
+{
+	static const struct {
+		uint16_t v;
+		const char *name;
+	} N[] = {
+		{ 0x0300, "SSL 3.0" }, { 0x0301, "TLS 1.0" }, { 0x0303, "TLS 1.2" },
+		{ 0x0304, "TLS 1.3" }, { 0x7f0e, "TLS 1.3 (draft 14)" },
+		{ 0x7f12, "TLS 1.3 (draft 18)" }, { 0x7f1c, "TLS 1.3 (draft 28)" },
+		{ 0xfb17, "TLS 1.3 (Facebook draft 23)" }, { 0xfb1a, "TLS 1.3 (Facebook draft 26)" },
+		{ 0x7e02, "0x7e02" }, { 0xfb1b, "0xfb1b" }, { 0x0002, "0x0002" },
+	};
+	for (size_t i = 0; i < KL_ARRAY_LEN(N); i++) {
+		char buf[64];
+		cr_expect_str_eq(tls_version_name(N[i].v, buf, sizeof buf), N[i].name, "0x%04x",
+				 N[i].v);
+	}
+	/* drafts tshark 4.0 has no name for (before 14, after 28): by the rule
+	 * of the drafts' numbering, 0x7f00 + draft (draft-ietf-tls-tls13-28
+	 * §4.2.1) */
+	char buf[64];
+	cr_expect_str_eq(tls_version_name(0x7f05, buf, sizeof buf), "TLS 1.3 (draft 5)");
+	/* a short buffer is cut, not overrun */
+	char small[8];
+	cr_expect_str_eq(tls_version_name(0xfb1a, small, sizeof small), "TLS 1.3");
 }

@@ -20,6 +20,17 @@
  * size (so that ASan stops a read past it), and hand-built malformed
  * messages: lengths that overrun, odd-length vectors, empty and overlong
  * names.
+ *
+ * TLS 1.3 drafts and variants: ServerHellos of captures/generated/
+ * tls-legacy/tls-legacy-hellos.pcap (hellos.py built them after the
+ * drafts), read by tshark with -d tcp.port==47939,tls: draft 18's own
+ * layout (version 0x7f12 first, no session id, no compression method),
+ * and the TLS 1.2 layout with supported_versions 0x7f1c (draft 28), 0xfb1a
+ * (Facebook draft 26) and 0x7e02 (a version tshark does not know).
+ * SSL 2.0-format ClientHellos (RFC 5246 appendix E.2) from the same
+ * capture, tshark's reading beside them: version, cipher specs (those
+ * whose first byte is 0 are TLS suites), session id and challenge lengths;
+ * the random is the challenge right-aligned with leading zeros (E.2).
  */
 #include <criterion/criterion.h>
 #include <stdbool.h>
@@ -339,6 +350,45 @@ static const struct real_hello REAL[] = {
 	  "00000000000000000000000000000000000000000000000000000000000000000000000000000000"
 	  "0000000000000000000000000000000000000000000000000000000000000000"
 	},
+	/* ServerHello, 82 bytes, TLS 1.3 draft 18's layout: version 0x7f12, no
+	 * session id, no compression method; extension 40 (draft 18's
+	 * key_share) */
+	{ "generated/tls-legacy/tls-legacy-hellos.pcap frame 38", 2, 0x7f12, 0x7f12, 0x1301, 0,
+	  "", "", false, false, false, 40,
+	  "0a26055b0cd9c90d5035d8f55cc6b321b918c02184188a87ae172771c68d86cf",
+	  "",
+	  "0200004e7f120a26055b0cd9c90d5035d8f55cc6b321b918c02184188a87ae172771c68d86cf1301"
+	  "002800280024001d0020dac12e4d8fa3c1894a45bc651bcbb6242efc2c0e7ad1d2155b9ab1826fd1"
+	  "afa2"
+	},
+	/* ServerHello, 122 bytes; extensions 43 (0x7f1c: draft 28), 51 */
+	{ "generated/tls-legacy/tls-legacy-hellos.pcap frame 55", 2, 0x0303, 0x7f1c, 0x1302, 0,
+	  "", "", false, false, false, 46,
+	  "29c3a51359ad5ecb6e39251a39b26636612fa7cbdd1a4ab3e517367d27f4ac1f",
+	  "ffdada792d7540d89718a8a829d637a3d9261c84c5ccd47de749b6238a0cf37a",
+	  "02000076030329c3a51359ad5ecb6e39251a39b26636612fa7cbdd1a4ab3e517367d27f4ac1f20ff"
+	  "dada792d7540d89718a8a829d637a3d9261c84c5ccd47de749b6238a0cf37a130200002e002b0002"
+	  "7f1c00330024001d00207b29fe4f8c1631d553f5cdc1b61f850705f5801360a1e97b3308229afdb1"
+	  "105d"
+	},
+	/* ServerHello, 122 bytes; extensions 43 (0xfb1a: Facebook draft 26), 51 */
+	{ "generated/tls-legacy/tls-legacy-hellos.pcap frame 70", 2, 0x0303, 0xfb1a, 0x1301, 0,
+	  "", "", false, false, false, 46,
+	  "4a2c57a938083442afe088747fd31f53a91bf910e3403391696367ef17731882",
+	  "2b46ddd3f09ed126732bba4a76a27a33fa0144766a3ddd037a90de9c93c61724",
+	  "0200007603034a2c57a938083442afe088747fd31f53a91bf910e3403391696367ef17731882202b"
+	  "46ddd3f09ed126732bba4a76a27a33fa0144766a3ddd037a90de9c93c61724130100002e002b0002"
+	  "fb1a00330024001d0020b5e6f133cfd72b087089646f0ee59a16b23876c09e7709299e32d0d046e8"
+	  "f0ae"
+	},
+	/* ServerHello, 50 bytes; extension 43 (0x7e02: tshark's "Unknown") */
+	{ "generated/tls-legacy/tls-legacy-hellos.pcap frame 85", 2, 0x0303, 0x7e02, 0xc02f, 0,
+	  "", "", false, false, false, 6,
+	  "21057ef3e6382d994cfcc173de6bc4db3940567b5a60bea4f7785c3a5fe674c8",
+	  "",
+	  "0200002e030321057ef3e6382d994cfcc173de6bc4db3940567b5a60bea4f7785c3a5fe674c800c0"
+	  "2f000006002b00027e02"
+	},
 	/* ServerHello, 102 bytes; extensions 65281, 11, 16, 23 */
 	{ "generated/h2-curl-tls-nginx.pcap frame 6", 2, 0x0303, 0x0303, 0xc030, 0,
 	  "", "h2", false, false, false, 26,
@@ -379,6 +429,11 @@ static void expect_real(const struct real_hello *r, const struct tls_hello *h)
 	cr_expect_arr_eq(h->random, random, 32, "%s", r->src);
 	cr_expect_eq(h->session_id_len, sid_len, "%s", r->src);
 	cr_expect_arr_eq(h->session_id, sid, sid_len, "%s", r->src);
+	/* the versions tshark names "TLS 1.3 (...)" (tshark -G values) */
+	bool v13 = r->version == 0x0304 || (r->version >= 0x7f0e && r->version <= 0x7f1c) ||
+		   r->version == 0xfb17 || r->version == 0xfb1a;
+	cr_expect_eq(h->tls13, v13, "%s: tls13", r->src);
+	cr_expect_not(h->sslv2, "%s", r->src);
 }
 
 Test(tls_hello, real_hellos_read_as_tshark_reads_them)
@@ -458,6 +513,7 @@ Test(tls_hello, every_shortened_real_hello_parses_in_bounds)
 #define F_TICKET 1u
 #define F_PSK 2u
 #define F_ETM 4u
+#define F_13 8u                   /* tls13: TLS 1.3, a draft or a variant */
 
 struct built_case {
 	const char *name;
@@ -529,16 +585,42 @@ static const struct built_case BUILT[] = {
 	  "", "", 0 },
 
 	/* supported_versions (RFC 8446 §4.2.1) */
-	{ "supported_versions", 1, CH "000b 002b 0007 06 0304 0303 0302", 0, 0x0304, "", "", 0 },
+	{ "supported_versions", 1, CH "000b 002b 0007 06 0304 0303 0302", 0, 0x0304, "", "", F_13 },
 	{ "supported_versions of odd length: the stray byte is not read", 1,
-	  CH "000a 002b 0006 05 0304 0303 03", 0, 0x0304, "", "", 0 },
+	  CH "000a 002b 0006 05 0304 0303 03", 0, 0x0304, "", "", F_13 },
 	{ "supported_versions longer than the extension", 1, CH "0007 002b 0003 04 0304", 0, 0x0303,
 	  "", "", 0 },
 	{ "supported_versions of GREASE only", 1, CH "0009 002b 0005 04 1a1a 7a7a", 0, 0x0303, "",
 	  "", 0 },
-	{ "ServerHello supported_versions", 2, SH "0006 002b 0002 0304", 0, 0x0304, "", "", 0 },
+	{ "ServerHello supported_versions", 2, SH "0006 002b 0002 0304", 0, 0x0304, "", "", F_13 },
 	{ "ServerHello supported_versions of one byte", 2, SH "0005 002b 0001 03", 0, 0x0303, "",
 	  "", 0 },
+
+	/* TLS 1.3 drafts (0x7f00 + draft) and variants: drafts up to 21 put
+	 * the version first and have no session id and no compression method
+	 * (draft-ietf-tls-tls13-18 §4.1.3); from draft 22 the TLS 1.2 layout
+	 * with supported_versions (draft-ietf-tls-tls13-22 §4.1.3) */
+	{ "draft 18 ServerHello", 2, "7f12" RND "1301" "0000", 0, 0x7f12, "", "", F_13 },
+	{ "draft 18 ServerHello without extensions", 2, "7f12" RND "1301", 0, 0x7f12, "", "", F_13 },
+	{ "draft 18 ServerHello with an extension", 2, "7f12" RND "1301" "0006 0029 0002 0000",
+	  0, 0x7f12, "", "", F_13 | F_PSK },
+	{ "draft 18 ServerHello cut in its suite", 2, "7f12" RND "13", -1, 0, "", "", 0 },
+	{ "draft 14 ServerHello", 2, "7f0e" RND "1301" "0000", 0, 0x7f0e, "", "", F_13 },
+	{ "draft 21 ServerHello", 2, "7f15" RND "1302" "0000", 0, 0x7f15, "", "", F_13 },
+	{ "draft 22 in the version field: the TLS 1.2 layout", 2, "7f16" RND "00" "1301" "00",
+	  0, 0x7f16, "", "", F_13 },
+	{ "a ClientHello with version 0x7f12 keeps the TLS 1.2 layout", 1, "7f12" RND "00" "0002 1301"
+	  "01 00", 0, 0x7f12, "", "", F_13 },
+	{ "ServerHello supported_versions: draft 28", 2, SH "0006 002b 0002 7f1c", 0, 0x7f1c, "",
+	  "", F_13 },
+	{ "ServerHello supported_versions: Facebook draft 23", 2, SH "0006 002b 0002 fb17", 0,
+	  0xfb17, "", "", F_13 },
+	{ "ServerHello supported_versions: Facebook draft 26", 2, SH "0006 002b 0002 fb1a", 0,
+	  0xfb1a, "", "", F_13 },
+	{ "ServerHello supported_versions: an unknown version", 2, SH "0006 002b 0002 7e02", 0,
+	  0x7e02, "", "", 0 },
+	{ "ServerHello supported_versions: 0xfb1b is no variant", 2, SH "0006 002b 0002 fb1b", 0,
+	  0xfb1b, "", "", 0 },
 
 	/* the extensions that count by their presence */
 	{ "empty session_ticket: no ticket offered", 1, CH "0004 0023 0000", 0, 0x0303, "", "", 0 },
@@ -571,7 +653,27 @@ Test(tls_hello, hand_built_hellos)
 		cr_expect_eq(h.session_ticket, !!(c->flags & F_TICKET), "%s", c->name);
 		cr_expect_eq(h.pre_shared_key, !!(c->flags & F_PSK), "%s", c->name);
 		cr_expect_eq(h.encrypt_then_mac, !!(c->flags & F_ETM), "%s", c->name);
+		cr_expect_eq(h.tls13, !!(c->flags & F_13), "%s", c->name);
 	}
+}
+
+/* Which versions are TLS 1.3: the final one, every draft number (0x7f00
+ * + draft), Facebook's variants of drafts 23 and 26 (tshark names them);
+ * nothing near them. */
+Test(tls_hello, tls13_versions)
+{
+	static const struct {
+		uint16_t v;
+		bool is13;
+	} V[] = {
+		{ 0x0304, true }, { 0x7f00, true }, { 0x7f12, true }, { 0x7f1c, true }, { 0x7fff, true },
+		{ 0xfb17, true }, { 0xfb1a, true }, { 0x0303, false }, { 0x0300, false },
+		{ 0x0305, false }, { 0x7e02, false }, { 0x7eff, false }, { 0x8000, false },
+		{ 0xfb16, false }, { 0xfb18, false }, { 0xfb1b, false }, { 0x0a0a, false },
+		{ 0x0002, false }, { 0xfefd, false },
+	};
+	for (size_t i = 0; i < sizeof V / sizeof V[0]; i++)
+		cr_expect_eq(tls_version_is_13(V[i].v), V[i].is13, "0x%04x", V[i].v);
 }
 
 /* Append a big-endian number of `len` bytes. */
@@ -650,4 +752,163 @@ Test(tls_hello, overlong_names_are_cut)
 	cr_assert_eq(parse_exact(m, ch_with(m, 16, e, at), &h), 0);
 	cr_expect_eq(strlen(h.alpn), sizeof h.alpn - 1);
 	cr_expect_eq(strncmp(h.alpn, joined, sizeof h.alpn - 1), 0, "%s", h.alpn);
+}
+
+/* ---- SSL 2.0-format ClientHellos (RFC 5246 appendix E.2) ------------------ */
+
+struct real_v2 {
+	const char *src;
+	uint16_t version;
+	uint16_t tls_suites;          /* tshark's cipher specs whose first byte is 0 */
+	uint8_t session_id_len;
+	const char *random;           /* the challenge, right-aligned in 32 bytes */
+	const char *record;           /* the whole record, 2-byte header included */
+};
+
+static const struct real_v2 REAL_V2[] = {
+	/* version 0x0301; 8 specs: 0x010080, 0x0700c0 (SSL 2.0's), 0x000039,
+	 * 0x000035, 0x000033, 0x00002f, 0x00000a, 0x0000ff; no session id, a
+	 * 16-byte challenge */
+	{ "generated/tls-legacy/tls-legacy-hellos.pcap frame 4", 0x0301, 6, 0,
+	  "00000000000000000000000000000000046979ecd6e258cb9db541f2b32202a1",
+	  "80310103010018000000100100800700c000003900003500003300002f00000a0000ff046979ecd6"
+	  "e258cb9db541f2b32202a1"
+	},
+	/* version 0x0303; 6 specs: 0x00c02f, 0x00c030, 0x00009c, 0x00002f,
+	 * 0x0000ff, 0x010080; a 32-byte challenge */
+	{ "generated/tls-legacy/tls-legacy-hellos.pcap frame 21", 0x0303, 5, 0,
+	  "c7198394462b11e1b2a6badc23c1c9da4f1ddc2b97a8d2c740adf00530393432",
+	  "803b01030300120000002000c02f00c03000009c00002f0000ff010080c7198394462b11e1b2a6ba"
+	  "dc23c1c9da4f1ddc2b97a8d2c740adf00530393432"
+	},
+};
+
+static void expect_real_v2(const struct real_v2 *r, const struct tls_hello *h)
+{
+	uint8_t random[32];
+	cr_assert_eq(unhex(r->random, random, sizeof random), 32);
+	cr_expect_eq(h->type, TLS_HS_CLIENT_HELLO, "%s", r->src);
+	cr_expect(h->sslv2, "%s", r->src);
+	cr_expect_eq(h->legacy_version, r->version, "%s", r->src);
+	cr_expect_eq(h->version, r->version, "%s", r->src);
+	cr_expect_eq(h->ciphers_offered, r->tls_suites, "%s", r->src);
+	cr_expect_eq(h->session_id_len, r->session_id_len, "%s", r->src);
+	cr_expect_arr_eq(h->random, random, 32, "%s", r->src);
+	cr_expect_eq(h->cipher, 0, "%s", r->src);
+	cr_expect_str_eq(h->sni, "", "%s", r->src);
+	cr_expect_str_eq(h->alpn, "", "%s", r->src);
+	cr_expect_not(h->tls13, "%s", r->src);
+}
+
+Test(tls_hello, real_sslv2_hellos_read_as_tshark_reads_them)
+{
+	static uint8_t m[MSGMAX + 16];
+	for (size_t i = 0; i < sizeof REAL_V2 / sizeof REAL_V2[0]; i++) {
+		const struct real_v2 *r = &REAL_V2[i];
+		size_t n = unhex(r->record, m, MSGMAX);
+		cr_assert_eq(n, 2 + (((size_t)m[0] & 0x7f) << 8 | m[1]), "%s: not whole", r->src);
+		struct tls_hello h;
+		cr_expect_eq(tls_hello_parse_v2(m, n, &h), 0, "%s", r->src);
+		expect_real_v2(r, &h);
+		/* in an exact buffer, and with the next record's bytes after it */
+		struct tls_hello h2;
+		uint8_t *b = malloc(n);
+		cr_assert_not_null(b);
+		memcpy(b, m, n);
+		cr_expect_eq(tls_hello_parse_v2(b, n, &h2), 0, "%s", r->src);
+		free(b);
+		cr_expect_arr_eq(&h2, &h, sizeof h, "%s", r->src);
+		memset(m + n, 0x16, 16);
+		cr_expect_eq(tls_hello_parse_v2(m, n + 16, &h2), 0, "%s", r->src);
+		cr_expect_arr_eq(&h2, &h, sizeof h, "%s: trailing bytes read", r->src);
+		/* not a TLS handshake message, nor one in TLS's parser */
+		cr_expect_eq(parse_exact(m, n, &h2), -1, "%s", r->src);
+	}
+}
+
+/* Every prefix of a real SSL 2.0-format hello, in a buffer of exactly its
+ * size: short of what its header says, or (the header's length made to
+ * fit) short of what its own lengths add up to. */
+Test(tls_hello, every_cut_sslv2_hello_is_rejected)
+{
+	static uint8_t m[MSGMAX];
+	for (size_t i = 0; i < sizeof REAL_V2 / sizeof REAL_V2[0]; i++) {
+		size_t n = unhex(REAL_V2[i].record, m, MSGMAX);
+		for (size_t k = 0; k < n; k++) {
+			struct tls_hello h;
+			uint8_t *b = malloc(k ? k : 1);
+			cr_assert_not_null(b);
+			memcpy(b, m, k);
+			cr_expect_eq(tls_hello_parse_v2(b, k, &h), -1, "%s cut to %zu", REAL_V2[i].src, k);
+			if (k >= 2) {
+				b[0] = (uint8_t)(0x80 | (k - 2) >> 8);
+				b[1] = (uint8_t)(k - 2);
+				cr_expect_eq(tls_hello_parse_v2(b, k, &h), -1, "%s shortened to %zu",
+					     REAL_V2[i].src, k);
+			}
+			free(b);
+		}
+	}
+}
+
+struct built_v2 {
+	const char *name;
+	const char *body;             /* after the 2-byte header (hex) */
+	int rc;
+	uint16_t tls_suites;          /* when rc == 0 */
+	uint8_t session_id_len;
+};
+
+#define CHAL16 "0102030405060708090a0b0c0d0e0f10"
+#define CHAL32 CHAL16 "1112131415161718191a1b1c1d1e1f20"
+
+static const struct built_v2 BUILT_V2[] = {
+	{ "one TLS suite", "01 0301 0003 0000 0010 00002f" CHAL16, 0, 1, 0 },
+	{ "SSL 3.0", "01 0300 0003 0000 0010 00000a" CHAL16, 0, 1, 0 },
+	{ "SSL 2.0 suites only", "01 0301 0006 0000 0010 010080 0700c0" CHAL16, 0, 0, 0 },
+	{ "a 32-byte challenge", "01 0303 0003 0000 0020 00002f" CHAL32, 0, 1, 0 },
+	{ "a 16-byte session id (SSL 2.0 resumption)",
+	  "01 0301 0003 0010 0010 00002f" CHAL16 CHAL16, 0, 1, 16 },
+	{ "a 32-byte session id", "01 0301 0003 0020 0010 00002f" CHAL32 CHAL16, 0, 1, 32 },
+	{ "a 33-byte session id", "01 0301 0003 0021 0010 00002f" CHAL32 "00" CHAL16, -1, 0, 0 },
+	{ "message type 4 (SSL 2.0's ServerHello)", "04 0301 0003 0000 0010 00002f" CHAL16, -1, 0,
+	  0 },
+	{ "version 0x0002: SSL 2.0 itself", "01 0002 0003 0000 0010 00002f" CHAL16, -1, 0, 0 },
+	{ "version 0x0403", "01 0403 0003 0000 0010 00002f" CHAL16, -1, 0, 0 },
+	{ "no cipher specs", "01 0301 0000 0000 0010" CHAL16, -1, 0, 0 },
+	{ "cipher specs of 4 bytes", "01 0301 0004 0000 0010 00002f00" CHAL16, -1, 0, 0 },
+	{ "a 15-byte challenge", "01 0301 0003 0000 000f 00002f" "0102030405060708090a0b0c0d0e0f",
+	  -1, 0, 0 },
+	{ "a 33-byte challenge", "01 0301 0003 0000 0021 00002f" CHAL32 "21", -1, 0, 0 },
+	{ "a byte after the challenge", "01 0301 0003 0000 0010 00002f" CHAL16 "00", -1, 0, 0 },
+	{ "the challenge cut short", "01 0301 0003 0000 0010 00002f" "0102030405", -1, 0, 0 },
+	{ "cipher specs past the record", "01 0301 0030 0000 0010 00002f" CHAL16, -1, 0, 0 },
+	{ "the fixed fields cut short", "01 0301 0003 00", -1, 0, 0 },
+	{ "empty", "", -1, 0, 0 },
+};
+
+Test(tls_hello, hand_built_sslv2_hellos)
+{
+	for (size_t i = 0; i < sizeof BUILT_V2 / sizeof BUILT_V2[0]; i++) {
+		const struct built_v2 *c = &BUILT_V2[i];
+		uint8_t m[256];
+		size_t body = unhex(c->body, m + 2, sizeof m - 2);
+		m[0] = (uint8_t)(0x80 | body >> 8);
+		m[1] = (uint8_t)body;
+		uint8_t *b = malloc(2 + body);
+		cr_assert_not_null(b);
+		memcpy(b, m, 2 + body);
+		struct tls_hello h;
+		int rc = tls_hello_parse_v2(b, 2 + body, &h);
+		cr_expect_eq(rc, c->rc, "%s: %d", c->name, rc);
+		if (rc == 0 && c->rc == 0) {
+			cr_expect_eq(h.ciphers_offered, c->tls_suites, "%s", c->name);
+			cr_expect_eq(h.session_id_len, c->session_id_len, "%s", c->name);
+			cr_expect(h.sslv2, "%s", c->name);
+		}
+		/* the high bit clear: SSL 2.0's 3-byte header, not a hello's */
+		b[0] &= 0x7f;
+		cr_expect_eq(tls_hello_parse_v2(b, 2 + body, &h), -1, "%s, high bit clear", c->name);
+		free(b);
+	}
 }

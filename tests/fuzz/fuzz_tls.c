@@ -8,7 +8,8 @@
  * sees a read past a piece) and given to the dissector in alternating or
  * random directions, with now and then a gap; then end of stream both ways
  * and a summary, whose fields must be sane.  The bytes are also given to
- * tls_hello_parse() whole.
+ * tls_hello_parse() and tls_hello_parse_v2() (SSL 2.0-format ClientHello)
+ * whole.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -39,6 +40,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (tls_hello_parse(data + 2, size - 2, &h) == 0 &&
 	    (h.session_id_len > 32 || strlen(h.sni) >= sizeof h.sni ||
 	     strlen(h.alpn) >= sizeof h.alpn))
+		abort();
+	if (tls_hello_parse_v2(data + 2, size - 2, &h) == 0 &&
+	    (!h.sslv2 || h.version >> 8 != 3 || h.session_id_len > 32 || h.sni[0] || h.alpn[0]))
 		abort();
 
 	const struct dissector *d = &tls_dissector;

@@ -36,9 +36,10 @@ enum str_id {
 /* The leniencies of RFC 9112 a request may be read by (http1_parser.h),
  * bit i of HTTP1_LENIENT_*, as the lenient-request-syntax finding names
  * them. */
+#define LENIENT_WS_TEXT "request-line parts apart by other than one SP, or whitespace " \
+			"after the version: read on whitespace boundaries (RFC 9112 §3)"
 static const char *const leniency_text[] = {
-	"request-line parts apart by other than one SP, or whitespace after the version: read on "
-	"whitespace boundaries (RFC 9112 §3)",
+	LENIENT_WS_TEXT,
 	"lines ended by a bare LF (RFC 9112 §2.2)",
 	"empty lines before the request-line, ignored (RFC 9112 §2.2)",
 };

@@ -507,3 +507,60 @@ Test(detect, malformed_request_lines_stay_parse_errors)
 		cr_expect(strstr(finds, "lenient") == NULL, "%s: %s", bad[i], finds);
 	}
 }
+
+/* The same leniencies as nginx 1.22 met them (captures/generated/
+ * make-lenient.sh: a python3 raw-socket client, one connection per case;
+ * lenient/lenient-nginx.client.tsv has the status line nginx answered
+ * each).  nginx reads two SPs, whitespace after the version, empty lines
+ * before the request-line and bare LFs (200), and rejects HTAB between the
+ * parts and SP before the method (400).  kalens decides by RFC 9112: §3
+ * lets a recipient split on HTAB too, so that request is a row (with the
+ * 400 nginx gave it) and a lenient-request-syntax finding; SP before the
+ * method is no request-line for kalens either: no row, nginx's 400 is a
+ * response without a request. */
+Test(detect, lenient_request_lines_against_nginx)
+{
+	static const struct {
+		const char *name, *finding;   /* the detail's words; NULL: no finding */
+		bool row;
+	} want[] = {
+		{ "strict", NULL, true },
+		{ "two-sp", "RFC 9112 §3", true },
+		{ "htab", "RFC 9112 §3", true },
+		{ "trailing-sp", "RFC 9112 §3", true },
+		{ "empty-lines", "empty lines", true },
+		{ "bare-lf", "bare LF", true },
+		{ "space-first", NULL, false },
+	};
+	char cells[8][4][64];
+	size_t nrec = tu_load_tsv(tu_src_path("captures/generated/lenient/lenient-nginx.client.tsv"),
+				  &cells[0][0][0], 4, 64, 8);
+	cr_assert_eq(nrec, KL_ARRAY_LEN(want));
+	struct tu_db db;
+	tu_db_read(&db, "", tu_src_path("captures/generated/lenient/lenient-nginx.pcap"));
+	for (size_t i = 0; i < nrec; i++) {
+		cr_assert_str_eq(cells[i][2], want[i].name);
+		char sql[512], got[256];
+		int status = atoi(cells[i][3] + strlen("HTTP/1.1 "));
+		long long port = atoll(cells[i][1]);
+		snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM requests r JOIN connections c ON "
+			 "c.id = r.conn_id WHERE c.client_port = %lld AND r.method = 'GET' AND "
+			 "r.uri = '/small.html' AND r.version = 'HTTP/1.1' AND r.status = %d", port, status);
+		cr_expect_eq(tu_db_int(&db, sql), want[i].row ? 1 : 0, "%s: the request row (nginx: %s)",
+			     want[i].name, cells[i][3]);
+		snprintf(sql, sizeof sql, "SELECT group_concat(f.detail, '|') FROM findings f JOIN "
+			 "connections c ON c.id = f.conn_id WHERE c.client_port = %lld AND "
+			 "f.kind = 'lenient-request-syntax'", port);
+		const char *d = tu_db_text(&db, sql, got, sizeof got);
+		if (want[i].finding)
+			cr_expect(d && strstr(d, want[i].finding), "%s: finding %s", want[i].name,
+				  d ? d : "none");
+		else
+			cr_expect_null(d, "%s: finding %s", want[i].name, d);
+		snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM findings f JOIN connections c ON "
+			 "c.id = f.conn_id WHERE c.client_port = %lld AND f.kind = "
+			 "'response-without-request'", port);
+		cr_expect_eq(tu_db_int(&db, sql), want[i].row ? 0 : 1, "%s", want[i].name);
+	}
+	tu_db_close(&db);
+}

@@ -43,7 +43,7 @@
  *
  * Errors do not stop the parser: after a parse error, an oversized head or
  * a gap that breaks the framing, it resynchronises at the next line that
- * starts like a message of its direction ("METHOD SP" for requests,
+ * starts like a message of its direction ("METHOD SP" or HTAB for requests,
  * "HTTP/1." for responses) and reports how many bytes it skipped.  A gap
  * inside a body of known length is not an error: the body is just shorter
  * on the wire than in the capture.

@@ -38,9 +38,13 @@
 #include "records.h"
 
 /* Bytes of each direction kept for probing while a dissector answers
- * DISSECT_MORE (a request line typed one byte per segment): the longest
- * start a probe needs, the 24-byte HTTP/2 client preface. */
-#define DISSECT_PROBE_BYTES 24
+ * DISSECT_MORE (a request line typed one byte per segment), and the most
+ * a probe is given once they are joined: a whole HTTP/1 request-line as
+ * most are, which is the longest start a probe needs (http1_evidence).  A
+ * probe shown at least this many bytes sees no more of that start: it
+ * must answer DISSECT_YES or DISSECT_NO (DISSECT_MORE counts as no). The
+ * buffer is allocated only while a probe waits for more. */
+#define DISSECT_PROBE_BYTES 512
 
 /* Payload bytes of each direction of a connection looked at before it is
  * no longer offered; when both are past it the connection is left
@@ -97,7 +101,10 @@ struct dissector {
 	const char *name;             /* stored as connections.protocol */
 
 	/* Look at the first n bytes (n <= DISSECT_PROBE_BYTES or the first
-	 * segment, whichever is larger) sent in direction dir. */
+	 * segment, whichever is larger) sent in direction dir.  DISSECT_MORE
+	 * asks for the next segment's bytes joined to these; with
+	 * n >= DISSECT_PROBE_BYTES there are no more to come, and it is
+	 * taken as DISSECT_NO. */
 	enum dissect_verdict (*probe)(enum kl_dir dir, const uint8_t *p, size_t n);
 
 	/* Per-connection state; caller owns the result and frees it with

@@ -83,7 +83,9 @@ enum finding_impact { FINDING_IMPACT_FAILURE, FINDING_IMPACT_WASTE, FINDING_IMPA
 	X(SOCKS_ERROR, "socks-error", INFO, "docs/stacking.md", NONE,                               \
 	  "SOCKS handshake refused, cut short or malformed")                                        \
 	X(STARTTLS_REFUSED, "starttls-refused", INFO, "docs/stacking.md", NONE,                     \
-	  "STARTTLS (or AUTH TLS, STLS) asked and refused: no TLS followed")
+	  "STARTTLS (or AUTH TLS, STLS) asked and refused: no TLS followed")                       \
+	X(LENIENT_REQUEST_SYNTAX, "lenient-request-syntax", INFO, "docs/schema.md", NONE,           \
+	  "requests read by a leniency RFC 9112 allows (whitespace runs, bare LF, empty lines)")
 
 /* Flags, named in the list without the prefix. */
 #define FINDING_FLAG_NONE 0u

@@ -66,10 +66,12 @@ struct layer {
 	void *ctx;
 	struct dissect_link link;
 	uint8_t probe;                /* enum probe_state */
-	uint8_t probe_len[2];
+	uint16_t probe_len[2];
 	uint32_t probe_offered;       /* bytes offered to probes, both directions */
 	uint32_t probe_dir[2];        /* ... each direction: each has its own budget */
-	uint8_t probe_buf[2][DISSECT_PROBE_BYTES];
+	/* A direction's first bytes while a probe needs more of them
+	 * (DISSECT_PROBE_BYTES, allocated then; freed when probing ends). */
+	uint8_t *probe_buf[2];
 	bool handed[2];               /* from hand_at on, a direction is the layer above's */
 	uint64_t hand_at[2];
 	uint64_t seq_base;            /* dissect_conn_info.seq_base */
@@ -384,24 +386,29 @@ static inline void layer_deliver(struct conn *c, struct layer *L, enum kl_dir di
 	}
 }
 
+/* The kept first bytes are no longer needed: the layer was claimed, or
+ * will not be. */
+static void probe_release(struct layer *L)
+{
+	for (int d = 0; d < 2; d++) {
+		free(L->probe_buf[d]);
+		L->probe_buf[d] = NULL;
+		L->probe_len[d] = 0;
+	}
+}
+
 /* Offer the first bytes of a direction to the registry.  Bytes of earlier
  * segments that were not enough to decide are kept (up to
- * DISSECT_PROBE_BYTES) and replayed to the dissector that claims. */
+ * DISSECT_PROBE_BYTES, in a buffer allocated only then: most connections
+ * are recognised by their first segment) and replayed to the dissector
+ * that claims.  When the kept bytes and this segment together are no
+ * start, this segment alone may be one (a capture that began inside a
+ * message: the kept bytes were the end of one). */
 static void probe_offer(struct conn *c, struct layer *L, enum kl_dir dir, const uint8_t *p,
 			size_t n, uint64_t off, kl_time ts)
 {
 	const struct dissector *const *list = c->ft->cfg.dissectors;
-	size_t have = L->probe_len[dir];
 	uint8_t joined[DISSECT_PROBE_BYTES];
-	const uint8_t *view = p;
-	size_t vn = n;
-	if (have) {
-		size_t take = n < DISSECT_PROBE_BYTES - have ? n : DISSECT_PROBE_BYTES - have;
-		memcpy(joined, L->probe_buf[dir], have);
-		memcpy(joined + have, p, take);
-		view = joined;
-		vn = have + take;
-	}
 	/* Each direction has its own budget: a capture that begins inside a
 	 * long response must still see the next request (a direction past
 	 * its budget is no longer offered; the other still is). */
@@ -411,42 +418,63 @@ static void probe_offer(struct conn *c, struct layer *L, enum kl_dir dir, const 
 	uint32_t took = n >= room ? room : (uint32_t)n;
 	L->probe_dir[dir] += took;
 	L->probe_offered += took;
-	bool more = false;
-	for (size_t i = 0; list && list[i]; i++) {
-		enum dissect_verdict v = list[i]->probe(dir, view, vn);
-		if (v == DISSECT_YES) {
-			claim(c, L, list[i], NULL);
-			if (L->probe != PROBE_CLAIMED)
+	for (;;) {
+		size_t have = L->probe_len[dir];
+		const uint8_t *view = p;
+		size_t vn = n;
+		if (have) {
+			size_t take = n < DISSECT_PROBE_BYTES - have ? n : DISSECT_PROBE_BYTES - have;
+			memcpy(joined, L->probe_buf[dir], have);
+			memcpy(joined + have, p, take);
+			view = joined;
+			vn = have + take;
+		}
+		bool more = false;
+		for (size_t i = 0; list && list[i]; i++) {
+			enum dissect_verdict v = list[i]->probe(dir, view, vn);
+			if (v == DISSECT_YES) {
+				claim(c, L, list[i], NULL);
+				if (L->probe != PROBE_CLAIMED) {
+					probe_release(L);
+					return;
+				}
+				if (have) {
+					/* joined holds the kept bytes first */
+					layer_deliver(c, L, dir, joined, have, off - have, ts);
+				}
+				probe_release(L);
+				if (L->handed[dir] && L->hand_at[dir] <= off)
+					layer_data(c, L->link.level + 1u, dir, p, n, off - L->hand_at[dir], ts);
+				else
+					layer_deliver(c, L, dir, p, n, off, ts);
 				return;
-			if (have) {
-				uint8_t kept[DISSECT_PROBE_BYTES];
-				memcpy(kept, L->probe_buf[dir], have);
-				layer_deliver(c, L, dir, kept, have, off - have, ts);
 			}
-			if (L->handed[dir] && L->hand_at[dir] <= off)
-				layer_data(c, L->link.level + 1u, dir, p, n, off - L->hand_at[dir], ts);
-			else
-				layer_deliver(c, L, dir, p, n, off, ts);
+			more |= v == DISSECT_MORE;
+		}
+		if (L->probe_dir[0] >= DISSECT_PROBE_BUDGET &&
+		    L->probe_dir[1] >= DISSECT_PROBE_BUDGET) {
+			L->probe = PROBE_NONE;        /* not a protocol we know */
+			probe_release(L);
 			return;
 		}
-		more |= v == DISSECT_MORE;
-	}
-	if (L->probe_dir[0] >= DISSECT_PROBE_BUDGET && L->probe_dir[1] >= DISSECT_PROBE_BUDGET) {
-		L->probe = PROBE_NONE;        /* not a protocol we know */
-		return;
-	}
-	if (L->probe_dir[dir] >= DISSECT_PROBE_BUDGET) {
-		L->probe_len[dir] = 0;        /* this direction is no longer looked at */
-		return;
-	}
-	if (!more || vn >= DISSECT_PROBE_BYTES) {
+		if (L->probe_dir[dir] >= DISSECT_PROBE_BUDGET) {
+			L->probe_len[dir] = 0;        /* this direction is no longer looked at */
+			return;
+		}
+		if (more && vn < DISSECT_PROBE_BYTES) {
+			/* vn < DISSECT_PROBE_BYTES: all of p was taken, n fits */
+			if (!L->probe_buf[dir] && !(L->probe_buf[dir] = malloc(DISSECT_PROBE_BYTES)))
+				return;           /* out of memory: decide on later segments alone */
+			memcpy(L->probe_buf[dir] + have, p, n);
+			L->probe_len[dir] = (uint16_t)(have + n);
+			return;
+		}
 		/* Not a start here; a later segment of either direction may
 		 * be one (a capture that began inside a message). */
 		L->probe_len[dir] = 0;
-		return;
+		if (!have)
+			return;
 	}
-	memcpy(L->probe_buf[dir] + have, p, n);   /* vn < DISSECT_PROBE_BYTES: n fits */
-	L->probe_len[dir] = (uint8_t)(have + n);
 }
 
 /* Bytes of layer `level`'s input (offsets are that layer's). */
@@ -652,6 +680,7 @@ static void layers_free(struct conn *c)
 {
 	for (unsigned level = 0; level < c->nlayers; level++) {
 		struct layer *L = layer_at(c, level);
+		probe_release(L);
 		if (L->dis)
 			L->dis->ctx_free(L->ctx);
 		L->dis = NULL;

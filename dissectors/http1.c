@@ -33,6 +33,18 @@ enum str_id {
 #define HTTP1_HOLD_MAX ((size_t)16 << 10)
 #define NO_STR UINT32_MAX
 
+/* The leniencies of RFC 9112 a request may be read by (http1_parser.h),
+ * bit i of HTTP1_LENIENT_*, as the lenient-request-syntax finding names
+ * them. */
+#define LENIENT_WS_TEXT "request-line parts apart by other than one SP, or whitespace " \
+			"after the version: read on whitespace boundaries (RFC 9112 §3)"
+static const char *const leniency_text[] = {
+	LENIENT_WS_TEXT,
+	"lines ended by a bare LF (RFC 9112 §2.2)",
+	"empty lines before the request-line, ignored (RFC 9112 §2.2)",
+};
+#define LENIENCIES (sizeof leniency_text / sizeof leniency_text[0])
+
 struct pending {
 	uint64_t seq;
 	kl_time req_ts, req_end_ts, resp_ts, resp_end_ts;
@@ -102,6 +114,12 @@ struct http1_conn {
 	uint8_t eofs;
 	uint8_t proto_major, proto_minor;
 	bool proto_known, proto_from_request;
+	/* Requests read by each leniency (HTTP1_LENIENT_*, by bit), and the
+	 * first of them: one finding each at the end. */
+	struct {
+		uint64_t count, first_seq;
+		kl_time first_ts;
+	} lenient[LENIENCIES];
 };
 
 /* ---- arena -------------------------------------------------------------- */
@@ -305,6 +323,14 @@ static enum http1_body_hint on_request_head(void *ctx, const struct http1_head *
 		if (!c->has_max_idle || p->idle_before > c->max_idle) {
 			c->has_max_idle = true;
 			c->max_idle = p->idle_before;
+		}
+	}
+	for (unsigned i = 0; i < LENIENCIES; i++) {
+		if (!(h->lenient & (1u << i)))
+			continue;
+		if (c->lenient[i].count++ == 0) {
+			c->lenient[i].first_seq = p->seq;
+			c->lenient[i].first_ts = ts;
 		}
 	}
 	p->req_major = h->version_major;
@@ -633,9 +659,13 @@ static const struct http1_callbacks response_cb = {
 
 /* ---- the dissector interface ------------------------------------------- */
 
+/* Evidence, not shape (http1_evidence): a whole request-line or a
+ * status-line; a request-line longer than the bytes the flow layer keeps
+ * for probing (DISSECT_PROBE_BYTES) is judged on its registered method and
+ * the start of its target when that many have come. */
 static enum dissect_verdict http1_probe(enum kl_dir dir, const uint8_t *p, size_t n)
 {
-	switch (http1_looks_like_start(dir == KL_TO_SERVER, p, n)) {
+	switch (http1_evidence(dir == KL_TO_SERVER, p, n, n >= DISSECT_PROBE_BYTES)) {
 	case 1: return DISSECT_YES;
 	case 2: return DISSECT_MORE;
 	default: return DISSECT_NO;
@@ -857,6 +887,15 @@ static void http1_eof(void *ctx, enum kl_dir dir, kl_time ts)
 		snprintf(d, sizeof d, "%llu requests sent before the previous response ended",
 			 (unsigned long long)c->pipelined_requests);
 		finding(c, 0, ts, FINDING_PIPELINED, d);
+	}
+	for (unsigned i = 0; i < LENIENCIES; i++) {
+		if (!c->lenient[i].count)
+			continue;
+		char d[192];
+		snprintf(d, sizeof d, "%llu requests: %s", (unsigned long long)c->lenient[i].count,
+			 leniency_text[i]);
+		finding(c, c->lenient[i].first_seq, c->lenient[i].first_ts,
+			FINDING_LENIENT_REQUEST_SYNTAX, d);
 	}
 	if (c->hol_count) {
 		char d[128];

@@ -60,6 +60,7 @@ struct http1_parser {
 	bool line_only_cr;           /* ... and they are a single CR */
 	bool first_line_checked;
 	bool tentative;              /* a resync candidate: no start line yet */
+	bool empty_lines_before;     /* empty lines were skipped before this message */
 	size_t chunk_line;           /* bytes of the current chunk-size/trailer line */
 	uint64_t chunk_size;
 	int chunk_digits;
@@ -92,6 +93,21 @@ static const bool tchar[256] = {
 static inline bool is_tchar(uint8_t c)
 {
 	return tchar[c];
+}
+
+/* A method's characters: a token's, but no lower-case letter.  Methods
+ * are case-sensitive tokens (RFC 9110 §9.1) and every registered one is
+ * upper-case; a lower-case word at the start of a line is some other
+ * protocol's far more often than an unregistered method. */
+static inline bool is_mchar(uint8_t c)
+{
+	return tchar[c] && !(c >= 'a' && c <= 'z');
+}
+
+/* The whitespace that may separate request-line parts (RFC 9112 §3). */
+static inline bool is_ws(uint8_t c)
+{
+	return c == ' ' || c == '\t';
 }
 
 static uint8_t lower(uint8_t c)
@@ -267,13 +283,14 @@ static bool te_final_chunked(const uint8_t *p, size_t n)
 int http1_looks_like_start(bool requests, const uint8_t *p, size_t n)
 {
 	if (requests) {
-		/* METHOD SP: an upper-case token of at most 24 characters. */
+		/* METHOD then SP or HTAB (HTAB: RFC 9112 §3 lets a recipient
+		 * split on whitespace). */
 		size_t i = 0;
-		while (i < n && i < 24 && ((p[i] >= 'A' && p[i] <= 'Z') || p[i] == '-' || p[i] == '_'))
+		while (i < n && i < HTTP1_METHOD_MAX && is_mchar(p[i]))
 			i++;
 		if (i == n)
-			return 2;             /* at most 24 so far: a space may follow */
-		if (i == 0 || p[i] != ' ')
+			return 2;             /* at most HTTP1_METHOD_MAX so far: a space may follow */
+		if (i == 0 || !is_ws(p[i]))
 			return 0;
 		/* The HTTP/2 connection preface is not an HTTP/1 request. */
 		static const char preface[] = "PRI * HTTP/2";
@@ -287,6 +304,160 @@ int http1_looks_like_start(bool requests, const uint8_t *p, size_t n)
 	if (memcmp(p, pre, m) != 0)
 		return 0;
 	return n < 7 ? 2 : 1;
+}
+
+/* ---- evidence of HTTP/1 (the dissector's probe) ---------------------------- */
+
+static bool span_is(const uint8_t *p, size_t n, const char *lit)
+{
+	return n == strlen(lit) && memcmp(p, lit, n) == 0;
+}
+
+/* The methods whose name alone, with a target's start, is taken as HTTP
+ * when a request-line does not end within the bytes a probe may see:
+ * RFC 9110 §9, PATCH (RFC 5789), WebDAV (RFC 4918), and the common WebDAV
+ * extensions (REPORT RFC 3253, MKCALENDAR RFC 4791, SEARCH RFC 5323). */
+static bool registered_method(const uint8_t *m, size_t n)
+{
+	static const char *const methods[] = {
+		"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE",
+		"PATCH",
+		"PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK",
+		"REPORT", "MKCALENDAR", "SEARCH",
+	};
+	for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+		if (span_is(m, n, methods[i]))
+			return true;
+	return false;
+}
+
+static bool is_alpha(uint8_t c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+static bool is_digit(uint8_t c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Is [t, t+n) a request-target of a form RFC 9112 §3.2 allows for method
+ * [m, m+mn)?  `whole`: the target is complete; else it is the start of one
+ * (n >= 1) and the answer is whether it can still become one. */
+static bool target_form_ok(const uint8_t *m, size_t mn, const uint8_t *t, size_t n, bool whole)
+{
+	if (n == 0)
+		return false;
+	if (span_is(m, mn, "CONNECT") && t[0] != '/') {
+		/* authority-form (§3.2.3): uri-host ":" port; the host a
+		 * reg-name, IPv4 or [IPv6] (RFC 3986 §3.2.2).  (A CONNECT with
+		 * an origin-form target is invalid, but is HTTP all the same:
+		 * servers answer it 400.) */
+		size_t colon = 0;
+		for (size_t i = 0; i < n; i++) {
+			uint8_t c = t[i];
+			if (c == ':')
+				colon = i;
+			else if (!is_alpha(c) && !is_digit(c) && !strchr("-._~%!$&'()*+,;=[]", c))
+				return false;
+		}
+		if (!whole)
+			return true;
+		size_t digits = n - colon - 1;
+		if (colon == 0 || digits == 0 || digits > 5)
+			return false;
+		for (size_t i = colon + 1; i < n; i++)
+			if (!is_digit(t[i]))
+				return false;
+		return true;
+	}
+	if (t[0] == '/')
+		return true;                  /* origin-form (§3.2.1) */
+	if (t[0] == '*')                      /* asterisk-form (§3.2.4) */
+		return n == 1 && span_is(m, mn, "OPTIONS");
+	/* absolute-form (§3.2.2): scheme ":" ... (RFC 3986 §3.1). */
+	if (!is_alpha(t[0]))
+		return false;
+	for (size_t i = 1; i < n; i++) {
+		if (t[i] == ':')
+			return true;
+		if (!is_alpha(t[i]) && !is_digit(t[i]) && t[i] != '+' && t[i] != '-' && t[i] != '.')
+			return false;
+	}
+	return !whole;
+}
+
+/* The request-line was cut before its end: what the bytes so far say. */
+static int evidence_cut(bool last, bool enough)
+{
+	if (!last)
+		return 2;
+	return enough ? 1 : 0;
+}
+
+int http1_evidence(bool requests, const uint8_t *p, size_t n, bool last)
+{
+	const uint8_t *q = p, *end = p + n;
+	if (!requests) {
+		/* status-line = HTTP-version SP status-code (RFC 9112 §4) */
+		static const char pre[] = "HTTP/1.";
+		for (size_t i = 0; i < 12; i++, q++) {
+			if (q == end)
+				return evidence_cut(last, false);
+			bool ok = i < 7 ? *q == (uint8_t)pre[i] : i == 8 ? *q == ' ' : is_digit(*q);
+			if (!ok)
+				return 0;
+		}
+		return 1;
+	}
+	while (q < end && (*q == '\r' || *q == '\n'))
+		q++;                          /* §2.2: empty lines before a request-line */
+	const uint8_t *m = q;
+	while (q < end && (size_t)(q - m) < HTTP1_METHOD_MAX && is_mchar(*q))
+		q++;
+	size_t mn = (size_t)(q - m);
+	if (q == end)
+		return evidence_cut(last, false);
+	if (mn == 0 || !is_ws(*q))
+		return 0;
+	while (q < end && is_ws(*q))
+		q++;
+	const uint8_t *t = q;
+	while (q < end && *q > ' ' && *q != 0x7f)
+		q++;
+	size_t tn = (size_t)(q - t);
+	if (q == end) {
+		if (tn && !target_form_ok(m, mn, t, tn, false))
+			return 0;
+		return evidence_cut(last, tn && registered_method(m, mn));
+	}
+	bool enough = registered_method(m, mn);
+	if (*q == '\r' || *q == '\n') {
+		/* No HTTP-version: an HTTP/0.9 simple-request, "GET" and a
+		 * target (which the parser reports as an error), or no HTTP. */
+		if (!span_is(m, mn, "GET") || !target_form_ok(m, mn, t, tn, true))
+			return 0;
+		q += *q == '\r';
+		if (q == end)
+			return evidence_cut(last, enough);
+		return *q == '\n' ? 1 : 0;
+	}
+	if (!is_ws(*q) || !target_form_ok(m, mn, t, tn, true))
+		return 0;
+	while (q < end && is_ws(*q))
+		q++;
+	/* "HTTP/" is the evidence: DIGIT "." DIGIT and the line's end
+	 * should follow, but a request whose version is malformed ("HTTP/1.")
+	 * is one all the same: the parser reads it as 1.0, servers answer it
+	 * (400), and tshark and Zeek count it. */
+	static const char version[] = "HTTP/";
+	for (size_t i = 0; i < 5; i++, q++) {
+		if (q == end)
+			return evidence_cut(last, enough);
+		if (*q != (uint8_t)version[i])
+			return 0;
+	}
+	return 1;
 }
 
 /* "HTTP/x.y" -> version; false if it is not one. */
@@ -305,23 +476,44 @@ static bool parse_start_line(bool requests, const uint8_t *p, size_t n, struct h
 	if (memchr(p, '\0', n))
 		return false;
 	if (requests) {
-		const uint8_t *sp1 = memchr(p, ' ', n);
-		if (!sp1 || sp1 == p)
+		/* RFC 9112 §3: method SP request-target SP HTTP-version, read
+		 * on whitespace-delimited word boundaries (runs of SP and
+		 * HTAB), as §3 allows a recipient; anything but one SP between
+		 * the parts, or whitespace after the version, is said
+		 * (HTTP1_LENIENT_WHITESPACE). */
+		const uint8_t *end = p + n, *q = p;
+		while (q < end && !is_ws(*q))
+			q++;
+		if (q == p || q == end)
 			return false;
-		for (const uint8_t *q = p; q < sp1; q++)
-			if (!is_tchar(*q))
+		for (const uint8_t *c = p; c < q; c++)
+			if (!is_tchar(*c))
 				return false;
-		const uint8_t *t = sp1 + 1;
-		size_t rest = n - (size_t)(t - p);
-		const uint8_t *sp2 = memchr(t, ' ', rest);
-		if (!sp2 || sp2 == t)
-			return false;
 		h->method.p = (const char *)p;
-		h->method.n = (size_t)(sp1 - p);
+		h->method.n = (size_t)(q - p);
+		const uint8_t *t = q;
+		while (t < end && is_ws(*t))
+			t++;
+		bool strict = t - q == 1 && *q == ' ';
+		const uint8_t *te = t;
+		while (te < end && !is_ws(*te))
+			te++;
+		if (te == t || te == end)
+			return false;
 		h->target.p = (const char *)t;
-		h->target.n = (size_t)(sp2 - t);
-		const uint8_t *v = sp2 + 1;
-		size_t vn = n - (size_t)(v - p);
+		h->target.n = (size_t)(te - t);
+		const uint8_t *v = te;
+		while (v < end && is_ws(*v))
+			v++;
+		strict = strict && v - te == 1 && *te == ' ';
+		size_t vn = (size_t)(end - v);
+		while (vn && is_ws(v[vn - 1]))
+			vn--;
+		if (vn == 0)
+			return false;
+		strict = strict && v + vn == end;
+		if (!strict)
+			h->lenient |= HTTP1_LENIENT_WHITESPACE;
 		h->version.p = (const char *)v;
 		h->version.n = vn;
 		if (parse_version(v, vn, h))
@@ -379,11 +571,16 @@ static enum head_result parse_head(struct http1_parser *ps, const uint8_t *p, si
 	if (!nl)
 		return HEAD_INCOMPLETE;
 	size_t ln = (size_t)(nl - p);
+	bool bare_lf = false;             /* RFC 9112 §2.2: LF alone ends a line */
 	if (ln && p[ln - 1] == '\r')
 		ln--;
+	else
+		bare_lf = true;
 	if (http1_looks_like_start(ps->requests, p, ln) != 1 ||
 	    !parse_start_line(ps->requests, p, ln, h))
 		return HEAD_SYNTAX;
+	if (ps->empty_lines_before)
+		h->lenient |= HTTP1_LENIENT_EMPTY_LINES;
 	bool bad_length = false, bad_field = false, complete = false;
 	for (const uint8_t *line = nl + 1; line < end;) {
 		nl = memchr(line, '\n', (size_t)(end - line));
@@ -393,6 +590,8 @@ static enum head_result parse_head(struct http1_parser *ps, const uint8_t *p, si
 		ln = (size_t)(nl - line);
 		if (ln && line[ln - 1] == '\r')
 			ln--;
+		else
+			bare_lf = true;
 		if (ln == 0) {
 			complete = true;             /* the empty line ending the head */
 			*used = (size_t)(next - p);
@@ -486,6 +685,8 @@ static enum head_result parse_head(struct http1_parser *ps, const uint8_t *p, si
 	h->keep_alive_raw.n = ps->ka_raw.n;
 	h->proxy_connection_raw.p = ps->pc_raw.b;
 	h->proxy_connection_raw.n = ps->pc_raw.n;
+	if (bare_lf)
+		h->lenient |= HTTP1_LENIENT_BARE_LF;
 	if (!complete)
 		return HEAD_INCOMPLETE;
 	/* A NUL anywhere in a head is invalid (RFC 9112 §2.2 lets a recipient
@@ -508,6 +709,7 @@ static void message_done(struct http1_parser *p, kl_time ts)
 static void start_resync(struct http1_parser *p, uint64_t skipped, bool line_start)
 {
 	p->st = S_RESYNC;
+	p->empty_lines_before = false;
 	p->skipped = skipped;
 	p->line_start = line_start;
 	p->blen = 0;
@@ -574,6 +776,7 @@ static void head_report(struct http1_parser *p, struct http1_head *h, enum head_
 	p->any_message = true;
 	h->head_bytes = n;
 	enum http1_body_hint hint = p->cb->head(p->ctx, h, p->msg_ts);
+	p->empty_lines_before = false;
 	p->body_bytes = 0;
 	p->blen = 0;
 	if (r == HEAD_BAD_FIELD) {
@@ -835,9 +1038,12 @@ void http1_parser_feed(struct http1_parser *p, const uint8_t *d, size_t n, kl_ti
 	while (i < n) {
 		switch (p->st) {
 		case S_IDLE:
-			/* RFC 9112 §2.2: empty lines before a message are ignored. */
-			while (i < n && (d[i] == '\r' || d[i] == '\n'))
+			/* RFC 9112 §2.2: empty lines before a message are ignored
+			 * (and said in its head). */
+			while (i < n && (d[i] == '\r' || d[i] == '\n')) {
+				p->empty_lines_before = true;
 				i++;
+			}
 			if (i < n) {
 				/* A message must start like one: give up on the
 				 * first byte that rules it out, not a line later. */

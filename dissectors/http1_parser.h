@@ -33,9 +33,17 @@
  * as HTTP/1.0.  A stream whose first byte cannot start a message of its
  * direction is reported at once.
  *
+ * Leniencies RFC 9112 allows a recipient are taken, and said in the head
+ * (HTTP1_LENIENT_*): a request-line split on runs of SP and HTAB, with
+ * whitespace after the version ignored (§3: "parse on whitespace-delimited
+ * word boundaries"); a line ended by LF alone (§2.2); empty lines before a
+ * start line (§2.2).  Whitespace before the method, or a bare CR as a
+ * separator, stays a syntax error (§3 allows them too, but they are what
+ * request smuggling is made of, and servers reject them).
+ *
  * Errors do not stop the parser: after a parse error, an oversized head or
  * a gap that breaks the framing, it resynchronises at the next line that
- * starts like a message of its direction ("METHOD SP" for requests,
+ * starts like a message of its direction ("METHOD SP" or HTAB for requests,
  * "HTTP/1." for responses) and reports how many bytes it skipped.  A gap
  * inside a body of known length is not an error: the body is just shorter
  * on the wire than in the capture.
@@ -62,6 +70,17 @@
 #define HTTP1_CONN_UPGRADE 0x4u
 #define HTTP1_CONN_OTHER 0x8u   /* any other token */
 
+/* Leniencies RFC 9112 allows a recipient, by which a head was read
+ * (struct http1_head.lenient); a head that needs none has 0. */
+#define HTTP1_LENIENT_WHITESPACE 0x1u  /* request-line parts apart by other than one SP,
+					* or whitespace after the version (§3) */
+#define HTTP1_LENIENT_BARE_LF 0x2u     /* a line of the head ended by LF alone (§2.2) */
+#define HTTP1_LENIENT_EMPTY_LINES 0x4u /* empty lines before the start line (§2.2) */
+
+/* A method is at most this long (the longest registered one, RFC 9110 §9
+ * and the IANA registry: UPDATEREDIRECTREF, 17). */
+#define HTTP1_METHOD_MAX 24u
+
 struct http1_span {
 	const char *p;                /* borrowed for the callback only */
 	size_t n;
@@ -77,6 +96,7 @@ struct http1_head {
 	uint8_t version_major, version_minor;   /* HTTP/1.1 -> 1, 1 */
 	struct http1_span version;    /* as written ("HTTP/1.1") */
 	bool version_malformed;       /* requests only: "HTTP/" then not d.d, taken as 1.0 */
+	unsigned lenient;             /* HTTP1_LENIENT_*: how the head was read */
 
 	int64_t content_length;       /* -1: absent */
 	bool chunked;                 /* Transfer-Encoding ends in chunked */
@@ -160,9 +180,33 @@ bool http1_parser_active(const struct http1_parser *p);
 bool http1_parser_tunnel_at(const struct http1_parser *p, uint64_t *off);
 
 /* Does this look like the start of an HTTP/1 message of that direction?
- * Requests: an upper-case method token and SP (not the HTTP/2 preface
- * "PRI * HTTP/2"); responses: "HTTP/1.".  Used to probe a connection:
- * 0 no, 1 yes, 2 need more bytes. */
+ * Requests: a method (token characters other than lower-case letters, at
+ * most HTTP1_METHOD_MAX) then SP or HTAB (not the HTTP/2 preface
+ * "PRI * HTTP/2"); responses: "HTTP/1.".  The parser's own test of where
+ * a message may begin (at the start, between messages, when
+ * resynchronising): 0 no, 1 yes, 2 need more bytes. */
 int http1_looks_like_start(bool requests, const uint8_t *p, size_t n);
+
+/* Is [p, p+n), the first bytes of a direction of a connection (or of a
+ * segment of it, when a capture begins inside a message), evidence of
+ * HTTP/1?  Stricter than http1_looks_like_start, since a wrong yes takes
+ * a connection from the dissector of its real protocol:
+ *  - requests (after any empty lines): a method as above, SP or HTAB
+ *    runs, a request-target of a form RFC 9112 §3.2 allows for it
+ *    (origin-form "/..." and absolute-form "scheme:..." for any method,
+ *    authority-form "host:port" for CONNECT, "*" for OPTIONS), SP or HTAB
+ *    runs, "HTTP/".  DIGIT "." DIGIT CRLF should follow, but a malformed
+ *    version is a request all the same (the parser reads it as 1.0,
+ *    servers answer it).  Also "GET" with an origin- or absolute-form
+ *    target and the line's end (HTTP/0.9, which the parser reports as an
+ *    error), and CONNECT with an origin-form target (servers answer 400).
+ *    When the bytes end before "HTTP/" is reached: with `last` (no more
+ *    bytes will come), a registered method (RFC 9110 §9, PATCH, WebDAV)
+ *    then whitespace and the start of a target of a form allowed for it is
+ *    enough; without `last`, the answer is 2 while the bytes so far can
+ *    begin such a line;
+ *  - responses: "HTTP/1." DIGIT SP 3DIGIT (RFC 9112 §4).
+ * 0 no, 1 yes, 2 need more bytes (never with `last`). */
+int http1_evidence(bool requests, const uint8_t *p, size_t n, bool last);
 
 #endif

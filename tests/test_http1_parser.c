@@ -62,6 +62,7 @@ struct ev {
 	int vmaj, vmin;
 	struct str version;
 	bool version_malformed;
+	unsigned lenient;
 	uint64_t head_bytes;
 	int64_t cl;
 	bool chunked, te;
@@ -135,6 +136,7 @@ static enum http1_body_hint rec_head(void *ctx, const struct http1_head *h, kl_t
 	e->vmin = h->version_minor;
 	e->version = copy_span(h->version, lim, "version");
 	e->version_malformed = h->version_malformed;
+	e->lenient = h->lenient;
 	e->head_bytes = h->head_bytes;
 	e->cl = h->content_length;
 	e->chunked = h->chunked;
@@ -449,6 +451,7 @@ static bool ev_same(const struct ev *a, const struct ev *b)
 	       str_same(a->target, b->target) && str_same(a->reason, b->reason) &&
 	       a->status == b->status && a->vmaj == b->vmaj && a->vmin == b->vmin &&
 	       str_same(a->version, b->version) && a->version_malformed == b->version_malformed &&
+	       a->lenient == b->lenient &&
 	       a->head_bytes == b->head_bytes &&
 	       a->cl == b->cl && a->chunked == b->chunked && a->te == b->te &&
 	       a->conn == b->conn && a->pconn == b->pconn && a->has_conn == b->has_conn &&
@@ -1524,6 +1527,47 @@ Test(http1, empty_lines_before_a_request_line_are_ignored)
 	t_close(&t);
 }
 
+Test(http1, lenient_request_lines_split_at_every_offset)
+{
+	/* RFC 9112 §3: a recipient MAY split the request-line on runs of
+	 * whitespace (SP, HTAB); §2.2: LF alone may end a line, and empty lines
+	 * before a request-line are ignored.  Each head says which it needed,
+	 * however the stream is cut; a strict head says none. */
+	static const char req[] =
+		"GET /strict HTTP/1.1\r\nHost: a\r\n\r\n"
+		"GET  /two-sp  HTTP/1.1\r\nHost: a\r\n\r\n"
+		"GET\t/tab HTTP/1.0\r\n\r\n"
+		"GET /trailing HTTP/1.1 \t\r\n\r\n"
+		"\r\n\r\nPOST /after-empty HTTP/1.1\r\nContent-Length: 2\r\n\r\nxy"
+		"\r\nGET /lf HTTP/1.1\nHost: b\n\n"
+		"OPTIONS\t \t*\t \tHTTP/1.1\n\n";
+	struct t want;
+	every_split(true, HTTP1_HEAD_LIMIT_DEFAULT, NULL, 0, (const uint8_t *)req, sizeof req - 1,
+		    NULL, &want);
+	EXPECT_KINDS(&want, "HDHDHDHDHDHDHD");
+	static const struct {
+		const char *method, *target;
+		int vmin;
+		unsigned lenient;
+	} w[] = {
+		{ "GET", "/strict", 1, 0 },
+		{ "GET", "/two-sp", 1, HTTP1_LENIENT_WHITESPACE },
+		{ "GET", "/tab", 0, HTTP1_LENIENT_WHITESPACE },
+		{ "GET", "/trailing", 1, HTTP1_LENIENT_WHITESPACE },
+		{ "POST", "/after-empty", 1, HTTP1_LENIENT_EMPTY_LINES },
+		{ "GET", "/lf", 1, HTTP1_LENIENT_EMPTY_LINES | HTTP1_LENIENT_BARE_LF },
+		{ "OPTIONS", "*", 1, HTTP1_LENIENT_WHITESPACE | HTTP1_LENIENT_BARE_LF },
+	};
+	for (size_t i = 0; i < KL_ARRAY_LEN(w); i++) {
+		const struct ev *e = expect_req(&want, 2 * i, w[i].method, w[i].target, 1, w[i].vmin);
+		cr_expect_eq(e->lenient, w[i].lenient, "%s: lenient %#x, want %#x", w[i].target,
+			     e->lenient, w[i].lenient);
+		EXPECT_STR(e->version, w[i].vmin ? "HTTP/1.1" : "HTTP/1.0", "version");
+	}
+	expect_done(&want, 9, 2);
+	t_close(&want);
+}
+
 /* ======================================================================= */
 /* Malformed and hostile                                                    */
 /* ======================================================================= */
@@ -1590,6 +1634,13 @@ BAD_REQ(nul_in_target, "GET /\0x HTTP/1.1\r\n\r\n", HTTP1_ERR_SYNTAX)
 BAD_REQ(nul_in_method, "G\0T / HTTP/1.1\r\n\r\n", HTTP1_ERR_SYNTAX)
 BAD_REQ(lowercase_http_name, "GET / http/1.1\r\n\r\n", HTTP1_ERR_SYNTAX)  /* §2.3 */
 BAD_REQ(http_0_9_line, "GET /\r\n\r\n", HTTP1_ERR_SYNTAX)
+/* §3 lets a recipient ignore whitespace before the method and take a bare
+ * CR as whitespace; kalens does not (servers reject both: a smuggling
+ * pattern), nor a fourth word. */
+BAD_REQ(space_before_method, " GET / HTTP/1.1\r\n\r\n", HTTP1_ERR_SYNTAX)
+BAD_REQ(bare_cr_between_parts, "GET /\rHTTP/1.1\r\n\r\n", HTTP1_ERR_SYNTAX)
+BAD_REQ(word_before_version, "GET / x HTTP/1.1\r\n\r\n", HTTP1_ERR_SYNTAX)
+BAD_REQ(whitespace_only_after_target, "GET / \t \r\n\r\n", HTTP1_ERR_SYNTAX)
 /*
  * An invalid field line after a valid request line: the contract reports
  * the head (the server answers such a request, with 400) with the fields
@@ -2111,6 +2162,9 @@ Test(http1, looks_like_start)
 	cr_assert_eq(probe(true, "GET / HTTP/1.1\r\nHost: a\r\n\r\n"), 1);
 	cr_assert_eq(probe(true, "POST /x HTTP/1.0\r\n"), 1);
 	cr_assert_eq(probe(true, "GE"), 2);
+	cr_assert_eq(probe(true, "GET\t/ HTTP/1.1"), 1);      /* §3: HTAB splits too */
+	cr_assert_eq(probe(true, "BASELINE-CONTROL /"), 1);
+	cr_assert_eq(probe(true, "get / HTTP/1.1"), 0);       /* no lower-case method */
 	cr_assert_eq(probe(true, ""), 2);
 	cr_assert_eq(probe(true, "\x16\x03\x01"), 0);
 	cr_assert_eq(probe(true, "SSH-2.0-OpenSSH_9.6\r\n"), 0);

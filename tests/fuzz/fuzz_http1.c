@@ -241,6 +241,18 @@ static void fz_probe(bool requests, const uint8_t *p, size_t n)
 			abort();
 		decided = decided || r != 2;
 	}
+	/* The probe's evidence: an answer given on a prefix stands for every
+	 * longer one, and with `last` it is never "more" and agrees with it. */
+	upto = n < 600 ? n : 600;
+	int verdict = 2;
+	for (size_t k = 0; k <= upto; k++) {
+		int r = http1_evidence(requests, p, k, false);
+		int l = http1_evidence(requests, p, k, true);
+		if (r < 0 || r > 2 || l < 0 || l > 1 || (verdict != 2 && r != verdict) ||
+		    (r != 2 && l != r))
+			abort();
+		verdict = r;
+	}
 }
 
 static const size_t LIMITS[4] = { HTTP1_HEAD_LIMIT_MIN, 1500, 4096, HTTP1_HEAD_LIMIT_DEFAULT };

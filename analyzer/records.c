@@ -168,3 +168,17 @@ COLUMNS_DEFINE(FINDING_COLUMNS, finding_column_array)
 #undef COLUMN_REC
 
 const struct column_list finding_columns = COLUMN_LIST(finding_column_array);
+
+#define HTTP_VERSION_ROW_(m) "HTTP/" #m ".0", "HTTP/" #m ".1", "HTTP/" #m ".2", "HTTP/" #m ".3", \
+	"HTTP/" #m ".4", "HTTP/" #m ".5", "HTTP/" #m ".6", "HTTP/" #m ".7", "HTTP/" #m ".8", \
+	"HTTP/" #m ".9"
+
+const char *http_version_name(unsigned major, unsigned minor)
+{
+	static const char *const names[100] = {
+		HTTP_VERSION_ROW_(0), HTTP_VERSION_ROW_(1), HTTP_VERSION_ROW_(2), HTTP_VERSION_ROW_(3),
+		HTTP_VERSION_ROW_(4), HTTP_VERSION_ROW_(5), HTTP_VERSION_ROW_(6), HTTP_VERSION_ROW_(7),
+		HTTP_VERSION_ROW_(8), HTTP_VERSION_ROW_(9),
+	};
+	return names[(major > 9 ? 9 : major) * 10 + (minor > 9 ? 9 : minor)];
+}

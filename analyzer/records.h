@@ -35,15 +35,15 @@ struct request_record {
 	kl_time idle_before;             /* previous response's end to this request */
 	const char *upgrade;             /* protocol switched to (101 Upgrade, "CONNECT"), or NULL */
 	uint32_t stream_id;              /* HTTP/2 stream; 0: HTTP/1 */
-	const char *response_version;    /* the final response's: "HTTP/1.0", "HTTP/2"; NULL: none */
+	const char *response_version;    /* the final response's: "HTTP/1.0", "HTTP/2"; NULL: none;
+					  * static storage (http_version_name) */
 };
 
 /* The string fields of a request_record, which a receiver that keeps the
  * record past the call must copy (storeq.c). */
 #define REQUEST_RECORD_STRINGS(X)                                                         \
 	X(method) X(uri) X(host) X(version) X(req_connection) X(req_keep_alive)          \
-	X(req_proxy_connection) X(resp_connection) X(resp_keep_alive) X(upgrade)         \
-	X(response_version)
+	X(req_proxy_connection) X(resp_connection) X(resp_keep_alive) X(upgrade)
 
 struct finding_record {
 	int64_t conn_id;
@@ -52,6 +52,9 @@ struct finding_record {
 	enum finding_kind kind;          /* findings.h */
 	const char *detail;              /* NULL or a short text */
 };
+
+/* "HTTP/1.1" for 1.1, from static storage; "HTTP/9.9" at most. */
+const char *http_version_name(unsigned major, unsigned minor);
 
 /* The columns of `requests` and `findings` (docs/schema.md); `f` is the
  * record. */

@@ -24,7 +24,7 @@
 
 enum str_id {
 	S_METHOD, S_URI, S_HOST, S_VERSION, S_REQ_CONN, S_REQ_KA, S_RESP_CONN, S_RESP_KA,
-	S_UPGRADE, S_REQ_PROXY_CONN, S_RESP_VERSION, S_COUNT
+	S_UPGRADE, S_REQ_PROXY_CONN, S_COUNT
 };
 
 #define ARENA_MAX ((size_t)256 << 10)
@@ -55,6 +55,7 @@ struct pending {
 	bool req_done, pipelined, has_idle, persists_req, req_keep_alive;
 	bool hidden;                  /* a request lost in a gap: no row, its response pairs here */
 	uint8_t req_major, req_minor;
+	const char *resp_version;     /* static (http_version_name), or NULL */
 	uint32_t str[S_COUNT];        /* arena offsets, NO_STR when absent */
 };
 
@@ -231,7 +232,7 @@ static void fill_record(const struct http1_conn *c, const struct pending *p,
 		.idle_before = p->idle_before,
 		.upgrade = str_at(c, p->str[S_UPGRADE]),
 		.req_proxy_connection = str_at(c, p->str[S_REQ_PROXY_CONN]),
-		.response_version = str_at(c, p->str[S_RESP_VERSION]),
+		.response_version = p->resp_version,
 	};
 	*out = r;
 }
@@ -447,9 +448,7 @@ static enum http1_body_hint on_response_head(void *ctx, const struct http1_head 
 		return HTTP1_BODY_AS_FRAMED;
 	}
 	p->status = h->status;
-	char ver[24];
-	int vn = snprintf(ver, sizeof ver, "HTTP/%u.%u", h->version_major, h->version_minor);
-	p->str[S_RESP_VERSION] = arena_put(c, ver, vn > 0 ? (size_t)vn : 0);
+	p->resp_version = http_version_name(h->version_major, h->version_minor);
 	if (h->has_connection)
 		p->str[S_RESP_CONN] = arena_put(c, h->connection_raw.p, h->connection_raw.n);
 	if (h->has_keep_alive)

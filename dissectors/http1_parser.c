@@ -471,10 +471,41 @@ static bool parse_version(const uint8_t *p, size_t n, struct http1_head *h)
 	return true;
 }
 
+/* The request line as nearly every client sends it: one SP between the
+ * parts, a well-formed version; found with memchr (the per-message path).
+ * false: read it the lenient way (parse_start_line). */
+static bool parse_request_line_strict(const uint8_t *p, size_t n, struct http1_head *h)
+{
+	const uint8_t *end = p + n;
+	const uint8_t *sp1 = memchr(p, ' ', n);
+	if (!sp1 || sp1 == p || sp1 + 1 >= end || is_ws(sp1[1]))
+		return false;
+	for (const uint8_t *q = p; q < sp1; q++)
+		if (!is_tchar(*q))
+			return false;
+	const uint8_t *t = sp1 + 1;
+	const uint8_t *sp2 = memchr(t, ' ', (size_t)(end - t));
+	if (!sp2 || sp2 + 1 >= end || is_ws(sp2[1]) || is_ws(end[-1]) ||
+	    memchr(t, '\t', (size_t)(sp2 - t)))
+		return false;
+	const uint8_t *v = sp2 + 1;
+	if (!parse_version(v, (size_t)(end - v), h))
+		return false;
+	h->method.p = (const char *)p;
+	h->method.n = (size_t)(sp1 - p);
+	h->target.p = (const char *)t;
+	h->target.n = (size_t)(sp2 - t);
+	h->version.p = (const char *)v;
+	h->version.n = (size_t)(end - v);
+	return true;
+}
+
 static bool parse_start_line(bool requests, const uint8_t *p, size_t n, struct http1_head *h)
 {
 	if (memchr(p, '\0', n))
 		return false;
+	if (requests && parse_request_line_strict(p, n, h))
+		return true;
 	if (requests) {
 		/* RFC 9112 §3: method SP request-target SP HTTP-version, read
 		 * on whitespace-delimited word boundaries (runs of SP and
@@ -495,9 +526,13 @@ static bool parse_start_line(bool requests, const uint8_t *p, size_t n, struct h
 		while (t < end && is_ws(*t))
 			t++;
 		bool strict = t - q == 1 && *q == ' ';
-		const uint8_t *te = t;
-		while (te < end && !is_ws(*te))
-			te++;
+		/* The target is most of the line: find its end with memchr. */
+		const uint8_t *te = memchr(t, ' ', (size_t)(end - t));
+		const uint8_t *tab = memchr(t, '\t', (size_t)((te ? te : end) - t));
+		if (tab)
+			te = tab;
+		if (!te)
+			te = end;
 		if (te == t || te == end)
 			return false;
 		h->target.p = (const char *)t;

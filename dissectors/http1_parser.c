@@ -52,6 +52,7 @@ struct http1_parser {
 	uint64_t body_bytes;
 	uint64_t skipped;            /* while resynchronising */
 	bool line_start;             /* resync: the next byte starts a line */
+	bool after_gap;              /* a gap since the last message head began */
 
 	/* Head gathering across pieces. */
 	uint8_t *buf;
@@ -999,6 +1000,7 @@ static size_t feed_head(struct http1_parser *p, const uint8_t *d, size_t n, kl_t
 
 static void begin_head(struct http1_parser *p, kl_time ts, bool tentative)
 {
+	p->after_gap = false;
 	p->st = S_HEAD;
 	p->msg_ts = ts;
 	p->blen = 0;
@@ -1065,10 +1067,12 @@ static size_t feed_resync(struct http1_parser *p, const uint8_t *d, size_t n, kl
 void http1_parser_feed(struct http1_parser *p, const uint8_t *d, size_t n, kl_time ts)
 {
 	size_t i = 0;
-	/* Resynchronising: a piece (a TCP segment) may start a message even
-	 * where no line ended before it: senders start a message in a new
-	 * segment when the one before ended (tshark reads each segment so). */
-	if (p->st == S_RESYNC)
+	/* Resynchronising after a gap: a piece (a TCP segment) may start a
+	 * message even where no line ended before it: senders start a message
+	 * in a new segment when the one before ended (tshark reads each
+	 * segment so).  Only after a gap: without one, where a stream is cut
+	 * into pieces changes nothing. */
+	if (p->st == S_RESYNC && p->after_gap)
 		p->line_start = true;
 	while (i < n) {
 		switch (p->st) {
@@ -1168,6 +1172,7 @@ void http1_parser_feed(struct http1_parser *p, const uint8_t *d, size_t n, kl_ti
 void http1_parser_gap(struct http1_parser *p, uint64_t len, kl_time ts)
 {
 	p->fed += len;
+	p->after_gap = true;
 	switch (p->st) {
 	case S_IDLE:
 		/* Whole messages may have been in the gap, or none: the next

@@ -26,8 +26,10 @@ enum finding_impact { FINDING_IMPACT_FAILURE, FINDING_IMPACT_WASTE, FINDING_IMPA
 #define FINDING_KINDS(X)                                                                        \
 	X(IDLE_CLOSE_RACE, "idle-close-race", FAILURE, "docs/keepalive.md", PER_SERVER,  \
 	  "request sent as the server closed the idle connection; no response")                   \
+	X(REQUEST_DROPPED_BY_SERVER, "request-dropped-by-server", FAILURE, "docs/keepalive.md",    \
+	  PER_SERVER, "the server closed with a request outstanding, sent well before the close")    \
 	X(RETRIED_REQUEST, "retried-request", FAILURE, "docs/keepalive.md", PER_SERVER,  \
-	  "the client sent such a request again on a new connection")                             \
+	  "the client sent a request left unanswered by a server close again on a new connection") \
 	X(REQUEST_AFTER_CLOSE, "request-after-close", FAILURE, "docs/keepalive.md",              \
 	  PER_SERVER, "request sent after Connection: close was announced")               \
 	X(REQUEST_WITHOUT_RESPONSE, "request-without-response", FAILURE, "docs/schema.md", NONE,    \

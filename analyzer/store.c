@@ -154,6 +154,7 @@ static const char schema_sql[] =
 	"  COALESCE(SUM(c.closed_after_connection_close), 0) AS closed_after_connection_close,"
 	"  COALESCE(SUM(c.client_closed_reusable), 0) AS client_closed_reusable,"
 	"  COALESCE(SUM(c.idle_close_race), 0) AS idle_close_race,"
+	"  COALESCE(SUM(c.request_dropped_by_server), 0) AS request_dropped_by_server,"
 	"  COALESCE(SUM(c.retried_request), 0) AS retried_request,"
 	"  COALESCE(SUM(c.short_lived_connection), 0) AS short_lived_connection,"
 	"  COALESCE(SUM(c.http10_keepalive_not_echoed), 0) AS http10_keepalive_not_echoed,"
@@ -1121,7 +1122,7 @@ static const char retried_sql[] =
 	"              c.server_port"
 	"       FROM findings f JOIN connections c ON c.id = f.conn_id"
 	"       JOIN requests r ON r.run_id = ?1 AND r.conn_id = f.conn_id AND r.seq = f.request_seq"
-	"       WHERE f.run_id = ?1 AND f.kind = ?4) race"
+	"       WHERE f.run_id = ?1 AND f.kind IN (?4, ?5)) race"
 	" JOIN connections c2 ON c2.run_id = ?1 AND c2.client_ip = race.client_ip"
 	"  AND c2.server_ip = race.server_ip AND c2.server_port = race.server_port"
 	"  AND c2.id <> race.conn_id"
@@ -1130,9 +1131,9 @@ static const char retried_sql[] =
 	"  AND f.request_ts >= race.request_ts AND f.request_ts <= race.request_ts + ?2";
 
 /* Run one of the cross-connection statements: ?1 the run, ?2 the window,
- * ?3 the kind it adds, ?4 the kind it follows (if it uses one). */
+ * ?3 the kind it adds, ?4 and ?5 the kinds it follows (if it uses them). */
 static int run_cross(struct store *s, const char *sql, double window_s, enum finding_kind adds,
-		     enum finding_kind follows, uint64_t *added)
+		     enum finding_kind follows, enum finding_kind follows2, uint64_t *added)
 {
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
@@ -1146,6 +1147,8 @@ static int run_cross(struct store *s, const char *sql, double window_s, enum fin
 		rc = sqlite3_bind_text(st, 3, finding_kind_name(adds), -1, SQLITE_STATIC);
 	if (rc == SQLITE_OK && sqlite3_bind_parameter_count(st) >= 4)
 		rc = sqlite3_bind_text(st, 4, finding_kind_name(follows), -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK && sqlite3_bind_parameter_count(st) >= 5)
+		rc = sqlite3_bind_text(st, 5, finding_kind_name(follows2), -1, SQLITE_STATIC);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
 	if (rc != SQLITE_OK)
@@ -1161,20 +1164,23 @@ int store_cross_findings(struct store *s, double window_s, uint64_t *added)
 	if (batch_open(s, "cross-connection findings") != 0)
 		return -1;
 	if (run_cross(s, short_lived_sql, window_s, FINDING_SHORT_LIVED_CONNECTION,
-		      FINDING_KIND_COUNT, added) != 0)
+		      FINDING_KIND_COUNT, FINDING_KIND_COUNT, added) != 0)
 		return -1;
-	/* Retries only follow races: skip the scan of the run's requests
+	/* Retries only follow requests a server close left unanswered (a
+	 * race, or a request dropped): skip the scan of the run's requests
 	 * when there is none (findings_run index). */
 	int64_t races = 0;
-	char sql[160];
+	char sql[200];
 	snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM findings WHERE run_id = %lld"
-		 " AND kind = '%s'", (long long)s->run_id, finding_kind_name(FINDING_IDLE_CLOSE_RACE));
+		 " AND kind IN ('%s', '%s')", (long long)s->run_id,
+		 finding_kind_name(FINDING_IDLE_CLOSE_RACE),
+		 finding_kind_name(FINDING_REQUEST_DROPPED_BY_SERVER));
 	if (query_int(s->db, sql, &races) != SQLITE_OK) {
 		db_err(s, "cross-connection findings");
 		return -1;
 	}
 	if (races && run_cross(s, retried_sql, window_s, FINDING_RETRIED_REQUEST,
-			       FINDING_IDLE_CLOSE_RACE, added) != 0)
+			       FINDING_IDLE_CLOSE_RACE, FINDING_REQUEST_DROPPED_BY_SERVER, added) != 0)
 		return -1;
 	return batch_commit(s);
 }

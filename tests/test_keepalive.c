@@ -93,10 +93,11 @@ static const struct ka_case cases[] = {
 	{ "race within an RTT", CONN_CLOSE_RST, CONN_CLOSER_SERVER, 0.010, 3, 2, 1, 5.0, 5,
 	  CONN_CLOSER_NONE, 0, false, -1, CLOSE_AT - 0.005, false, CONN_CLOSER_NONE,
 	  "idle-close-race;server-idle-timeout;" },
-	/* Sent well before the close: not the race. */
+	/* Sent well before the close: not the race, and not an idle close
+	 * either (the connection was not idle): the server dropped it. */
 	{ "unanswered long before", CONN_CLOSE_FIN, CONN_CLOSER_SERVER, 0.001, 3, 2, 1, 5.0, 5,
 	  CONN_CLOSER_NONE, 0, false, -1, CLOSE_AT - 2, false, CONN_CLOSER_NONE,
-	  "server-idle-timeout;" },
+	  "request-dropped-by-server;" },
 	/* HTTP/2: a server ending an idle connection is h2-idle-close, never the
 	 * HTTP/1 timeout findings; after its own GOAWAY the dissector said so. */
 	{ "h2 idle close, no GOAWAY", CONN_CLOSE_FIN, CONN_CLOSER_SERVER, 0, 2, 2, 1, 0.5, -1,

@@ -333,7 +333,10 @@ Test(storeq, every_string_and_section_reaches_the_store)
 	tu_db_row(&d, "SELECT run_id, conn_id, request_seq, printf('%.6f', ts), kind, detail FROM findings",
 		  0, got, sizeof got);
 	/* finding 5: the 6th kind of findings.h, about request 1 */
-	cr_expect_str_eq(got, "1|1|1|1700000008.000000|parse-error|finding 5 about the connection");
+	char want5[160];
+	snprintf(want5, sizeof want5, "1|1|1|1700000008.000000|%s|finding 5 about the connection",
+		 finding_kind_name((enum finding_kind)(5 % FINDING_KIND_COUNT)));
+	cr_expect_str_eq(got, want5);
 	tu_db_close(&d);
 	tu_rmtree(dir);
 }

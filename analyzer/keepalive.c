@@ -89,10 +89,12 @@ void keepalive_conn_done(const struct keepalive_config *cfg, struct conn_record 
 				 after >= 0 ? after : -after, after >= 0 ? "after" : "before",
 				 r->close_kind == CONN_CLOSE_RST ? "RST" : "FIN");
 			emit(out, r, h->last_request_seq, h->last_request_ts, FINDING_IDLE_CLOSE_RACE, d);
-		} else {
+		} else if (r->gap_bytes == 0 && h->close_announced_by == CONN_CLOSER_NONE) {
 			/* Sent well before the close (a handshake RTT or more): the
 			 * server read it and closed without answering.  Not an idle
-			 * close: the connection was not idle. */
+			 * close: the connection was not idle.  (Bytes missing from
+			 * the capture may hold the response; after either side
+			 * announced close, the request is request-after-close.) */
 			double before = kl_time_seconds(r->close_ts) - kl_time_seconds(h->last_request_ts);
 			snprintf(d, sizeof d, "request %llu reached the server %.6f s before its %s, "
 				 "and got no response", (unsigned long long)h->last_request_seq, before,

@@ -28,26 +28,11 @@ kalens=$1
 src=$2
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 
-fail() { echo "t_live: FAIL: $*" >&2; failed=1; }
-die() { echo "t_live: $*" >&2; exit 1; }
-
-for t in curl python3 sqlite3 timeout; do
-	command -v "$t" >/dev/null || die "$t not found (Debian packages curl python3 sqlite3 coreutils)"
-done
-if [ "$(id -u)" != 0 ] && ! command -v capsh >/dev/null; then
-	die "capturing on lo needs root or CAP_NET_RAW; this test runs as uid $(id -u) (CI runs it as root)"
-fi
-
-tmp=$(mktemp -d)
-chmod 755 "$tmp"
-pids=()
-cleanup() {
-	for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
-	for p in "${pids[@]:-}"; do [ -n "$p" ] && wait "$p" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-failed=0
+name=t_live
+tools="curl python3 sqlite3 timeout"
+packages="curl python3 sqlite3 coreutils"
+# shellcheck source=capture-lib.sh
+source "$src/tests/capture-lib.sh"
 
 # --- the server -------------------------------------------------------------
 cat > "$tmp/server.py" <<'EOF'

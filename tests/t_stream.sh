@@ -18,26 +18,11 @@ kalens=$1
 src=$2
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 
-fail() { echo "t_stream: FAIL: $*" >&2; failed=1; }
-die() { echo "t_stream: $*" >&2; exit 1; }
-
-for t in curl python3 sqlite3 timeout tcpdump; do
-	command -v "$t" >/dev/null || die "$t not found (Debian packages curl python3 sqlite3 coreutils tcpdump)"
-done
-if [ "$(id -u)" != 0 ] && ! command -v capsh >/dev/null; then
-	die "capturing on lo needs root or CAP_NET_RAW; this test runs as uid $(id -u) (CI runs it as root)"
-fi
-
-tmp=$(mktemp -d)
-chmod 755 "$tmp"
-pids=()
-cleanup() {
-	for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
-	for p in "${pids[@]:-}"; do [ -n "$p" ] && wait "$p" 2>/dev/null; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-failed=0
+name=t_stream
+tools="curl python3 sqlite3 timeout tcpdump"
+packages="curl python3 sqlite3 coreutils tcpdump"
+# shellcheck source=capture-lib.sh
+source "$src/tests/capture-lib.sh"
 
 cat > "$tmp/server.py" <<'EOF'
 import http.server, socketserver, sys

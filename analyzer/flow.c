@@ -67,8 +67,7 @@ struct layer {
 	struct dissect_link link;
 	uint8_t probe;                /* enum probe_state */
 	uint16_t probe_len[2];
-	uint32_t probe_offered;       /* bytes offered to probes, both directions */
-	uint32_t probe_dir[2];        /* ... each direction: each has its own budget */
+	uint32_t probe_dir[2];        /* bytes offered to probes, each direction (its own budget) */
 	/* A direction's first bytes while a probe needs more of them
 	 * (DISSECT_PROBE_BYTES, allocated then; freed when probing ends). */
 	uint8_t *probe_buf[2];
@@ -162,11 +161,26 @@ static uint32_t key_hash(const struct flow_key *k, uint64_t seed)
 	return (uint32_t)(h ^ (h >> 32));
 }
 
+/* How far apart two sequence numbers are, either way round. */
+static uint32_t seq_distance(uint32_t a, uint32_t b)
+{
+	uint32_t d = a - b;
+	return (int32_t)d < 0 ? (uint32_t)-d : d;
+}
+
 static void key_set_domain(struct flow_key *k, uint32_t domain)
 {
 	k->domain[0] = (uint8_t)(domain >> 16);
 	k->domain[1] = (uint8_t)(domain >> 8);
 	k->domain[2] = (uint8_t)domain;
+}
+
+/* The same 5-tuple in "any tunnel" (the pairing alias, flow.h). */
+static struct flow_key key_any_tunnel(const struct flow_key *k)
+{
+	struct flow_key any = *k;
+	key_set_domain(&any, ENCAP_DOMAIN_ANY);
+	return any;
 }
 
 /* Fill the canonical key; returns true when the packet's source is `a`. */
@@ -386,6 +400,12 @@ static inline void layer_deliver(struct conn *c, struct layer *L, enum kl_dir di
 	}
 }
 
+/* Bytes offered to the probes of layer L, both directions. */
+static uint32_t probe_offered(const struct layer *L)
+{
+	return L->probe_dir[0] + L->probe_dir[1];
+}
+
 /* The kept first bytes are no longer needed: the layer was claimed, or
  * will not be. */
 static void probe_release(struct layer *L)
@@ -417,7 +437,6 @@ static void probe_offer(struct conn *c, struct layer *L, enum kl_dir dir, const 
 	uint32_t room = DISSECT_PROBE_BUDGET - L->probe_dir[dir];
 	uint32_t took = n >= room ? room : (uint32_t)n;
 	L->probe_dir[dir] += took;
-	L->probe_offered += took;
 	for (;;) {
 		size_t have = L->probe_len[dir];
 		const uint8_t *view = p;
@@ -607,7 +626,7 @@ void dissect_up_bind(struct dissect_link *l, const struct dissector *d)
 		return;
 	struct conn *c = l->c;
 	struct layer *U = layer_above(c, layer_at(c, l->level), c->last_seen);
-	if (U && U->probe == PROBE_ACTIVE && !U->probe_offered)
+	if (U && U->probe == PROBE_ACTIVE && !probe_offered(U))
 		claim(c, U, d, NULL);
 }
 
@@ -664,12 +683,12 @@ static void layers_report_unread(struct conn *c, kl_time ts)
 	const struct dissect_output *out = c->ft->hooks.out;
 	for (unsigned level = 1; level < c->nlayers && out && out->finding; level++) {
 		struct layer *L = layer_at(c, level);
-		if (L->dis || L->opaque || !L->probe_offered)
+		if (L->dis || L->opaque || !probe_offered(L))
 			continue;
 		char d[128];
 		struct layer *B = layer_at(c, level - 1);
 		snprintf(d, sizeof d, "%u bytes inside %s are no protocol kalens reads",
-			 (unsigned)L->probe_offered, B->dis ? B->dis->name : "the layer below");
+			 (unsigned)probe_offered(L), B->dis ? B->dis->name : "the layer below");
 		struct finding_record f = { c->id, 0, ts, FINDING_TUNNEL_NOT_READ, d };
 		out->finding(out->ctx, &f);
 	}
@@ -864,8 +883,7 @@ static struct conn *conn_new(struct flow_table *ft, const struct flow_key *k, ui
 	ft->st.conns_total++;
 	list_append(ft, c, idx, LIST_OPEN);
 	if (k->domain[0] | k->domain[1] | k->domain[2]) {
-		struct flow_key any = *k;
-		key_set_domain(&any, ENCAP_DOMAIN_ANY);
+		struct flow_key any = key_any_tunnel(k);
 		alias_add(ft, c, &any, ALIAS_ANY);
 	}
 	return c;
@@ -877,8 +895,7 @@ static struct conn *conn_new(struct flow_table *ft, const struct flow_key *k, ui
 static struct conn *pair_across_tunnels(struct flow_table *ft, const struct flow_key *k,
 					bool src_is_a, const struct decode_tcp *d)
 {
-	struct flow_key any = *k;
-	key_set_domain(&any, ENCAP_DOMAIN_ANY);
+	struct flow_key any = key_any_tunnel(k);
 	uint32_t slot;
 	uint32_t idx = table_find(ft, &any, key_hash(&any, ft->seed), &slot);
 	if (idx == NIL)
@@ -888,9 +905,7 @@ static struct conn *pair_across_tunnels(struct flow_table *ft, const struct flow
 	enum kl_dir other = dir == KL_TO_SERVER ? KL_TO_CLIENT : KL_TO_SERVER;
 	if (c->packets[dir] != 0 || !(d->flags & KL_TCP_ACK) || !c->snd_valid[other])
 		return NULL;
-	uint32_t dist = d->ack - c->snd_next[other];
-	if ((int32_t)dist < 0)
-		dist = (uint32_t)-dist;
+	uint32_t dist = seq_distance(d->ack, c->snd_next[other]);
 	bool synack = (d->flags & (KL_TCP_SYN | KL_TCP_ACK)) == (KL_TCP_SYN | KL_TCP_ACK);
 	if (synack ? dist != 0 : dist > FLOW_REUSE_JUMP)
 		return NULL;
@@ -915,9 +930,7 @@ static bool starts_new_conn(const struct conn *c, enum kl_dir dir, const struct 
 	}
 	if (!c->closed || !c->snd_valid[dir] || (d->flags & KL_TCP_RST))
 		return false;
-	uint32_t dist = d->seq - c->snd_next[dir];
-	if ((int32_t)dist < 0)
-		dist = (uint32_t)-dist;
+	uint32_t dist = seq_distance(d->seq, c->snd_next[dir]);
 	return dist > FLOW_REUSE_JUMP;
 }
 

@@ -12,6 +12,7 @@
 
 #include "capture.h"
 #include "decode.h"
+#include "encap.h"
 #include "ipfrag.h"
 #include "keepalive.h"
 #include "storeq.h"
@@ -374,26 +375,6 @@ static bool run_tick_live(struct run *r)
 	return run_live_keep_reading(r, now);
 }
 
-/* What tells one tunnel's fragments from another's with the same
- * addresses and id (ipfrag_piece.context). */
-static uint64_t encap_context(const struct decode_encap *e)
-{
-	if (e->depth == 0)
-		return 0;
-	uint64_t h = UINT64_C(0xcbf29ce484222325);
-	uint8_t b[DECODE_MAX_ENCAP + 42];
-	memset(b, 0, sizeof b);
-	memcpy(b, e->kinds, e->depth);
-	b[DECODE_MAX_ENCAP] = e->has_id;
-	memcpy(b + DECODE_MAX_ENCAP + 1, &e->id, 4);
-	b[DECODE_MAX_ENCAP + 5] = e->outer_version;
-	memcpy(b + DECODE_MAX_ENCAP + 6, e->outer_src, 16);
-	memcpy(b + DECODE_MAX_ENCAP + 22, e->outer_dst, 16);
-	for (size_t i = 0; i < sizeof b; i++)
-		h = (h ^ b[i]) * UINT64_C(0x100000001b3);
-	return h | 1;
-}
-
 /* A fragment: held until its datagram is whole, which is then decoded on
  * like any packet (a tunnel's inner packet may be a fragment again: the
  * loop runs at most once per tunnel).  The result for the packet. */
@@ -406,7 +387,7 @@ static enum decode_result run_fragment(struct run *r, struct decode_tcp *d, kl_t
 			.ip_version = d->ip_version, .proto = d->frag.proto,
 			.header_len = (uint16_t)(d->frag.header_len > UINT16_MAX ? UINT16_MAX
 										  : d->frag.header_len),
-			.id = d->frag.id, .context = encap_context(&d->encap),
+			.id = d->frag.id, .context = encap_identity_hash(&d->encap),
 			.src = d->src, .dst = d->dst, .offset = d->frag.offset, .more = d->frag.more,
 			.data = d->frag.data, .len = d->frag.len, .wire_len = d->frag.wire_len,
 		};

@@ -57,7 +57,7 @@ static bool encap_same(const struct decode_encap *a, const struct decode_encap *
 	       memcmp(a->outer_dst, b->outer_dst, 16) == 0;
 }
 
-static uint32_t ident_hash(const struct ident *k, uint64_t seed)
+static uint64_t ident_mix(const struct ident *k, uint64_t seed)
 {
 	uint64_t w[sizeof *k / 8];
 	memcpy(w, k, sizeof w);
@@ -67,6 +67,12 @@ static uint32_t ident_hash(const struct ident *k, uint64_t seed)
 		h *= UINT64_C(0x9E3779B97F4A7C15);
 		h ^= h >> 29;
 	}
+	return h;
+}
+
+static uint32_t ident_hash(const struct ident *k, uint64_t seed)
+{
+	uint64_t h = ident_mix(k, seed);
 	return (uint32_t)(h ^ (h >> 32));
 }
 
@@ -247,6 +253,15 @@ const struct decode_encap *encap_table_get(const struct encap_table *t, uint32_t
 	if (n == 0 || n > t->exact.n)
 		return NULL;
 	return &t->encaps[n - 1];
+}
+
+uint64_t encap_identity_hash(const struct decode_encap *e)
+{
+	if (e->depth == 0)
+		return 0;
+	struct ident k;
+	ident_exact(&k, e);
+	return ident_mix(&k, UINT64_C(0xcbf29ce484222325)) | 1;
 }
 
 uint64_t encap_table_overflows(const struct encap_table *t)

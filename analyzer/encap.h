@@ -47,6 +47,11 @@ uint32_t encap_table_number(struct encap_table *t, const struct decode_encap *e,
 /* The identity numbered n, or NULL (0, overflow).  Owned by the table. */
 const struct decode_encap *encap_table_get(const struct encap_table *t, uint32_t n);
 
+/* A 64-bit hash of e's exact identity (as encap_table_number tells them
+ * apart), not seeded: what keeps one tunnel's IP fragments from another's
+ * (ipfrag_piece.context); 0 when e->depth is 0, never 0 otherwise. */
+uint64_t encap_identity_hash(const struct decode_encap *e);
+
 /* Tunnel identities that found the table full. */
 uint64_t encap_table_overflows(const struct encap_table *t);
 

@@ -97,7 +97,10 @@ const char *conn_ip_text(uint8_t ip_version, const uint8_t ip[16], char *buf, si
 	  "not measured: SYN, SYN-ACK or that ACK missing from the capture", \
 	  cv_seconds_if(f->has_handshake_rtt, f->handshake_rtt)) \
 	X(close_initiator, TEXT, 0, conn_closer_names, "", \
-	  "`client` or `server`: the side that sent the first FIN or RST", \
+	  "`client` or `server`: the side that began the close — the sender of the first " \
+	  "FIN or RST, unless a TLS `close_notify` (or fatal alert) of the other side came " \
+	  "before it (docs/keepalive.md, \"Who closed\"); `tcp_close_initiator` is TCP's view " \
+	  "alone", \
 	  "no FIN or RST seen (`close_kind` is `open` or `idle`)", \
 	  cv_text(conn_closer_name(f->close_initiator))) \
 	X(close_kind, TEXT, COL_NOT_NULL, conn_close_kind_names, "", \
@@ -105,9 +108,15 @@ const char *conn_ip_text(uint8_t ip_version, const uint8_t ip[16], char *buf, si
 	  "", \
 	  cv_text(conn_close_kind_name(f->close_kind))) \
 	X(close_ts, REAL, 0, NULL, "s, epoch", \
-	  "capture time of that first FIN or RST", \
+	  "capture time the close began: that first FIN or RST, or the TLS alert before it " \
+	  "that `close_initiator` follows", \
 	  "`close_kind` is `open` or `idle`", \
 	  cv_seconds_if(f->close_kind == CONN_CLOSE_FIN || f->close_kind == CONN_CLOSE_RST, f->close_ts)) \
+	X(tcp_close_initiator, TEXT, 0, conn_closer_names, "", \
+	  "`client` or `server`: the side that sent the first FIN or RST (what tshark's " \
+	  "reading of the TCP flags says)", \
+	  "no FIN or RST seen", \
+	  cv_text(conn_closer_name(f->tcp_close_initiator))) \
 	X(packets_to_server, INTEGER, 0, NULL, "packets", \
 	  "TCP segments captured from client to server", \
 	  "never NULL", \

@@ -38,9 +38,15 @@ struct conn_record {
 	bool syn_seen;                   /* the client's SYN was captured */
 	bool has_handshake_rtt;
 	kl_time handshake_rtt;           /* SYN to the ACK of the SYN-ACK */
+	/* Who began the close and when, when close_kind is fin/rst: the
+	 * first FIN or RST, unless a protocol's notice of closing (TLS
+	 * close_notify, dissect_closing) came before it: then that notice's
+	 * sender and time (close_notice names it). */
 	enum conn_closer close_initiator;
 	enum conn_close_kind close_kind;
-	kl_time close_ts;                /* first FIN/RST, when close_kind is fin/rst */
+	kl_time close_ts;
+	const char *close_notice;        /* "TLS close_notify"; NULL: the FIN/RST began it */
+	enum conn_closer tcp_close_initiator;  /* the sender of the first FIN or RST */
 
 	uint64_t packets[2];             /* indexed by enum kl_dir */
 	uint64_t bytes[2];               /* TCP payload bytes on the wire, retransmissions included */

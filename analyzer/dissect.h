@@ -173,6 +173,13 @@ void dissect_up_data(struct dissect_link *l, enum kl_dir dir, const uint8_t *p, 
 void dissect_up_gap(struct dissect_link *l, enum kl_dir dir, uint64_t off, uint64_t len,
 		    kl_time ts);
 
+/* The sender of direction dir ended its side in this layer's protocol at
+ * ts (TLS: close_notify, or a fatal alert).  The flow layer takes the
+ * first such notice of a connection that comes before any FIN or RST as
+ * the start of its close: close_initiator and close_ts (conn_record.h).
+ * `how` names it for people ("TLS close_notify"); static storage. */
+void dissect_closing(struct dissect_link *l, enum kl_dir dir, kl_time ts, const char *how);
+
 
 
 #endif

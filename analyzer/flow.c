@@ -90,8 +90,11 @@ struct conn {
 	bool client_is_a;
 	bool syn_seen, synack_seen, rtt_done, rst_seen, closed;
 	bool fin_seen[2], snd_valid[2];
-	uint8_t close_initiator;      /* enum conn_closer */
+	uint8_t close_initiator;      /* enum conn_closer: the first FIN or RST's sender */
 	uint8_t close_kind;           /* enum conn_close_kind */
+	uint8_t notice_by;            /* enum conn_closer: dissect_closing() before any FIN/RST */
+	const char *notice;           /* its name; static */
+	kl_time notice_ts;
 	uint32_t client_isn;
 	uint32_t snd_next[2];         /* highest sequence end sent, per direction */
 	kl_time first_seen, last_seen, syn_ts, close_ts, handshake_rtt;
@@ -651,6 +654,18 @@ void dissect_up_gap(struct dissect_link *l, enum kl_dir dir, uint64_t off, uint6
 		layer_gap(c, l->level + 1u, dir, off, len, ts);
 }
 
+void dissect_closing(struct dissect_link *l, enum kl_dir dir, kl_time ts, const char *how)
+{
+	if (!l)
+		return;
+	struct conn *c = l->c;
+	if (c->notice_by != CONN_CLOSER_NONE || c->close_kind != CONN_CLOSE_OPEN)
+		return;                   /* not the first, or after a FIN or RST */
+	c->notice_by = dir == KL_TO_SERVER ? CONN_CLOSER_CLIENT : CONN_CLOSER_SERVER;
+	c->notice = how;
+	c->notice_ts = ts;
+}
+
 static void sink_data(void *ctx, enum kl_dir dir, const uint8_t *p, size_t n,
 		      uint64_t off, kl_time ts)
 {
@@ -729,8 +744,18 @@ static void conn_record_fill(struct conn *c, struct conn_record *r)
 	r->has_handshake_rtt = c->rtt_done && c->handshake_rtt >= 0;
 	r->handshake_rtt = c->handshake_rtt;
 	r->close_initiator = (enum conn_closer)c->close_initiator;
+	r->tcp_close_initiator = r->close_initiator;
 	r->close_kind = (enum conn_close_kind)c->close_kind;
 	r->close_ts = c->close_ts;
+	/* A notice of closing before the first FIN or RST began the close
+	 * (TLS: the peer's FIN may answer a close_notify before the
+	 * notifier's own FIN goes out). */
+	if (c->notice_by != CONN_CLOSER_NONE &&
+	    (r->close_kind == CONN_CLOSE_FIN || r->close_kind == CONN_CLOSE_RST)) {
+		r->close_initiator = (enum conn_closer)c->notice_by;
+		r->close_ts = c->notice_ts;
+		r->close_notice = c->notice;
+	}
 	for (int d = 0; d < 2; d++) {
 		struct tcp_reasm_half_stats hs = tcp_reasm_half_stats(&c->reasm, (enum kl_dir)d);
 		r->packets[d] = c->packets[d];

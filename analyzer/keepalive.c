@@ -25,12 +25,18 @@ static void emit(const struct dissect_output *out, const struct conn_record *r, 
 	out->finding(out->ctx, &f);
 }
 
+/* How the close began: "RST", "FIN" or the notice before them
+ * ("TLS close_notify"). */
+static const char *close_how(const struct conn_record *r)
+{
+	return r->close_notice ? r->close_notice : r->close_kind == CONN_CLOSE_RST ? "RST" : "FIN";
+}
+
 /* Who closed the connection and how, e.g. "the server (FIN)". */
 static const char *closed_by(const struct conn_record *r, char *buf, size_t n)
 {
 	snprintf(buf, n, "the %s (%s)",
-		 r->close_initiator == CONN_CLOSER_SERVER ? "server" : "client",
-		 r->close_kind == CONN_CLOSE_RST ? "RST" : "FIN");
+		 r->close_initiator == CONN_CLOSER_SERVER ? "server" : "client", close_how(r));
 	return buf;
 }
 
@@ -87,7 +93,7 @@ void keepalive_conn_done(const struct keepalive_config *cfg, struct conn_record 
 			snprintf(d, sizeof d, "request %llu reached the server %.6f s %s its %s, "
 				 "and got no response", (unsigned long long)h->last_request_seq,
 				 after >= 0 ? after : -after, after >= 0 ? "after" : "before",
-				 r->close_kind == CONN_CLOSE_RST ? "RST" : "FIN");
+				 close_how(r));
 			emit(out, r, h->last_request_seq, h->last_request_ts, FINDING_IDLE_CLOSE_RACE, d);
 		} else if (r->gap_bytes == 0 && h->close_announced_by == CONN_CLOSER_NONE) {
 			/* Sent well before the close (a handshake RTT or more): the
@@ -98,7 +104,7 @@ void keepalive_conn_done(const struct keepalive_config *cfg, struct conn_record 
 			double before = kl_time_seconds(r->close_ts) - kl_time_seconds(h->last_request_ts);
 			snprintf(d, sizeof d, "request %llu reached the server %.6f s before its %s, "
 				 "and got no response", (unsigned long long)h->last_request_seq, before,
-				 r->close_kind == CONN_CLOSE_RST ? "RST" : "FIN");
+				 close_how(r));
 			emit(out, r, h->last_request_seq, h->last_request_ts,
 			     FINDING_REQUEST_DROPPED_BY_SERVER, d);
 			h->has_idle_before_close = false;
@@ -125,7 +131,7 @@ void keepalive_conn_done(const struct keepalive_config *cfg, struct conn_record 
 	}
 	if (r->close_initiator == CONN_CLOSER_CLIENT) {
 		snprintf(d, sizeof d, "the server would have kept it; the client closed it (%s) "
-			 "after %.6f s idle", r->close_kind == CONN_CLOSE_RST ? "RST" : "FIN", idle);
+			 "after %.6f s idle", close_how(r), idle);
 		emit(out, r, 0, r->close_ts, FINDING_CLIENT_CLOSED_REUSABLE, d);
 		return;
 	}

@@ -277,6 +277,21 @@ static long long one_int(sqlite3 *db, const char *sql, int64_t run)
 	return v;
 }
 
+/* Does `table` have `column`?  A database of the current schema version
+ * written by a kalens that did not declare a column yet lacks it (store.c
+ * adds it only when it writes). */
+static bool has_column(sqlite3 *db, const char *table, const char *column)
+{
+	sqlite3_stmt *st = NULL;
+	bool yes = sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2",
+				      -1, &st, NULL) == SQLITE_OK &&
+		   sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC) == SQLITE_OK &&
+		   sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC) == SQLITE_OK &&
+		   sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return yes;
+}
+
 /* The HTTP/1 part: requests per connection, reuse, what servers advertised
  * and what happened after the last response. */
 static int print_http(sqlite3 *db, int version, int64_t run, FILE *out, char *err,
@@ -454,6 +469,26 @@ static int print_tls(sqlite3 *db, int64_t run, FILE *out, char *err, size_t errl
 	fmt_secs(b, sizeof b, h95, null95);
 	fprintf(out, "  handshake time      median %s, p95 %s (ClientHello to the client's first "
 		"application data)\n", a, b);
+	if (has_column(db, "connections", "tls_close_by")) {
+		/* docs/keepalive.md, "Who closed": an alert before the first FIN. */
+		st = prep(db, "SELECT COUNT(*), TOTAL(tls_close_alert = 'close_notify'),"
+			  " TOTAL(tls_close_alert = 'encrypted'),"
+			  " TOTAL(close_initiator IS NOT tcp_close_initiator)"
+			  " FROM connections WHERE" RUN_FILTER "AND tls_close_by IS NOT NULL", run, err,
+			  errlen);
+		if (!st)
+			return -1;
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0) {
+			long long k = sqlite3_column_int64(st, 0);
+			long long cn = (long long)sqlite3_column_double(st, 1);
+			long long enc = (long long)sqlite3_column_double(st, 2);
+			fprintf(out, "  closing alerts      %lld connections (close_notify %lld, encrypted "
+				"%lld, fatal %lld); on %lld the other side's FIN came first, and the "
+				"alert's sender counts as the closer\n", k, cn, enc, k - cn - enc,
+				(long long)sqlite3_column_double(st, 3));
+		}
+		sqlite3_finalize(st);
+	}
 	st = prep(db, "SELECT server_ip, server_port, COUNT(*), SUM(tls_resumed = 1),"
 		  " group_concat(DISTINCT alpn), COALESCE(SUM(requests_estimated), 0),"
 		  " SUM(decrypted = 1), COALESCE(SUM(CASE WHEN decrypted = 1 THEN requests END), 0)"
@@ -1121,6 +1156,20 @@ static int report_json(sqlite3 *db, int version, int64_t run, FILE *out, char *e
 				  " FROM connections WHERE" RUN_FILTER "AND tls_version IS NOT NULL"
 				  " GROUP BY 1, 2 ORDER BY 3 DESC", run, false, out, err, errlen) != 0)
 			return -1;
+		/* Who sent the first closing alert (docs/keepalive.md, "Who closed"). */
+		if (has_column(db, "connections", "tls_close_by")) {
+			fputs(",\"tls_closes\":", out);
+			if (json_rows(db, "SELECT COUNT(*) AS connections,"
+					  " COALESCE(SUM(tls_close_by = 'client'), 0) AS by_client,"
+					  " COALESCE(SUM(tls_close_by = 'server'), 0) AS by_server,"
+					  " COALESCE(SUM(tls_close_alert = 'close_notify'), 0) AS close_notify,"
+					  " COALESCE(SUM(tls_close_alert = 'encrypted'), 0) AS encrypted,"
+					  " COALESCE(SUM(close_initiator IS NOT tcp_close_initiator), 0)"
+					  " AS before_the_other_sides_fin"
+					  " FROM connections WHERE" RUN_FILTER "AND tls_close_by IS NOT NULL",
+					  run, true, out, err, errlen) != 0)
+				return -1;
+		}
 	}
 	if (version >= 4) {
 		/* HTTP/2: per server, streams, multiplexing, GOAWAY (schema 4). */

@@ -106,6 +106,8 @@ struct tls_dir {
 	bool app_phase;               /* TLS 1.3: rp has application keys */
 	uint64_t protected_seen;      /* protected records before the keys were found */
 	uint64_t failures;
+	uint8_t alert[2];             /* a plaintext alert record's level and description */
+	uint8_t alert_len;
 };
 
 struct tls_conn {
@@ -125,6 +127,13 @@ struct tls_conn {
 	bool pt_own;
 	bool decrypted;               /* some record authenticated */
 	bool inner_tried;             /* the plaintext's first byte went up */
+	/* The first alert that ended a side (close_notify, fatal, or one that
+	 * could not be read): who sent it, when, and its description
+	 * (ALERT_ENCRYPTED: unread). */
+	bool have_close;
+	enum kl_dir close_dir;
+	kl_time close_ts;
+	int close_alert;
 	struct dissect_conn_info info;
 	uint8_t client_ip[16], server_ip[16];
 };
@@ -282,6 +291,44 @@ static void sslv2_hello(struct tls_conn *c, kl_time ts)
 	free(d->hs);
 	d->hs = NULL;
 	d->hs_len = 0;
+}
+
+/* ---- alerts ---------------------------------------------------------------- */
+
+/* An alert record whose plaintext kalens did not read: TLS 1.2 and older
+ * protect alerts after ChangeCipherSpec (tshark: "Encrypted Alert"). */
+#define ALERT_ENCRYPTED (-1)
+
+/* An alert from direction dir (RFC 8446 §6): close_notify (0) and fatal
+ * alerts end the sender's side of the connection; warnings do not.  One
+ * that cannot be read is, after the handshake, almost always a
+ * close_notify, and ends the sender's side either way (a warning there is
+ * all but unheard of): it counts as closing.  The first closing alert of
+ * the connection is a TLS fact, and tells the flow layer who began the
+ * close (dissect_closing). */
+static void alert_seen(struct tls_conn *c, enum kl_dir dir, kl_time ts, int level, int desc)
+{
+	bool closing = desc == ALERT_ENCRYPTED || desc == 0 || level == 2;
+	if (!closing || c->have_close)
+		return;
+	c->have_close = true;
+	c->close_dir = dir;
+	c->close_ts = ts;
+	c->close_alert = desc;
+	dissect_closing(c->info.link, dir, ts,
+			desc == 0 ? "TLS close_notify" :
+			desc == ALERT_ENCRYPTED ? "TLS encrypted alert" : "TLS fatal alert");
+}
+
+/* TLS 1.3 without keys: the length of a protected record holding one
+ * alert (RFC 8446 §5.2: 2 bytes, the inner content type, the AEAD tag;
+ * AES-CCM-8's tag is 8 bytes, every other suite's 16).  Nothing else is
+ * that short: application data of 2 bytes aside, the shortest handshake
+ * message protected (KeyUpdate) is 22 bytes.  Senders may pad records, but
+ * the common stacks do not. */
+static uint32_t tls13_alert_record_len(const struct tls_conn *c)
+{
+	return 2 + 1 + (c->sh.cipher == 0x1305 ? 8u : 16u);
 }
 
 /* ---- decryption ----------------------------------------------------------- */
@@ -490,6 +537,8 @@ static void open_failed(struct tls_conn *c, enum kl_dir dir, size_t n, kl_time t
 	 * handshake cannot be opened, and is not application data. */
 	if (!d->rp && !d->app_phase)
 		return;
+	if (d->type == CT_ALERT)
+		alert_seen(c, dir, ts, 0, ALERT_ENCRYPTED);
 	if (d->failures++ == 0) {
 		char detail[160];
 		snprintf(detail, sizeof detail, "a record %s does not authenticate: wrong or "
@@ -529,6 +578,8 @@ static void open_record(struct tls_conn *c, enum kl_dir dir, const uint8_t *body
 	c->decrypted = true;
 	if (type == CT_APPDATA)
 		deliver(c, dir, c->pt, (size_t)m, ts);
+	else if (type == CT_ALERT && m >= 2)
+		alert_seen(c, dir, ts, c->pt[0], c->pt[1]);
 	else if (type == CT_HANDSHAKE && is_tls13(c))
 		handshake13(c, d, c->pt, (size_t)m);
 	if (d->switch_keys) {
@@ -584,6 +635,7 @@ static void broken_record(struct tls_conn *c, enum kl_dir dir, kl_time ts)
 static void record_done(struct tls_conn *c, enum kl_dir dir, kl_time ts)
 {
 	struct tls_dir *d = &c->d[dir];
+	bool opened = d->opening;
 	if (d->opening && d->rec_broken)
 		broken_record(c, dir, ts);
 	d->opening = false;
@@ -593,8 +645,20 @@ static void record_done(struct tls_conn *c, enum kl_dir dir, kl_time ts)
 	}
 	if (d->type == CT_CCS)
 		d->encrypted = true;
+	if (d->type == CT_ALERT) {
+		/* Opened ones were read by open_record().  TLS 1.3 protects
+		 * alerts inside application-data records: one of type 21 is in
+		 * the clear, as are those before ChangeCipherSpec. */
+		if (opened ? d->rec_broken : d->encrypted && !is_tls13(c))
+			alert_seen(c, dir, ts, 0, ALERT_ENCRYPTED);
+		else if (!opened && d->alert_len == 2)
+			alert_seen(c, dir, ts, d->alert[0], d->alert[1]);
+		return;
+	}
 	if (d->type != CT_APPDATA)
 		return;
+	if (!opened && is_tls13(c) && d->reclen == tls13_alert_record_len(c))
+		alert_seen(c, dir, ts, 0, ALERT_ENCRYPTED);
 	/* TLS 1.3 (RFC 8446 §5): the encrypted handshake travels as
 	 * application data; the client's first such record is its Finished,
 	 * so its application data starts with the second. */
@@ -672,6 +736,7 @@ static void tls_data(void *ctx, enum kl_dir dir, const uint8_t *p, size_t n, uin
 				d->left = len;
 				d->reclen = len;
 				d->hlen = 0;
+				d->alert_len = 0;
 				d->opening = will_open(c, dir, ts);
 				if (d->opening) {
 					memcpy(d->rec_hdr, d->hdr, 5);
@@ -693,6 +758,9 @@ static void tls_data(void *ctx, enum kl_dir dir, const uint8_t *p, size_t n, uin
 			gather_handshake(c, dir, p, k, ts);
 		else if (d->type == CT_SSL2_HELLO)
 			sslv2_bytes(c, p, k);
+		else if (d->type == CT_ALERT)
+			for (size_t i = 0; i < k && d->alert_len < 2; i++)
+				d->alert[d->alert_len++] = p[i];
 		p += k;
 		n -= k;
 		d->left -= (uint32_t)k;
@@ -763,6 +831,67 @@ static void tls_facts(const void *ctx, const struct conn_record *tcp, struct fac
 	f->records[KL_TO_SERVER] = c->d[KL_TO_SERVER].records[CT_APPDATA - CT_CCS];
 	f->records[KL_TO_CLIENT] = c->d[KL_TO_CLIENT].records[CT_APPDATA - CT_CCS];
 	f->exchanges = c->exchanges;
+	if (c->have_close) {
+		f->close_by = c->close_dir == KL_TO_SERVER ? CONN_CLOSER_CLIENT : CONN_CLOSER_SERVER;
+		f->close_ts = c->close_ts;
+		f->close_alert = c->close_alert;
+	}
+}
+
+/* The TLS Alerts registry of IANA (RFC 8446 §6 and the RFCs it lists). */
+const char *tls_alert_name(uint8_t desc)
+{
+	switch (desc) {
+	case 0: return "close_notify";
+	case 10: return "unexpected_message";
+	case 20: return "bad_record_mac";
+	case 21: return "decryption_failed";
+	case 22: return "record_overflow";
+	case 30: return "decompression_failure";
+	case 40: return "handshake_failure";
+	case 41: return "no_certificate";
+	case 42: return "bad_certificate";
+	case 43: return "unsupported_certificate";
+	case 44: return "certificate_revoked";
+	case 45: return "certificate_expired";
+	case 46: return "certificate_unknown";
+	case 47: return "illegal_parameter";
+	case 48: return "unknown_ca";
+	case 49: return "access_denied";
+	case 50: return "decode_error";
+	case 51: return "decrypt_error";
+	case 60: return "export_restriction";
+	case 70: return "protocol_version";
+	case 71: return "insufficient_security";
+	case 80: return "internal_error";
+	case 86: return "inappropriate_fallback";
+	case 90: return "user_canceled";
+	case 100: return "no_renegotiation";
+	case 109: return "missing_extension";
+	case 110: return "unsupported_extension";
+	case 111: return "certificate_unobtainable";
+	case 112: return "unrecognized_name";
+	case 113: return "bad_certificate_status_response";
+	case 114: return "bad_certificate_hash_value";
+	case 115: return "unknown_psk_identity";
+	case 116: return "certificate_required";
+	case 120: return "no_application_protocol";
+	case 121: return "ech_required";
+	default: return NULL;
+	}
+}
+
+static struct col_value close_alert_value(const struct tls_facts *f, char *buf, size_t len)
+{
+	if (f->close_by == CONN_CLOSER_NONE)
+		return cv_null();
+	if (f->close_alert < 0)
+		return cv_text("encrypted");
+	const char *name = tls_alert_name((uint8_t)f->close_alert);
+	if (name)
+		return cv_text(name);
+	snprintf(buf, len, "alert %d", f->close_alert);
+	return cv_text_copy(buf);
 }
 
 /* Names as tshark 4.0 gives them (tshark -G values: the field
@@ -856,7 +985,25 @@ const char *tls_cipher_hex(uint16_t cipher, char *buf, size_t len)
 	  "client's Finished excluded) that the server answers counts one. An estimate, " \
 	  "never stored as `requests`: pipelined requests in one run count once", \
 	  "not TLS, or no application data from the client", \
-	  f->version && f->records[KL_TO_SERVER] ? cv_u64(f->exchanges) : cv_null())
+	  f->version && f->records[KL_TO_SERVER] ? cv_u64(f->exchanges) : cv_null()) \
+	X(tls_close_by, TEXT, 0, conn_closer_names, "", \
+	  "`client` or `server`: the sender of the connection's first alert that ended its " \
+	  "side — `close_notify`, a fatal alert, or an alert kalens could not read (TLS 1.2 " \
+	  "and older encrypt them after the handshake; tshark's \"Encrypted Alert\"). When it " \
+	  "came before any FIN or RST, it is `close_initiator` (docs/keepalive.md, \"Who " \
+	  "closed\"). TLS 1.3 hides alerts inside application data: seen only when decrypted", \
+	  "not TLS, or no such alert seen", \
+	  cv_text(conn_closer_name(f->close_by))) \
+	X(tls_close_alert, TEXT, 0, NULL, "", \
+	  "that alert's description as the IANA registry names it (`close_notify`, " \
+	  "`handshake_failure`, `alert 200` for a value it does not name), or `encrypted` " \
+	  "when it could not be read", \
+	  "no such alert", \
+	  close_alert_value(f, buf, len)) \
+	X(tls_close_ts, REAL, 0, NULL, "s, epoch", \
+	  "capture time of the segment that completed that alert's record", \
+	  "no such alert", \
+	  cv_seconds_if(f->close_by != CONN_CLOSER_NONE, f->close_ts))
 
 #define COLUMN_REC struct tls_facts
 COLUMNS_DEFINE(TLS_FACTS_COLUMNS, tls_columns)

@@ -37,12 +37,21 @@ struct tls_facts {
 	uint64_t records[2];          /* application data records, by enum kl_dir */
 	uint64_t exchanges;           /* request/response exchanges, estimated from records */
 	bool decrypted;               /* application data was decrypted with a key log */
+	/* The first alert that ended a side: close_notify, a fatal alert, or
+	 * one that could not be read (close_alert -1). */
+	enum conn_closer close_by;    /* CONN_CLOSER_NONE: none seen */
+	kl_time close_ts;
+	int close_alert;              /* its description (RFC 8446 §6), -1: not read */
 };
 
 extern const struct fact_section tls_facts_section;
 
 /* "TLS 1.2" and friends, other values as "0x%04x", into buf; returns buf. */
 const char *tls_version_name(uint16_t version, char *buf, size_t len);
+
+/* An alert description's name in the IANA registry ("close_notify",
+ * "handshake_failure"), NULL for a value it does not name. */
+const char *tls_alert_name(uint8_t desc);
 
 /* A cipher suite as tshark shows it, "0xc030", into buf; returns buf. */
 const char *tls_cipher_hex(uint16_t cipher, char *buf, size_t len);

@@ -35,11 +35,14 @@ static const char *const col_names[C_COUNT] = {
 	"close_initiator", "close_kind", "handshake_rtt", "first_seen", "last_seen",
 };
 
-/* kalens's connections, in the order of the reference rows. */
+/* kalens's connections, in the order of the reference rows.  The
+ * reference's close_initiator is the sender of the first FIN or RST, as the
+ * TCP flags say: kalens's tcp_close_initiator (close_initiator may follow a
+ * TLS close_notify before it; test_e2e_tlsclose checks that). */
 static const char KALENS_CONNS[] =
 	"SELECT client_ip, client_port, server_ip, server_port, ip_version, syn_seen,"
 	" packets_to_server, packets_to_client, bytes_to_server, bytes_to_client,"
-	" close_initiator, close_kind,"
+	" tcp_close_initiator, close_kind,"
 	" CASE WHEN handshake_rtt IS NULL THEN NULL ELSE printf('%.6f', handshake_rtt) END,"
 	" printf('%.6f', first_seen), printf('%.6f', last_seen)"
 	" FROM connections ORDER BY first_seen, client_port, server_port";

@@ -131,11 +131,16 @@ static struct tu_conn C;         /* the last connection played: findings, protoc
 static struct {
 	bool tls;
 	struct tls_facts f;
+	enum conn_closer close_initiator, tcp_close_initiator;
+	const char *close_notice;
 } last;
 
 static void on_done(void *ctx, const struct conn_record *r)
 {
 	(void)ctx;
+	last.close_initiator = r->close_initiator;
+	last.tcp_close_initiator = r->tcp_close_initiator;
+	last.close_notice = r->close_notice;
 	last.tls = r->facts[FACTS_TLS] != NULL;
 	if (last.tls)
 		memcpy(&last.f, r->facts[FACTS_TLS], sizeof last.f);
@@ -520,4 +525,95 @@ Test(tls, version_names)
 	/* a short buffer is cut, not overrun */
 	char small[8];
 	cr_expect_str_eq(tls_version_name(0xfb1a, small, sizeof small), "TLS 1.3");
+}
+
+/* Alerts (RFC 8446 §6): close_notify and fatal alerts end their sender's
+ * side, warnings do not; an alert record split byte by byte reads the
+ * same; one before the first FIN or RST begins the close, one after it
+ * does not (the TLS facts keep it either way). */
+static void alert_conn(const uint8_t *alert, size_t alen, size_t piece, bool fin_first)
+{
+	memset(&last, 0, sizeof last);
+	/* A handshake record (the probe's evidence; its message is not a
+	 * hello: a finding, not what this is about). */
+	static const uint8_t hs[] = { 22, 3, 1, 0, 4, 20, 0, 0, 0 };
+	tu_conn_start(&C, 443, NULL, on_done, NULL);
+	tu_conn_send(&C, KL_TO_SERVER, hs, sizeof hs, 0);
+	tu_conn_send(&C, KL_TO_CLIENT, hs, sizeof hs, 0);
+	if (fin_first)
+		tu_conn_fin(&C, KL_TO_CLIENT);
+	tu_conn_send(&C, KL_TO_SERVER, alert, alen, piece);
+	if (!fin_first)
+		tu_conn_fin(&C, KL_TO_CLIENT);
+	tu_conn_fin(&C, KL_TO_SERVER);
+	tu_conn_end(&C);
+	cr_assert(last.tls);
+}
+
+Test(tls, alerts_and_who_began_the_close)
+{
+	static const uint8_t close_notify[] = { 21, 3, 3, 0, 2, 1, 0 };
+	static const uint8_t warning[] = { 21, 3, 3, 0, 2, 1, 90 };        /* user_canceled */
+	static const uint8_t fatal[] = { 21, 3, 3, 0, 2, 2, 40 };          /* handshake_failure */
+	static const uint8_t unnamed[] = { 21, 3, 3, 0, 2, 2, 222 };
+	static const uint8_t warn_then_close[] = { 21, 3, 3, 0, 2, 1, 90, 21, 3, 3, 0, 2, 1, 0 };
+	static const uint8_t two_in_one[] = { 21, 3, 3, 0, 4, 1, 0, 1, 0 };
+	static const uint8_t short_alert[] = { 21, 3, 3, 0, 1, 1 };
+	static const uint8_t empty_alert[] = { 21, 3, 3, 0, 0 };
+	static const struct {
+		const char *what;
+		const uint8_t *p;
+		size_t n;
+		int alert;                /* the close alert; -2: none */
+	} cases[] = {
+		{ "close_notify", close_notify, sizeof close_notify, 0 },
+		{ "a warning", warning, sizeof warning, -2 },
+		{ "a fatal alert", fatal, sizeof fatal, 40 },
+		{ "a fatal alert with no name", unnamed, sizeof unnamed, 222 },
+		{ "a warning, then close_notify", warn_then_close, sizeof warn_then_close, 0 },
+		{ "two alerts in one record", two_in_one, sizeof two_in_one, 0 },
+		{ "a 1-byte alert record", short_alert, sizeof short_alert, -2 },
+		{ "an empty alert record", empty_alert, sizeof empty_alert, -2 },
+	};
+	for (size_t i = 0; i < KL_ARRAY_LEN(cases); i++) {
+		for (size_t piece = 0; piece < 2; piece++) {
+			alert_conn(cases[i].p, cases[i].n, piece, false);
+			bool closing = cases[i].alert != -2;
+			cr_expect_eq(last.f.close_by, closing ? CONN_CLOSER_CLIENT : CONN_CLOSER_NONE,
+				     "%s, piece %zu", cases[i].what, piece);
+			if (closing)
+				cr_expect_eq(last.f.close_alert, cases[i].alert, "%s", cases[i].what);
+			cr_expect_eq(last.tcp_close_initiator, CONN_CLOSER_SERVER, "%s", cases[i].what);
+			cr_expect_eq(last.close_initiator, closing ? CONN_CLOSER_CLIENT : CONN_CLOSER_SERVER,
+				     "%s, piece %zu", cases[i].what, piece);
+			cr_expect_eq(last.close_notice != NULL, closing, "%s", cases[i].what);
+		}
+	}
+	/* After the server's FIN, the client's close_notify is only a fact. */
+	alert_conn(close_notify, sizeof close_notify, 0, true);
+	cr_expect_eq(last.f.close_by, CONN_CLOSER_CLIENT);
+	cr_expect_eq(last.close_initiator, CONN_CLOSER_SERVER);
+	cr_expect_null(last.close_notice);
+	cr_expect_str_eq(tls_alert_name(0), "close_notify");
+	cr_expect_str_eq(tls_alert_name(48), "unknown_ca");
+	cr_expect_null(tls_alert_name(1));
+}
+
+/* Recorded connections played byte by byte: the closing alert is found
+ * the same (TLS 1.2: an Encrypted Alert; TLS 1.3: the protected record
+ * as long as one alert), from the client, as tshark decrypts it. */
+Test(tls, closing_alert_of_recorded_connections_bytewise, .timeout = 120)
+{
+	for (size_t i = 0; i < 2; i++) {
+		const struct tls_case *k = &CASES[i];
+		struct conv cv;
+		conv_load(&cv, k->capture, k->client_port);
+		for (size_t piece = 0; piece < 2; piece++) {
+			struct play pl = { .piece = piece };
+			play(&cv, &pl);
+			cr_expect_eq(last.f.close_by, CONN_CLOSER_CLIENT, "%s piece %zu", k->capture, piece);
+			cr_expect_eq(last.f.close_alert, -1, "%s", k->capture);
+		}
+		conv_free(&cv);
+	}
 }

@@ -8,7 +8,7 @@
  * DLT_RAW frames (IPv4 or IPv6, first nibble), so the fuzzer can build
  * handshakes, port reuse, closes and interleaved connections directly.
  * Small caps make eviction, idle expiry and reassembly caps reachable.
- * The key logs of captures/generated/ (and stack/) are loaded once, so seeds made from
+ * The key logs of captures/generated/ (and stack/, tlsclose/) are loaded once, so seeds made from
  * those HTTPS captures reach TLS decryption (and mutations of them, its
  * failures).
  * Every connection record must be self-consistent, every request and
@@ -39,7 +39,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc, (void)argv;
 	static const char *const dirs[] = { KALENS_SOURCE_DIR "/captures/generated",
-					     KALENS_SOURCE_DIR "/captures/generated/stack" };
+					     KALENS_SOURCE_DIR "/captures/generated/stack",
+					     KALENS_SOURCE_DIR "/captures/generated/tlsclose" };
 	char tmp[] = "/tmp/fuzz_flow.keylog.XXXXXX";
 	int fd = mkstemp(tmp);
 	FILE *out = fd >= 0 ? fdopen(fd, "w") : NULL;

@@ -31,7 +31,10 @@ The seeds in tests/fuzz/corpus/flow were made from captures/generated/ with:
         captures/generated/encap/gre-vxlan.pcap captures/generated/encap/erspan-split.pcap \\
         captures/generated/encap/gtpu.pcap captures/generated/encap/ipip-6in4.pcap \\
         captures/generated/encap/geneve.pcap captures/generated/encap/vxlan-two-vni.pcap
-(tunnels: the outer IP header is the raw frame; fuzz_flow loads the key logs of captures/generated/ and captures/generated/stack/).
+    tests/fuzz/corpus/make-flow-seeds.py --whole tests/fuzz/corpus/flow \\
+        captures/generated/tlsclose/tls13-unwrap-late-fin.pcap \\
+        captures/generated/tlsclose/tls12-curl-unknown-ca.pcap
+(tunnels: the outer IP header is the raw frame; fuzz_flow loads the key logs of captures/generated/, captures/generated/stack/ and captures/generated/tlsclose/).
 """
 import os, struct, sys
 

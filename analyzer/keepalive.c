@@ -32,11 +32,25 @@ static const char *close_how(const struct conn_record *r)
 	return r->close_notice ? r->close_notice : r->close_kind == CONN_CLOSE_RST ? "RST" : "FIN";
 }
 
-/* Who closed the connection and how, e.g. "the server (FIN)". */
-static const char *closed_by(const struct conn_record *r, char *buf, size_t n)
+/* Who began the close, in HTTP's roles: the TCP server is HTTP's client
+ * when it sent the requests (http_facts.http_client). */
+static enum conn_closer http_closer(const struct conn_record *r, const struct http_facts *h)
 {
-	snprintf(buf, n, "the %s (%s)",
-		 r->close_initiator == CONN_CLOSER_SERVER ? "server" : "client", close_how(r));
+	if (h->http_client != CONN_CLOSER_SERVER || r->close_initiator == CONN_CLOSER_NONE)
+		return r->close_initiator;
+	return r->close_initiator == CONN_CLOSER_CLIENT ? CONN_CLOSER_SERVER : CONN_CLOSER_CLIENT;
+}
+
+/* Who closed the connection and how, in HTTP's roles, e.g. "the server
+ * (FIN)", "the client (TLS close_notify)", "the client (FIN; the TCP
+ * server)". */
+static const char *closed_by(const struct conn_record *r, const struct http_facts *h, char *buf,
+			     size_t n)
+{
+	enum conn_closer who = http_closer(r, h);
+	snprintf(buf, n, "the %s (%s%s)", who == CONN_CLOSER_SERVER ? "server" : "client",
+		 close_how(r), h->http_client != CONN_CLOSER_SERVER ? "" :
+		 who == CONN_CLOSER_SERVER ? "; the TCP client" : "; the TCP server");
 	return buf;
 }
 
@@ -55,12 +69,13 @@ void keepalive_conn_done(const struct keepalive_config *cfg, struct conn_record 
 		      r->close_initiator != CONN_CLOSER_NONE;
 	if (!closed)
 		return;                   /* idle, evicted or still open: nobody closed it */
-	char d[200], who[32];
+	enum conn_closer closer = http_closer(r, h);
+	char d[200], who[64];
 
 	if (h->close_announced_by != CONN_CLOSER_NONE) {
 		snprintf(d, sizeof d, "the %s announced Connection: close on request %llu; "
 			 "closed by %s", conn_closer_name(h->close_announced_by),
-			 (unsigned long long)h->close_announced_seq, closed_by(r, who, sizeof who));
+			 (unsigned long long)h->close_announced_seq, closed_by(r, h, who, sizeof who));
 		emit(out, r, h->close_announced_seq, r->close_ts, FINDING_CLOSED_AFTER_CONNECTION_CLOSE, d);
 		if (h->close_announced_by == CONN_CLOSER_SERVER && h->close_on_persistent_request &&
 		    h->close_announced_seq >= 2) {
@@ -85,7 +100,7 @@ void keepalive_conn_done(const struct keepalive_config *cfg, struct conn_record 
 
 	/* A request the server did not answer, sent after (or just before)
 	 * the server began to close: the stale-connection race. */
-	if (h->requests > h->responses && r->close_initiator == CONN_CLOSER_SERVER &&
+	if (h->requests > h->responses && closer == CONN_CLOSER_SERVER &&
 	    h->last_request_ts) {
 		kl_time margin = r->has_handshake_rtt ? r->handshake_rtt : 0;
 		if (h->last_request_ts + margin >= r->close_ts) {
@@ -118,18 +133,18 @@ void keepalive_conn_done(const struct keepalive_config *cfg, struct conn_record 
 	    !h->has_idle_before_close || h->idle_before_close < 0)
 		return;
 	double idle = kl_time_seconds(h->idle_before_close);
-	if (h->h2 && r->close_initiator == CONN_CLOSER_SERVER) {
+	if (h->h2 && closer == CONN_CLOSER_SERVER) {
 		/* HTTP/2 has no Keep-Alive timeout to hold the server to: a
 		 * server ending an idle connection is h2-idle-close (the
 		 * dissector reports one that sent GOAWAY first). */
 		if (h->goaway_by != CONN_CLOSER_SERVER) {
 			snprintf(d, sizeof d, "closed by %s after %.6f s idle, without GOAWAY",
-				 closed_by(r, who, sizeof who), idle);
+				 closed_by(r, h, who, sizeof who), idle);
 			emit(out, r, 0, r->close_ts, FINDING_H2_IDLE_CLOSE, d);
 		}
 		return;
 	}
-	if (r->close_initiator == CONN_CLOSER_CLIENT) {
+	if (closer == CONN_CLOSER_CLIENT) {
 		snprintf(d, sizeof d, "the server would have kept it; the client closed it (%s) "
 			 "after %.6f s idle", close_how(r), idle);
 		emit(out, r, 0, r->close_ts, FINDING_CLIENT_CLOSED_REUSABLE, d);
@@ -146,17 +161,17 @@ void keepalive_conn_done(const struct keepalive_config *cfg, struct conn_record 
 		if (early)
 			snprintf(d, sizeof d, "closed by %s after %.6f s idle, before its advertised "
 				 "Keep-Alive timeout=%lld, without Connection: close",
-				 closed_by(r, who, sizeof who), idle,
+				 closed_by(r, h, who, sizeof who), idle,
 				 (long long)h->ka_timeout_advertised);
 		else
 			snprintf(d, sizeof d, "closed by %s after %.6f s idle; advertised timeout=%lld "
-				 "(%+.6f s)", closed_by(r, who, sizeof who), idle,
+				 "(%+.6f s)", closed_by(r, h, who, sizeof who), idle,
 				 (long long)h->ka_timeout_advertised,
 				 idle - (double)h->ka_timeout_advertised);
 	} else {
 		early = h->idle_before_close < cfg->quick_close;
 		snprintf(d, sizeof d, "closed by %s after %.6f s idle%s; no Keep-Alive timeout "
-			 "advertised", closed_by(r, who, sizeof who), idle,
+			 "advertised", closed_by(r, h, who, sizeof who), idle,
 			 early ? ", without Connection: close" : "");
 	}
 	emit(out, r, 0, r->close_ts, early ? FINDING_KEEPALIVE_IGNORED_BY_SERVER : FINDING_SERVER_IDLE_TIMEOUT, d);

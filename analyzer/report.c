@@ -358,6 +358,14 @@ static int print_http(sqlite3 *db, int version, int64_t run, FILE *out, char *er
 					"AND kind = 'http10-response' AND detail LIKE '%without keep-alive%'",
 					run));
 	}
+	if (has_column(db, "connections", "http_client")) {
+		long long rev = one_int(db, "SELECT COUNT(*) FROM connections WHERE" RUN_FILTER
+					"AND http_client = 'server'", run);
+		if (rev > 0)
+			fprintf(out, "  asked by TCP server %lld connections carried requests from the TCP "
+				"server (reverse tunnels; http_client = 'server'): the findings speak of "
+				"HTTP's roles, the figures below of TCP's\n", rev);
+	}
 	fprintf(out, "  after the last response\n");
 	fprintf(out, "    expected to stay open   %lld: then closed by the server %lld,"
 		" by the client %lld\n", COL(7), COL(8), COL(9));

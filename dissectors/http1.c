@@ -113,6 +113,10 @@ struct http1_conn {
 	struct dissect_conn_info info;   /* to create it; addresses copied below */
 	uint8_t client_ip[16], server_ip[16];
 	uint8_t eofs;
+	/* HTTP's roles, decided by the first bytes read: requests may come
+	 * from the TCP server (reversed).  Inside, "to the server" is always
+	 * the requests' direction. */
+	bool oriented, reversed;
 	uint8_t proto_major, proto_minor;
 	bool proto_known, proto_from_request;
 	/* Requests read by each leniency (HTTP1_LENIENT_*, by bit), and the
@@ -662,13 +666,35 @@ static const struct http1_callbacks response_cb = {
  * status-line; a request-line longer than the bytes the flow layer keeps
  * for probing (DISSECT_PROBE_BYTES) is judged on its registered method and
  * the start of its target when that many have come. */
+/* A request line or a status line, in either direction: the TCP server
+ * may be the one that asks (a reverse tunnel's agent connection; roles
+ * guessed wrong mid-stream).  The direction's usual role is tried first. */
 static enum dissect_verdict http1_probe(enum kl_dir dir, const uint8_t *p, size_t n)
 {
-	switch (http1_evidence(dir == KL_TO_SERVER, p, n, n >= DISSECT_PROBE_BYTES)) {
-	case 1: return DISSECT_YES;
-	case 2: return DISSECT_MORE;
-	default: return DISSECT_NO;
-	}
+	bool last = n >= DISSECT_PROBE_BYTES;
+	int usual = http1_evidence(dir == KL_TO_SERVER, p, n, last);
+	if (usual == 1)
+		return DISSECT_YES;
+	int other = http1_evidence(dir != KL_TO_SERVER, p, n, last);
+	if (other == 1)
+		return DISSECT_YES;
+	return usual == 2 || other == 2 ? DISSECT_MORE : DISSECT_NO;
+}
+
+/* The first bytes read (those the probe took) decide HTTP's roles: a
+ * request from the TCP server, or a status line from the TCP client, and
+ * nothing of the usual kind there, reverse them. */
+static void orient(struct http1_conn *c, enum kl_dir dir, const uint8_t *p, size_t n)
+{
+	c->oriented = true;
+	int req = http1_evidence(true, p, n, false), resp = http1_evidence(false, p, n, false);
+	c->reversed = dir == KL_TO_SERVER ? req == 0 && resp != 0 : req != 0 && resp == 0;
+}
+
+/* A TCP direction in HTTP's roles, and back (the same swap). */
+static enum kl_dir http_dir(const struct http1_conn *c, enum kl_dir dir)
+{
+	return c->reversed ? (dir == KL_TO_SERVER ? KL_TO_CLIENT : KL_TO_SERVER) : dir;
 }
 
 static void http1_ctx_free(void *ctx);
@@ -804,11 +830,13 @@ static void switch_protocols(struct http1_conn *c, uint64_t at, kl_time ts)
 	h.held = c->held;
 	h.held_len = c->held_len;
 	h.lost = c->held_lost;
-	dissect_handover(c->info.link, KL_TO_SERVER, c->base[KL_TO_SERVER] + req_at, &h, ts);
+	dissect_handover(c->info.link, http_dir(c, KL_TO_SERVER), c->base[KL_TO_SERVER] + req_at,
+			 &h, ts);
 	h.held = NULL;
 	h.held_len = 0;
 	h.lost = 0;
-	dissect_handover(c->info.link, KL_TO_CLIENT, c->base[KL_TO_CLIENT] + at, &h, ts);
+	dissect_handover(c->info.link, http_dir(c, KL_TO_CLIENT), c->base[KL_TO_CLIENT] + at, &h,
+			 ts);
 	held_free(c);
 	pop_front(c);
 	c->switched = true;
@@ -826,6 +854,9 @@ static void http1_data(void *ctx, enum kl_dir dir, const uint8_t *p, size_t n,
 		       uint64_t off, kl_time ts)
 {
 	struct http1_conn *c = ctx;
+	if (!c->oriented)
+		orient(c, dir, p, n);
+	dir = http_dir(c, dir);
 	note_start(c, dir, off);
 	if (c->switched)
 		return;                   /* bytes of this layer before the switch, late */
@@ -849,10 +880,12 @@ static void http1_data(void *ctx, enum kl_dir dir, const uint8_t *p, size_t n,
 static void http1_gap(void *ctx, enum kl_dir dir, uint64_t off, uint64_t len, kl_time ts)
 {
 	struct http1_conn *c = ctx;
-	note_start(c, dir, off);
+	c->oriented = true;
 	char d[96];
 	snprintf(d, sizeof d, "%llu bytes missing %s at offset %llu", (unsigned long long)len,
 		 dir == KL_TO_SERVER ? "to the server" : "to the client", (unsigned long long)off);
+	dir = http_dir(c, dir);
+	note_start(c, dir, off);
 	c->fed[dir] += len;
 	finding(c, 0, ts, FINDING_REASSEMBLY_GAP, d);
 	if (c->switched)
@@ -866,7 +899,7 @@ static void http1_gap(void *ctx, enum kl_dir dir, uint64_t off, uint64_t len, kl
 static void http1_eof(void *ctx, enum kl_dir dir, kl_time ts)
 {
 	struct http1_conn *c = ctx;
-	http1_parser_eof(c->parser[dir], ts);
+	http1_parser_eof(c->parser[http_dir(c, dir)], ts);
 	if (++c->eofs < 2)
 		return;
 	/* Both directions are over: what is still pending had no (complete)
@@ -928,6 +961,8 @@ static void http1_facts(const void *ctx, const struct conn_record *tcp, struct f
 	h->requests += c->requests;
 	h->responses += c->responses;
 	h->pipelined_requests += c->pipelined_requests;
+	if (c->reversed)
+		h->http_client = CONN_CLOSER_SERVER;
 	if (c->connect_ok) {
 		struct tunnel_facts *t = facts_set_get(set, FACTS_TUNNEL);
 		t->kind = "connect";

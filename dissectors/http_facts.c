@@ -37,15 +37,25 @@
 	  "no final response seen", \
 	  cv_int_or_null(f->expected_persistent)) \
 	X(idle_before_close, REAL, 0, NULL, "s", \
-	  "from the end of the last response to the first FIN or RST (how long an idle " \
-	  "connection was kept before someone closed it)", \
+	  "from the end of the last response to when the close began (`close_ts`: the " \
+	  "first FIN or RST, or the TLS alert before it): how long an idle connection was " \
+	  "kept before someone closed it", \
 	  "no response, or no FIN/RST", \
 	  cv_seconds_if(f->has_idle_before_close, f->idle_before_close)) \
 	X(reuse_saved_s, REAL, 0, NULL, "s", \
 	  "what reuse saved: the handshake RTT for every request after the first " \
 	  "(`handshake_rtt × (requests − 1)`; 0 for one request)", \
 	  "not HTTP, or no handshake RTT (picked up mid-stream)", \
-	  cv_seconds_if(f->has_reuse_saved, f->reuse_saved))
+	  cv_seconds_if(f->has_reuse_saved, f->reuse_saved)) \
+	X(http_client, TEXT, 0, conn_closer_names, "", \
+	  "the TCP side that sent the HTTP requests: `client`, or `server` when the TCP " \
+	  "server asked and the TCP client answered (the agent's connection of a reverse " \
+	  "tunnel such as ngrok or frp, or a connection picked up mid-stream whose roles " \
+	  "were guessed from the ports). HTTP/1 requests are recognised in either direction " \
+	  "(docs/keepalive.md, \"Who asks\"); the HTTP columns and findings then speak of " \
+	  "HTTP's client and server, the TCP columns of TCP's", \
+	  "not HTTP", \
+	  f->requests || f->responses ? cv_text(conn_closer_name(f->http_client)) : cv_null())
 
 
 #define COLUMN_REC struct http_facts
@@ -56,6 +66,7 @@ static void http_facts_init(void *rec)
 {
 	struct http_facts *h = rec;
 	h->ka_timeout_advertised = h->ka_max_advertised = -1;
+	h->http_client = CONN_CLOSER_CLIENT;
 	h->expected_persistent = -1;
 	h->ka_max_first = -1;
 	h->close_announced_by = CONN_CLOSER_NONE;

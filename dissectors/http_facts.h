@@ -42,6 +42,12 @@ struct http_facts {
 	bool h2;
 	enum conn_closer goaway_by;      /* who sent the first GOAWAY (NONE: nobody) */
 
+	/* The TCP side that sent the requests: CONN_CLOSER_SERVER when the
+	 * TCP server asked (the agent side of a reverse tunnel, or roles
+	 * guessed wrong for a connection picked up mid-stream).  Every other
+	 * fact here is in HTTP's roles: "server" is the side that answered. */
+	enum conn_closer http_client;
+
 	/* What the keep-alive analysis adds (keepalive.c). */
 	bool has_reuse_saved;
 	kl_time reuse_saved;             /* handshake RTT x requests after the first */

@@ -413,6 +413,32 @@ Test(detect, capture_beginning_inside_a_message)
 	cr_expect_str_eq(finds, "lenient-request-syntax@1;");
 }
 
+/* Roles by content: requests from the TCP server (a reverse tunnel's agent
+ * connection) are read as requests, whichever side speaks first, whole and
+ * byte by byte; a status line from the TCP client says the same.  The
+ * stored TCP roles do not change (http_client says who asked). */
+Test(detect, requests_from_the_tcp_server)
+{
+	static const struct step server_asks[] = {
+		S("GET /a HTTP/1.1\r\nHost: a\r\n\r\n"), C(GET_OK),
+		S("GET /b HTTP/1.1\r\nHost: a\r\n\r\n"), C(GET_OK), END,
+	};
+	static const struct step answer_seen_first[] = {
+		C(GET_OK), S("GET /b HTTP/1.1\r\nHost: a\r\n\r\n"), C(GET_OK), END,
+	};
+	char proto[32];
+	for (size_t piece = 0; piece < 2; piece++) {
+		play(8080, server_asks, piece, proto, sizeof proto);
+		cr_expect_str_eq(proto, "http/1.1", "piece %zu", piece);
+		cr_expect_str_eq(rows, "1 GET /a HTTP/1.1 200;2 GET /b HTTP/1.1 200;", "piece %zu",
+				 piece);
+		cr_expect_str_eq(finds, "", "piece %zu", piece);
+		play(8080, answer_seen_first, piece, proto, sizeof proto);
+		cr_expect_str_eq(rows, "1 GET /b HTTP/1.1 200;", "piece %zu", piece);
+		cr_expect_str_eq(finds, "response-without-request@0;", "piece %zu", piece);
+	}
+}
+
 /* ---- item 4: request-lines read by RFC 9112's leniencies ---------------- */
 
 /* Each line, at the start of a connection and after a strict request,

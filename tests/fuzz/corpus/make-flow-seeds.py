@@ -34,6 +34,8 @@ The seeds in tests/fuzz/corpus/flow were made from captures/generated/ with:
     tests/fuzz/corpus/make-flow-seeds.py --whole tests/fuzz/corpus/flow \\
         captures/generated/tlsclose/tls13-unwrap-late-fin.pcap \\
         captures/generated/tlsclose/tls12-curl-unknown-ca.pcap
+    tests/fuzz/corpus/make-flow-seeds.py tests/fuzz/corpus/flow \\
+        captures/generated/reverse/reverse-tunnel-curl.pcap
 (tunnels: the outer IP header is the raw frame; fuzz_flow loads the key logs of captures/generated/, captures/generated/stack/ and captures/generated/tlsclose/).
 """
 import os, struct, sys

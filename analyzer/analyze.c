@@ -242,6 +242,7 @@ static int run_start(struct run *r)
 	struct store_run_info info = {
 		.source = r->path, .source_kind = source_kind(r->source), .filter = r->o->filter,
 		.link_type = r->dlt, .link_type_name = capture_linktype_name(r->cap),
+		.sensor = r->o->sensor,
 		.started_at = wall_now(),
 	};
 	r->res->run_id = store_run_begin(r->st, &info);

@@ -17,6 +17,7 @@
 
 struct analyze_options {
 	const char *filter;           /* BPF, or NULL */
+	const char *sensor;           /* runs.sensor; NULL: the host name */
 	struct flow_config flow;
 	struct keepalive_config keepalive;
 	bool progress;                /* a progress line on stderr */

@@ -41,6 +41,8 @@ enum col_type { COL_INTEGER, COL_REAL, COL_TEXT };
 #define COL_KEY 2u         /* the row's identifier (INTEGER, unique, never NULL) */
 #define COL_RUN 4u         /* the run being written; filled by the store, not the record */
 #define COL_FIXED 8u       /* set when the row is inserted, never updated */
+#define COL_SEQ 16u        /* the order the store wrote the row in, within its run; filled
+			    * by the store (INTEGER, never NULL in rows it writes) */
 
 /* CV_TEXT: text that outlives the row's insert (the record's, or static);
  * CV_TEXT_COPY: text formatted into the getter's buffer, to be copied. */

@@ -167,7 +167,13 @@ const char *conn_ip_text(uint8_t ip_version, const uint8_t ip[16], char *buf, si
 	  "`socks5 > http/1.1`, `smtp > tls` (after `STARTTLS`), `http/1.1 > http/2` " \
 	  "(`Upgrade: h2c`), `tls > http/2` (decrypted); see [stacking.md](stacking.md)", \
 	  "one protocol, or none recognised", \
-	  strchr(f->stack, '>') ? cv_text(f->stack) : cv_null())
+	  strchr(f->stack, '>') ? cv_text(f->stack) : cv_null()) \
+	X(stored_seq, INTEGER, COL_SEQ, NULL, "", \
+	  "the order the connection was stored in within its run (1, 2, …: connections are " \
+	  "numbered when they begin but stored when they end); `kalens ship` sends a run's " \
+	  "connections in this order", \
+	  "stored by a kalens before this column", \
+	  cv_null())
 
 #define COLUMN_REC struct conn_record
 COLUMNS_DEFINE(CONN_COLUMNS, conn_column_array)

@@ -15,10 +15,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "analyze.h"
+#include "clickhouse.h"
 #include "dissect.h"
 #include "kl.h"
 #include "report.h"
+#include "ship.h"
 #include "sqlout.h"
 #include "store.h"
 #include "tls_keylog.h"
@@ -64,6 +68,7 @@ static const char usage_main[] =
 	"  report  print an overview of a database\n"
 	"  sql     run read-only SQL against a database\n"
 	"  schema  print the database schema kalens creates\n"
+	"  ship    copy a database into ClickHouse (docs/fleet.md)\n"
 	"\n"
 	"  kalens COMMAND --help   options of a command\n"
 	"  kalens --version        version and library versions\n"
@@ -110,6 +115,8 @@ static const char usage_read[] =
 	"                           advertised Keep-Alive timeout) is missed reuse,\n"
 	"                           and a request sent again within it after an\n"
 	"                           idle-close race a retry (default 5)\n"
+	"      --sensor NAME        this sensor's name in runs.sensor (default: the\n"
+	"                           host name); each run also gets a random UUID\n"
 	"  -h, --help               this text\n"
 	"\n"
 	"A progress line is shown on stderr when it is a terminal.  SIGINT or\n"
@@ -151,6 +158,7 @@ static const char usage_live[] =
 	"                           clock even when no packet comes\n"
 	"      --keylog FILE        as for kalens read; lines the client appends to\n"
 	"                           FILE during the capture are read as needed\n"
+	"      --sensor NAME        as for kalens read\n"
 	"  -h, --help               this text\n"
 	"\n"
 	"A status line (packets, connections open, requests, drops) is shown on\n"
@@ -188,7 +196,33 @@ static const char usage_schema[] =
 	"\n"
 	"      --markdown  the column tables of docs/schema.md instead (all tables,\n"
 	"                  or TABLE: runs, connections, requests, findings)\n"
+	"      --clickhouse  the same tables for ClickHouse (18.16 or later), for\n"
+	"                  kalens ship (docs/fleet.md)\n"
+	"      --cluster NAME  with --clickhouse: for the cluster NAME of the\n"
+	"                  servers' remote_servers: <table>_local on each server and\n"
+	"                  Distributed tables <table> over them\n"
+	"      --database DB  with --clickhouse: the database (default: kalens)\n"
 	"  -h, --help      this text\n";
+
+static const char usage_ship[] =
+	"usage: kalens ship [OPTIONS] DB URL\n"
+	"\n"
+	"Copy what the database DB holds into ClickHouse at URL, over its HTTP\n"
+	"interface (http://host:8123/?database=kalens, or https://).  Only what\n"
+	"was not shipped to URL before is sent, in large compressed inserts; how\n"
+	"far each table went is recorded in DB after the server accepted it, so\n"
+	"shipping again, or after a failure, sends the rest.  The tables must\n"
+	"exist: kalens schema --clickhouse prints them (docs/fleet.md).\n"
+	"Credentials go in the URL (http://user:password@host:8123/) or in\n"
+	"KALENS_CLICKHOUSE_USER and KALENS_CLICKHOUSE_PASSWORD; they are never\n"
+	"printed.\n"
+	"\n"
+	"      --sensor NAME   for runs made before runs.sensor existed (default:\n"
+	"                      the host name)\n"
+	"      --batch ROWS    rows per insert at most (default 200000)\n"
+	"      --cacert FILE   CA certificates for https:// (default: the system's)\n"
+	"  -q, --quiet         no summary\n"
+	"  -h, --help          this text\n";
 
 static int usage_error(const char *usage, const char *fmt, const char *arg)
 {
@@ -223,7 +257,8 @@ static bool parse_count(const char *s, uint64_t *out)
 enum {
 	OPT_IDLE = 256, OPT_LINGER, OPT_MAX_CONNS, OPT_REASM_CONN, OPT_REASM, OPT_CSV, OPT_TSV,
 	OPT_JSON, OPT_HEAD_LIMIT, OPT_DURATION, OPT_IMMEDIATE, OPT_KA_TOLERANCE, OPT_QUICK_CLOSE,
-	OPT_REUSE_WINDOW, OPT_HTML, OPT_KEYLOG, OPT_MARKDOWN,
+	OPT_REUSE_WINDOW, OPT_HTML, OPT_KEYLOG, OPT_MARKDOWN, OPT_SENSOR, OPT_CLICKHOUSE,
+	OPT_CLUSTER, OPT_DATABASE, OPT_BATCH,
 };
 
 #define FLOW_LONG_OPTIONS \
@@ -236,7 +271,21 @@ enum {
 	{ "ka-tolerance", required_argument, NULL, OPT_KA_TOLERANCE }, \
 	{ "quick-close", required_argument, NULL, OPT_QUICK_CLOSE }, \
 	{ "reuse-window", required_argument, NULL, OPT_REUSE_WINDOW }, \
-	{ "keylog", required_argument, NULL, OPT_KEYLOG }
+	{ "keylog", required_argument, NULL, OPT_KEYLOG }, \
+	{ "sensor", required_argument, NULL, OPT_SENSOR }
+
+/* A sensor name: 1 to 128 printable ASCII characters (it is shipped and
+ * printed as it is). */
+static bool sensor_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 128)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e)
+			return false;
+	return true;
+}
 
 /* The analysis options read and live share: 0 taken, else 2 (a usage
  * error, or not an option of the command: printed). */
@@ -246,6 +295,12 @@ static int flow_option(int c, const char *arg, struct analyze_options *o, const 
 	double v;
 	char err[1024];
 	switch (c) {
+	case OPT_SENSOR:
+		if (!sensor_name_ok(arg))
+			return usage_error(usage, "bad sensor name '%s' (1 to 128 printable characters)",
+					   arg);
+		o->sensor = arg;
+		return 0;
 	case OPT_KEYLOG:
 		tls_keylog_free(f->keylog);
 		f->keylog = tls_keylog_read(arg, err, sizeof err);
@@ -666,24 +721,53 @@ static int cmd_sql(int argc, char **argv)
 	return rc == 0 ? 0 : 1;
 }
 
+/* A ClickHouse identifier kalens writes into DDL unquoted. */
+static bool ch_name_ok(const char *s)
+{
+	if (!*s || strlen(s) > 64 || (*s >= '0' && *s <= '9'))
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      *s == '_'))
+			return false;
+	return true;
+}
+
 static int cmd_schema(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "markdown", no_argument, NULL, OPT_MARKDOWN },
+		{ "clickhouse", no_argument, NULL, OPT_CLICKHOUSE },
+		{ "cluster", required_argument, NULL, OPT_CLUSTER },
+		{ "database", required_argument, NULL, OPT_DATABASE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool markdown = false;
+	bool markdown = false, clickhouse = false;
+	const char *cluster = NULL, *database = "kalens";
 	int c;
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_MARKDOWN: markdown = true; break;
+		case OPT_CLICKHOUSE: clickhouse = true; break;
+		case OPT_CLUSTER: cluster = optarg; break;
+		case OPT_DATABASE: database = optarg; break;
 		case 'h': fputs(usage_schema, stdout); return 0;
 		default: fputs(usage_schema, stderr); return 2;
 		}
 	}
+	if (markdown && clickhouse)
+		return usage_error(usage_schema, "%s", "--markdown or --clickhouse, not both");
+	if ((cluster || strcmp(database, "kalens")) && !clickhouse)
+		return usage_error(usage_schema, "%s", "--cluster and --database go with --clickhouse");
+	if (cluster && !ch_name_ok(cluster))
+		return usage_error(usage_schema, "bad cluster name '%s'", cluster);
+	if (!ch_name_ok(database))
+		return usage_error(usage_schema, "bad database name '%s'", database);
 	if (argc - optind > 1 || (argc - optind == 1 && !markdown))
 		return usage_error(usage_schema, "%s", "a table name goes with --markdown");
+	if (clickhouse)
+		return ch_schema(stdout, database, cluster) == 0 ? 0 : 1;
 	if (!markdown)
 		return store_schema_sql(stdout) == 0 ? 0 : 1;
 	struct store_decls d;
@@ -703,11 +787,70 @@ static int cmd_schema(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_ship(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "sensor", required_argument, NULL, OPT_SENSOR },
+		{ "batch", required_argument, NULL, OPT_BATCH },
+		{ "cacert", required_argument, NULL, 'C' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ship_options o = { 0 };
+	bool quiet = false;
+	double v;
+	int c;
+	while ((c = getopt_long(argc, argv, "+qh", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_SENSOR:
+			if (!sensor_name_ok(optarg))
+				return usage_error(usage_ship, "bad sensor name '%s'", optarg);
+			o.sensor = optarg;
+			break;
+		case OPT_BATCH:
+			if (!parse_number(optarg, 1e8, &v) || v < 1)
+				return usage_error(usage_ship, "bad row count '%s'", optarg);
+			o.batch_rows = (size_t)v;
+			break;
+		case 'C': o.cacert = optarg; break;
+		case 'q': quiet = true; break;
+		case 'h': fputs(usage_ship, stdout); return 0;
+		default: fputs(usage_ship, stderr); return 2;
+		}
+	}
+	if (argc - optind != 2)
+		return usage_error(usage_ship, "%s", "a database and a URL");
+	const char *db = argv[optind], *url = argv[optind + 1];
+	install_signals();
+	o.stop = &stop_requested;
+	struct ship_stats st;
+	char err[1024];
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	int rc = ship_database(db, url, &o, &st, err, sizeof err);
+	curl_global_cleanup();
+	if (rc != 0) {
+		fprintf(stderr, "kalens: %s\n", err);
+		return 1;
+	}
+	char dest[1024];
+	if (!quiet)
+		fprintf(stderr, "kalens: shipped to %s: %llu runs, %llu connections, %llu requests, "
+			"%llu findings in %llu inserts (%llu bytes compressed)%s\n",
+			ship_destination(url, dest, sizeof dest),
+			(unsigned long long)st.rows[0], (unsigned long long)st.rows[1],
+			(unsigned long long)st.rows[2], (unsigned long long)st.rows[3],
+			(unsigned long long)st.inserts, (unsigned long long)st.bytes,
+			stop_requested ? "; stopped by a signal, the rest is sent next time" : "");
+	return stop_requested ? 1 : 0;
+}
+
 static void print_version(void)
 {
 	printf("kalens %s\n", KALENS_VERSION);
 	printf("%s\n", pcap_lib_version());
 	printf("SQLite %s\n", sqlite3_libversion());
+	printf("%s\n", curl_version());
 }
 
 int main(int argc, char **argv)
@@ -737,6 +880,8 @@ int main(int argc, char **argv)
 		return cmd_sql(argc - 1, argv + 1);
 	if (!strcmp(cmd, "schema"))
 		return cmd_schema(argc - 1, argv + 1);
+	if (!strcmp(cmd, "ship"))
+		return cmd_ship(argc - 1, argv + 1);
 	fprintf(stderr, "kalens: unknown command '%s'\n\n%s", cmd, usage_main);
 	return 2;
 }

@@ -23,6 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
 
 #include "columns.h"
 #include "facts.h"
@@ -41,6 +44,7 @@ struct bind_plan {
 	} *cols;
 	size_t n;
 	int run_idx;                  /* the COL_RUN column's index, or -1 */
+	int seq_idx;                  /* the COL_SEQ column's index, or -1 */
 };
 
 struct store {
@@ -56,6 +60,7 @@ struct store {
 	 * requests, findings. */
 	struct bind_plan plan_run, plan_run_update, plan_conn, plan_req, plan_find;
 	int64_t next_conn_id;     /* the next connection's id in this run */
+	int64_t stored_seq;       /* connections stored in this run (COL_SEQ) */
 	int64_t run_id;           /* current run, 0 between runs */
 	bool in_batch;            /* a BEGIN is open */
 	unsigned batch_rows;      /* rows inserted in the open batch */
@@ -68,7 +73,7 @@ struct store {
  * per-server finding counts of keepalive_compliance come from the finding
  * registry (findings.h). */
 static const char schema_sql[] =
-	"CREATE INDEX IF NOT EXISTS connections_run ON connections (run_id);"
+	"CREATE INDEX IF NOT EXISTS connections_run ON connections (run_id, stored_seq);"
 	/* No REFERENCES: a request is stored when it completes, its connection
 	 * when the connection ends, possibly batches later; and a foreign-key
 	 * lookup per request row costs more than it checks (kalens writes
@@ -366,6 +371,7 @@ struct run_row {
 	const struct store_run_info *info;
 	const struct store_run_totals *t;  /* NULL while the run goes on */
 	const char *status, *message;
+	const char *uuid;                  /* the run's, made when it began */
 };
 
 /* One line per column: name, type, flags, allowed words, unit, meaning,
@@ -511,7 +517,16 @@ struct run_row {
 	  "captures merged out of order); intervals that would come out negative are " \
 	  "stored as NULL", \
 	  "a run made before schema 6, or not finished", \
-	  f->t ? cv_u64(f->t->packets_time_backwards) : cv_null())
+	  f->t ? cv_u64(f->t->packets_time_backwards) : cv_null()) \
+	X(sensor, TEXT, COL_FIXED, NULL, "", \
+	  "the sensor that made the run: `--sensor NAME`, by default the host name; with " \
+	  "`run_uuid` it names the run's rows among many sensors' (docs/fleet.md)", \
+	  "a run made before this column (`kalens ship` names it by its own `--sensor`)", \
+	  f->info ? cv_text(f->info->sensor) : cv_null()) \
+	X(run_uuid, TEXT, COL_FIXED, NULL, "", \
+	  "a random (version 4) UUID given to the run when it began, `8-4-4-4-12` hex", \
+	  "a run made before this column (`kalens ship` gives it one when it ships it)", \
+	  f->info ? cv_text(f->uuid) : cv_null())
 
 #define COLUMN_REC struct run_row
 COLUMNS_DEFINE(RUN_COLUMNS, run_column_array)
@@ -661,6 +676,7 @@ static int plan_make(struct bind_plan *pl, const struct table_decl *t, unsigned 
 	pl->t = t;
 	pl->n = pl->ncols = 0;
 	pl->run_idx = -1;
+	pl->seq_idx = -1;
 	for (size_t p = 0; p < t->nparts; p++) {
 		for (size_t i = 0; i < t->parts[p].n; i++)
 			pl->n += col_inserted(t, &t->parts[p].cols[i]) &&
@@ -683,6 +699,8 @@ static int plan_make(struct bind_plan *pl, const struct table_decl *t, unsigned 
 			}
 			if (c->flags & COL_RUN)
 				pl->run_idx = (int)idx;
+			if (c->flags & COL_SEQ)
+				pl->seq_idx = (int)idx;
 		}
 	}
 	return SQLITE_OK;
@@ -712,6 +730,8 @@ static int bind_row(struct store *s, sqlite3_stmt *st, int base, const struct bi
 	}
 	if (pl->run_idx >= 0)
 		vals[pl->run_idx] = cv_int(s->run_id);
+	if (pl->seq_idx >= 0)
+		vals[pl->seq_idx] = cv_int(++s->stored_seq);
 	for (size_t i = 0; i < pl->n; i++) {
 		const struct col_value *v = &vals[pl->cols[i].idx];
 		int at = base + (int)i + 1, rc;
@@ -948,13 +968,39 @@ fail:
 	return NULL;
 }
 
+int store_uuid4(char *buf, size_t len)
+{
+	uint8_t b[16];
+	if (len < 37 || RAND_bytes(b, sizeof b) != 1)
+		return -1;
+	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);      /* version 4 */
+	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);      /* the RFC's variant */
+	snprintf(buf, len, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+		 b[13], b[14], b[15]);
+	return 0;
+}
+
 int64_t store_run_begin(struct store *s, const struct store_run_info *info)
 {
 	/* A run left unfinished keeps status 'running'; its rows are kept. */
 	if (batch_commit(s) != 0)
 		return -1;
 	s->run_id = 0;
-	struct run_row row = { info, NULL, store_run_status_names[STORE_RUN_RUNNING], NULL };
+	char uuid[40];
+	if (store_uuid4(uuid, sizeof uuid) != 0) {
+		set_err(s, "insert run: no random bytes for its UUID");
+		return -1;
+	}
+	/* The sensor by default: this host's name. */
+	struct store_run_info in = *info;
+	char host[256] = "";
+	if (!in.sensor) {
+		if (gethostname(host, sizeof host - 1) != 0 || !host[0])
+			snprintf(host, sizeof host, "unknown");
+		in.sensor = host;
+	}
+	struct run_row row = { &in, NULL, store_run_status_names[STORE_RUN_RUNNING], NULL, uuid };
 	const void *recs[1] = { &row };
 	sqlite3_stmt *st = s->ins_run;
 	int64_t id = -1;
@@ -973,6 +1019,7 @@ int64_t store_run_begin(struct store *s, const struct store_run_info *info)
 			return -1;
 		}
 		s->next_conn_id = max + 1;
+		s->stored_seq = 0;
 	}
 	return id;
 }
@@ -1198,7 +1245,7 @@ int store_run_finish(struct store *s, const struct store_run_totals *t)
 		set_err(s, "finish run: status %d out of range", (int)t->status);
 		return -1;
 	}
-	struct run_row row = { NULL, t, store_run_status_names[t->status], t->message };
+	struct run_row row = { NULL, t, store_run_status_names[t->status], t->message, NULL };
 	/* Rows of the last batch were lost: the run cannot say 'complete'. */
 	char lost[600];
 	if (ret != 0) {

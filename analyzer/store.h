@@ -59,6 +59,7 @@ struct store_run_info {
 	const char *filter;           /* BPF filter or NULL */
 	int link_type;                /* DLT_* */
 	const char *link_type_name;   /* e.g. "EN10MB" */
+	const char *sensor;           /* the sensor's name (runs.sensor); NULL: the host name */
 	kl_time started_at;           /* wall clock when the run began */
 };
 
@@ -80,6 +81,10 @@ struct store_run_totals {
 	enum store_run_status status;
 	const char *message;          /* NULL, or why it stopped (copied) */
 };
+
+/* A random (version 4, RFC 9562) UUID, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx",
+ * into buf (at least 37 bytes).  0, or -1 when no random bytes came. */
+int store_uuid4(char *buf, size_t len);
 
 /* Open or create the database at `path` (WAL, schema created or checked).
  * On failure returns NULL and writes a message naming the file into err. */

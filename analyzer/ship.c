@@ -1,0 +1,777 @@
+/*
+ * ship.c - see ship.h.
+ *
+ * What is sent, table by table, and how far it went is recorded:
+ *  - requests and findings: the store numbers their rows in the order they
+ *    are committed, so one high-water mark per destination and table
+ *    (ship_progress.last_id) says what was sent;
+ *  - connections are numbered when they begin but stored when they end, so
+ *    a run's are sent in the order they were stored (connections.stored_seq),
+ *    with a mark per run (ship_runs.conn_seq); runs stored before that
+ *    column existed are finished, and go by id;
+ *  - a run row changes until the run ends: it is sent again whenever its
+ *    status or packet count changed, with a higher `_version`.
+ * Rows go before the run row that sums them, so a run that ClickHouse shows
+ * finished has all its rows there.
+ */
+#include "ship.h"
+
+#include <curl/curl.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "clickhouse.h"
+#include "store.h"
+
+#define SHIP_BATCH_DEFAULT 200000
+#define SHIP_RESPONSE_KEEP 2048
+
+enum { T_RUNS, T_CONNECTIONS, T_REQUESTS, T_FINDINGS };
+
+struct shipper {
+	sqlite3 *db;
+	CURL *curl;
+	const char *url;              /* as given: may hold credentials, never printed */
+	char dest[1024];              /* printable */
+	const struct ship_options *o;
+	struct ship_stats *st;
+	char *err;
+	size_t errlen;
+	struct store_decls decls;
+	/* Per table: the declared columns the database has, comma-separated,
+	 * bare and with the table's alias. */
+	char *cols[STORE_TABLES], *qcols[STORE_TABLES];
+	size_t ncols[STORE_TABLES];
+	char *tsv;                    /* the insert being made */
+	size_t tsv_len, tsv_cap;
+	unsigned char *gz;
+	size_t gz_cap;
+	char resp[SHIP_RESPONSE_KEEP];
+	size_t resp_len;
+	size_t batch;
+};
+
+static void fail(struct shipper *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void fail(struct shipper *s, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	snprintf(s->err, s->errlen, "ship to %s: %s", s->dest, msg);
+}
+
+/* ---- the destination ---------------------------------------------------- */
+
+const char *ship_destination(const char *url, char *buf, size_t len)
+{
+	const char *rest;
+	if (!strncmp(url, "http://", 7))
+		rest = url + 7;
+	else if (!strncmp(url, "https://", 8))
+		rest = url + 8;
+	else
+		return NULL;
+	size_t scheme = (size_t)(rest - url);
+	size_t host_end = strcspn(rest, "/?#");
+	const char *at = memchr(rest, '@', host_end);
+	const char *host = at ? at + 1 : rest;
+	int n = snprintf(buf, len, "%.*s%.*s", (int)scheme, url, (int)(rest + host_end - host), host);
+	if (n < 0 || (size_t)n >= len)
+		return NULL;
+	/* The path and the parameters, without user= and password=. */
+	const char *p = rest + host_end;
+	size_t at_out = (size_t)n;
+	char sep = 0;
+	while (*p && *p != '?' && *p != '#' && at_out + 1 < len)
+		buf[at_out++] = *p++;
+	if (*p == '?') {
+		p++;
+		while (*p && *p != '#') {
+			size_t k = strcspn(p, "&#");
+			bool secret = !strncmp(p, "password=", 9) || !strncmp(p, "user=", 5);
+			if (!secret && at_out + k + 2 < len) {
+				buf[at_out++] = sep ? '&' : '?';
+				memcpy(buf + at_out, p, k);
+				at_out += k;
+				sep = '&';
+			}
+			p += k;
+			if (*p == '&')
+				p++;
+		}
+	}
+	buf[at_out] = '\0';
+	return buf;
+}
+
+/* ---- HTTP ------------------------------------------------------------------- */
+
+static size_t on_body(char *p, size_t size, size_t n, void *ctx)
+{
+	struct shipper *s = ctx;
+	size_t k = size * n, room = sizeof s->resp - 1 - s->resp_len;
+	memcpy(s->resp + s->resp_len, p, k < room ? k : room);
+	s->resp_len += k < room ? k : room;
+	s->resp[s->resp_len] = '\0';
+	return k;
+}
+
+/* The URL with `params` added to its query string; caller frees. */
+static char *url_with(const struct shipper *s, const char *params)
+{
+	size_t n = strlen(s->url) + strlen(params) + 2;
+	char *u = malloc(n);
+	if (u)
+		snprintf(u, n, "%s%c%s", s->url, strchr(s->url, '?') ? '&' : '?', params);
+	return u;
+}
+
+/* The first line of the server's answer, cut, for messages. */
+static const char *resp_line(struct shipper *s)
+{
+	size_t k = strcspn(s->resp, "\r\n");
+	if (k > 400)
+		k = 400;
+	s->resp[k] = '\0';
+	return s->resp;
+}
+
+/* One request: a POST of body (gzip when `gzip`) with `params`.  0 when
+ * the server answered 200; else -1 with the reason recorded. */
+static int http_post(struct shipper *s, const char *params, const void *body, size_t n, bool gzip,
+		     const char *what)
+{
+	char *u = url_with(s, params);
+	if (!u) {
+		fail(s, "%s: out of memory", what);
+		return -1;
+	}
+	struct curl_slist *h = NULL;
+	if (gzip)
+		h = curl_slist_append(h, "Content-Encoding: gzip");
+	h = curl_slist_append(h, "Content-Type: text/tab-separated-values");
+	s->resp_len = 0;
+	s->resp[0] = '\0';
+	curl_easy_setopt(s->curl, CURLOPT_URL, u);
+	curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
+	CURLcode rc = curl_easy_perform(s->curl);
+	long code = 0;
+	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(h);
+	free(u);
+	if (rc != CURLE_OK) {
+		fail(s, "%s: %s", what, curl_easy_strerror(rc));
+		return -1;
+	}
+	if (code != 200) {
+		fail(s, "%s: HTTP %ld: %s", what, code, s->resp_len ? resp_line(s) : "(no message)");
+		return -1;
+	}
+	return 0;
+}
+
+/* gzip (level 1: the link is rarely slower than it) of the TSV into s->gz. */
+static int deflate_tsv(struct shipper *s, size_t *out)
+{
+	z_stream z;
+	memset(&z, 0, sizeof z);
+	if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	size_t bound = deflateBound(&z, (uLong)s->tsv_len) + 32;
+	if (bound > s->gz_cap) {
+		unsigned char *g = realloc(s->gz, bound);
+		if (!g) {
+			deflateEnd(&z);
+			return -1;
+		}
+		s->gz = g;
+		s->gz_cap = bound;
+	}
+	z.next_in = (Bytef *)s->tsv;
+	z.avail_in = (uInt)s->tsv_len;
+	z.next_out = s->gz;
+	z.avail_out = (uInt)s->gz_cap;
+	int rc = deflate(&z, Z_FINISH);
+	*out = z.total_out;
+	deflateEnd(&z);
+	return rc == Z_STREAM_END ? 0 : -1;
+}
+
+/* Send the TSV made for table t (its rows `rows`). */
+static int send_tsv(struct shipper *s, int t, uint64_t rows)
+{
+	const char *name = ch_tables[t].name;
+	char q[8192];
+	int n = snprintf(q, sizeof q, "INSERT INTO %s (sensor, run_uuid, run_started_at%s, %s) FORMAT "
+			 "TabSeparated", name, ch_tables[t].versioned ? ", _version" : "", s->cols[t]);
+	if (n < 0 || (size_t)n >= sizeof q) {
+		fail(s, "insert into %s: too many columns", name);
+		return -1;
+	}
+	char *esc = curl_easy_escape(s->curl, q, n);
+	size_t plen = esc ? strlen(esc) + 64 : 0;
+	char *params = esc ? malloc(plen) : NULL;
+	if (!params) {
+		curl_free(esc);
+		fail(s, "insert into %s: out of memory", name);
+		return -1;
+	}
+	/* Through a Distributed table, wait until every shard has its rows:
+	 * then an accepted insert is stored, not queued on this server. */
+	snprintf(params, plen, "query=%s&insert_distributed_sync=1", esc);
+	curl_free(esc);
+	size_t gz = 0;
+	char what[64];
+	snprintf(what, sizeof what, "insert into %s", name);
+	int rc = -1;
+	if (deflate_tsv(s, &gz) != 0)
+		fail(s, "%s: compression failed", what);
+	else
+		rc = http_post(s, params, s->gz, gz, true, what);
+	free(params);
+	if (rc == 0) {
+		s->st->rows[t] += rows;
+		s->st->inserts++;
+		s->st->bytes += gz;
+	}
+	return rc;
+}
+
+/* ---- the database ---------------------------------------------------------- */
+
+static int exec(struct shipper *s, const char *sql)
+{
+	char *e = NULL;
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &e) != SQLITE_OK) {
+		fail(s, "local database: %s", e ? e : sqlite3_errmsg(s->db));
+		sqlite3_free(e);
+		return -1;
+	}
+	return 0;
+}
+
+static sqlite3_stmt *prep(struct shipper *s, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		fail(s, "local database: %s", sqlite3_errmsg(s->db));
+		return NULL;
+	}
+	return st;
+}
+
+/* The declared columns of table t that the database has (an older kalens
+ * did not have them all: the others stay NULL in ClickHouse). */
+static int table_columns(struct shipper *s, int t)
+{
+	const struct table_decl *d = &s->decls.tables[t];
+	char sql[96];
+	snprintf(sql, sizeof sql, "SELECT name FROM pragma_table_info('%s')", d->name);
+	sqlite3_stmt *st = prep(s, sql);
+	if (!st)
+		return -1;
+	char have[8192] = ",";
+	size_t hl = 1;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int k = snprintf(have + hl, sizeof have - hl, "%s,", sqlite3_column_text(st, 0));
+		if (k > 0 && (size_t)k < sizeof have - hl)
+			hl += (size_t)k;
+	}
+	sqlite3_finalize(st);
+	size_t cap = 8192;
+	s->cols[t] = calloc(1, cap);
+	s->qcols[t] = calloc(1, cap);
+	if (!s->cols[t] || !s->qcols[t])
+		return -1;
+	size_t a = 0, b = 0;
+	for (size_t p = 0; p < d->nparts; p++) {
+		for (size_t i = 0; i < d->parts[p].n; i++) {
+			const char *name = d->parts[p].cols[i].name;
+			char probe[96];
+			if (ch_leading_column(name))
+				continue;
+			snprintf(probe, sizeof probe, ",%s,", name);
+			if (!strstr(have, probe))
+				continue;
+			const char *sep = s->ncols[t] ? ", " : "";
+			int k = snprintf(s->cols[t] + a, cap - a, "%s%s", sep, name);
+			int l = snprintf(s->qcols[t] + b, cap - b, "%sx.%s", sep, name);
+			if (k < 0 || l < 0 || (size_t)k >= cap - a || (size_t)l >= cap - b)
+				return -1;
+			a += (size_t)k;
+			b += (size_t)l;
+			s->ncols[t]++;
+		}
+	}
+	return s->ncols[t] ? 0 : -1;
+}
+
+/* One raw byte (a separator) after the text. */
+static bool tsv_put(struct shipper *s, char c)
+{
+	/* escaping nothing makes room for one more byte */
+	if (!ch_tsv_escape(&s->tsv, &s->tsv_len, &s->tsv_cap, (const unsigned char *)"", 0))
+		return false;
+	s->tsv[s->tsv_len++] = c;
+	return true;
+}
+
+/* The first n columns of a result row as a TSV line. */
+static bool tsv_row(struct shipper *s, sqlite3_stmt *st, int n)
+{
+	for (int i = 0; i < n; i++) {
+		char num[40];
+		const unsigned char *v = NULL;
+		size_t len = 0;
+		switch (sqlite3_column_type(st, i)) {
+		case SQLITE_NULL:
+			v = (const unsigned char *)"\\N";
+			len = 2;
+			break;
+		case SQLITE_INTEGER:
+			len = (size_t)snprintf(num, sizeof num, "%lld", (long long)sqlite3_column_int64(st, i));
+			v = (const unsigned char *)num;
+			break;
+		case SQLITE_FLOAT:
+			len = (size_t)snprintf(num, sizeof num, "%.17g", sqlite3_column_double(st, i));
+			v = (const unsigned char *)num;
+			break;
+		default:
+			v = sqlite3_column_text(st, i);
+			len = (size_t)sqlite3_column_bytes(st, i);
+			if (!ch_tsv_escape(&s->tsv, &s->tsv_len, &s->tsv_cap, v ? v : (const unsigned char *)"",
+					   v ? len : 0))
+				return false;
+			v = NULL;
+			break;
+		}
+		/* NULL and numbers as they are: nothing in them to escape */
+		for (size_t k = 0; v && k < len; k++)
+			if (!tsv_put(s, (char)v[k]))
+				return false;
+		if (!tsv_put(s, i + 1 < n ? '\t' : '\n'))
+			return false;
+	}
+	return true;
+}
+
+static int64_t progress_get(struct shipper *s, const char *table)
+{
+	sqlite3_stmt *st = prep(s, "SELECT last_id FROM ship_progress WHERE destination = ?1 AND"
+				   " table_name = ?2");
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, s->dest, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, table, -1, SQLITE_STATIC);
+	int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int progress_set(struct shipper *s, const char *table, int64_t last)
+{
+	sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO ship_progress (destination, table_name,"
+				   " last_id) VALUES (?1, ?2, ?3)");
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, s->dest, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, table, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, last);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		fail(s, "local database: record progress: %s", sqlite3_errmsg(s->db));
+		return -1;
+	}
+	return 0;
+}
+
+static bool stopping(const struct shipper *s)
+{
+	return s->o->stop && *s->o->stop;
+}
+
+/* Ship the rows of `sql` (bound by `bind`, last column the mark it goes
+ * by: a row's key) in batches; after each accepted insert `mark` records
+ * the last key.  The query's first columns are sensor, run_uuid,
+ * run_started_at, then the table's; its last is the key, not sent. */
+struct mark_ctx {
+	const char *table;            /* ship_progress */
+	int64_t run_id;               /* ship_runs, when table is NULL */
+};
+
+static int conn_mark_set(struct shipper *s, int64_t run_id, int64_t seq);
+
+static int ship_rows(struct shipper *s, int t, const char *sql, int64_t from, int64_t run_id,
+		     const struct mark_ctx *m)
+{
+	for (;;) {
+		sqlite3_stmt *st = prep(s, sql);
+		if (!st)
+			return -1;
+		sqlite3_bind_int64(st, 1, from);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)s->batch);
+		if (run_id)
+			sqlite3_bind_int64(st, 3, run_id);
+		s->tsv_len = 0;
+		uint64_t rows = 0;
+		int64_t last = from;
+		int rc;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			int n = sqlite3_column_count(st);
+			last = sqlite3_column_int64(st, n - 1);
+			if (!tsv_row(s, st, n - 1)) {      /* the key is not sent */
+				sqlite3_finalize(st);
+				fail(s, "out of memory");
+				return -1;
+			}
+			rows++;
+		}
+		if (rc != SQLITE_DONE) {
+			fail(s, "local database: %s", sqlite3_errmsg(s->db));
+			sqlite3_finalize(st);
+			return -1;
+		}
+		sqlite3_finalize(st);
+		if (rows == 0)
+			return 0;
+		if (send_tsv(s, t, rows) != 0)
+			return -1;
+		if (m->table ? progress_set(s, m->table, last) : conn_mark_set(s, m->run_id, last))
+			return -1;
+		from = last;
+		if (rows < s->batch || stopping(s))
+			return 0;
+	}
+}
+
+/* ---- runs ---------------------------------------------------------------------- */
+
+struct run_state {
+	int64_t conn_seq, version, packets;
+	char status[16];
+	bool known;
+};
+
+static int run_state_get(struct shipper *s, int64_t run_id, struct run_state *r)
+{
+	memset(r, 0, sizeof *r);
+	sqlite3_stmt *st = prep(s, "SELECT conn_seq, version, status, packets FROM ship_runs"
+				   " WHERE destination = ?1 AND run_id = ?2");
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, s->dest, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, run_id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		r->known = true;
+		r->conn_seq = sqlite3_column_int64(st, 0);
+		r->version = sqlite3_column_int64(st, 1);
+		snprintf(r->status, sizeof r->status, "%s",
+			 sqlite3_column_text(st, 2) ? (const char *)sqlite3_column_text(st, 2) : "");
+		r->packets = sqlite3_column_int64(st, 3);
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static int conn_mark_set(struct shipper *s, int64_t run_id, int64_t seq)
+{
+	sqlite3_stmt *st = prep(s, "INSERT INTO ship_runs (destination, run_id, conn_seq, version)"
+				   " VALUES (?1, ?2, ?3, 0) ON CONFLICT (destination, run_id) DO"
+				   " UPDATE SET conn_seq = excluded.conn_seq");
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, s->dest, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, run_id);
+	sqlite3_bind_int64(st, 3, seq);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		fail(s, "local database: record progress: %s", sqlite3_errmsg(s->db));
+		return -1;
+	}
+	return 0;
+}
+
+/* Runs made before runs.sensor and runs.run_uuid get them now, once: the
+ * rows shipped from them need a name. */
+static int name_old_runs(struct shipper *s)
+{
+	char host[256] = "";
+	const char *sensor = s->o->sensor;
+	if (!sensor) {
+		if (gethostname(host, sizeof host - 1) != 0 || !host[0])
+			snprintf(host, sizeof host, "unknown");
+		sensor = host;
+	}
+	sqlite3_stmt *sel = prep(s, "SELECT id FROM runs WHERE run_uuid IS NULL OR sensor IS NULL");
+	if (!sel)
+		return -1;
+	int rc = 0;
+	while (rc == 0 && sqlite3_step(sel) == SQLITE_ROW) {
+		char uuid[40];
+		int64_t id = sqlite3_column_int64(sel, 0);
+		sqlite3_stmt *up = prep(s, "UPDATE runs SET run_uuid = COALESCE(run_uuid, ?1),"
+					   " sensor = COALESCE(sensor, ?2) WHERE id = ?3");
+		if (!up || store_uuid4(uuid, sizeof uuid) != 0) {
+			sqlite3_finalize(up);
+			rc = -1;
+			break;
+		}
+		sqlite3_bind_text(up, 1, uuid, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(up, 2, sensor, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(up, 3, id);
+		if (sqlite3_step(up) != SQLITE_DONE) {
+			fail(s, "local database: name run %lld: %s", (long long)id, sqlite3_errmsg(s->db));
+			rc = -1;
+		}
+		sqlite3_finalize(up);
+	}
+	sqlite3_finalize(sel);
+	return rc;
+}
+
+/* A run's connections not sent yet, in the order they were stored. */
+static int ship_run_connections(struct shipper *s, int64_t run_id, const struct run_state *rs)
+{
+	sqlite3_stmt *st = prep(s, "SELECT 1 FROM connections WHERE run_id = ?1 AND stored_seq IS NULL"
+				   " LIMIT 1");
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, run_id);
+	bool by_id = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	const char *key = by_id ? "x.id" : "x.stored_seq";
+	size_t n = strlen(s->qcols[T_CONNECTIONS]) + 512;
+	char *sql = malloc(n);
+	if (!sql)
+		return -1;
+	snprintf(sql, n, "SELECT r.sensor, r.run_uuid, r.started_at, %s, %s FROM connections x"
+		 " JOIN runs r ON r.id = x.run_id WHERE x.run_id = ?3 AND %s > ?1 ORDER BY %s LIMIT ?2",
+		 s->qcols[T_CONNECTIONS], key, key, key);
+	struct mark_ctx m = { NULL, run_id };
+	int rc = ship_rows(s, T_CONNECTIONS, sql, rs->conn_seq, run_id, &m);
+	free(sql);
+	return rc;
+}
+
+/* Requests or findings not sent yet, in the order they were stored. */
+static int ship_table_by_id(struct shipper *s, int t)
+{
+	const char *name = ch_tables[t].name;
+	int64_t from = progress_get(s, name);
+	if (from < 0)
+		return -1;
+	size_t n = strlen(s->qcols[t]) + 512;
+	char *sql = malloc(n);
+	if (!sql)
+		return -1;
+	snprintf(sql, n, "SELECT r.sensor, r.run_uuid, r.started_at, %s, x.id FROM %s x"
+		 " JOIN runs r ON r.id = x.run_id WHERE x.id > ?1 ORDER BY x.id LIMIT ?2",
+		 s->qcols[t], name);
+	struct mark_ctx m = { name, 0 };
+	int rc = ship_rows(s, t, sql, from, 0, &m);
+	free(sql);
+	return rc;
+}
+
+/* The run rows whose status or packet count changed since they were sent. */
+static int ship_runs(struct shipper *s)
+{
+	sqlite3_stmt *st = prep(s, "SELECT id, status, COALESCE(packets, -1) FROM runs ORDER BY id");
+	if (!st)
+		return -1;
+	int rc = 0;
+	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		const char *status = (const char *)sqlite3_column_text(st, 1);
+		int64_t packets = sqlite3_column_int64(st, 2);
+		struct run_state rs;
+		if (run_state_get(s, id, &rs) != 0) {
+			rc = -1;
+			break;
+		}
+		if (rs.known && rs.version > 0 && !strcmp(rs.status, status ? status : "") &&
+		    rs.packets == packets)
+			continue;
+		size_t n = strlen(s->qcols[T_RUNS]) + 256;
+		char *sql = malloc(n);
+		if (!sql) {
+			rc = -1;
+			break;
+		}
+		snprintf(sql, n, "SELECT x.sensor, x.run_uuid, x.started_at, ?2, %s FROM runs x"
+			 " WHERE x.id = ?1", s->qcols[T_RUNS]);
+		sqlite3_stmt *row = prep(s, sql);
+		free(sql);
+		if (!row) {
+			rc = -1;
+			break;
+		}
+		sqlite3_bind_int64(row, 1, id);
+		sqlite3_bind_int64(row, 2, rs.version + 1);
+		s->tsv_len = 0;
+		bool ok = sqlite3_step(row) == SQLITE_ROW && tsv_row(s, row, sqlite3_column_count(row));
+		sqlite3_finalize(row);
+		if (!ok || send_tsv(s, T_RUNS, 1) != 0) {
+			if (!ok)
+				fail(s, "local database: run %lld: %s", (long long)id, sqlite3_errmsg(s->db));
+			rc = -1;
+			break;
+		}
+		sqlite3_stmt *up = prep(s, "INSERT INTO ship_runs (destination, run_id, conn_seq, version,"
+					   " status, packets) VALUES (?1, ?2, 0, ?3, ?4, ?5)"
+					   " ON CONFLICT (destination, run_id) DO UPDATE SET"
+					   " version = excluded.version, status = excluded.status,"
+					   " packets = excluded.packets");
+		if (!up) {
+			rc = -1;
+			break;
+		}
+		sqlite3_bind_text(up, 1, s->dest, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(up, 2, id);
+		sqlite3_bind_int64(up, 3, rs.version + 1);
+		sqlite3_bind_text(up, 4, status ? status : "", -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(up, 5, packets);
+		if (sqlite3_step(up) != SQLITE_DONE) {
+			fail(s, "local database: record progress: %s", sqlite3_errmsg(s->db));
+			rc = -1;
+		}
+		sqlite3_finalize(up);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* ---- the whole ------------------------------------------------------------------ */
+
+static const char ledger_sql[] =
+	"CREATE TABLE IF NOT EXISTS ship_progress (destination TEXT NOT NULL,"
+	" table_name TEXT NOT NULL, last_id INTEGER NOT NULL,"
+	" PRIMARY KEY (destination, table_name));"
+	"CREATE TABLE IF NOT EXISTS ship_runs (destination TEXT NOT NULL, run_id INTEGER NOT NULL,"
+	" conn_seq INTEGER NOT NULL, version INTEGER NOT NULL, status TEXT, packets INTEGER,"
+	" PRIMARY KEY (destination, run_id));";
+
+static int open_db(struct shipper *s, const char *path)
+{
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		fail(s, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) : "cannot open");
+		return -1;
+	}
+	sqlite3_busy_timeout(s->db, 10000);
+	sqlite3_stmt *st = NULL;
+	int64_t version = 0;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	st = NULL;
+	bool runs = sqlite3_prepare_v2(s->db, "SELECT 1 FROM runs LIMIT 1", -1, &st, NULL) == SQLITE_OK;
+	sqlite3_finalize(st);
+	if (version < 1 || version > STORE_SCHEMA_VERSION || !runs) {
+		fail(s, "%s: not a kalens database of schema 1 to %d", path, STORE_SCHEMA_VERSION);
+		return -1;
+	}
+	return exec(s, ledger_sql);
+}
+
+int ship_database(const char *db_path, const char *url, const struct ship_options *o,
+		  struct ship_stats *st, char *err, size_t errlen)
+{
+	struct shipper s;
+	memset(&s, 0, sizeof s);
+	memset(st, 0, sizeof *st);
+	s.url = url;
+	s.o = o;
+	s.st = st;
+	s.err = err;
+	s.errlen = errlen;
+	s.batch = o->batch_rows ? o->batch_rows : SHIP_BATCH_DEFAULT;
+	err[0] = '\0';
+	if (!ship_destination(url, s.dest, sizeof s.dest)) {
+		snprintf(err, errlen, "ship: '%s' is not an http:// or https:// URL",
+			 strncmp(url, "http", 4) ? url : "(the URL given)");
+		return -1;
+	}
+	store_decls_init(&s.decls);
+	int rc = -1;
+	if (open_db(&s, db_path) != 0)
+		goto out;
+	s.curl = curl_easy_init();
+	if (!s.curl) {
+		fail(&s, "cannot start libcurl");
+		goto out;
+	}
+	curl_easy_setopt(s.curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(s.curl, CURLOPT_WRITEDATA, &s);
+	curl_easy_setopt(s.curl, CURLOPT_CONNECTTIMEOUT, 10L);
+	/* A server that stops answering: give up after a minute without progress. */
+	curl_easy_setopt(s.curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(s.curl, CURLOPT_LOW_SPEED_TIME, 60L);
+	curl_easy_setopt(s.curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(s.curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (o->cacert)
+		curl_easy_setopt(s.curl, CURLOPT_CAINFO, o->cacert);
+	const char *user = getenv("KALENS_CLICKHOUSE_USER");
+	const char *pass = getenv("KALENS_CLICKHOUSE_PASSWORD");
+	if (user && *user) {
+		curl_easy_setopt(s.curl, CURLOPT_USERNAME, user);
+		curl_easy_setopt(s.curl, CURLOPT_PASSWORD, pass ? pass : "");
+	}
+	/* Is it there, and a ClickHouse? */
+	static const char ping[] = "SELECT version()";
+	if (http_post(&s, "", ping, sizeof ping - 1, false, "connect") != 0)
+		goto out;
+	for (int t = 0; t < STORE_TABLES; t++)
+		if (table_columns(&s, t) != 0) {
+			fail(&s, "local database: table %s", s.decls.tables[t].name);
+			goto out;
+		}
+	if (name_old_runs(&s) != 0)
+		goto out;
+	/* Rows first, then the run rows that sum them. */
+	sqlite3_stmt *runs = prep(&s, "SELECT id FROM runs ORDER BY id");
+	if (!runs)
+		goto out;
+	int r = 0;
+	while (r == 0 && !stopping(&s) && sqlite3_step(runs) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(runs, 0);
+		struct run_state rs;
+		r = run_state_get(&s, id, &rs);
+		if (r == 0)
+			r = ship_run_connections(&s, id, &rs);
+	}
+	sqlite3_finalize(runs);
+	if (r != 0)
+		goto out;
+	if (!stopping(&s) && (ship_table_by_id(&s, T_REQUESTS) != 0 ||
+			      ship_table_by_id(&s, T_FINDINGS) != 0))
+		goto out;
+	if (!stopping(&s) && ship_runs(&s) != 0)
+		goto out;
+	rc = 0;
+out:
+	if (s.curl)
+		curl_easy_cleanup(s.curl);
+	sqlite3_close(s.db);
+	for (int t = 0; t < STORE_TABLES; t++) {
+		free(s.cols[t]);
+		free(s.qcols[t]);
+	}
+	free(s.tsv);
+	free(s.gz);
+	return rc;
+}

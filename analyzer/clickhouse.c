@@ -85,40 +85,21 @@ int ch_schema(FILE *out, const char *database, const char *cluster)
 	return ferror(out) ? -1 : 0;
 }
 
-bool ch_tsv_escape(char **p, size_t *len, size_t *cap, const unsigned char *s, size_t n)
+bool ch_grow(struct ch_buf *b, size_t n)
 {
-	if (*cap - *len < 2 * n + 1) {
-		size_t want = *len + 2 * n + 1;
-		size_t c = *cap ? *cap : 4096;
-		while (c < want)
-			c *= 2;
-		char *q = realloc(*p, c);
-		if (!q)
-			return false;
-		*p = q;
-		*cap = c;
+	if (b->oom)
+		return false;
+	if (b->cap - b->len >= n)
+		return true;
+	size_t c = b->cap ? b->cap : 65536;
+	while (c - b->len < n)
+		c *= 2;
+	unsigned char *p = realloc(b->p, c);
+	if (!p) {
+		b->oom = true;
+		return false;
 	}
-	char *o = *p + *len;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = s[i];
-		char e = 0;
-		switch (ch) {
-		case '\\': e = '\\'; break;
-		case '\t': e = 't'; break;
-		case '\n': e = 'n'; break;
-		case '\r': e = 'r'; break;
-		case '\b': e = 'b'; break;
-		case '\f': e = 'f'; break;
-		case '\0': e = '0'; break;
-		default: break;
-		}
-		if (e) {
-			*o++ = '\\';
-			*o++ = e;
-		} else {
-			*o++ = (char)ch;
-		}
-	}
-	*len = (size_t)(o - *p);
+	b->p = p;
+	b->cap = c;
 	return true;
 }

@@ -17,7 +17,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "columns.h"
 #include "store.h"
@@ -45,9 +47,64 @@ bool ch_leading_column(const char *name);
 /* ClickHouse's spelling of a declared column's type. */
 const char *ch_type(const struct column *c, char *buf, size_t len);
 
-/* Text for TabSeparated input: `\`, tab, newline and the other control
- * characters escaped as ClickHouse reads them.  Appends to *p (grown with
- * realloc; *cap its size); false when out of memory. */
-bool ch_tsv_escape(char **p, size_t *len, size_t *cap, const unsigned char *s, size_t n);
+/* Rows in ClickHouse's RowBinary format (its docs, "Formats"): values in
+ * column order, integers and floats little-endian in their width, a String
+ * as its length (unsigned LEB128) and bytes, a Nullable value as one byte
+ * (1: NULL) and then the value unless NULL.  Exact (no decimal rendering
+ * of doubles) and cheap to make.  `oom` latches a failed allocation. */
+struct ch_buf {
+	unsigned char *p;
+	size_t len, cap;
+	bool oom;
+};
+/* Room for n more bytes (false: out of memory, latched in oom). */
+bool ch_grow(struct ch_buf *b, size_t n);
+
+static inline bool ch_room(struct ch_buf *b, size_t n)
+{
+	return b->cap - b->len >= n || ch_grow(b, n);
+}
+
+static inline void ch_put_u8(struct ch_buf *b, uint8_t v)
+{
+	if (ch_room(b, 1))
+		b->p[b->len++] = v;
+}
+
+static inline void ch_put_u64(struct ch_buf *b, uint64_t v)
+{
+	if (!ch_room(b, 8))
+		return;
+	for (int i = 0; i < 8; i++)
+		b->p[b->len + (size_t)i] = (unsigned char)(v >> (8 * i));
+	b->len += 8;
+}
+
+static inline void ch_put_i64(struct ch_buf *b, int64_t v)
+{
+	ch_put_u64(b, (uint64_t)v);
+}
+
+static inline void ch_put_f64(struct ch_buf *b, double v)
+{
+	uint64_t u;
+	memcpy(&u, &v, sizeof u);
+	ch_put_u64(b, u);
+}
+
+static inline void ch_put_string(struct ch_buf *b, const void *s, size_t n)
+{
+	if (!ch_room(b, n + 10))
+		return;
+	size_t k = n;
+	do {
+		unsigned char c = (unsigned char)(k & 0x7f);
+		k >>= 7;
+		b->p[b->len++] = k ? (unsigned char)(c | 0x80) : c;
+	} while (k);
+	if (n)
+		memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
 
 #endif

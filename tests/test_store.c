@@ -232,13 +232,14 @@ Test(store, schema_created_with_version_and_wal)
 			 "packets_truncated,packets_malformed,connections,reasm_cap_hits,"
 			 "connections_evicted,requests,findings,packets_received,packets_encrypted,"
 			 "packets_unsupported,fragments_reassembled,fragments_dropped,"
-			 "packets_time_backwards");
+			 "packets_time_backwards,sensor,run_uuid");
 	row_text(db, "SELECT group_concat(name, ',') FROM"
 		 " (SELECT name FROM pragma_table_info('connections') ORDER BY cid)", buf, sizeof buf);
 	cr_assert_str_eq(buf, "id,run_id,client_ip,client_port,server_ip,server_port,ip_version,"
 			 "first_seen,last_seen,syn_seen,handshake_rtt,close_initiator,close_kind,"
 			 "close_ts,tcp_close_initiator,packets_to_server,packets_to_client,bytes_to_server,"
-			 "bytes_to_client,gap_bytes,retransmitted_bytes,one_sided,protocol,stack,requests,"
+			 "bytes_to_client,gap_bytes,retransmitted_bytes,one_sided,protocol,stack,stored_seq,"
+			 "requests,"
 			      "responses,max_idle,ka_timeout_advertised,ka_max_advertised,"
 			      "expected_persistent,idle_before_close,reuse_saved_s,http_client,tls_version,"
 			      "sni,alpn,"

@@ -18,6 +18,9 @@
 struct analyze_options {
 	const char *filter;           /* BPF, or NULL */
 	const char *sensor;           /* runs.sensor; NULL: the host name */
+	/* --ship: ship the database there while reading (ship.h); NULL: no. */
+	const char *ship_url;
+	double ship_wait;             /* seconds the last pass may take at the end */
 	struct flow_config flow;
 	struct keepalive_config keepalive;
 	bool progress;                /* a progress line on stderr */

@@ -117,6 +117,12 @@ static const char usage_read[] =
 	"                           idle-close race a retry (default 5)\n"
 	"      --sensor NAME        this sensor's name in runs.sensor (default: the\n"
 	"                           host name); each run also gets a random UUID\n"
+	"      --ship URL           while reading, ship the database to ClickHouse at\n"
+	"                           URL as kalens ship does (every 2 s; the database\n"
+	"                           is the spool: rows wait in it while the server\n"
+	"                           is down), and a last time at the end\n"
+	"      --ship-wait SECS     how long that last pass may take (default 60);\n"
+	"                           what is left is sent by the next kalens ship\n"
 	"  -h, --help               this text\n"
 	"\n"
 	"A progress line is shown on stderr when it is a terminal.  SIGINT or\n"
@@ -158,7 +164,9 @@ static const char usage_live[] =
 	"                           clock even when no packet comes\n"
 	"      --keylog FILE        as for kalens read; lines the client appends to\n"
 	"                           FILE during the capture are read as needed\n"
-	"      --sensor NAME        as for kalens read\n"
+	"      --sensor NAME, --ship URL, --ship-wait SECS\n"
+	"                           as for kalens read; rows are shipped a few\n"
+	"                           seconds after they are committed\n"
 	"  -h, --help               this text\n"
 	"\n"
 	"A status line (packets, connections open, requests, drops) is shown on\n"
@@ -258,7 +266,7 @@ enum {
 	OPT_IDLE = 256, OPT_LINGER, OPT_MAX_CONNS, OPT_REASM_CONN, OPT_REASM, OPT_CSV, OPT_TSV,
 	OPT_JSON, OPT_HEAD_LIMIT, OPT_DURATION, OPT_IMMEDIATE, OPT_KA_TOLERANCE, OPT_QUICK_CLOSE,
 	OPT_REUSE_WINDOW, OPT_HTML, OPT_KEYLOG, OPT_MARKDOWN, OPT_SENSOR, OPT_CLICKHOUSE,
-	OPT_CLUSTER, OPT_DATABASE, OPT_BATCH,
+	OPT_CLUSTER, OPT_DATABASE, OPT_BATCH, OPT_SHIP, OPT_SHIP_WAIT,
 };
 
 #define FLOW_LONG_OPTIONS \
@@ -272,7 +280,9 @@ enum {
 	{ "quick-close", required_argument, NULL, OPT_QUICK_CLOSE }, \
 	{ "reuse-window", required_argument, NULL, OPT_REUSE_WINDOW }, \
 	{ "keylog", required_argument, NULL, OPT_KEYLOG }, \
-	{ "sensor", required_argument, NULL, OPT_SENSOR }
+	{ "sensor", required_argument, NULL, OPT_SENSOR }, \
+	{ "ship", required_argument, NULL, OPT_SHIP }, \
+	{ "ship-wait", required_argument, NULL, OPT_SHIP_WAIT }
 
 /* A sensor name: 1 to 128 printable ASCII characters (it is shipped and
  * printed as it is). */
@@ -295,6 +305,19 @@ static int flow_option(int c, const char *arg, struct analyze_options *o, const 
 	double v;
 	char err[1024];
 	switch (c) {
+	case OPT_SHIP: {
+		char dest[1024];
+		if (!ship_destination(arg, dest, sizeof dest))
+			return usage_error(usage, "--ship %s: not an http:// or https:// URL",
+					   strncmp(arg, "http", 4) ? arg : "(the URL given)");
+		o->ship_url = arg;
+		return 0;
+	}
+	case OPT_SHIP_WAIT:
+		if (!parse_number(arg, 1e6, &v))
+			return usage_error(usage, "bad number of seconds '%s'", arg);
+		o->ship_wait = v;
+		return 0;
 	case OPT_SENSOR:
 		if (!sensor_name_ok(arg))
 			return usage_error(usage, "bad sensor name '%s' (1 to 128 printable characters)",
@@ -385,6 +408,41 @@ static struct store *open_db(const char *db)
 	return st;
 }
 
+/* --ship: the shipper thread, once the database is open. */
+static struct ship_bg *ship_begin(const struct analyze_options *o, const char *db,
+				  struct ship_options *so)
+{
+	if (!o->ship_url)
+		return NULL;
+	memset(so, 0, sizeof *so);
+	so->sensor = o->sensor;
+	char err[1024];
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	struct ship_bg *b = ship_bg_start(db, o->ship_url, so, 2.0, err, sizeof err);
+	if (!b)
+		fprintf(stderr, "kalens: %s\n", err);
+	return b;
+}
+
+/* The last pass; what was shipped, or what waits. */
+static void ship_end(struct ship_bg *b, const struct analyze_options *o, const char *db, bool quiet)
+{
+	if (!b)
+		return;
+	struct ship_stats st;
+	char err[1024], dest[1024];
+	int rc = ship_bg_stop(b, o->ship_wait > 0 ? o->ship_wait : 60, &st, err, sizeof err);
+	curl_global_cleanup();
+	if (rc != 0)
+		fprintf(stderr, "kalens: %s; what was not shipped waits in %s: kalens ship %s URL "
+			"sends it\n", err, db, db);
+	else if (!quiet)
+		fprintf(stderr, "kalens: shipped to %s: %llu runs, %llu connections, %llu requests, "
+			"%llu findings\n", ship_destination(o->ship_url, dest, sizeof dest),
+			(unsigned long long)st.rows[0], (unsigned long long)st.rows[1],
+			(unsigned long long)st.rows[2], (unsigned long long)st.rows[3]);
+}
+
 /* What the user should know of a run's capture beyond its counts. */
 static void warn_time_backwards(const char *path, const struct store_run_totals *t)
 {
@@ -430,6 +488,8 @@ static int cmd_read_with(int argc, char **argv, struct analyze_options *o)
 	char err[1024];
 	prepare_runs(o, quiet);
 	struct store *st = NULL;
+	struct ship_options so;
+	struct ship_bg *ship = NULL;
 	int status = 0;
 	for (int i = optind; i < argc && !stop_requested; i++) {
 		struct capture *cap = capture_open_file(argv[i], o->filter, err, sizeof err);
@@ -440,6 +500,11 @@ static int cmd_read_with(int argc, char **argv, struct analyze_options *o)
 		}
 		if (!st && !(st = open_db(db))) {
 			capture_close(cap);
+			return 1;
+		}
+		if (!ship && o->ship_url && !(ship = ship_begin(o, db, &so))) {
+			capture_close(cap);
+			store_close(st);
 			return 1;
 		}
 		struct analyze_result res;
@@ -460,6 +525,7 @@ static int cmd_read_with(int argc, char **argv, struct analyze_options *o)
 			       db);
 	}
 	store_close(st);
+	ship_end(ship, o, db, quiet);
 	return status;
 }
 
@@ -608,10 +674,17 @@ static int cmd_live_with(int argc, char **argv, struct analyze_options *o)
 	struct store *st = open_db(db);
 	if (!st)
 		return 1;
+	struct ship_options so;
+	struct ship_bg *ship = NULL;
+	if (o->ship_url && !(ship = ship_begin(o, db, &so))) {
+		store_close(st);
+		return 1;
+	}
 	struct capture *cap = capture_open_live(&co, err, sizeof err);
 	if (!cap) {
 		fprintf(stderr, "kalens: %s\n", err);
 		store_close(st);
+		ship_end(ship, o, db, true);
 		return 1;
 	}
 	if (drop.user) {
@@ -633,6 +706,7 @@ static int cmd_live_with(int argc, char **argv, struct analyze_options *o)
 		       res.totals.message ? "; " : "",
 		       res.totals.message ? res.totals.message : "", db);
 	store_close(st);
+	ship_end(ship, o, db, quiet);
 	return rc == 0 ? 0 : 1;
 }
 

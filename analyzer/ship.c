@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -31,6 +32,9 @@
 #include "store.h"
 
 #define SHIP_BATCH_DEFAULT 200000
+/* An insert stops growing here, whatever its rows: two such buffers and
+ * their compressed copy are the memory shipping takes. */
+#define SHIP_BATCH_BYTES (16u << 20)
 #define SHIP_RESPONSE_KEEP 2048
 
 enum { T_RUNS, T_CONNECTIONS, T_REQUESTS, T_FINDINGS };
@@ -483,13 +487,18 @@ static int ship_rows(struct shipper *s, int t, const char *sql, int64_t from, in
 		uint64_t rows = 0;
 		int64_t last = from;
 		int rc;
+		bool full = false;
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			/* the last column is the key, not sent */
 			last = sqlite3_column_int64(st, sqlite3_column_count(st) - 1);
 			encode_row(s, t, st);
 			rows++;
+			if (s->rows[s->cur].len >= SHIP_BATCH_BYTES) {
+				full = true;
+				break;
+			}
 		}
-		bool read_ok = rc == SQLITE_DONE;
+		bool read_ok = rc == SQLITE_DONE || (full && rc == SQLITE_ROW);
 		char msg[256];
 		snprintf(msg, sizeof msg, "%s", sqlite3_errmsg(s->db));
 		sqlite3_finalize(st);
@@ -511,7 +520,7 @@ static int ship_rows(struct shipper *s, int t, const char *sql, int64_t from, in
 			break;
 		}
 		from = last;
-		if (rows < s->batch || stopping(s))
+		if ((rows < s->batch && !full) || stopping(s))
 			break;
 	}
 	if (inflight_finish(&f) != 0)
@@ -567,6 +576,38 @@ static int conn_mark_set(struct shipper *s, int64_t run_id, int64_t seq)
 	return 0;
 }
 
+/* The ids `sql` selects, all read before anything is written: a write
+ * while a statement still reads would have to turn this connection's read
+ * snapshot into a write, which SQLite refuses (busy) when the analysis
+ * committed since.  Caller frees *ids. */
+static int run_ids(struct shipper *s, const char *sql, int64_t **ids, size_t *n)
+{
+	*ids = NULL;
+	*n = 0;
+	sqlite3_stmt *st = prep(s, sql);
+	if (!st)
+		return -1;
+	size_t cap = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 64;
+			int64_t *p = realloc(*ids, cap * sizeof *p);
+			if (!p) {
+				sqlite3_finalize(st);
+				fail(s, "out of memory");
+				return -1;
+			}
+			*ids = p;
+		}
+		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+	}
+	if (rc != SQLITE_DONE)
+		fail(s, "local database: %s", sqlite3_errmsg(s->db));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* Runs made before runs.sensor and runs.run_uuid get them now, once: the
  * rows shipped from them need a name. */
 static int name_old_runs(struct shipper *s)
@@ -578,13 +619,14 @@ static int name_old_runs(struct shipper *s)
 			snprintf(host, sizeof host, "unknown");
 		sensor = host;
 	}
-	sqlite3_stmt *sel = prep(s, "SELECT id FROM runs WHERE run_uuid IS NULL OR sensor IS NULL");
-	if (!sel)
+	int64_t *ids;
+	size_t n;
+	if (run_ids(s, "SELECT id FROM runs WHERE run_uuid IS NULL OR sensor IS NULL", &ids, &n) != 0)
 		return -1;
 	int rc = 0;
-	while (rc == 0 && sqlite3_step(sel) == SQLITE_ROW) {
+	for (size_t k = 0; rc == 0 && k < n; k++) {
 		char uuid[40];
-		int64_t id = sqlite3_column_int64(sel, 0);
+		int64_t id = ids[k];
 		sqlite3_stmt *up = prep(s, "UPDATE runs SET run_uuid = COALESCE(run_uuid, ?1),"
 					   " sensor = COALESCE(sensor, ?2) WHERE id = ?3");
 		if (!up || store_uuid4(uuid, sizeof uuid) != 0) {
@@ -601,7 +643,7 @@ static int name_old_runs(struct shipper *s)
 		}
 		sqlite3_finalize(up);
 	}
-	sqlite3_finalize(sel);
+	free(ids);
 	return rc;
 }
 
@@ -652,21 +694,33 @@ static int ship_table_by_id(struct shipper *s, int t)
 /* The run rows whose status or packet count changed since they were sent. */
 static int ship_runs(struct shipper *s)
 {
-	sqlite3_stmt *st = prep(s, "SELECT id, status, COALESCE(packets, -1) FROM runs ORDER BY id");
-	if (!st)
+	int64_t *ids;
+	size_t nids;
+	if (run_ids(s, "SELECT id FROM runs ORDER BY id", &ids, &nids) != 0)
 		return -1;
 	int rc = 0;
-	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
-		const char *status = (const char *)sqlite3_column_text(st, 1);
-		int64_t packets = sqlite3_column_int64(st, 2);
+	for (size_t k = 0; rc == 0 && k < nids; k++) {
+		int64_t id = ids[k];
+		char status[16] = "";
+		int64_t packets = -1;
+		sqlite3_stmt *cur = prep(s, "SELECT status, COALESCE(packets, -1) FROM runs WHERE id = ?1");
+		if (!cur) {
+			rc = -1;
+			break;
+		}
+		sqlite3_bind_int64(cur, 1, id);
+		if (sqlite3_step(cur) == SQLITE_ROW) {
+			const unsigned char *t = sqlite3_column_text(cur, 0);
+			snprintf(status, sizeof status, "%s", t ? (const char *)t : "");
+			packets = sqlite3_column_int64(cur, 1);
+		}
+		sqlite3_finalize(cur);
 		struct run_state rs;
 		if (run_state_get(s, id, &rs) != 0) {
 			rc = -1;
 			break;
 		}
-		if (rs.known && rs.version > 0 && !strcmp(rs.status, status ? status : "") &&
-		    rs.packets == packets)
+		if (rs.known && rs.version > 0 && !strcmp(rs.status, status) && rs.packets == packets)
 			continue;
 		size_t n = strlen(s->qcols[T_RUNS]) + 256;
 		char *sql = malloc(n);
@@ -707,7 +761,7 @@ static int ship_runs(struct shipper *s)
 		sqlite3_bind_text(up, 1, s->dest, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(up, 2, id);
 		sqlite3_bind_int64(up, 3, rs.version + 1);
-		sqlite3_bind_text(up, 4, status ? status : "", -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(up, 4, status, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(up, 5, packets);
 		if (sqlite3_step(up) != SQLITE_DONE) {
 			fail(s, "local database: record progress: %s", sqlite3_errmsg(s->db));
@@ -715,7 +769,7 @@ static int ship_runs(struct shipper *s)
 		}
 		sqlite3_finalize(up);
 	}
-	sqlite3_finalize(st);
+	free(ids);
 	return rc;
 }
 
@@ -810,18 +864,18 @@ int ship_database(const char *db_path, const char *url, const struct ship_option
 	if (name_old_runs(&s) != 0)
 		goto out;
 	/* Rows first, then the run rows that sum them. */
-	sqlite3_stmt *runs = prep(&s, "SELECT id FROM runs ORDER BY id");
-	if (!runs)
+	int64_t *ids;
+	size_t nids;
+	if (run_ids(&s, "SELECT id FROM runs ORDER BY id", &ids, &nids) != 0)
 		goto out;
 	int r = 0;
-	while (r == 0 && !stopping(&s) && sqlite3_step(runs) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(runs, 0);
+	for (size_t k = 0; r == 0 && !stopping(&s) && k < nids; k++) {
 		struct run_state rs;
-		r = run_state_get(&s, id, &rs);
+		r = run_state_get(&s, ids[k], &rs);
 		if (r == 0)
-			r = ship_run_connections(&s, id, &rs);
+			r = ship_run_connections(&s, ids[k], &rs);
 	}
-	sqlite3_finalize(runs);
+	free(ids);
 	if (r != 0)
 		goto out;
 	if (!stopping(&s) && (ship_table_by_id(&s, T_REQUESTS) != 0 ||
@@ -843,5 +897,144 @@ out:
 	for (int t = 0; t < STORE_TABLES; t++)
 		free(s.decl[t]);
 	free(s.gz);
+	return rc;
+}
+
+/* ---- shipping while kalens reads or captures ------------------------------ */
+
+struct ship_bg {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	const char *db, *url;
+	struct ship_options o;
+	double interval;
+	bool finishing;               /* a last pass, then out */
+	volatile sig_atomic_t abort;  /* the last pass ran out of time */
+	bool clean;                   /* the last pass sent everything */
+	struct ship_stats total;
+	char err[1024], said[1024];
+};
+
+static void stats_add(struct ship_stats *a, const struct ship_stats *b)
+{
+	for (int i = 0; i < 4; i++)
+		a->rows[i] += b->rows[i];
+	a->inserts += b->inserts;
+	a->bytes += b->bytes;
+}
+
+static void *ship_bg_main(void *arg)
+{
+	struct ship_bg *b = arg;
+	pthread_mutex_lock(&b->mu);
+	for (;;) {
+		bool last = b->finishing;
+		pthread_mutex_unlock(&b->mu);
+		struct ship_stats st = { { 0 }, 0, 0 };
+		char err[1024] = "";
+		/* A database not made yet (no capture opened) has nothing to ship. */
+		int rc = access(b->db, F_OK) == 0 ? ship_database(b->db, b->url, &b->o, &st, err, sizeof err)
+						   : 0;
+		pthread_mutex_lock(&b->mu);
+		stats_add(&b->total, &st);
+		b->clean = rc == 0;
+		if (rc != 0) {
+			snprintf(b->err, sizeof b->err, "%s", err);
+			/* Said once, and again when it changes, not every pass. */
+			if (strcmp(b->said, err) != 0 && !b->abort) {
+				fprintf(stderr, "kalens: %s; rows wait in the database and are sent when "
+					"it answers\n", err);
+				snprintf(b->said, sizeof b->said, "%s", err);
+			}
+		} else {
+			b->said[0] = '\0';
+		}
+		if (last && (rc == 0 || b->abort))
+			break;
+		if (!last) {
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += (time_t)b->interval;
+			until.tv_nsec += (long)((b->interval - (double)(time_t)b->interval) * 1e9);
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
+			while (!b->finishing &&
+			       pthread_cond_timedwait(&b->cv, &b->mu, &until) == 0)
+				;
+		} else {
+			/* the last pass failed: try again shortly, until the time is up */
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += 1;
+			while (!b->abort && pthread_cond_timedwait(&b->cv, &b->mu, &until) == 0)
+				;
+			if (b->abort)
+				break;
+		}
+	}
+	pthread_mutex_unlock(&b->mu);
+	return NULL;
+}
+
+struct ship_bg *ship_bg_start(const char *db_path, const char *url, const struct ship_options *o,
+			      double interval, char *err, size_t errlen)
+{
+	char dest[1024];
+	if (!ship_destination(url, dest, sizeof dest)) {
+		snprintf(err, errlen, "ship: '%s' is not an http:// or https:// URL",
+			 strncmp(url, "http", 4) ? url : "(the URL given)");
+		return NULL;
+	}
+	struct ship_bg *b = calloc(1, sizeof *b);
+	if (!b) {
+		snprintf(err, errlen, "ship: out of memory");
+		return NULL;
+	}
+	b->db = db_path;
+	b->url = url;
+	b->o = *o;
+	b->o.stop = &b->abort;
+	b->interval = interval > 0.05 ? interval : 0.05;
+	pthread_mutex_init(&b->mu, NULL);
+	pthread_cond_init(&b->cv, NULL);
+	if (pthread_create(&b->th, NULL, ship_bg_main, b) != 0) {
+		snprintf(err, errlen, "ship: cannot start its thread");
+		pthread_mutex_destroy(&b->mu);
+		pthread_cond_destroy(&b->cv);
+		free(b);
+		return NULL;
+	}
+	return b;
+}
+
+int ship_bg_stop(struct ship_bg *b, double wait, struct ship_stats *total, char *err,
+		 size_t errlen)
+{
+	pthread_mutex_lock(&b->mu);
+	b->finishing = true;
+	pthread_cond_broadcast(&b->cv);
+	pthread_mutex_unlock(&b->mu);
+	/* Wait for the last pass, at most `wait` seconds; then it stops after
+	 * the insert under way. */
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += (time_t)wait;
+	if (pthread_timedjoin_np(b->th, NULL, &until) != 0) {
+		pthread_mutex_lock(&b->mu);
+		b->abort = 1;
+		pthread_cond_broadcast(&b->cv);
+		pthread_mutex_unlock(&b->mu);
+		pthread_join(b->th, NULL);
+	}
+	*total = b->total;
+	int rc = b->clean && !b->abort ? 0 : -1;
+	if (rc != 0)
+		snprintf(err, errlen, "%s", b->err[0] ? b->err : "ship: the last pass ran out of time");
+	pthread_mutex_destroy(&b->mu);
+	pthread_cond_destroy(&b->cv);
+	free(b);
 	return rc;
 }

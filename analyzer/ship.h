@@ -43,4 +43,25 @@ const char *ship_destination(const char *url, char *buf, size_t len);
 int ship_database(const char *db_path, const char *url, const struct ship_options *o,
 		  struct ship_stats *st, char *err, size_t errlen);
 
+/* ---- shipping while kalens reads or captures ----------------------------------
+ *
+ * A thread of its own ships the database every `interval` seconds while
+ * the run goes on (live: rows reach ClickHouse a few seconds after they
+ * are committed).  When the server is down or slow, nothing waits for it:
+ * rows stay in the database, the error is said once on stderr (and again
+ * when it changes), and the next pass sends them. */
+struct ship_bg;
+
+/* Start it; NULL when the thread could not be made (err says why).  The
+ * strings and o are borrowed until ship_bg_stop(). */
+struct ship_bg *ship_bg_start(const char *db_path, const char *url, const struct ship_options *o,
+			      double interval, char *err, size_t errlen);
+
+/* A last pass, for at most `wait` seconds (then rows wait for the next
+ * `kalens ship`), and the end of the thread.  Sums what every pass sent
+ * into *total.  0 when everything was shipped; -1 with the last error in
+ * err otherwise. */
+int ship_bg_stop(struct ship_bg *b, double wait, struct ship_stats *total, char *err,
+		 size_t errlen);
+
 #endif

@@ -16,6 +16,9 @@
 #    through a slow proxy, and started again; a slow server (0.2 s per
 #    request) throughout; after OPTIMIZE ... FINAL no duplicate is left
 #    even without FINAL;
+#  - read --ship (and, as root, live --ship: rows in ClickHouse while the
+#    capture runs); with the server away the read goes on and the rows
+#    wait in the database for kalens ship;
 #  - bad input: a URL that is not http(s), a refused connection, a database
 #    that does not exist, a table of the wrong shape, a wrong password
 #    (never printed), a server whose certificate is not trusted.
@@ -204,5 +207,49 @@ compare "last"
 chq "$h1" "SELECT sensor, count() FROM kalens.runs FINAL GROUP BY sensor ORDER BY sensor FORMAT TSV" > "$tmp/sensors"
 grep -q "^sensor-a	6$" "$tmp/sensors" || fail "runs of sensor-a: $(cat "$tmp/sensors")"
 grep -q "^sensor-b	1$" "$tmp/sensors" || fail "runs of sensor-b: $(cat "$tmp/sensors")"
+
+# 7. read --ship: shipped while reading; with the server away, the read
+# goes on, the rows wait in the database, and kalens ship sends them
+db="$tmp/r.db"
+"$kalens" read -q -o "$db" --sensor sensor-c --ship "$url" "$src/captures/generated/nginx-keepalive-curl.pcap" \
+	"$src/captures/public/zeek/http/bro.org.pcap" 2> "$tmp/rs" || fail "read --ship failed: $(cat "$tmp/rs")"
+compare "read --ship"
+"$kalens" read -o "$db" --ship "http://127.0.0.1:$dead/?database=kalens" --ship-wait 2 \
+	"$src/captures/generated/nginx-pipelined-burst.pcap" > /dev/null 2> "$tmp/rs"
+rc=$?
+[ $rc = 0 ] || fail "read --ship with the server away exited $rc"
+grep -q "Couldn't connect to server" "$tmp/rs" || fail "read --ship: no word of the server away: $(cat "$tmp/rs")"
+grep -q "waits in $db: kalens ship" "$tmp/rs" || fail "read --ship: no word of what waits: $(cat "$tmp/rs")"
+intact "read --ship, server away"
+"$kalens" ship -q "$db" "$url" || fail "ship after read --ship with the server away failed"
+compare "read --ship, then ship"
+
+# 8. live --ship: rows reach ClickHouse while the capture runs
+if [ "$(id -u)" = 0 ] && command -v tcpdump >/dev/null; then
+	db="$tmp/l.db"
+	read -r wp < <(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	mkdir -p "$tmp/www" && echo hello > "$tmp/www/a.txt"
+	(cd "$tmp/www" && exec timeout 60 python3 -m http.server --bind 127.0.0.1 "$wp") > /dev/null 2>&1 &
+	pids+=("$!")
+	for _ in $(seq 1 50); do curl -s "http://127.0.0.1:$wp/a.txt" > /dev/null && break; sleep 0.1; done
+	timeout 60 "$kalens" live -q -i lo -f "tcp port $wp" -o "$db" --linger 0.5 --duration 12 --ship "$url" \
+		2> "$tmp/live" &
+	lp=$!
+	sleep 2
+	for _ in 1 2 3; do curl -s "http://127.0.0.1:$wp/a.txt" "http://127.0.0.1:$wp/a.txt" > /dev/null; done
+	# while it runs: the connections are in ClickHouse within seconds
+	seen=0
+	for _ in $(seq 1 16); do
+		sleep 0.5
+		uuid=$(sqlite3 "$db" "SELECT run_uuid FROM runs ORDER BY id DESC LIMIT 1" 2>/dev/null)
+		[ -n "$uuid" ] || continue
+		seen=$(chq "$h1" "SELECT count() FROM kalens.requests FINAL WHERE run_uuid = '$uuid'")
+		[ "$seen" -ge 6 ] 2>/dev/null && break
+	done
+	kill -0 $lp 2>/dev/null || fail "live ended before its requests were shipped"
+	[ "$seen" -ge 6 ] 2>/dev/null || fail "live --ship: $seen requests in ClickHouse while it ran, 6 sent"
+	wait $lp || fail "live --ship failed: $(cat "$tmp/live")"
+	compare "live --ship"
+fi
 [ $failed = 0 ] && echo "$name: ok"
 exit $failed

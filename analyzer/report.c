@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store.h"
 
@@ -290,6 +291,44 @@ static bool has_column(sqlite3 *db, const char *table, const char *column)
 		   sqlite3_step(st) == SQLITE_ROW;
 	sqlite3_finalize(st);
 	return yes;
+}
+
+/* What was shipped to ClickHouse and what waits (view ship_backlog,
+ * docs/fleet.md); nothing when the database was never shipped. */
+#define SHIP_SUMMARY_SQL \
+	"SELECT destination, MAX(last_shipped_at) AS last_shipped_at," \
+	" TOTAL(run_row_waiting) AS runs_waiting, TOTAL(connections_waiting) AS connections_waiting," \
+	" TOTAL(requests_waiting) AS requests_waiting, TOTAL(findings_waiting) AS findings_waiting" \
+	" FROM ship_backlog WHERE" RUN_FILTER "GROUP BY destination ORDER BY destination"
+
+static int print_shipping(sqlite3 *db, int64_t run, FILE *out, char *err, size_t errlen)
+{
+	if (!has_column(db, "ship_backlog", "destination"))
+		return 0;
+	sqlite3_stmt *st = prep(db, SHIP_SUMMARY_SQL, run, err, errlen);
+	if (!st)
+		return -1;
+	int rows = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (!rows++)
+			fputs("Shipped to ClickHouse (kalens ship, --ship)\n", out);
+		double last = sqlite3_column_double(st, 1);
+		char when[64] = "never";
+		if (last > 0) {
+			time_t t = (time_t)last;
+			struct tm tm;
+			gmtime_r(&t, &tm);
+			strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
+		}
+		fprintf(out, "  %s\n    last insert %s; waiting: %lld run rows, %lld connections, "
+			"%lld requests, %lld findings\n", (const char *)sqlite3_column_text(st, 0), when,
+			(long long)sqlite3_column_double(st, 2), (long long)sqlite3_column_double(st, 3),
+			(long long)sqlite3_column_double(st, 4), (long long)sqlite3_column_double(st, 5));
+	}
+	sqlite3_finalize(st);
+	if (rows)
+		fputc('\n', out);
+	return 0;
 }
 
 /* The HTTP/1 part: requests per connection, reuse, what servers advertised
@@ -1181,6 +1220,11 @@ static int report_json(sqlite3 *db, int version, int64_t run, FILE *out, char *e
 	}
 	if (version >= 4) {
 		/* HTTP/2: per server, streams, multiplexing, GOAWAY (schema 4). */
+		if (has_column(db, "ship_backlog", "destination")) {
+			fputs(",\"shipping\":", out);
+			if (json_rows(db, SHIP_SUMMARY_SQL, run, false, out, err, errlen) != 0)
+				return -1;
+		}
 		fputs(",\"http2\":", out);
 		if (json_rows(db, "SELECT server_ip, server_port, COUNT(*) AS connections,"
 				  " SUM(h2_streams) AS streams, MAX(h2_peak_streams) AS peak_streams,"
@@ -1298,7 +1342,8 @@ int report_print(const char *db_path, int64_t run_id, enum report_format fmt, FI
 	    (version < 2 || print_findings(db, db_path, run_id, out, err, errlen) == 0) &&
 	    (version < 3 || print_tls(db, run_id, out, err, errlen) == 0) &&
 	    (version < 4 || print_h2(db, run_id, out, err, errlen) == 0) &&
-	    print_servers(db, run_id, version, out, err, errlen) == 0)
+	    print_servers(db, run_id, version, out, err, errlen) == 0 &&
+	    print_shipping(db, run_id, out, err, errlen) == 0)
 		rc = 0;
 out:
 	sqlite3_finalize(st);

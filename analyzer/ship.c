@@ -32,6 +32,8 @@
 #include "store.h"
 
 #define SHIP_BATCH_DEFAULT 200000
+/* SQLite's clock as epoch seconds, for ship_*.shipped_at. */
+#define SHIP_NOW "((julianday('now') - 2440587.5) * 86400.0)"
 /* An insert stops growing here, whatever its rows: two such buffers and
  * their compressed copy are the memory shipping takes. */
 #define SHIP_BATCH_BYTES (16u << 20)
@@ -383,7 +385,7 @@ static int64_t progress_get(struct shipper *s, const char *table)
 static int progress_set(struct shipper *s, const char *table, int64_t last)
 {
 	sqlite3_stmt *st = prep(s, "INSERT OR REPLACE INTO ship_progress (destination, table_name,"
-				   " last_id) VALUES (?1, ?2, ?3)");
+				   " last_id, shipped_at) VALUES (?1, ?2, ?3, " SHIP_NOW ")");
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, s->dest, -1, SQLITE_STATIC);
@@ -559,9 +561,10 @@ static int run_state_get(struct shipper *s, int64_t run_id, struct run_state *r)
 
 static int conn_mark_set(struct shipper *s, int64_t run_id, int64_t seq)
 {
-	sqlite3_stmt *st = prep(s, "INSERT INTO ship_runs (destination, run_id, conn_seq, version)"
-				   " VALUES (?1, ?2, ?3, 0) ON CONFLICT (destination, run_id) DO"
-				   " UPDATE SET conn_seq = excluded.conn_seq");
+	sqlite3_stmt *st = prep(s, "INSERT INTO ship_runs (destination, run_id, conn_seq, version,"
+				   " shipped_at) VALUES (?1, ?2, ?3, 0, " SHIP_NOW ") ON CONFLICT"
+				   " (destination, run_id) DO UPDATE SET conn_seq = excluded.conn_seq,"
+				   " shipped_at = excluded.shipped_at");
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, s->dest, -1, SQLITE_STATIC);
@@ -750,10 +753,10 @@ static int ship_runs(struct shipper *s)
 			break;
 		}
 		sqlite3_stmt *up = prep(s, "INSERT INTO ship_runs (destination, run_id, conn_seq, version,"
-					   " status, packets) VALUES (?1, ?2, 0, ?3, ?4, ?5)"
-					   " ON CONFLICT (destination, run_id) DO UPDATE SET"
+					   " status, packets, shipped_at) VALUES (?1, ?2, 0, ?3, ?4, ?5, "
+					   SHIP_NOW ") ON CONFLICT (destination, run_id) DO UPDATE SET"
 					   " version = excluded.version, status = excluded.status,"
-					   " packets = excluded.packets");
+					   " packets = excluded.packets, shipped_at = excluded.shipped_at");
 		if (!up) {
 			rc = -1;
 			break;
@@ -774,14 +777,6 @@ static int ship_runs(struct shipper *s)
 }
 
 /* ---- the whole ------------------------------------------------------------------ */
-
-static const char ledger_sql[] =
-	"CREATE TABLE IF NOT EXISTS ship_progress (destination TEXT NOT NULL,"
-	" table_name TEXT NOT NULL, last_id INTEGER NOT NULL,"
-	" PRIMARY KEY (destination, table_name));"
-	"CREATE TABLE IF NOT EXISTS ship_runs (destination TEXT NOT NULL, run_id INTEGER NOT NULL,"
-	" conn_seq INTEGER NOT NULL, version INTEGER NOT NULL, status TEXT, packets INTEGER,"
-	" PRIMARY KEY (destination, run_id));";
 
 static int open_db(struct shipper *s, const char *path)
 {
@@ -806,7 +801,7 @@ static int open_db(struct shipper *s, const char *path)
 		fail(s, "%s: not a kalens database of schema 1 to %d", path, STORE_SCHEMA_VERSION);
 		return -1;
 	}
-	return exec(s, ledger_sql);
+	return exec(s, store_ship_sql);
 }
 
 int ship_database(const char *db_path, const char *url, const struct ship_options *o,

@@ -72,8 +72,34 @@ struct store {
  * tables, and made again when an older database is upgraded.  The
  * per-server finding counts of keepalive_compliance come from the finding
  * registry (findings.h). */
+const char store_ship_sql[] =
+	"CREATE TABLE IF NOT EXISTS ship_progress (destination TEXT NOT NULL,"
+	" table_name TEXT NOT NULL, last_id INTEGER NOT NULL, shipped_at REAL,"
+	" PRIMARY KEY (destination, table_name));"
+	"CREATE TABLE IF NOT EXISTS ship_runs (destination TEXT NOT NULL, run_id INTEGER NOT NULL,"
+	" conn_seq INTEGER NOT NULL, version INTEGER NOT NULL, status TEXT, packets INTEGER,"
+	" shipped_at REAL, PRIMARY KEY (destination, run_id));";
+
 static const char schema_sql[] =
 	"CREATE INDEX IF NOT EXISTS connections_run ON connections (run_id, stored_seq);"
+	/* What waits to be shipped, per destination and run (docs/fleet.md):
+	 * rows past the marks kalens ship recorded, and a run row whose status
+	 * or packet count changed since it was sent. */
+	"CREATE VIEW IF NOT EXISTS ship_backlog AS SELECT d.destination, r.id AS run_id,"
+	" (SELECT COUNT(*) FROM connections c WHERE c.run_id = r.id"
+	"   AND COALESCE(c.stored_seq, c.id) > COALESCE(s.conn_seq, 0)) AS connections_waiting,"
+	" (SELECT COUNT(*) FROM requests q WHERE q.run_id = r.id"
+	"   AND q.id > COALESCE(pr.last_id, 0)) AS requests_waiting,"
+	" (SELECT COUNT(*) FROM findings f WHERE f.run_id = r.id"
+	"   AND f.id > COALESCE(pf.last_id, 0)) AS findings_waiting,"
+	" (s.status IS NOT r.status OR s.packets IS NOT COALESCE(r.packets, -1)) AS run_row_waiting,"
+	" MAX(COALESCE(s.shipped_at, 0), COALESCE(pr.shipped_at, 0), COALESCE(pf.shipped_at, 0))"
+	"   AS last_shipped_at"
+	" FROM (SELECT destination FROM ship_progress UNION SELECT destination FROM ship_runs) d"
+	" CROSS JOIN runs r"
+	" LEFT JOIN ship_runs s ON s.destination = d.destination AND s.run_id = r.id"
+	" LEFT JOIN ship_progress pr ON pr.destination = d.destination AND pr.table_name = 'requests'"
+	" LEFT JOIN ship_progress pf ON pf.destination = d.destination AND pf.table_name = 'findings';"
 	/* No REFERENCES: a request is stored when it completes, its connection
 	 * when the connection ends, possibly batches later; and a foreign-key
 	 * lookup per request row costs more than it checks (kalens writes
@@ -824,10 +850,12 @@ int store_schema_sql(FILE *out)
 	fputs(b.p, out);
 	free(b.p);
 	/* One statement per line. */
-	for (const char *p = schema_sql; *p; p++) {
-		fputc(*p, out);
-		if (*p == ';')
-			fputc('\n', out);
+	for (int k = 0; k < 2; k++) {
+		for (const char *p = k ? schema_sql : store_ship_sql; *p; p++) {
+			fputc(*p, out);
+			if (*p == ';')
+				fputc('\n', out);
+		}
 	}
 	return 0;
 }
@@ -867,7 +895,8 @@ static int create_schema(struct store *s, const char *path)
 	}
 	char sql[64];
 	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", STORE_SCHEMA_VERSION);
-	if (sqlite3_exec(s->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
+	if (sqlite3_exec(s->db, store_ship_sql, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(s->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
 		set_err(s, "%s: create schema: %s", path, sqlite3_errmsg(s->db));
 		goto fail;

@@ -40,6 +40,10 @@ struct store_decls {
 };
 void store_decls_init(struct store_decls *d);
 
+/* The record of what was shipped where (ship.h, docs/fleet.md): made with
+ * the schema, and by kalens ship in a database made before it. */
+extern const char store_ship_sql[];
+
 /* The SQLite schema kalens creates (tables, indexes, views) to `out`.
  * 0, or -1 when out of memory. */
 int store_schema_sql(FILE *out);

@@ -300,7 +300,7 @@ Test(report, json_parses_and_equals_sql_aggregates)
 	cr_expect_str_eq(jget(flat, "keys", v, sizeof v),
 			 "runs,connections,handshake_rtt,http,requests_per_connection,"
 			 "idle_before_close,keep_alive_advertised,findings,reuse_saved,tls,tls_closes,"
-			 "http2,servers");
+			 "shipping,http2,servers");
 	static const char *const pairs[][2] = {
 		{ "runs.0.id", "SELECT id FROM runs" },
 		{ "runs.0.status", "SELECT status FROM runs" },

@@ -223,7 +223,9 @@ Test(store, schema_created_with_version_and_wal)
 	cr_assert_str_eq(buf, "view:conn_summary,view:connection_reuse,table:connections,index:connections_run,"
 			 "index:connections_server,table:findings,index:findings_run,"
 			 "view:keepalive_compliance,view:missed_reuse,table:requests,"
-			 "view:reuse_summary,table:runs,view:timeline,view:tls_servers");
+			 "view:reuse_summary,table:runs,view:ship_backlog,table:ship_progress,"
+			 "table:ship_runs,index:sqlite_autoindex_ship_progress_1,"
+			 "index:sqlite_autoindex_ship_runs_1,view:timeline,view:tls_servers");
 	row_text(db, "SELECT group_concat(name, ',') FROM"
 		 " (SELECT name FROM pragma_table_info('runs') ORDER BY cid)", buf, sizeof buf);
 	cr_assert_str_eq(buf, "id,source,source_kind,filter,started_at,finished_at,packets,bytes,"

@@ -22,6 +22,8 @@
 #  - bad input: a URL that is not http(s), a refused connection, a database
 #    that does not exist, a table of the wrong shape, a wrong password
 #    (never printed), a server whose certificate is not trusted.
+# Then every question of docs/queries.md in its docs/fleet.md form, on two
+# shards, against SQLite on the same capture (tests/tools/fleet-queries.py).
 # The database must stay intact through all of it (integrity_check, and
 # its tables' contents unchanged by a failed shipment).
 set -uo pipefail
@@ -251,5 +253,32 @@ if [ "$(id -u)" = 0 ] && command -v tcpdump >/dev/null; then
 	wait $lp || fail "live --ship failed: $(cat "$tmp/live")"
 	compare "live --ship"
 fi
+# 9. docs/fleet.md's forms of docs/queries.md's questions: the same answers
+# through the Distributed tables as SQLite on the same capture (one run each)
+"$kalens" schema --clickhouse --cluster kalens_test --database fq > "$tmp/fq.sql" || die "schema"
+: > "$tmp/fq.out"
+for c in generated/nginx-early-close generated/nginx-python-client-idle generated/apache-max-requests \
+	generated/python-http10-ab-k generated/nginx-advertised-timeout public/zeek/http/bro.org \
+	generated/tls12-resumed-s_client generated/encap/vxlan-two-vni generated/nginx-pipelined-burst; do
+	db="$tmp/q.db"
+	rm -f "$db"*
+	k=""
+	[ -f "$src/captures/$c.keylog" ] && k="--keylog $src/captures/$c.keylog"
+	# shellcheck disable=SC2086
+	"$kalens" read -q $k -o "$db" "$src/captures/$c.pcap" || die "read $c"
+	for h in "$h1" "$h2"; do
+		chq "$h" "DROP DATABASE IF EXISTS fq" && apply_ddl "$h" "$tmp/fq.sql" || die "fq DDL"
+	done
+	"$kalens" ship -q "$db" "http://127.0.0.1:$h1/?database=fq" || fail "ship $c for the questions"
+	python3 "$src/tests/tools/fleet-queries.py" "$db" "$h1" fq > "$tmp/fq.one" 2>&1 ||
+		{ fail "$c: the fleet forms of the questions differ"; cat "$tmp/fq.one" >&2; }
+	cat "$tmp/fq.one" >> "$tmp/fq.out"
+done
+# every question answered with rows somewhere (else it was not compared)
+for n in $(seq 1 16); do
+	grep -Eq "^question $n: [1-9][0-9]* rows agree" "$tmp/fq.out" ||
+		fail "question $n returned no rows on any capture: not compared"
+done
+
 [ $failed = 0 ] && echo "$name: ok"
 exit $failed

@@ -15,8 +15,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
 #include "analyze.h"
 #include "clickhouse.h"
 #include "dissect.h"
@@ -417,7 +415,6 @@ static struct ship_bg *ship_begin(const struct analyze_options *o, const char *d
 	memset(so, 0, sizeof *so);
 	so->sensor = o->sensor;
 	char err[1024];
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	struct ship_bg *b = ship_bg_start(db, o->ship_url, so, 2.0, err, sizeof err);
 	if (!b)
 		fprintf(stderr, "kalens: %s\n", err);
@@ -432,7 +429,6 @@ static void ship_end(struct ship_bg *b, const struct analyze_options *o, const c
 	struct ship_stats st;
 	char err[1024], dest[1024];
 	int rc = ship_bg_stop(b, o->ship_wait > 0 ? o->ship_wait : 60, &st, err, sizeof err);
-	curl_global_cleanup();
 	if (rc != 0)
 		fprintf(stderr, "kalens: %s; what was not shipped waits in %s: kalens ship %s URL "
 			"sends it\n", err, db, db);
@@ -900,9 +896,7 @@ static int cmd_ship(int argc, char **argv)
 	o.stop = &stop_requested;
 	struct ship_stats st;
 	char err[1024];
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	int rc = ship_database(db, url, &o, &st, err, sizeof err);
-	curl_global_cleanup();
 	if (rc != 0) {
 		fprintf(stderr, "kalens: %s\n", err);
 		return 1;
@@ -924,7 +918,8 @@ static void print_version(void)
 	printf("kalens %s\n", KALENS_VERSION);
 	printf("%s\n", pcap_lib_version());
 	printf("SQLite %s\n", sqlite3_libversion());
-	printf("%s\n", curl_version());
+	const char *curl = ship_curl_version();
+	printf("%s (for kalens ship)\n", curl ? curl : "libcurl: not found (kalens ship needs libcurl4)");
 }
 
 int main(int argc, char **argv)

@@ -16,7 +16,6 @@
  */
 #include "ship.h"
 
-#include <curl/curl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -29,6 +28,7 @@
 #include <zlib.h>
 
 #include "clickhouse.h"
+#include "curlapi.h"
 #include "store.h"
 
 #define SHIP_BATCH_DEFAULT 200000
@@ -43,6 +43,7 @@ enum { T_RUNS, T_CONNECTIONS, T_REQUESTS, T_FINDINGS };
 
 struct shipper {
 	sqlite3 *db;
+	struct curl_api api;          /* libcurl, loaded for shipping */
 	CURL *curl;
 	const char *url;              /* as given: may hold credentials, never printed */
 	char dest[1024];              /* printable */
@@ -80,6 +81,13 @@ static void fail(struct shipper *s, const char *fmt, ...)
 }
 
 /* ---- the destination ---------------------------------------------------- */
+
+const char *ship_curl_version(void)
+{
+	struct curl_api api;
+	char err[256];
+	return curl_api_load(&api, err, sizeof err) == 0 ? api.version() : NULL;
+}
 
 const char *ship_destination(const char *url, char *buf, size_t len)
 {
@@ -167,22 +175,22 @@ static int http_post(struct shipper *s, const char *params, const void *body, si
 	}
 	struct curl_slist *h = NULL;
 	if (gzip)
-		h = curl_slist_append(h, "Content-Encoding: gzip");
-	h = curl_slist_append(h, "Content-Type: text/tab-separated-values");
+		h = s->api.slist_append(h, "Content-Encoding: gzip");
+	h = s->api.slist_append(h, "Content-Type: application/octet-stream");
 	s->resp_len = 0;
 	s->resp[0] = '\0';
-	curl_easy_setopt(s->curl, CURLOPT_URL, u);
-	curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
-	CURLcode rc = curl_easy_perform(s->curl);
+	s->api.easy_setopt(s->curl, CURLOPT_URL, u);
+	s->api.easy_setopt(s->curl, CURLOPT_HTTPHEADER, h);
+	s->api.easy_setopt(s->curl, CURLOPT_POSTFIELDS, body);
+	s->api.easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
+	CURLcode rc = s->api.easy_perform(s->curl);
 	long code = 0;
-	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &code);
-	curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, NULL);
-	curl_slist_free_all(h);
+	s->api.easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &code);
+	s->api.easy_setopt(s->curl, CURLOPT_HTTPHEADER, NULL);
+	s->api.slist_free_all(h);
 	free(u);
 	if (rc != CURLE_OK) {
-		fail(s, "%s: %s", what, curl_easy_strerror(rc));
+		fail(s, "%s: %s", what, s->api.easy_strerror(rc));
 		return -1;
 	}
 	if (code != 200) {
@@ -230,18 +238,19 @@ static int send_rows(struct shipper *s, int t, const struct ch_buf *b, uint64_t 
 		fail(s, "insert into %s: too many columns", name);
 		return -1;
 	}
-	char *esc = curl_easy_escape(s->curl, q, n);
+	char *esc = s->api.easy_escape(s->curl, q, n);
 	size_t plen = esc ? strlen(esc) + 64 : 0;
 	char *params = esc ? malloc(plen) : NULL;
 	if (!params) {
-		curl_free(esc);
+		if (esc)
+			s->api.free(esc);
 		fail(s, "insert into %s: out of memory", name);
 		return -1;
 	}
 	/* Through a Distributed table, wait until every shard has its rows:
 	 * then an accepted insert is stored, not queued on this server. */
 	snprintf(params, plen, "query=%s&insert_distributed_sync=1", esc);
-	curl_free(esc);
+	s->api.free(esc);
 	size_t gz = 0;
 	char what[64];
 	snprintf(what, sizeof what, "insert into %s", name);
@@ -826,26 +835,31 @@ int ship_database(const char *db_path, const char *url, const struct ship_option
 	int rc = -1;
 	if (open_db(&s, db_path) != 0)
 		goto out;
-	s.curl = curl_easy_init();
+	char why[256];
+	if (curl_api_load(&s.api, why, sizeof why) != 0) {
+		fail(&s, "%s", why);
+		goto out;
+	}
+	s.curl = s.api.easy_init();
 	if (!s.curl) {
 		fail(&s, "cannot start libcurl");
 		goto out;
 	}
-	curl_easy_setopt(s.curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(s.curl, CURLOPT_WRITEDATA, &s);
-	curl_easy_setopt(s.curl, CURLOPT_CONNECTTIMEOUT, 10L);
+	s.api.easy_setopt(s.curl, CURLOPT_WRITEFUNCTION, on_body);
+	s.api.easy_setopt(s.curl, CURLOPT_WRITEDATA, &s);
+	s.api.easy_setopt(s.curl, CURLOPT_CONNECTTIMEOUT, 10L);
 	/* A server that stops answering: give up after a minute without progress. */
-	curl_easy_setopt(s.curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(s.curl, CURLOPT_LOW_SPEED_TIME, 60L);
-	curl_easy_setopt(s.curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(s.curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	s.api.easy_setopt(s.curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	s.api.easy_setopt(s.curl, CURLOPT_LOW_SPEED_TIME, 60L);
+	s.api.easy_setopt(s.curl, CURLOPT_NOSIGNAL, 1L);
+	s.api.easy_setopt(s.curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	if (o->cacert)
-		curl_easy_setopt(s.curl, CURLOPT_CAINFO, o->cacert);
+		s.api.easy_setopt(s.curl, CURLOPT_CAINFO, o->cacert);
 	const char *user = getenv("KALENS_CLICKHOUSE_USER");
 	const char *pass = getenv("KALENS_CLICKHOUSE_PASSWORD");
 	if (user && *user) {
-		curl_easy_setopt(s.curl, CURLOPT_USERNAME, user);
-		curl_easy_setopt(s.curl, CURLOPT_PASSWORD, pass ? pass : "");
+		s.api.easy_setopt(s.curl, CURLOPT_USERNAME, user);
+		s.api.easy_setopt(s.curl, CURLOPT_PASSWORD, pass ? pass : "");
 	}
 	/* Is it there, and a ClickHouse? */
 	static const char ping[] = "SELECT version()";
@@ -881,7 +895,7 @@ int ship_database(const char *db_path, const char *url, const struct ship_option
 	rc = 0;
 out:
 	if (s.curl)
-		curl_easy_cleanup(s.curl);
+		s.api.easy_cleanup(s.curl);
 	sqlite3_close(s.db);
 	for (int t = 0; t < STORE_TABLES; t++) {
 		free(s.cols[t]);
@@ -981,6 +995,14 @@ struct ship_bg *ship_bg_start(const char *db_path, const char *url, const struct
 	if (!ship_destination(url, dest, sizeof dest)) {
 		snprintf(err, errlen, "ship: '%s' is not an http:// or https:// URL",
 			 strncmp(url, "http", 4) ? url : "(the URL given)");
+		return NULL;
+	}
+	/* libcurl is loaded (and initialised) here, in the caller's thread,
+	 * before the shipper's thread starts. */
+	struct curl_api api;
+	char why[256];
+	if (curl_api_load(&api, why, sizeof why) != 0) {
+		snprintf(err, errlen, "ship: %s", why);
 		return NULL;
 	}
 	struct ship_bg *b = calloc(1, sizeof *b);

@@ -31,6 +31,10 @@ struct ship_stats {
 	uint64_t bytes;               /* compressed bytes sent */
 };
 
+/* "libcurl/7.88.1 OpenSSL/3.0..." (loading libcurl), or NULL when it
+ * cannot be loaded. */
+const char *ship_curl_version(void);
+
 /* The destination as it is recorded and printed: the URL without
  * credentials (user:password@, password= and user= parameters), into
  * buf.  NULL when url is not http:// or https://. */

@@ -378,6 +378,18 @@ static void encode_row(struct shipper *s, int t, sqlite3_stmt *st)
 	}
 }
 
+/* Step and finalize a bound write of the shipping record. */
+static int record_step(struct shipper *s, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		fail(s, "local database: record progress: %s", sqlite3_errmsg(s->db));
+		return -1;
+	}
+	return 0;
+}
+
 static int64_t progress_get(struct shipper *s, const char *table)
 {
 	sqlite3_stmt *st = prep(s, "SELECT last_id FROM ship_progress WHERE destination = ?1 AND"
@@ -400,13 +412,7 @@ static int progress_set(struct shipper *s, const char *table, int64_t last)
 	sqlite3_bind_text(st, 1, s->dest, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, table, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, last);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		fail(s, "local database: record progress: %s", sqlite3_errmsg(s->db));
-		return -1;
-	}
-	return 0;
+	return record_step(s, st);
 }
 
 static bool stopping(const struct shipper *s)
@@ -579,13 +585,7 @@ static int conn_mark_set(struct shipper *s, int64_t run_id, int64_t seq)
 	sqlite3_bind_text(st, 1, s->dest, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, run_id);
 	sqlite3_bind_int64(st, 3, seq);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		fail(s, "local database: record progress: %s", sqlite3_errmsg(s->db));
-		return -1;
-	}
-	return 0;
+	return record_step(s, st);
 }
 
 /* The ids `sql` selects, all read before anything is written: a write
@@ -775,11 +775,8 @@ static int ship_runs(struct shipper *s)
 		sqlite3_bind_int64(up, 3, rs.version + 1);
 		sqlite3_bind_text(up, 4, status, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(up, 5, packets);
-		if (sqlite3_step(up) != SQLITE_DONE) {
-			fail(s, "local database: record progress: %s", sqlite3_errmsg(s->db));
+		if (record_step(s, up) != 0)
 			rc = -1;
-		}
-		sqlite3_finalize(up);
 	}
 	free(ids);
 	return rc;

@@ -807,6 +807,26 @@ static int open_db(struct shipper *s, const char *path)
 		fail(s, "%s: not a kalens database of schema 1 to %d", path, STORE_SCHEMA_VERSION);
 		return -1;
 	}
+	/* A database made before what shipping reads (runs.run_uuid,
+	 * connections.stored_seq) is upgraded in place first, as any kalens
+	 * that writes to it does (docs/schema.md): the columns are added, NULL
+	 * in the old rows. */
+	st = NULL;
+	bool current = sqlite3_prepare_v2(s->db, "SELECT COUNT(*) FROM (SELECT name FROM"
+					  " pragma_table_info('runs') WHERE name = 'run_uuid' UNION ALL"
+					  " SELECT name FROM pragma_table_info('connections')"
+					  " WHERE name = 'stored_seq')", -1, &st, NULL) == SQLITE_OK &&
+		       sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 2;
+	sqlite3_finalize(st);
+	if (!current) {
+		char why[512];
+		struct store *up = store_open(path, why, sizeof why);
+		if (!up) {
+			fail(s, "%s", why);
+			return -1;
+		}
+		store_close(up);
+	}
 	return exec(s, store_ship_sql);
 }
 

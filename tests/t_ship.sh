@@ -226,6 +226,16 @@ intact "read --ship, server away"
 "$kalens" ship -q "$db" "$url" || fail "ship after read --ship with the server away failed"
 compare "read --ship, then ship"
 
+# 7b. a database made by an older kalens (schema 4: no run names, no
+# stored_seq): upgraded in place, its runs named once, shipped by id
+db="$tmp/v4.db"
+cp "$src/tests/fixtures/schema-v4.db" "$db"
+"$kalens" ship -q --sensor old-sensor "$db" "$url" || fail "ship of a schema-4 database failed"
+compare "schema-4 database"
+[ "$(sqlite3 "$db" "SELECT COUNT(*) = (SELECT COUNT(*) FROM runs) FROM runs WHERE sensor = 'old-sensor'
+	AND length(run_uuid) = 36")" = 1 ] || fail "schema-4 runs not named"
+intact "schema-4 database"
+
 # 8. live --ship: rows reach ClickHouse while the capture runs
 if [ "$(id -u)" = 0 ] && command -v tcpdump >/dev/null; then
 	db="$tmp/l.db"

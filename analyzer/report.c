@@ -107,11 +107,21 @@ static void print_unread(sqlite3_stmt *st, int first, bool v6, FILE *out)
 		fputc('\n', out);
 }
 
+static bool has_column(sqlite3 *db, const char *table, const char *column);
+
 static int print_runs(sqlite3 *db, int64_t run, int version, FILE *out, char *err,
 		      size_t errlen)
 {
 	bool v6 = version >= 6;
-	sqlite3_stmt *st = prep(db, v6 ?
+	/* A running run whose process is gone says so (run_status, store.c). */
+	bool writer = has_column(db, "runs", "writer");
+	sqlite3_stmt *st = prep(db, writer ?
+		"SELECT id, source, run_status(status, writer), COALESCE(packets, 0),"
+		" COALESCE(connections, 0), "
+		"COALESCE(last_packet - first_packet, 0), COALESCE(link_type, '?'), "
+		"message, packets_not_tcp, packets_truncated, packets_malformed, packets_encrypted, "
+		"packets_unsupported, fragments_dropped, packets_time_backwards "
+		"FROM runs WHERE ?1 = 0 OR id = ?1 ORDER BY id" : v6 ?
 		"SELECT id, source, status, COALESCE(packets, 0), COALESCE(connections, 0), "
 		"COALESCE(last_packet - first_packet, 0), COALESCE(link_type, '?'), "
 		"message, packets_not_tcp, packets_truncated, packets_malformed, packets_encrypted, "
@@ -1109,7 +1119,16 @@ static void json_quantile(sqlite3 *db, const char *col, int64_t run, double q, F
 static int report_json(sqlite3 *db, int version, int64_t run, FILE *out, char *err, size_t errlen)
 {
 	fputs("{\"runs\":", out);
-	if (json_rows(db, version >= 6 ?
+	/* A running run whose process is gone says so (run_status, store.c). */
+	bool writer = has_column(db, "runs", "writer");
+	if (json_rows(db, writer ?
+			  "SELECT id, source, source_kind, filter, run_status(status, writer) AS status,"
+			  " message, link_type, started_at, finished_at, first_packet, last_packet,"
+			  " packets, bytes, packets_not_tcp, packets_fragment, packets_truncated,"
+			  " packets_malformed, packets_encrypted, packets_unsupported,"
+			  " fragments_reassembled, fragments_dropped, connections, kalens_version,"
+			  " sensor, run_uuid FROM runs WHERE ?1 = 0 OR id = ?1 ORDER BY id" :
+			  version >= 6 ?
 			  "SELECT id, source, source_kind, filter, status, message, link_type,"
 			  " started_at, finished_at, first_packet, last_packet, packets, bytes,"
 			  " packets_not_tcp, packets_fragment, packets_truncated, packets_malformed,"

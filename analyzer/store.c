@@ -397,6 +397,7 @@ struct run_row {
 	const struct store_run_totals *t;  /* NULL while the run goes on */
 	const char *status, *message;
 	const char *uuid;                  /* the run's, made when it began */
+	const char *writer;                /* this process (store_writer_alive) */
 };
 
 /* One line per column: name, type, flags, allowed words, unit, meaning,
@@ -551,7 +552,15 @@ struct run_row {
 	X(run_uuid, TEXT, COL_FIXED, NULL, "", \
 	  "a random (version 4) UUID given to the run when it began, `8-4-4-4-12` hex", \
 	  "a run made before this column (`kalens ship` gives it one when it ships it)", \
-	  f->info ? cv_text(f->uuid) : cv_null())
+	  f->info ? cv_text(f->uuid) : cv_null()) \
+	X(writer, TEXT, COL_FIXED, NULL, "", \
+	  "the process that wrote the run: `host=H pid=P start=S boot=B` (S: its start " \
+	  "time in clock ticks after boot, from /proc; B: the kernel's boot id), so a " \
+	  "`running` run whose process is gone is recognised: `report` and the SQL function " \
+	  "`run_status(status, writer)` call it `interrupted (process ended)`, and the next " \
+	  "kalens that writes to the database marks it `interrupted`", \
+	  "a run made before this column", \
+	  f->info ? cv_text(f->writer) : cv_null())
 
 #define COLUMN_REC struct run_row
 COLUMNS_DEFINE(RUN_COLUMNS, run_column_array)
@@ -945,6 +954,8 @@ static int prepare_run_update(struct store *s)
 	return rc;
 }
 
+static void mark_dead_runs(struct store *s);
+
 struct store *store_open(const char *path, char *err, size_t errlen)
 {
 	struct store *s = calloc(1, sizeof *s);
@@ -987,6 +998,7 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 		set_err(s, "%s: prepare: %s", path, sqlite3_errmsg(s->db));
 		goto fail;
 	}
+	mark_dead_runs(s);
 	return s;
 fail:
 	snprintf(err, errlen, "%s", s->err);
@@ -994,6 +1006,117 @@ fail:
 	sqlite3_close(s->db);
 	free(s);
 	return NULL;
+}
+
+/* ---- who wrote a run, and is it still there -------------------------------- */
+
+/* The start time (clock ticks after boot) of process pid, from
+ * /proc/PID/stat's 22nd field; -1 when there is no such process. */
+static long long proc_start_ticks(long long pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%lld/stat", pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* The name (field 2) is in parentheses and may hold anything: the
+	 * fields go on after the last ')'. */
+	const char *p = strrchr(buf, ')');
+	if (!p)
+		return -1;
+	long long v = -1;
+	for (int field = 2; field < 22 && p; field++) {
+		p = strchr(p + 1, ' ');
+		if (p && field == 21)
+			v = strtoll(p + 1, NULL, 10);
+	}
+	return v;
+}
+
+/* The kernel's boot id (36 characters), "" when unknown. */
+static void boot_id(char *buf, size_t len)
+{
+	buf[0] = '\0';
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+	if (!f)
+		return;
+	if (fgets(buf, (int)len, f))
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+static void writer_identity(char *buf, size_t len)
+{
+	char host[128] = "", boot[64];
+	if (gethostname(host, sizeof host - 1) != 0 || !host[0])
+		snprintf(host, sizeof host, "unknown");
+	host[strcspn(host, " ")] = '\0';
+	boot_id(boot, sizeof boot);
+	long long pid = (long long)getpid();
+	snprintf(buf, len, "host=%s pid=%lld start=%lld boot=%s", host, pid, proc_start_ticks(pid),
+		 boot);
+}
+
+int store_writer_alive(const char *writer)
+{
+	char host[128], boot[64], myhost[128] = "", myboot[64];
+	long long pid, start;
+	if (!writer || sscanf(writer, "host=%127s pid=%lld start=%lld boot=%63s", host, &pid, &start,
+			      boot) != 4)
+		return -1;
+	if (gethostname(myhost, sizeof myhost - 1) != 0)
+		return -1;
+	myhost[strcspn(myhost, " ")] = '\0';
+	if (strcmp(host, myhost) != 0)
+		return -1;                   /* another machine's process: cannot tell */
+	boot_id(myboot, sizeof myboot);
+	if (myboot[0] && strcmp(boot, myboot) != 0)
+		return 0;                    /* the machine rebooted since */
+	long long now = proc_start_ticks(pid);
+	return now >= 0 && now == start ? 1 : 0;   /* gone, or its pid reused */
+}
+
+/* Runs left `running` by a process that is gone (killed, crashed, the
+ * machine rebooted) are marked interrupted by the next writer. */
+static void mark_dead_runs(struct store *s)
+{
+	sqlite3_stmt *sel = NULL, *up = NULL;
+	if (sqlite3_prepare_v2(s->db, "SELECT id, writer FROM runs WHERE status = 'running'"
+			       " AND writer IS NOT NULL", -1, &sel, NULL) != SQLITE_OK)
+		return;
+	int64_t dead[64];
+	size_t n = 0;
+	while (n < sizeof dead / sizeof dead[0] && sqlite3_step(sel) == SQLITE_ROW)
+		if (store_writer_alive((const char *)sqlite3_column_text(sel, 1)) == 0)
+			dead[n++] = sqlite3_column_int64(sel, 0);
+	sqlite3_finalize(sel);
+	if (n == 0 || sqlite3_prepare_v2(s->db, "UPDATE runs SET status = 'interrupted', message ="
+					 " 'process ended: the kalens that wrote it stopped without"
+					 " finishing it (marked by a later kalens)' WHERE id = ?1 AND"
+					 " status = 'running'", -1, &up, NULL) != SQLITE_OK)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_bind_int64(up, 1, dead[i]);
+		(void)sqlite3_step(up);   /* best effort: report says it anyway */
+		sqlite3_reset(up);
+	}
+	sqlite3_finalize(up);
+}
+
+/* SQL run_status(status, writer): the status, or `interrupted (process
+ * ended)` for a running run whose process is gone. */
+static void sql_run_status(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	const char *status = (const char *)sqlite3_value_text(argv[0]);
+	const char *writer = (const char *)sqlite3_value_text(argv[1]);
+	if (status && !strcmp(status, "running") && store_writer_alive(writer) == 0)
+		sqlite3_result_text(cx, "interrupted (process ended)", -1, SQLITE_STATIC);
+	else
+		sqlite3_result_value(cx, argv[0]);
 }
 
 int store_uuid4(char *buf, size_t len)
@@ -1031,7 +1154,10 @@ int64_t store_run_begin(struct store *s, const struct store_run_info *info)
 			snprintf(host, sizeof host, "unknown");
 		in.sensor = host;
 	}
-	struct run_row row = { &in, NULL, store_run_status_names[STORE_RUN_RUNNING], NULL, uuid };
+	char writer[256];
+	writer_identity(writer, sizeof writer);
+	struct run_row row = { &in, NULL, store_run_status_names[STORE_RUN_RUNNING], NULL, uuid,
+			       writer };
 	const void *recs[1] = { &row };
 	sqlite3_stmt *st = s->ins_run;
 	int64_t id = -1;
@@ -1276,7 +1402,7 @@ int store_run_finish(struct store *s, const struct store_run_totals *t)
 		set_err(s, "finish run: status %d out of range", (int)t->status);
 		return -1;
 	}
-	struct run_row row = { NULL, t, store_run_status_names[t->status], t->message, NULL };
+	struct run_row row = { NULL, t, store_run_status_names[t->status], t->message, NULL, NULL };
 	/* Rows of the last batch were lost: the run cannot say 'complete'. */
 	char lost[600];
 	if (ret != 0) {
@@ -1356,7 +1482,9 @@ int store_reader_open(struct store_reader *r, const char *path, char *err, size_
 			 r->db ? sqlite3_errmsg(r->db) : sqlite3_errstr(rc));
 		return -1;
 	}
-	if (sqlite3_busy_timeout(r->db, STORE_BUSY_TIMEOUT_MS) != SQLITE_OK) {
+	if (sqlite3_busy_timeout(r->db, STORE_BUSY_TIMEOUT_MS) != SQLITE_OK ||
+	    sqlite3_create_function(r->db, "run_status", 2, SQLITE_UTF8, NULL, sql_run_status, NULL,
+				    NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(r->db));
 		return -1;
 	}

@@ -90,6 +90,11 @@ struct store_run_totals {
  * into buf (at least 37 bytes).  0, or -1 when no random bytes came. */
 int store_uuid4(char *buf, size_t len);
 
+/* Is the process a runs.writer text names still running?  1 yes; 0 it
+ * ended (or its pid was reused, or the machine rebooted); -1 cannot tell
+ * (another host, or no such text). */
+int store_writer_alive(const char *writer);
+
 /* Open or create the database at `path` (WAL, schema created or checked).
  * On failure returns NULL and writes a message naming the file into err. */
 struct store *store_open(const char *path, char *err, size_t errlen);

@@ -234,7 +234,7 @@ Test(store, schema_created_with_version_and_wal)
 			 "packets_truncated,packets_malformed,connections,reasm_cap_hits,"
 			 "connections_evicted,requests,findings,packets_received,packets_encrypted,"
 			 "packets_unsupported,fragments_reassembled,fragments_dropped,"
-			 "packets_time_backwards,sensor,run_uuid");
+			 "packets_time_backwards,sensor,run_uuid,writer");
 	row_text(db, "SELECT group_concat(name, ',') FROM"
 		 " (SELECT name FROM pragma_table_info('connections') ORDER BY cid)", buf, sizeof buf);
 	cr_assert_str_eq(buf, "id,run_id,client_ip,client_port,server_ip,server_port,ip_version,"

@@ -625,12 +625,7 @@ static int run_ids(struct shipper *s, const char *sql, int64_t **ids, size_t *n)
 static int name_old_runs(struct shipper *s)
 {
 	char host[256] = "";
-	const char *sensor = s->o->sensor;
-	if (!sensor) {
-		if (gethostname(host, sizeof host - 1) != 0 || !host[0])
-			snprintf(host, sizeof host, "unknown");
-		sensor = host;
-	}
+	const char *sensor = s->o->sensor ? s->o->sensor : store_host_name(host, sizeof host);
 	int64_t *ids;
 	size_t n;
 	if (run_ids(s, "SELECT id FROM runs WHERE run_uuid IS NULL OR sensor IS NULL", &ids, &n) != 0)

@@ -1048,12 +1048,22 @@ static void boot_id(char *buf, size_t len)
 	fclose(f);
 }
 
+const char *store_host_name(char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (len < 8 || gethostname(buf, len - 1) != 0)
+		buf[0] = '\0';
+	buf[len - 1] = '\0';
+	buf[strcspn(buf, " ")] = '\0';
+	if (!buf[0])
+		snprintf(buf, len, "unknown");
+	return buf;
+}
+
 static void writer_identity(char *buf, size_t len)
 {
-	char host[128] = "", boot[64];
-	if (gethostname(host, sizeof host - 1) != 0 || !host[0])
-		snprintf(host, sizeof host, "unknown");
-	host[strcspn(host, " ")] = '\0';
+	char host[128], boot[64];
+	store_host_name(host, sizeof host);
 	boot_id(boot, sizeof boot);
 	long long pid = (long long)getpid();
 	snprintf(buf, len, "host=%s pid=%lld start=%lld boot=%s", host, pid, proc_start_ticks(pid),
@@ -1067,10 +1077,7 @@ int store_writer_alive(const char *writer)
 	if (!writer || sscanf(writer, "host=%127s pid=%lld start=%lld boot=%63s", host, &pid, &start,
 			      boot) != 4)
 		return -1;
-	if (gethostname(myhost, sizeof myhost - 1) != 0)
-		return -1;
-	myhost[strcspn(myhost, " ")] = '\0';
-	if (strcmp(host, myhost) != 0)
+	if (strcmp(host, store_host_name(myhost, sizeof myhost)) != 0)
 		return -1;                   /* another machine's process: cannot tell */
 	boot_id(myboot, sizeof myboot);
 	if (myboot[0] && strcmp(boot, myboot) != 0)
@@ -1148,12 +1155,9 @@ int64_t store_run_begin(struct store *s, const struct store_run_info *info)
 	}
 	/* The sensor by default: this host's name. */
 	struct store_run_info in = *info;
-	char host[256] = "";
-	if (!in.sensor) {
-		if (gethostname(host, sizeof host - 1) != 0 || !host[0])
-			snprintf(host, sizeof host, "unknown");
-		in.sensor = host;
-	}
+	char host[256];
+	if (!in.sensor)
+		in.sensor = store_host_name(host, sizeof host);
 	char writer[256];
 	writer_identity(writer, sizeof writer);
 	struct run_row row = { &in, NULL, store_run_status_names[STORE_RUN_RUNNING], NULL, uuid,

@@ -90,6 +90,11 @@ struct store_run_totals {
  * into buf (at least 37 bytes).  0, or -1 when no random bytes came. */
 int store_uuid4(char *buf, size_t len);
 
+/* This machine's name (the default sensor name, and a run's writer): the
+ * host name up to its first space, "unknown" when there is none; into buf,
+ * which it returns. */
+const char *store_host_name(char *buf, size_t len);
+
 /* Is the process a runs.writer text names still running?  1 yes; 0 it
  * ended (or its pid was reused, or the machine rebooted); -1 cannot tell
  * (another host, or no such text). */

@@ -109,6 +109,19 @@ static void print_unread(sqlite3_stmt *st, int first, bool v6, FILE *out)
 
 static bool has_column(sqlite3 *db, const char *table, const char *column);
 
+/* Connections whose TLS side ended with a closing alert, and on how many
+ * the alert came before the other side's FIN (docs/keepalive.md, "Who
+ * closed"): the text report's line and report --json's tls_closes. */
+#define TLS_CLOSES_SQL \
+	"SELECT COUNT(*) AS connections," \
+	" COALESCE(SUM(tls_close_by = 'client'), 0) AS by_client," \
+	" COALESCE(SUM(tls_close_by = 'server'), 0) AS by_server," \
+	" COALESCE(SUM(tls_close_alert = 'close_notify'), 0) AS close_notify," \
+	" COALESCE(SUM(tls_close_alert = 'encrypted'), 0) AS encrypted," \
+	" COALESCE(SUM(close_initiator IS NOT tcp_close_initiator), 0)" \
+	" AS before_the_other_sides_fin" \
+	" FROM connections WHERE" RUN_FILTER "AND tls_close_by IS NOT NULL"
+
 static int print_runs(sqlite3 *db, int64_t run, int version, FILE *out, char *err,
 		      size_t errlen)
 {
@@ -528,21 +541,17 @@ static int print_tls(sqlite3 *db, int64_t run, FILE *out, char *err, size_t errl
 		"application data)\n", a, b);
 	if (has_column(db, "connections", "tls_close_by")) {
 		/* docs/keepalive.md, "Who closed": an alert before the first FIN. */
-		st = prep(db, "SELECT COUNT(*), TOTAL(tls_close_alert = 'close_notify'),"
-			  " TOTAL(tls_close_alert = 'encrypted'),"
-			  " TOTAL(close_initiator IS NOT tcp_close_initiator)"
-			  " FROM connections WHERE" RUN_FILTER "AND tls_close_by IS NOT NULL", run, err,
-			  errlen);
+		st = prep(db, TLS_CLOSES_SQL, run, err, errlen);
 		if (!st)
 			return -1;
 		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0) {
 			long long k = sqlite3_column_int64(st, 0);
-			long long cn = (long long)sqlite3_column_double(st, 1);
-			long long enc = (long long)sqlite3_column_double(st, 2);
+			long long cn = sqlite3_column_int64(st, 3);
+			long long enc = sqlite3_column_int64(st, 4);
 			fprintf(out, "  closing alerts      %lld connections (close_notify %lld, encrypted "
 				"%lld, fatal %lld); on %lld the other side's FIN came first, and the "
 				"alert's sender counts as the closer\n", k, cn, enc, k - cn - enc,
-				(long long)sqlite3_column_double(st, 3));
+				(long long)sqlite3_column_int64(st, 5));
 		}
 		sqlite3_finalize(st);
 	}
@@ -1225,15 +1234,7 @@ static int report_json(sqlite3 *db, int version, int64_t run, FILE *out, char *e
 		/* Who sent the first closing alert (docs/keepalive.md, "Who closed"). */
 		if (has_column(db, "connections", "tls_close_by")) {
 			fputs(",\"tls_closes\":", out);
-			if (json_rows(db, "SELECT COUNT(*) AS connections,"
-					  " COALESCE(SUM(tls_close_by = 'client'), 0) AS by_client,"
-					  " COALESCE(SUM(tls_close_by = 'server'), 0) AS by_server,"
-					  " COALESCE(SUM(tls_close_alert = 'close_notify'), 0) AS close_notify,"
-					  " COALESCE(SUM(tls_close_alert = 'encrypted'), 0) AS encrypted,"
-					  " COALESCE(SUM(close_initiator IS NOT tcp_close_initiator), 0)"
-					  " AS before_the_other_sides_fin"
-					  " FROM connections WHERE" RUN_FILTER "AND tls_close_by IS NOT NULL",
-					  run, true, out, err, errlen) != 0)
+			if (json_rows(db, TLS_CLOSES_SQL, run, true, out, err, errlen) != 0)
 				return -1;
 		}
 	}

@@ -1094,6 +1094,7 @@ static void mark_dead_runs(struct store *s)
 	if (sqlite3_prepare_v2(s->db, "SELECT id, writer FROM runs WHERE status = 'running'"
 			       " AND writer IS NOT NULL", -1, &sel, NULL) != SQLITE_OK)
 		return;
+	/* at most 64 at a time (the next writer marks the rest): bounded on any database */
 	int64_t dead[64];
 	size_t n = 0;
 	while (n < sizeof dead / sizeof dead[0] && sqlite3_step(sel) == SQLITE_ROW)

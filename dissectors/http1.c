@@ -665,10 +665,10 @@ static const struct http1_callbacks response_cb = {
 /* Evidence, not shape (http1_evidence): a whole request-line or a
  * status-line; a request-line longer than the bytes the flow layer keeps
  * for probing (DISSECT_PROBE_BYTES) is judged on its registered method and
- * the start of its target when that many have come. */
-/* A request line or a status line, in either direction: the TCP server
- * may be the one that asks (a reverse tunnel's agent connection; roles
- * guessed wrong mid-stream).  The direction's usual role is tried first. */
+ * the start of its target when that many have come.  Either may come in
+ * either direction: the TCP server may be the one that asks (a reverse
+ * tunnel's agent connection; roles guessed wrong mid-stream).  The
+ * direction's usual role is tried first. */
 static enum dissect_verdict http1_probe(enum kl_dir dir, const uint8_t *p, size_t n)
 {
 	bool last = n >= DISSECT_PROBE_BYTES;

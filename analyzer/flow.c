@@ -79,37 +79,49 @@ struct layer {
 	bool seal_above;              /* a stream it makes is not to be read */
 };
 
+/* What a connection that carries bytes needs besides its TCP state: the
+ * reassembler, the stack of dissectors, the second key of a tunnelled
+ * connection.  Made by stream_get() at the first payload, FIN or RST (or at
+ * once in a tunnel), so a connection that never carries a byte (a SYN
+ * flood, a scan, an idle keep-alive) costs only its struct conn. */
+struct conn_stream {
+	struct flow_table *ft;
+	struct layer base;            /* the dissector of the TCP stream */
+	struct layer *up;             /* DISSECT_MAX_LAYERS - 1 above it, made when stacked */
+	uint8_t nlayers;              /* layers made, base included */
+	bool too_deep;                /* a layer above the last was asked for */
+	uint8_t notice_by;            /* enum conn_closer: dissect_closing() before any FIN/RST */
+	uint8_t alias_state;          /* enum alias_state */
+	uint32_t alias_hash;
+	const char *notice;           /* its name; static */
+	kl_time notice_ts;
+	struct flow_key alias;
+	struct tcp_reasm reasm;
+};
+
+/* One tracked connection; FLOW_CONN_BYTES at most (flow.h). */
 struct conn {
 	struct flow_key key;
 	int64_t id;                   /* from hooks.conn_id */
 	uint32_t hash;
 	uint32_t self;                /* this record's index */
 	uint32_t prev, next;          /* list links; `next` also links the free list */
-	uint8_t list;                 /* enum conn_list */
 	kl_time listed_at;            /* last_seen when last moved to its list's tail */
+	kl_time first_seen, last_seen, syn_ts, close_ts, handshake_rtt;
+	uint64_t packets[2], bytes[2];
+	uint32_t client_isn;
+	uint32_t snd_next[2];         /* highest sequence end sent, per direction */
+	uint32_t encap[2];            /* each direction's tunnel (encap_table_number), 0: none */
+	struct tcp_reasm_origin origin[2];   /* until the stream is made */
+	struct conn_stream *s;        /* NULL until the first payload, FIN or RST */
+	uint8_t list;                 /* enum conn_list */
 	bool client_is_a;
 	bool syn_seen, synack_seen, rtt_done, rst_seen, closed;
 	bool fin_seen[2], snd_valid[2];
 	uint8_t close_initiator;      /* enum conn_closer: the first FIN or RST's sender */
 	uint8_t close_kind;           /* enum conn_close_kind */
-	uint8_t notice_by;            /* enum conn_closer: dissect_closing() before any FIN/RST */
-	const char *notice;           /* its name; static */
-	kl_time notice_ts;
-	uint32_t client_isn;
-	uint32_t snd_next[2];         /* highest sequence end sent, per direction */
-	kl_time first_seen, last_seen, syn_ts, close_ts, handshake_rtt;
-	uint64_t packets[2], bytes[2];
-	struct flow_table *ft;
-	struct layer base;            /* the dissector of the TCP stream */
-	struct layer *up;             /* DISSECT_MAX_LAYERS - 1 above it, made when stacked */
-	uint8_t nlayers;              /* layers made, base included */
-	bool too_deep;                /* a layer above the last was asked for */
-	uint8_t alias_state;          /* enum alias_state */
-	uint32_t alias_hash;
-	struct flow_key alias;
-	uint32_t encap[2];            /* each direction's tunnel (encap_table_number), 0: none */
-	struct tcp_reasm reasm;
 };
+_Static_assert(sizeof(struct conn) <= FLOW_CONN_BYTES, "struct conn grew past its budget");
 
 struct flow_table {
 	struct flow_config cfg;
@@ -122,7 +134,8 @@ struct flow_table {
 	uint32_t aliases;             /* alias slots in the table */
 	struct conn **chunks;
 	uint32_t nchunks, chunks_cap;
-	uint32_t free_head;
+	uint32_t free_head;           /* ended connections' records, linked by `next` */
+	uint32_t fresh;               /* records from here to the chunks' end were never used */
 	uint32_t head[LIST_COUNT], tail[LIST_COUNT];
 	kl_time now, last_expire;
 	struct tcp_reasm_pool *pool;
@@ -222,7 +235,7 @@ static uint32_t table_find(const struct flow_table *ft, const struct flow_key *k
 		}
 		if (ft->slot_hash[i] == hash) {
 			const struct conn *c = conn_at(ft, (v & ~SLOT_ALIAS) - 1);
-			const struct flow_key *ck = v & SLOT_ALIAS ? &c->alias : &c->key;
+			const struct flow_key *ck = v & SLOT_ALIAS ? &c->s->alias : &c->key;
 			if (memcmp(ck, k, sizeof *k) == 0) {
 				*slot = i;
 				return (v & ~SLOT_ALIAS) - 1;
@@ -283,13 +296,13 @@ static bool alias_add(struct flow_table *ft, struct conn *c, const struct flow_k
 		      enum alias_state state)
 {
 	uint32_t hash = key_hash(k, ft->seed), slot;
-	if (table_find(ft, k, hash, &slot) != NIL)
+	if (!c->s || table_find(ft, k, hash, &slot) != NIL)
 		return false;
 	ft->slots[slot] = (c->self + 1) | SLOT_ALIAS;
 	ft->slot_hash[slot] = hash;
-	c->alias = *k;
-	c->alias_hash = hash;
-	c->alias_state = (uint8_t)state;
+	c->s->alias = *k;
+	c->s->alias_hash = hash;
+	c->s->alias_state = (uint8_t)state;
 	ft->aliases++;
 	return true;
 }
@@ -297,11 +310,11 @@ static bool alias_add(struct flow_table *ft, struct conn *c, const struct flow_k
 static void alias_remove(struct flow_table *ft, struct conn *c)
 {
 	uint32_t slot;
-	if (c->alias_state == ALIAS_NONE)
+	if (!c->s || c->s->alias_state == ALIAS_NONE)
 		return;
-	if (table_find(ft, &c->alias, c->alias_hash, &slot) == c->self)
+	if (table_find(ft, &c->s->alias, c->s->alias_hash, &slot) == c->self)
 		table_remove_slot(ft, slot);
-	c->alias_state = ALIAS_NONE;
+	c->s->alias_state = ALIAS_NONE;
 	ft->aliases--;
 }
 
@@ -353,8 +366,8 @@ static void list_touch(struct flow_table *ft, struct conn *c, uint32_t idx, uint
 static inline struct layer *layer_at(struct conn *c, unsigned level)
 {
 	if (level == 0)
-		return &c->base;
-	return level < c->nlayers ? &c->up[level - 1] : NULL;
+		return &c->s->base;
+	return level < c->s->nlayers ? &c->s->up[level - 1] : NULL;
 }
 
 static void claim(struct conn *c, struct layer *L, const struct dissector *d,
@@ -369,10 +382,10 @@ static void claim(struct conn *c, struct layer *L, const struct dissector *d,
 		.server_port = c->client_is_a ? k->b_port : k->a_port,
 		.first_seen = c->first_seen,
 		.conn_id = c->id,
-		.head_limit = c->ft->cfg.head_limit,
-		.out = c->ft->hooks.out,
-		.keylog = c->ft->cfg.keylog,
-		.scratch = c->ft->scratch,
+		.head_limit = c->s->ft->cfg.head_limit,
+		.out = c->s->ft->hooks.out,
+		.keylog = c->s->ft->cfg.keylog,
+		.scratch = c->s->ft->scratch,
 		.link = &L->link,
 		.seq_base = L->seq_base,
 		.upgrade = upgrade,
@@ -430,7 +443,7 @@ static void probe_release(struct layer *L)
 static void probe_offer(struct conn *c, struct layer *L, enum kl_dir dir, const uint8_t *p,
 			size_t n, uint64_t off, kl_time ts)
 {
-	const struct dissector *const *list = c->ft->cfg.dissectors;
+	const struct dissector *const *list = c->s->ft->cfg.dissectors;
 	uint8_t joined[DISSECT_PROBE_BYTES];
 	/* Each direction has its own budget: a capture that begins inside a
 	 * long response must still see the next request (a direction past
@@ -553,7 +566,7 @@ static void layer_gap(struct conn *c, unsigned level, enum kl_dir dir, uint64_t 
 /* End of a direction: every layer's, bottom up. */
 static void layers_eof(struct conn *c, enum kl_dir dir, kl_time ts)
 {
-	for (unsigned level = 0; level < c->nlayers; level++) {
+	for (unsigned level = 0; level < c->s->nlayers; level++) {
 		struct layer *L = layer_at(c, level);
 		if (L->probe == PROBE_CLAIMED)
 			L->dis->eof(L->ctx, dir, ts);
@@ -564,30 +577,31 @@ static void layers_eof(struct conn *c, enum kl_dir dir, kl_time ts)
  * the stack is full (counted once as a finding) or out of memory. */
 static struct layer *layer_above(struct conn *c, struct layer *L, kl_time ts)
 {
+	struct conn_stream *s = c->s;
 	unsigned level = L->link.level + 1u;
-	if (level < c->nlayers)
-		return &c->up[level - 1];
+	if (level < s->nlayers)
+		return &s->up[level - 1];
 	if (level >= DISSECT_MAX_LAYERS) {
-		if (!c->too_deep && c->ft->hooks.out && c->ft->hooks.out->finding) {
+		if (!s->too_deep && s->ft->hooks.out && s->ft->hooks.out->finding) {
 			char d[96];
 			snprintf(d, sizeof d, "more than %d protocols stacked on one connection; "
 				 "the innermost is not read", DISSECT_MAX_LAYERS);
 			struct finding_record f = { c->id, 0, ts, FINDING_STACK_TOO_DEEP, d };
-			c->ft->hooks.out->finding(c->ft->hooks.out->ctx, &f);
+			s->ft->hooks.out->finding(s->ft->hooks.out->ctx, &f);
 		}
-		c->too_deep = true;
+		s->too_deep = true;
 		return NULL;
 	}
-	if (!c->up && !(c->up = calloc(DISSECT_MAX_LAYERS - 1, sizeof *c->up)))
+	if (!s->up && !(s->up = calloc(DISSECT_MAX_LAYERS - 1, sizeof *s->up)))
 		return NULL;
-	struct layer *U = &c->up[level - 1];
+	struct layer *U = &s->up[level - 1];
 	memset(U, 0, sizeof *U);
 	U->link.c = c;
 	U->link.level = (uint8_t)level;
 	U->seq_base = L->seq_base;
 	U->probe = L->seal_above ? PROBE_NONE : PROBE_ACTIVE;
 	U->opaque = L->seal_above;
-	c->nlayers = (uint8_t)(level + 1);
+	s->nlayers = (uint8_t)(level + 1);
 	return U;
 }
 
@@ -600,7 +614,7 @@ void dissect_handover(struct dissect_link *l, enum kl_dir dir, uint64_t off,
 	struct layer *L = layer_at(c, l->level);
 	if (L->handed[dir])
 		return;
-	bool fresh = l->level + 1u >= c->nlayers;
+	bool fresh = l->level + 1u >= c->s->nlayers;
 	struct layer *U = layer_above(c, L, ts);
 	L->handed[dir] = true;
 	L->hand_at[dir] = off;
@@ -650,7 +664,7 @@ void dissect_up_gap(struct dissect_link *l, enum kl_dir dir, uint64_t off, uint6
 	if (!l)
 		return;
 	struct conn *c = l->c;
-	if (l->level + 1u < c->nlayers)
+	if (l->level + 1u < c->s->nlayers)
 		layer_gap(c, l->level + 1u, dir, off, len, ts);
 }
 
@@ -659,11 +673,11 @@ void dissect_closing(struct dissect_link *l, enum kl_dir dir, kl_time ts, const 
 	if (!l)
 		return;
 	struct conn *c = l->c;
-	if (c->notice_by != CONN_CLOSER_NONE || c->close_kind != CONN_CLOSE_OPEN)
+	if (c->s->notice_by != CONN_CLOSER_NONE || c->close_kind != CONN_CLOSE_OPEN)
 		return;                   /* not the first, or after a FIN or RST */
-	c->notice_by = dir == KL_TO_SERVER ? CONN_CLOSER_CLIENT : CONN_CLOSER_SERVER;
-	c->notice = how;
-	c->notice_ts = ts;
+	c->s->notice_by = dir == KL_TO_SERVER ? CONN_CLOSER_CLIENT : CONN_CLOSER_SERVER;
+	c->s->notice = how;
+	c->s->notice_ts = ts;
 }
 
 static void sink_data(void *ctx, enum kl_dir dir, const uint8_t *p, size_t n,
@@ -671,8 +685,8 @@ static void sink_data(void *ctx, enum kl_dir dir, const uint8_t *p, size_t n,
 {
 	struct conn *c = ctx;
 	/* The common case, first: the TCP stream's own dissector reads it. */
-	if (c->base.probe == PROBE_CLAIMED && !c->base.handed[dir] && n) {
-		layer_deliver(c, &c->base, dir, p, n, off, ts);
+	if (c->s->base.probe == PROBE_CLAIMED && !c->s->base.handed[dir] && n) {
+		layer_deliver(c, &c->s->base, dir, p, n, off, ts);
 		return;
 	}
 	layer_data(c, 0, dir, p, n, off, ts);
@@ -695,8 +709,8 @@ static const struct tcp_reasm_sink flow_sink = { sink_data, sink_gap, sink_eof }
  * once, when the connection ends. */
 static void layers_report_unread(struct conn *c, kl_time ts)
 {
-	const struct dissect_output *out = c->ft->hooks.out;
-	for (unsigned level = 1; level < c->nlayers && out && out->finding; level++) {
+	const struct dissect_output *out = c->s->ft->hooks.out;
+	for (unsigned level = 1; level < c->s->nlayers && out && out->finding; level++) {
 		struct layer *L = layer_at(c, level);
 		if (L->dis || L->opaque || !probe_offered(L))
 			continue;
@@ -712,7 +726,7 @@ static void layers_report_unread(struct conn *c, kl_time ts)
 /* Free every layer's dissector state. */
 static void layers_free(struct conn *c)
 {
-	for (unsigned level = 0; level < c->nlayers; level++) {
+	for (unsigned level = 0; level < c->s->nlayers; level++) {
 		struct layer *L = layer_at(c, level);
 		probe_release(L);
 		if (L->dis)
@@ -720,15 +734,49 @@ static void layers_free(struct conn *c)
 		L->dis = NULL;
 		L->ctx = NULL;
 	}
-	free(c->up);
-	c->up = NULL;
-	c->nlayers = 0;
+	free(c->s->up);
+	c->s->up = NULL;
+	c->s->nlayers = 0;
+}
+
+/* The stream part of c, made now if it has none (NULL: out of memory; the
+ * connection is then counted but not read). */
+static struct conn_stream *stream_get(struct flow_table *ft, struct conn *c)
+{
+	if (c->s)
+		return c->s;
+	struct conn_stream *s = calloc(1, sizeof *s);
+	if (!s)
+		return NULL;
+	s->ft = ft;
+	const struct dissector *const *list = ft->cfg.dissectors;
+	s->base.probe = list && list[0] ? PROBE_ACTIVE : PROBE_NONE;
+	s->base.link.c = c;
+	s->nlayers = 1;
+	tcp_reasm_init(&s->reasm, ft->pool, &flow_sink, c);
+	tcp_reasm_set_origin(&s->reasm, c->origin);
+	c->s = s;
+	ft->st.streams++;
+	return s;
+}
+
+/* Free c's stream part (its dissectors, held bytes, alias key). */
+static void stream_free(struct flow_table *ft, struct conn *c)
+{
+	if (!c->s)
+		return;
+	alias_remove(ft, c);
+	tcp_reasm_release(&c->s->reasm);
+	layers_free(c);
+	free(c->s);
+	c->s = NULL;
 }
 
 /* ---- connection lifecycle ------------------------------------------------ */
 
-static void conn_record_fill(struct conn *c, struct conn_record *r)
+static void conn_record_fill(struct flow_table *ft, struct conn *c, struct conn_record *r)
 {
+	const struct conn_stream *s = c->s;
 	const struct flow_key *k = &c->key;
 	memset(r, 0, sizeof *r);
 	r->id = c->id;
@@ -750,16 +798,18 @@ static void conn_record_fill(struct conn *c, struct conn_record *r)
 	/* A notice of closing before the first FIN or RST began the close
 	 * (TLS: the peer's FIN may answer a close_notify before the
 	 * notifier's own FIN goes out). */
-	if (c->notice_by != CONN_CLOSER_NONE &&
+	if (s && s->notice_by != CONN_CLOSER_NONE &&
 	    (r->close_kind == CONN_CLOSE_FIN || r->close_kind == CONN_CLOSE_RST)) {
-		r->close_initiator = (enum conn_closer)c->notice_by;
-		r->close_ts = c->notice_ts;
-		r->close_notice = c->notice;
+		r->close_initiator = (enum conn_closer)s->notice_by;
+		r->close_ts = s->notice_ts;
+		r->close_notice = s->notice;
 	}
 	for (int d = 0; d < 2; d++) {
-		struct tcp_reasm_half_stats hs = tcp_reasm_half_stats(&c->reasm, (enum kl_dir)d);
 		r->packets[d] = c->packets[d];
 		r->bytes[d] = c->bytes[d];
+		if (!s)
+			continue;
+		struct tcp_reasm_half_stats hs = tcp_reasm_half_stats(&s->reasm, (enum kl_dir)d);
 		r->gap_bytes += hs.gap_bytes;
 		r->retransmitted_bytes += hs.retrans_bytes;
 	}
@@ -768,7 +818,8 @@ static void conn_record_fill(struct conn *c, struct conn_record *r)
 	 * upgrade (h2c); the layers, outermost first, are the stack. */
 	const struct layer *named = NULL;
 	size_t at = 0;
-	for (unsigned level = 0; level < c->nlayers; level++) {
+	unsigned nlayers = s ? s->nlayers : 0;
+	for (unsigned level = 0; level < nlayers; level++) {
 		struct layer *L = layer_at(c, level);
 		if (!L->dis)
 			continue;
@@ -785,17 +836,17 @@ static void conn_record_fill(struct conn *c, struct conn_record *r)
 		r->protocol = named->dis->name;
 	if (!r->protocol)
 		r->protocol = "unknown";
-	struct facts_set *set = c->ft->facts;
+	struct facts_set *set = ft->facts;
 	facts_set_clear(set);
 	if (c->encap[0] | c->encap[1]) {
 		struct encap_facts *e = facts_set_get(set, FACTS_ENCAP);
 		for (int d = 0; d < 2; d++) {
-			const struct decode_encap *de = encap_table_get(c->ft->encap, c->encap[d]);
+			const struct decode_encap *de = encap_table_get(ft->encap, c->encap[d]);
 			if (de)                      /* none past the table's size */
 				e->dir[d] = *de;
 		}
 	}
-	for (unsigned level = 0; level < c->nlayers; level++) {
+	for (unsigned level = 0; level < nlayers; level++) {
 		struct layer *L = layer_at(c, level);
 		if (L->dis && L->dis->facts)
 			L->dis->facts(L->ctx, r, set);
@@ -809,18 +860,19 @@ static void conn_record_fill(struct conn *c, struct conn_record *r)
 static void conn_end(struct flow_table *ft, struct conn *c, enum conn_close_kind kind_if_open)
 {
 	uint32_t idx = c->self;
-	tcp_reasm_finish(&c->reasm, c->last_seen);
+	if (c->s)
+		tcp_reasm_finish(&c->s->reasm, c->last_seen);
 	if (c->close_kind == CONN_CLOSE_OPEN)
 		c->close_kind = (uint8_t)kind_if_open;
 
-	layers_report_unread(c, c->last_seen);
+	if (c->s)
+		layers_report_unread(c, c->last_seen);
 	struct conn_record rec;
-	conn_record_fill(c, &rec);
+	conn_record_fill(ft, c, &rec);
 	if (ft->hooks.conn_done)
 		ft->hooks.conn_done(ft->hooks.ctx, &rec);
-	layers_free(c);
+	stream_free(ft, c);
 
-	alias_remove(ft, c);
 	uint32_t slot;
 	if (table_find(ft, &c->key, c->hash, &slot) == idx)
 		table_remove_slot(ft, slot);
@@ -840,16 +892,13 @@ static bool pool_grow(struct flow_table *ft)
 		ft->chunks = chunks;
 		ft->chunks_cap = cap;
 	}
-	struct conn *chunk = calloc(CHUNK_SIZE, sizeof *chunk);
+	/* Not zeroed nor threaded onto the free list: conn_new() takes the
+	 * records in order, so a page is first touched by its first
+	 * connection (a flood grows the table by one page at a time). */
+	struct conn *chunk = malloc(CHUNK_SIZE * sizeof *chunk);
 	if (!chunk)
 		return false;
-	uint32_t base = ft->nchunks << CHUNK_SHIFT;
 	ft->chunks[ft->nchunks++] = chunk;
-	/* Thread the new records onto the free list, lowest index first. */
-	for (uint32_t i = CHUNK_SIZE; i-- > 0;) {
-		chunk[i].next = ft->free_head;
-		ft->free_head = base + i;
-	}
 	return true;
 }
 
@@ -868,18 +917,21 @@ static struct conn *conn_new(struct flow_table *ft, const struct flow_key *k, ui
 	if ((uint64_t)(ft->count + ft->aliases + 2) * 2 > (uint64_t)ft->mask + 1 &&
 	    !table_resize(ft, (ft->mask + 1) * 2))
 		return NULL;
-	if (ft->free_head == NIL && !pool_grow(ft))
-		return NULL;
-
-	uint32_t idx = ft->free_head;
+	uint32_t idx;
+	if (ft->free_head != NIL) {
+		idx = ft->free_head;
+		ft->free_head = conn_at(ft, idx)->next;
+	} else {
+		if (ft->fresh == ft->nchunks << CHUNK_SHIFT && !pool_grow(ft))
+			return NULL;
+		idx = ft->fresh++;
+	}
 	struct conn *c = conn_at(ft, idx);
-	ft->free_head = c->next;
 	memset(c, 0, sizeof *c);
 	c->key = *k;
 	c->hash = hash;
 	c->self = idx;
 	c->prev = c->next = NIL;
-	c->ft = ft;
 	c->first_seen = c->last_seen = c->listed_at = ts;
 	c->id = ft->hooks.conn_id ? ft->hooks.conn_id(ft->hooks.ctx) : 0;
 
@@ -894,12 +946,6 @@ static struct conn *conn_new(struct flow_table *ft, const struct flow_key *k, ui
 		src_is_client = d->sport >= d->dport;
 	c->client_is_a = src_is_client == src_is_a;
 
-	const struct dissector *const *list = ft->cfg.dissectors;
-	c->base.probe = list && list[0] ? PROBE_ACTIVE : PROBE_NONE;
-	c->base.link.c = c;
-	c->nlayers = 1;
-	tcp_reasm_init(&c->reasm, ft->pool, &flow_sink, c);
-
 	uint32_t slot;
 	table_find(ft, k, hash, &slot);
 	ft->slots[slot] = idx + 1;
@@ -907,7 +953,7 @@ static struct conn *conn_new(struct flow_table *ft, const struct flow_key *k, ui
 	ft->count++;
 	ft->st.conns_total++;
 	list_append(ft, c, idx, LIST_OPEN);
-	if (k->domain[0] | k->domain[1] | k->domain[2]) {
+	if ((k->domain[0] | k->domain[1] | k->domain[2]) && stream_get(ft, c)) {
 		struct flow_key any = key_any_tunnel(k);
 		alias_add(ft, c, &any, ALIAS_ANY);
 	}
@@ -1002,7 +1048,7 @@ void flow_table_packet(struct flow_table *ft, const struct decode_tcp *d, kl_tim
 	if (encap && !c->encap[dir])
 		c->encap[dir] = encap;
 	/* Both directions came in its own tunnel: no pairing across them. */
-	if (c->alias_state == ALIAS_ANY && c->packets[dir ^ 1])
+	if (c->s && c->s->alias_state == ALIAS_ANY && c->packets[dir ^ 1])
 		alias_remove(ft, c);
 	/* Times can go backwards (a clock step, merged captures): the
 	 * connection spans its earliest to its latest packet. */
@@ -1053,7 +1099,12 @@ void flow_table_packet(struct flow_table *ft, const struct decode_tcp *d, kl_tim
 		.seq = d->seq, .ack = d->ack, .flags = f,
 		.payload = d->payload, .caplen = d->payload_caplen, .len = d->payload_len,
 	};
-	tcp_reasm_push(&c->reasm, dir, &seg, ts);
+	/* A connection's stream is made by its first payload, FIN or RST;
+	 * before that only where each direction starts is kept. */
+	if (c->s || ((d->payload_len || (f & (KL_TCP_FIN | KL_TCP_RST))) && stream_get(ft, c)))
+		tcp_reasm_push(&c->s->reasm, dir, &seg, ts);
+	else
+		tcp_reasm_origin_note(c->origin, dir, &seg);
 }
 
 void flow_table_expire(struct flow_table *ft, kl_time now)
@@ -1125,11 +1176,8 @@ void flow_table_free(struct flow_table *ft)
 	if (!ft)
 		return;
 	for (int l = LIST_OPEN; l < LIST_COUNT; l++) {
-		for (uint32_t i = ft->head[l]; i != NIL; i = conn_at(ft, i)->next) {
-			struct conn *c = conn_at(ft, i);
-			tcp_reasm_release(&c->reasm);
-			layers_free(c);
-		}
+		for (uint32_t i = ft->head[l]; i != NIL; i = conn_at(ft, i)->next)
+			stream_free(ft, conn_at(ft, i));
 	}
 	for (uint32_t k = 0; k < ft->nchunks; k++)
 		free(ft->chunks[k]);

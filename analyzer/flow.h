@@ -47,6 +47,12 @@
 #include "kl.h"
 #include "records.h"
 
+/* What one tracked connection costs at most before it carries a byte (its
+ * record; the index adds 8 to 32 bytes).  Its first payload, FIN or RST
+ * adds the reassembler and dissector stack (struct conn_stream, ~450
+ * bytes), and what the dissector that claims it holds. */
+#define FLOW_CONN_BYTES 216
+
 struct flow_config {
 	kl_time idle_timeout;         /* default 900 s */
 	kl_time closed_linger;        /* default 10 s */
@@ -75,6 +81,7 @@ struct flow_hooks {
 struct flow_stats {
 	uint64_t conns_open;          /* tracked now */
 	uint64_t conns_total;         /* created so far */
+	uint64_t streams;             /* of them, ones that carried a payload, FIN or RST (or came in a tunnel) */
 	uint64_t conns_evicted;       /* ended because the table was full */
 	uint64_t conns_port_reused;   /* ended by a new connection on their 5-tuple */
 	uint64_t conns_paired;        /* directions joined across two tunnels */

@@ -332,7 +332,7 @@ static void trim_held_after(struct tcp_reasm *r, struct tcp_reasm_half *h, uint6
  * next_off, so a stream may run past 2^32 bytes. */
 static bool seq_to_off(const struct tcp_reasm_half *h, uint32_t seq, uint64_t *off)
 {
-	uint32_t next_seq = h->isn + 1 + (uint32_t)h->next_off;
+	uint32_t next_seq = h->o.isn + 1 + (uint32_t)h->next_off;
 	int64_t o = (int64_t)h->next_off + (int32_t)(seq - next_seq);
 	if (o < 0)
 		return false;
@@ -348,7 +348,7 @@ static void ack_received(struct tcp_reasm *r, enum kl_dir acked, uint32_t ack, k
 	uint64_t ack_off;
 	if (!h->ooo_tail && !h->fin_seen)
 		return;                      /* nothing seen beyond next_off */
-	if (!h->started || h->eof_sent || !seq_to_off(h, ack, &ack_off))
+	if (!h->o.started || h->eof_sent || !seq_to_off(h, ack, &ack_off))
 		return;
 	if (ack_off <= h->next_off || ack_off - h->next_off > KL_REASM_MAX_JUMP)
 		return;
@@ -377,6 +377,47 @@ static void flush_half(struct tcp_reasm *r, enum kl_dir dir, kl_time ts)
 	r->sink->eof(r->sink_ctx, dir, ts);
 }
 
+/* The other side acknowledged `ack` before this direction started. */
+static void origin_ack(struct tcp_reasm_origin *o, uint32_t ack)
+{
+	if (!o->peer_ack_seen || (int32_t)(ack - o->peer_ack) > 0)
+		o->peer_ack = ack;
+	o->peer_ack_seen = true;
+}
+
+/* The first segment of a direction sets its offset 0. */
+static void origin_start(struct tcp_reasm_origin *o, const struct tcp_seg *seg)
+{
+	bool syn = (seg->flags & KL_TCP_SYN) != 0;
+	o->started = true;
+	o->syn_seen = syn;
+	o->isn = syn ? seg->seq : seg->seq - 1;
+	/* Picked up mid-stream after the other side acknowledged less: the
+	 * stream starts at the byte it acknowledged, the bytes between are a
+	 * hole (tcp_reasm.h). */
+	uint32_t missing = seg->seq - o->peer_ack;
+	if (!syn && !(seg->flags & KL_TCP_RST) && o->peer_ack_seen && (int32_t)missing > 0 &&
+	    missing <= KL_REASM_START_GAP_MAX)
+		o->isn = o->peer_ack - 1;
+}
+
+void tcp_reasm_origin_note(struct tcp_reasm_origin o[2], enum kl_dir dir,
+			   const struct tcp_seg *seg)
+{
+	/* An ACK of a started direction matters only to data held after a
+	 * hole, and there is none yet. */
+	if ((seg->flags & KL_TCP_ACK) && !o[dir ^ 1].started)
+		origin_ack(&o[dir ^ 1], seg->ack);
+	if (!o[dir].started)
+		origin_start(&o[dir], seg);
+}
+
+void tcp_reasm_set_origin(struct tcp_reasm *r, const struct tcp_reasm_origin o[2])
+{
+	r->half[0].o = o[0];
+	r->half[1].o = o[1];
+}
+
 void tcp_reasm_push(struct tcp_reasm *r, enum kl_dir dir, const struct tcp_seg *seg,
 		    kl_time ts)
 {
@@ -385,13 +426,10 @@ void tcp_reasm_push(struct tcp_reasm *r, enum kl_dir dir, const struct tcp_seg *
 
 	if (f & KL_TCP_ACK) {
 		struct tcp_reasm_half *o = &r->half[dir ^ 1];
-		if (!o->started) {
-			if (!o->peer_ack_seen || (int32_t)(seg->ack - o->peer_ack) > 0)
-				o->peer_ack = seg->ack;
-			o->peer_ack_seen = true;
-		} else {
+		if (!o->o.started)
+			origin_ack(&o->o, seg->ack);
+		else
 			ack_received(r, (enum kl_dir)(dir ^ 1), seg->ack, ts);
-		}
 	}
 	if (h->eof_sent) {
 		/* Late retransmissions still count as retransmitted. */
@@ -403,9 +441,9 @@ void tcp_reasm_push(struct tcp_reasm *r, enum kl_dir dir, const struct tcp_seg *
 	}
 
 	/* The common case: the next in-order segment, nothing held. */
-	if (h->started && !h->ooo && !h->fin_seen &&
+	if (h->o.started && !h->ooo && !h->fin_seen &&
 	    !(f & (KL_TCP_SYN | KL_TCP_FIN | KL_TCP_RST)) &&
-	    seg->seq == h->isn + 1 + (uint32_t)h->next_off) {
+	    seg->seq == h->o.isn + 1 + (uint32_t)h->next_off) {
 		uint64_t cap = seg->caplen < seg->len ? seg->caplen : seg->len;
 		emit_data(r, dir, seg->payload, cap, ts);
 		emit_gap(r, dir, seg->len - cap, ts);
@@ -413,18 +451,8 @@ void tcp_reasm_push(struct tcp_reasm *r, enum kl_dir dir, const struct tcp_seg *
 	}
 
 	bool syn = (f & KL_TCP_SYN) != 0;
-	if (!h->started) {
-		h->started = true;
-		h->syn_seen = syn;
-		h->isn = syn ? seg->seq : seg->seq - 1;
-		/* Picked up mid-stream after the other side acknowledged less:
-		 * the stream starts at the byte it acknowledged, the bytes
-		 * between are a hole (tcp_reasm.h). */
-		uint32_t missing = seg->seq - h->peer_ack;
-		if (!syn && !(f & KL_TCP_RST) && h->peer_ack_seen && (int32_t)missing > 0 &&
-		    missing <= KL_REASM_START_GAP_MAX)
-			h->isn = h->peer_ack - 1;
-	}
+	if (!h->o.started)
+		origin_start(&h->o, seg);
 	if (f & KL_TCP_RST) {
 		/* Deliver what is held (holes become gaps) but keep the stream
 		 * open: a receiver ignores an RST that is not exactly in window

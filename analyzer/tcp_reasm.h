@@ -98,16 +98,26 @@ struct tcp_reasm_pool_stats tcp_reasm_pool_stats(const struct tcp_reasm_pool *po
 /* One out-of-order segment copy; private to tcp_reasm.c. */
 struct tcp_reasm_node;
 
+/* Where one direction's stream starts: all that segments without payload,
+ * FIN or RST (a handshake, bare ACKs) tell reassembly.  A connection that
+ * never carries a byte needs only this much (the flow table keeps it in
+ * every connection and builds a struct tcp_reasm when the first payload,
+ * FIN or RST comes: tcp_reasm_origin_note, tcp_reasm_set_origin).  Fields
+ * are private to tcp_reasm.c. */
+struct tcp_reasm_origin {
+	uint32_t isn;                 /* seq of offset 0, minus one */
+	uint32_t peer_ack;            /* before it started: the other side's latest ACK of it */
+	bool started, syn_seen, peer_ack_seen;
+};
+
 /* One direction.  Fields are private to tcp_reasm.c; read them through
  * tcp_reasm_half_stats(). */
 struct tcp_reasm_half {
+	struct tcp_reasm_origin o;
 	uint64_t next_off;            /* next in-order offset expected */
 	uint64_t fin_off;             /* offset of the FIN, when fin_seen */
-	uint32_t isn;                 /* seq of offset 0, minus one */
 	uint64_t ooo_charge;          /* memory charged for `ooo` */
-	bool started, syn_seen, fin_seen, eof_sent;
-	bool peer_ack_seen;           /* before it started: the other side's latest ACK of it */
-	uint32_t peer_ack;
+	bool fin_seen, eof_sent;
 	struct tcp_reasm_node *ooo;   /* sorted by offset, non-overlapping */
 	struct tcp_reasm_node *ooo_tail;
 	uint64_t gap_bytes, retrans_bytes, delivered_bytes;
@@ -142,6 +152,17 @@ struct tcp_reasm_half_stats {
  * outlive r (until tcp_reasm_finish() or tcp_reasm_release()). */
 void tcp_reasm_init(struct tcp_reasm *r, struct tcp_reasm_pool *pool,
 		    const struct tcp_reasm_sink *sink, void *sink_ctx);
+
+/* Start from what a connection's bare segments told (o[dir], indexed by
+ * enum kl_dir), before the first segment is pushed. */
+void tcp_reasm_set_origin(struct tcp_reasm *r, const struct tcp_reasm_origin o[2]);
+
+/* A segment in direction `dir` without payload, FIN or RST, of a
+ * connection that has no struct tcp_reasm yet: recorded in o[] exactly as
+ * tcp_reasm_push() would (zero-length segments deliver nothing, so only
+ * where each direction starts is kept).  o[] starts zeroed. */
+void tcp_reasm_origin_note(struct tcp_reasm_origin o[2], enum kl_dir dir,
+			   const struct tcp_seg *seg);
 
 /* Feed one segment travelling in direction `dir`.  Handles SYN (sets the
  * ISN), FIN, RST (flushes `dir` with gaps, then eof), payload, and the

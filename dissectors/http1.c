@@ -109,7 +109,7 @@ struct http1_conn {
 	bool switch_pending;
 	bool switched;                /* both directions belong to the layer above */
 	bool connect_ok;              /* a CONNECT was answered 2xx */
-	char connect_target[264];
+	char *connect_target;         /* its target (allocated then), for the tunnel's facts */
 	struct dissect_conn_info info;   /* to create it; addresses copied below */
 	uint8_t client_ip[16], server_ip[16];
 	uint8_t eofs;
@@ -734,6 +734,7 @@ static void http1_ctx_free(void *ctx)
 	free(c->held);
 	free(c->q);
 	free(c->arena);
+	free(c->connect_target);
 	free(c);
 }
 
@@ -806,7 +807,8 @@ static void switch_protocols(struct http1_conn *c, uint64_t at, kl_time ts)
 		h.next = DISSECT_NEXT_PROBE;       /* CONNECT 2xx: whatever the tunnel carries */
 		c->connect_ok = true;
 		const char *target = str_at(c, p->str[S_URI]);
-		snprintf(c->connect_target, sizeof c->connect_target, "%s", target ? target : "");
+		free(c->connect_target);
+		c->connect_target = strdup(target ? target : "");
 		c->responses++;
 		emit_request(c, p);
 	} else if (up && !strcasecmp(up, "h2c")) {
@@ -966,7 +968,7 @@ static void http1_facts(const void *ctx, const struct conn_record *tcp, struct f
 	if (c->connect_ok) {
 		struct tunnel_facts *t = facts_set_get(set, FACTS_TUNNEL);
 		t->kind = "connect";
-		snprintf(t->target, sizeof t->target, "%s", c->connect_target);
+		snprintf(t->target, sizeof t->target, "%s", c->connect_target ? c->connect_target : "");
 	}
 	if (!first && !c->requests)
 		return;

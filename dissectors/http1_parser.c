@@ -35,6 +35,13 @@ struct raw_value {
 	size_t n;
 };
 
+/* The joined raw values of one head, which struct http1_head points into:
+ * on the stack of the call that parses the head and reports it, so a
+ * parser between heads holds none of it. */
+struct head_raws {
+	struct raw_value conn, ka, pc;
+};
+
 struct http1_parser {
 	bool requests;
 	bool any_message;            /* a head was parsed on this stream */
@@ -68,9 +75,6 @@ struct http1_parser {
 	bool chunk_ext;              /* past the size digits (extension or OWS) */
 	bool chunk_bad;
 	size_t trailer_bytes;
-
-	/* Joined raw values of the head being parsed. */
-	struct raw_value conn_raw, ka_raw, pc_raw;
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -593,14 +597,14 @@ enum head_result {
  * (through the LF of the empty line) unless the result is HEAD_INCOMPLETE
  * or HEAD_SYNTAX. */
 static enum head_result parse_head(struct http1_parser *ps, const uint8_t *p, size_t n,
-				   struct http1_head *h, size_t *used)
+				   struct http1_head *h, struct head_raws *raws, size_t *used)
 {
 	memset(h, 0, sizeof *h);
 	h->is_request = ps->requests;
 	h->content_length = -1;
 	h->ka_timeout = h->ka_max = -1;
-	ps->conn_raw.n = ps->ka_raw.n = ps->pc_raw.n = 0;
-	ps->conn_raw.b[0] = ps->ka_raw.b[0] = ps->pc_raw.b[0] = '\0';
+	raws->conn.n = raws->ka.n = raws->pc.n = 0;
+	raws->conn.b[0] = raws->ka.b[0] = raws->pc.b[0] = '\0';
 
 	const uint8_t *end = p + n;
 	const uint8_t *nl = memchr(p, '\n', n);
@@ -681,12 +685,12 @@ static enum head_result parse_head(struct http1_parser *ps, const uint8_t *p, si
 					trim(&v, &vn);
 					h->has_connection = true;
 					h->connection |= conn_tokens(v, vn);
-					join_raw(&ps->conn_raw, v, vn);
+					join_raw(&raws->conn, v, vn);
 				} else if (span_ieq(name, nn, "keep-alive")) {
 					trim(&v, &vn);
 					h->has_keep_alive = true;
 					keep_alive_params(v, vn, h);
-					join_raw(&ps->ka_raw, v, vn);
+					join_raw(&raws->ka, v, vn);
 				}
 				break;
 			case 14:
@@ -699,7 +703,7 @@ static enum head_result parse_head(struct http1_parser *ps, const uint8_t *p, si
 					trim(&v, &vn);
 					h->has_proxy_connection = true;
 					h->proxy_connection |= conn_tokens(v, vn);
-					join_raw(&ps->pc_raw, v, vn);
+					join_raw(&raws->pc, v, vn);
 				}
 				break;
 			case 17:
@@ -715,12 +719,12 @@ static enum head_result parse_head(struct http1_parser *ps, const uint8_t *p, si
 		}
 		line = next;
 	}
-	h->connection_raw.p = ps->conn_raw.b;
-	h->connection_raw.n = ps->conn_raw.n;
-	h->keep_alive_raw.p = ps->ka_raw.b;
-	h->keep_alive_raw.n = ps->ka_raw.n;
-	h->proxy_connection_raw.p = ps->pc_raw.b;
-	h->proxy_connection_raw.n = ps->pc_raw.n;
+	h->connection_raw.p = raws->conn.b;
+	h->connection_raw.n = raws->conn.n;
+	h->keep_alive_raw.p = raws->ka.b;
+	h->keep_alive_raw.n = raws->ka.n;
+	h->proxy_connection_raw.p = raws->pc.b;
+	h->proxy_connection_raw.n = raws->pc.n;
 	if (bare_lf)
 		h->lenient |= HTTP1_LENIENT_BARE_LF;
 	if (!complete)
@@ -775,8 +779,9 @@ static void head_report(struct http1_parser *p, struct http1_head *h, enum head_
 static void head_complete(struct http1_parser *p, const uint8_t *h, size_t n, kl_time ts)
 {
 	struct http1_head head;
+	struct head_raws raws;
 	size_t used = n;
-	enum head_result r = parse_head(p, h, n, &head, &used);
+	enum head_result r = parse_head(p, h, n, &head, &raws, &used);
 	/* The head ends with its empty line, so it cannot be incomplete. */
 	if (r == HEAD_SYNTAX || r == HEAD_INCOMPLETE) {
 		fail(p, HTTP1_ERR_SYNTAX, n, true, ts);
@@ -792,8 +797,9 @@ static void head_complete(struct http1_parser *p, const uint8_t *h, size_t n, kl
 static size_t head_in_one_piece(struct http1_parser *p, const uint8_t *d, size_t n, kl_time ts)
 {
 	struct http1_head head;
+	struct head_raws raws;
 	size_t lim = n < p->head_limit ? n : p->head_limit, used = 0;
-	enum head_result r = parse_head(p, d, lim, &head, &used);
+	enum head_result r = parse_head(p, d, lim, &head, &raws, &used);
 	if (r != HEAD_OK && r != HEAD_BAD_LENGTH)
 		return 0;
 	p->first_line_checked = true;
@@ -878,7 +884,7 @@ static bool buf_append(struct http1_parser *p, const uint8_t *d, size_t n)
 	if (p->blen + n > p->head_limit)
 		return false;
 	if (p->blen + n > p->bcap) {
-		size_t cap = p->bcap ? p->bcap : 1024;
+		size_t cap = p->bcap ? p->bcap : 256;
 		while (cap < p->blen + n)
 			cap *= 2;
 		if (cap > p->head_limit)

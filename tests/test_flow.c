@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "flow.h"
@@ -445,5 +446,37 @@ Test(flow, ipv6_connection)
 	cr_assert_eq(log.r[0].close_kind, CONN_CLOSE_RST);
 	cr_assert_eq(log.r[0].close_initiator, CONN_CLOSER_SERVER);
 	cr_assert(memcmp(log.r[0].server_ip, s6.ip, 16) == 0);
+	flow_table_free(ft);
+}
+
+Test(flow, a_connection_gets_its_stream_with_its_first_payload_fin_or_rst)
+{
+	/* A handshake and bare ACKs make no stream (a SYN flood, a scan, an
+	 * idle keep-alive cost only the connection); the first payload does,
+	 * and it starts where the handshake said, and so do a bare FIN or an
+	 * RST (a FIN after lost bytes is a gap). */
+	struct rec_log log = { .n = 0 };
+	struct flow_table *ft = table(&log, NULL);
+	struct decode_tcp d;
+	d = seg(&CLI, &SRV, KL_TCP_SYN, 1000, 0, NULL);                  flow_table_packet(ft, &d, T0);
+	d = seg(&SRV, &CLI, KL_TCP_SYN | KL_TCP_ACK, 5000, 1001, NULL);  flow_table_packet(ft, &d, T0 + MS(1));
+	d = seg(&CLI, &SRV, KL_TCP_ACK, 1001, 5001, NULL);               flow_table_packet(ft, &d, T0 + MS(2));
+	cr_assert_eq(flow_table_stats(ft).streams, 0);
+	/* Data one byte after the handshake's end: a 1-byte gap, then it. */
+	d = seg(&CLI, &SRV, KL_TCP_ACK | KL_TCP_PSH, 1002, 5001, "abc");  flow_table_packet(ft, &d, T0 + MS(3));
+	cr_assert_eq(flow_table_stats(ft).streams, 1);
+	const struct endpoint other = { { 10, 0, 0, 3 }, 40001 };
+	d = seg(&other, &SRV, KL_TCP_SYN, 7000, 0, NULL);                flow_table_packet(ft, &d, T0 + MS(4));
+	d = seg(&SRV, &other, KL_TCP_SYN | KL_TCP_ACK, 9000, 7001, NULL); flow_table_packet(ft, &d, T0 + MS(5));
+	cr_assert_eq(flow_table_stats(ft).streams, 1);
+	d = seg(&other, &SRV, KL_TCP_FIN | KL_TCP_ACK, 7011, 9001, NULL); flow_table_packet(ft, &d, T0 + MS(6));
+	cr_assert_eq(flow_table_stats(ft).streams, 2);
+	flow_table_flush(ft);
+	cr_assert_eq(log.n, 2);
+	for (int i = 0; i < 2; i++) {
+		const struct conn_record *r = &log.r[i];
+		cr_assert_eq(r->gap_bytes, r->client_port == 40000 ? 1 : 10,
+			     "port %u: gap %" PRIu64, r->client_port, r->gap_bytes);
+	}
 	flow_table_free(ft);
 }

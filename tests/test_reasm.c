@@ -1825,3 +1825,74 @@ Test(reasm, swap_moves_offsets_held_data_and_statistics)
 	free(s);
 	h_close(&h);
 }
+
+/* ======================================================================= */
+/* A stream made late: bare segments noted first (tcp_reasm_origin_note)   */
+/* ======================================================================= */
+
+/* The flow table keeps only a connection's origins until its first
+ * payload, FIN or RST, then builds the reassembler from them.  Whatever
+ * bare segments came first (a handshake, retransmitted SYNs, ACKs of
+ * either side at any distance, a mid-stream pickup), the stream must be
+ * exactly the one made by pushing every segment. */
+Test(reasm, origins_noted_then_set_deliver_what_pushing_every_segment_does)
+{
+	struct prng g = { 0x51DEC0DEu };
+	uint8_t *sa = make_stream(3000, 31), *sb = make_stream(3000, 32);
+	for (int round = 0; round < 400; round++) {
+		struct h full, late;
+		h_open(&full, BIG_CAP, BIG_CAP);
+		h_open(&late, BIG_CAP, BIG_CAP);
+		struct tcp_reasm_origin o[2];
+		memset(o, 0, sizeof o);
+		uint32_t base[2] = { (uint32_t)prng_next(&g), (uint32_t)prng_next(&g) };
+		/* Bare segments: SYN, SYN-ACK or ACKs, with sequence and
+		 * acknowledgment numbers around each side's base. */
+		int nbare = (int)(prng_next(&g) % 5);
+		for (int i = 0; i < nbare; i++) {
+			enum kl_dir dir = (enum kl_dir)(prng_next(&g) & 1);
+			uint64_t r = prng_next(&g);
+			uint8_t flags = (r & 3) == 0 ? KL_TCP_SYN : (r & 3) == 1 ? KL_TCP_SYN | KL_TCP_ACK
+										 : KL_TCP_ACK;
+			uint32_t seq = base[dir] + (uint32_t)((r >> 8) % 300);
+			uint32_t ack = base[dir ^ 1] + (uint32_t)((r >> 24) % 300);
+			struct tcp_seg s = { .seq = seq, .ack = ack, .flags = flags, .payload = NOBYTES };
+			tcp_reasm_push(&full.r, dir, &s, full.ts);
+			tcp_reasm_origin_note(o, dir, &s);
+		}
+		tcp_reasm_set_origin(&late.r, o);
+		/* Then data, in and out of order, and FINs. */
+		int ndata = 1 + (int)(prng_next(&g) % 8);
+		for (int i = 0; i < ndata; i++) {
+			enum kl_dir dir = (enum kl_dir)(prng_next(&g) & 1);
+			uint64_t r = prng_next(&g);
+			uint32_t at = (uint32_t)(r % 400), len = 1 + (uint32_t)((r >> 16) % 200);
+			uint8_t flags = KL_TCP_ACK | ((r >> 40) % 7 == 0 ? KL_TCP_FIN : 0);
+			const uint8_t *src = dir == A ? sa : sb;
+			uint32_t ack = base[dir ^ 1] + (uint32_t)((r >> 48) % 500);
+			h_seg(&full, dir, flags, base[dir] + at, ack, src + at, len, len);
+			h_seg(&late, dir, flags, base[dir] + at, ack, src + at, len, len);
+		}
+		h_finish(&full);
+		h_finish(&late);
+		for (int d = 0; d < 2; d++) {
+			const struct rdir *x = &full.rc.d[d], *y = &late.rc.d[d];
+			cr_assert_eq(x->nev, y->nev, "round %d dir %d: %zu events pushed, %zu made late",
+				     round, d, x->nev, y->nev);
+			for (size_t e = 0; e < x->nev; e++)
+				cr_assert(x->ev[e].kind == y->ev[e].kind && x->ev[e].off == y->ev[e].off &&
+					  x->ev[e].len == y->ev[e].len,
+					  "round %d dir %d event %zu differs", round, d, e);
+			cr_assert_eq(x->nbuf, y->nbuf);
+			cr_assert(x->nbuf == 0 || memcmp(x->buf, y->buf, x->nbuf) == 0);
+			struct tcp_reasm_half_stats hx = tcp_reasm_half_stats(&full.r, (enum kl_dir)d);
+			struct tcp_reasm_half_stats hy = tcp_reasm_half_stats(&late.r, (enum kl_dir)d);
+			cr_assert_eq(hx.gap_bytes, hy.gap_bytes);
+			cr_assert_eq(hx.retrans_bytes, hy.retrans_bytes);
+		}
+		h_close(&full);
+		h_close(&late);
+	}
+	free(sa);
+	free(sb);
+}

@@ -370,6 +370,8 @@ struct storeq *storeq_new(struct store *st)
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	int rc = pthread_create(&q->writer, NULL, writer_main, q);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc == 0)
+		pthread_setname_np(q->writer, "kalens-store");   /* in top, perf */
 	if (rc != 0) {
 		pthread_mutex_destroy(&q->mu);
 		pthread_cond_destroy(&q->has_full);

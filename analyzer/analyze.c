@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "attempts.h"
 #include "capture.h"
 #include "decode.h"
 #include "encap.h"
@@ -22,14 +23,40 @@ struct analyze_ctx {
 	struct storeq *q;
 	const struct keepalive_config *keepalive;
 	const struct dissect_output *out;   /* findings of the analysis go here too */
-	uint64_t connections, requests, findings;
+	struct attempts *attempts;    /* connections nothing answered, summed */
+	uint64_t connections, requests, findings, attempts_rows;
 	int store_failed;
 };
+
+/* Sums of unanswered attempts held before they go to the store: a flood
+ * from more clients than this writes a row per client and port this many
+ * at a time (about 1 MiB). */
+#define ANALYZE_ATTEMPT_KEYS 16384u
+
+static void on_attempts(void *ctx, const struct attempt_record *r)
+{
+	struct analyze_ctx *a = ctx;
+	a->attempts_rows++;
+	if (!a->store_failed && storeq_attempt(a->q, r) != 0)
+		a->store_failed = 1;
+}
+
+/* The sums of unanswered attempts go to the store (full table, a commit,
+ * the end of the run). */
+static void attempts_store(struct analyze_ctx *a)
+{
+	attempts_drain(a->attempts, on_attempts, a);
+}
 
 /* A connection ended: the keep-alive analysis judges it, then it is stored. */
 static void on_conn_done(void *ctx, const struct conn_record *rec)
 {
 	struct analyze_ctx *a = ctx;
+	if (rec->attempt_only) {
+		if (attempts_add(a->attempts, rec))
+			attempts_store(a);
+		return;
+	}
 	a->connections++;
 	struct conn_record r = *rec;
 	keepalive_conn_done(a->keepalive, &r, a->out);
@@ -224,6 +251,7 @@ static int run_abandon(struct run *r)
 	flow_table_free(r->ft);
 	ipfrag_free(r->frag);
 	storeq_free(r->actx.q);
+	attempts_free(r->actx.attempts);
 	r->t->status = STORE_RUN_ERROR;
 	r->t->message = r->err;
 	r->t->finished_at = wall_now();
@@ -267,9 +295,10 @@ static int run_start(struct run *r)
 	 * connections in the store until storeq_sync(). */
 	r->actx = (struct analyze_ctx){
 		.st = r->st, .q = storeq_new(r->st), .keepalive = &r->o->keepalive, .out = &r->out,
+		.attempts = attempts_new(ANALYZE_ATTEMPT_KEYS),
 	};
 	r->out = (struct dissect_output){ on_request, on_finding, &r->actx };
-	if (!r->actx.q) {
+	if (!r->actx.q || !r->actx.attempts) {
 		snprintf(r->err, r->errlen, "%s: cannot start the store writer", r->path);
 		return run_abandon(r);
 	}
@@ -366,6 +395,7 @@ static bool run_tick_live(struct run *r)
 		flow_table_expire(r->ft, wall_now());
 	if (now - r->last_flush >= r->o->flush_interval) {
 		r->last_flush = now;
+		attempts_store(&r->actx);
 		if (storeq_flush(r->actx.q) != 0)
 			r->actx.store_failed = 1;
 	}
@@ -547,6 +577,9 @@ static int run_finish(struct run *r)
 		status_line(r->path, t, r->cap, r->ft, r->actx.requests, true);
 	flow_table_flush(r->ft);
 	ipfrag_finish(r->frag);
+	attempts_store(&r->actx);
+	attempts_free(r->actx.attempts);
+	r->actx.attempts = NULL;
 	struct ipfrag_stats is = ipfrag_stats(r->frag);
 	t->fragments_reassembled = is.fragments_reassembled;
 	t->fragments_dropped = is.fragments_dropped;

@@ -6,18 +6,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Sorting keys: connections for the documented questions "by server and
- * time" (docs/queries.md group by server and filter by time), the others
- * by connection; each ends with the row's identity in the database it came
+/* Sorting keys: connections and attempts for the documented questions "by
+ * server and time" (docs/queries.md group by server and filter by time),
+ * the others by connection; each ends with the row's identity in the database it came
  * from, so only a row sent twice has the same key.  Sharding keeps each
  * connection's rows (its requests and findings) on one shard, so joins on
  * (run_uuid, conn_id) stay local to a shard. */
 const struct ch_table ch_tables[STORE_TABLES] = {
-	{ "runs", "(sensor, run_uuid)", "cityHash64(run_uuid)", true },
-	{ "connections", "(server_ip, server_port, first_seen, run_uuid, id)",
-	  "cityHash64(run_uuid, id)", false },
-	{ "requests", "(run_uuid, conn_id, id)", "cityHash64(run_uuid, conn_id)", false },
-	{ "findings", "(kind, run_uuid, id)", "cityHash64(run_uuid, ifNull(conn_id, 0))", false },
+	[STORE_T_RUNS] = { "runs", "(sensor, run_uuid)", "cityHash64(run_uuid)", true },
+	[STORE_T_CONNECTIONS] = { "connections", "(server_ip, server_port, first_seen, run_uuid, id)",
+				  "cityHash64(run_uuid, id)", false },
+	[STORE_T_REQUESTS] = { "requests", "(run_uuid, conn_id, id)",
+			       "cityHash64(run_uuid, conn_id)", false },
+	[STORE_T_FINDINGS] = { "findings", "(kind, run_uuid, id)",
+			       "cityHash64(run_uuid, ifNull(conn_id, 0))", false },
+	[STORE_T_ATTEMPTS] = { "attempts", "(server_ip, server_port, first_seen, run_uuid, id)",
+			       "cityHash64(run_uuid, id)", false },
 };
 
 bool ch_leading_column(const char *name)

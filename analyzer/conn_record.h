@@ -53,6 +53,10 @@ struct conn_record {
 	uint64_t gap_bytes;              /* both directions */
 	uint64_t retransmitted_bytes;    /* both directions */
 	bool one_sided;                  /* packets seen in one direction only */
+	/* Every packet was the client's SYN (retransmissions included): an
+	 * attempt nothing answered, which the store adds up in `attempts`
+	 * instead of a row of `connections` (attempts.h). */
+	bool attempt_only;
 
 	const char *protocol;            /* "unknown" until a dissector claims it; static storage */
 	char stack[96];                  /* every layer read, outermost first ("socks5 > tls >

@@ -427,16 +427,15 @@ static void ship_end(struct ship_bg *b, const struct analyze_options *o, const c
 	if (!b)
 		return;
 	struct ship_stats st;
-	char err[1024], dest[1024];
+	char err[1024], dest[1024], rows[256];
 	int rc = ship_bg_stop(b, o->ship_wait > 0 ? o->ship_wait : 60, &st, err, sizeof err);
 	if (rc != 0)
 		fprintf(stderr, "kalens: %s; what was not shipped waits in %s: kalens ship %s URL "
 			"sends it\n", err, db, db);
 	else if (!quiet)
-		fprintf(stderr, "kalens: shipped to %s: %llu runs, %llu connections, %llu requests, "
-			"%llu findings\n", ship_destination(o->ship_url, dest, sizeof dest),
-			(unsigned long long)st.rows[0], (unsigned long long)st.rows[1],
-			(unsigned long long)st.rows[2], (unsigned long long)st.rows[3]);
+		fprintf(stderr, "kalens: shipped to %s: %s\n",
+			ship_destination(o->ship_url, dest, sizeof dest),
+			ship_rows_text(&st, rows, sizeof rows));
 }
 
 /* What the user should know of a run's capture beyond its counts. */
@@ -901,13 +900,10 @@ static int cmd_ship(int argc, char **argv)
 		fprintf(stderr, "kalens: %s\n", err);
 		return 1;
 	}
-	char dest[1024];
+	char dest[1024], rows[256];
 	if (!quiet)
-		fprintf(stderr, "kalens: shipped to %s: %llu runs, %llu connections, %llu requests, "
-			"%llu findings in %llu inserts (%llu bytes compressed)%s\n",
-			ship_destination(url, dest, sizeof dest),
-			(unsigned long long)st.rows[0], (unsigned long long)st.rows[1],
-			(unsigned long long)st.rows[2], (unsigned long long)st.rows[3],
+		fprintf(stderr, "kalens: shipped to %s: %s in %llu inserts (%llu bytes compressed)%s\n",
+			ship_destination(url, dest, sizeof dest), ship_rows_text(&st, rows, sizeof rows),
 			(unsigned long long)st.inserts, (unsigned long long)st.bytes,
 			stop_requested ? "; stopped by a signal, the rest is sent next time" : "");
 	return stop_requested ? 1 : 0;

@@ -1,7 +1,9 @@
 /*
- * records.c - the columns of `requests` and `findings` (records.h).
+ * records.c - the columns of `requests`, `findings` and `attempts` (records.h).
  */
 #include "records.h"
+
+#include "conn_record.h"
 
 /* One line per column: name, type, flags, allowed words, unit, meaning,
  * what NULL means, and its value from `f`, the record. */
@@ -168,6 +170,55 @@ COLUMNS_DEFINE(FINDING_COLUMNS, finding_column_array)
 #undef COLUMN_REC
 
 const struct column_list finding_columns = COLUMN_LIST(finding_column_array);
+
+#define ATTEMPT_COLUMNS(X) \
+	X(id, INTEGER, COL_KEY, NULL, "", \
+	  "row number", \
+	  "", \
+	  cv_null()) \
+	X(run_id, INTEGER, COL_RUN, NULL, "", \
+	  "its run", \
+	  "", \
+	  cv_null()) \
+	X(ip_version, INTEGER, COL_NOT_NULL, NULL, "", \
+	  "4 or 6", \
+	  "", \
+	  cv_int(f->ip_version)) \
+	X(client_ip, TEXT, COL_NOT_NULL, NULL, "", \
+	  "the address that sent the SYNs", \
+	  "", \
+	  cv_text_copy(conn_ip_text(f->ip_version, f->client_ip, buf, len))) \
+	X(server_ip, TEXT, COL_NOT_NULL, NULL, "", \
+	  "the address they went to", \
+	  "", \
+	  cv_text_copy(conn_ip_text(f->ip_version, f->server_ip, buf, len))) \
+	X(server_port, INTEGER, COL_NOT_NULL, NULL, "", \
+	  "the port they went to", \
+	  "", \
+	  cv_int(f->server_port)) \
+	X(attempts, INTEGER, COL_NOT_NULL, NULL, "", \
+	  "connections that client began to that port and nothing answered: every packet " \
+	  "of each was the client's SYN", \
+	  "", \
+	  cv_u64(f->attempts)) \
+	X(syn_packets, INTEGER, COL_NOT_NULL, NULL, "", \
+	  "their SYNs, retransmissions included", \
+	  "", \
+	  cv_u64(f->syn_packets)) \
+	X(first_seen, REAL, COL_NOT_NULL, NULL, "s, epoch", \
+	  "the first of those SYNs", \
+	  "", \
+	  cv_seconds(f->first_seen)) \
+	X(last_seen, REAL, COL_NOT_NULL, NULL, "s, epoch", \
+	  "the last of them", \
+	  "", \
+	  cv_seconds(f->last_seen))
+
+#define COLUMN_REC struct attempt_record
+COLUMNS_DEFINE(ATTEMPT_COLUMNS, attempt_column_array)
+#undef COLUMN_REC
+
+const struct column_list attempt_columns = COLUMN_LIST(attempt_column_array);
 
 #define HTTP_VERSION_ROW_(m) "HTTP/" #m ".0", "HTTP/" #m ".1", "HTTP/" #m ".2", "HTTP/" #m ".3", \
 	"HTTP/" #m ".4", "HTTP/" #m ".5", "HTTP/" #m ".6", "HTTP/" #m ".7", "HTTP/" #m ".8", \

@@ -53,6 +53,19 @@ struct finding_record {
 	const char *detail;              /* NULL or a short text */
 };
 
+/* Connection attempts never answered, from one client to one server port,
+ * added up (attempts.h): a connection all of whose packets were the
+ * client's SYNs is counted here instead of being a row of `connections`
+ * (docs/schema.md, "attempts"). */
+struct attempt_record {
+	uint8_t ip_version;              /* 4 or 6 */
+	uint8_t client_ip[16], server_ip[16];
+	uint16_t server_port;
+	uint64_t attempts;               /* connections (distinct client ports or ISNs) */
+	uint64_t syn_packets;            /* SYNs, retransmissions included */
+	kl_time first_seen, last_seen;   /* first SYN, last SYN */
+};
+
 /* "HTTP/1.1" for 1.1, from static storage; "HTTP/9.9" at most. */
 const char *http_version_name(unsigned major, unsigned minor);
 
@@ -60,6 +73,7 @@ const char *http_version_name(unsigned major, unsigned minor);
  * record. */
 extern const struct column_list request_columns;
 extern const struct column_list finding_columns;
+extern const struct column_list attempt_columns;
 
 /* Where a dissector's records go; both callbacks copy what they keep. */
 struct dissect_output {

@@ -316,6 +316,52 @@ static bool has_column(sqlite3 *db, const char *table, const char *column)
 	return yes;
 }
 
+/* Connection attempts nothing answered (table attempts, docs/schema.md):
+ * totals, then per server port, most attempted first. */
+#define ATTEMPTS_TOTAL_SQL \
+	"SELECT COALESCE(SUM(attempts), 0) AS attempts, COALESCE(SUM(syn_packets), 0) AS syn_packets," \
+	" COUNT(DISTINCT client_ip) AS clients," \
+	" COUNT(DISTINCT server_ip || ' ' || server_port) AS server_ports" \
+	" FROM attempts WHERE" RUN_FILTER
+#define ATTEMPTS_SERVERS_SQL \
+	"SELECT server_ip, server_port, SUM(attempts) AS attempts, SUM(syn_packets) AS syn_packets," \
+	" COUNT(DISTINCT client_ip) AS clients, MIN(first_seen) AS first_seen," \
+	" MAX(last_seen) AS last_seen FROM attempts WHERE" RUN_FILTER \
+	"GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT 10"
+
+static int print_attempts(sqlite3 *db, int64_t run, FILE *out, char *err, size_t errlen)
+{
+	if (!has_column(db, "attempts", "attempts"))
+		return 0;                 /* a database made before the table */
+	sqlite3_stmt *st = prep(db, ATTEMPTS_TOTAL_SQL, run, err, errlen);
+	if (!st)
+		return -1;
+	long long n = 0;
+	if (sqlite3_step(st) == SQLITE_ROW && (n = sqlite3_column_int64(st, 0)) > 0)
+		fprintf(out, "Connection attempts nothing answered: %lld (%lld SYNs) from %lld clients "
+			"to %lld server ports\n", n, (long long)sqlite3_column_int64(st, 1),
+			(long long)sqlite3_column_int64(st, 2), (long long)sqlite3_column_int64(st, 3));
+	sqlite3_finalize(st);
+	if (n <= 0)
+		return 0;
+	if (!(st = prep(db, ATTEMPTS_SERVERS_SQL, run, err, errlen)))
+		return -1;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *ip = (const char *)sqlite3_column_text(st, 0);
+		bool v6 = ip && strchr(ip, ':');
+		char span[32];
+		fmt_secs(span, sizeof span, sqlite3_column_double(st, 6) - sqlite3_column_double(st, 5), 0);
+		fprintf(out, "  %s%s%s:%lld  %lld attempts, %lld SYNs, from %lld clients over %s\n",
+			v6 ? "[" : "", ip ? ip : "?", v6 ? "]" : "",
+			(long long)sqlite3_column_int64(st, 1), (long long)sqlite3_column_int64(st, 2),
+			(long long)sqlite3_column_int64(st, 3), (long long)sqlite3_column_int64(st, 4),
+			span);
+	}
+	sqlite3_finalize(st);
+	fputc('\n', out);
+	return 0;
+}
+
 /* What was shipped to ClickHouse and what waits (view ship_backlog,
  * docs/fleet.md); nothing when the database was never shipped. */
 #define SHIP_SUMMARY_SQL \
@@ -1165,6 +1211,14 @@ static int report_json(sqlite3 *db, int version, int64_t run, FILE *out, char *e
 			  " COALESCE(SUM(retransmitted_bytes), 0) AS retransmitted_bytes"
 			  " FROM connections WHERE" RUN_FILTER, run, true, out, err, errlen) != 0)
 		return -1;
+	if (has_column(db, "attempts", "attempts")) {
+		fputs(",\"attempts\":", out);
+		if (json_rows(db, ATTEMPTS_TOTAL_SQL, run, true, out, err, errlen) != 0)
+			return -1;
+		fputs(",\"attempts_by_server\":", out);
+		if (json_rows(db, ATTEMPTS_SERVERS_SQL, run, false, out, err, errlen) != 0)
+			return -1;
+	}
 	fputs(",\"handshake_rtt\":{\"median\":", out);
 	json_quantile(db, "handshake_rtt", run, 0.5, out);
 	fputs(",\"p95\":", out);
@@ -1357,6 +1411,7 @@ int report_print(const char *db_path, int64_t run_id, enum report_format fmt, FI
 	fprintf(out, "kalens report: %s\n\n", db_path);
 	if (print_runs(db, run_id, version, out, err, errlen) == 0 &&
 	    print_totals(db, run_id, out, err, errlen) == 0 &&
+	    print_attempts(db, run_id, out, err, errlen) == 0 &&
 	    (version < 6 || print_tunnels(db, run_id, out, err, errlen) == 0) &&
 	    (version < 2 || print_http(db, version, run_id, out, err, errlen) == 0) &&
 	    (version < 2 || print_findings(db, db_path, run_id, out, err, errlen) == 0) &&

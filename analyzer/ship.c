@@ -39,7 +39,6 @@
 #define SHIP_BATCH_BYTES (16u << 20)
 #define SHIP_RESPONSE_KEEP 2048
 
-enum { T_RUNS, T_CONNECTIONS, T_REQUESTS, T_FINDINGS };
 
 struct shipper {
 	sqlite3 *db;
@@ -87,6 +86,22 @@ const char *ship_curl_version(void)
 	struct curl_api api;
 	char err[256];
 	return curl_api_load(&api, err, sizeof err) == 0 ? api.version() : NULL;
+}
+
+const char *ship_rows_text(const struct ship_stats *st, char *buf, size_t len)
+{
+	struct store_decls d;
+	store_decls_init(&d);
+	size_t at = 0;
+	buf[0] = '\0';
+	for (int t = 0; t < STORE_TABLES; t++) {
+		int k = snprintf(buf + at, len - at, "%s%llu %s", t ? ", " : "",
+				 (unsigned long long)st->rows[t], d.tables[t].name);
+		if (k < 0 || (size_t)k >= len - at)
+			break;
+		at += (size_t)k;
+	}
+	return buf;
 }
 
 const char *ship_destination(const char *url, char *buf, size_t len)
@@ -311,6 +326,8 @@ static int table_columns(struct shipper *s, int t)
 			hl += (size_t)k;
 	}
 	sqlite3_finalize(st);
+	if (hl == 1 && t >= STORE_T_ATTEMPTS)
+		return 0;                 /* a table added after the database was made */
 	size_t cap = 8192, total = 0;
 	for (size_t p = 0; p < d->nparts; p++)
 		total += d->parts[p].n;
@@ -665,23 +682,26 @@ static int ship_run_connections(struct shipper *s, int64_t run_id, const struct 
 	bool by_id = sqlite3_step(st) == SQLITE_ROW;
 	sqlite3_finalize(st);
 	const char *key = by_id ? "x.id" : "x.stored_seq";
-	size_t n = strlen(s->qcols[T_CONNECTIONS]) + 512;
+	size_t n = strlen(s->qcols[STORE_T_CONNECTIONS]) + 512;
 	char *sql = malloc(n);
 	if (!sql)
 		return -1;
 	snprintf(sql, n, "SELECT r.sensor, r.run_uuid, r.started_at, %s, %s FROM connections x"
 		 " JOIN runs r ON r.id = x.run_id WHERE x.run_id = ?3 AND %s > ?1 ORDER BY %s LIMIT ?2",
-		 s->qcols[T_CONNECTIONS], key, key, key);
+		 s->qcols[STORE_T_CONNECTIONS], key, key, key);
 	struct mark_ctx m = { NULL, run_id };
-	int rc = ship_rows(s, T_CONNECTIONS, sql, rs->conn_seq, run_id, &m);
+	int rc = ship_rows(s, STORE_T_CONNECTIONS, sql, rs->conn_seq, run_id, &m);
 	free(sql);
 	return rc;
 }
 
-/* Requests or findings not sent yet, in the order they were stored. */
+/* Requests, findings or attempts not sent yet, in the order they were
+ * stored. */
 static int ship_table_by_id(struct shipper *s, int t)
 {
 	const char *name = ch_tables[t].name;
+	if (s->ncols[t] == 0)
+		return 0;                 /* a database made before the table */
 	int64_t from = progress_get(s, name);
 	if (from < 0)
 		return -1;
@@ -729,14 +749,14 @@ static int ship_runs(struct shipper *s)
 		}
 		if (rs.known && rs.version > 0 && !strcmp(rs.status, status) && rs.packets == packets)
 			continue;
-		size_t n = strlen(s->qcols[T_RUNS]) + 256;
+		size_t n = strlen(s->qcols[STORE_T_RUNS]) + 256;
 		char *sql = malloc(n);
 		if (!sql) {
 			rc = -1;
 			break;
 		}
 		snprintf(sql, n, "SELECT x.sensor, x.run_uuid, x.started_at, ?2, %s FROM runs x"
-			 " WHERE x.id = ?1", s->qcols[T_RUNS]);
+			 " WHERE x.id = ?1", s->qcols[STORE_T_RUNS]);
 		sqlite3_stmt *row = prep(s, sql);
 		free(sql);
 		if (!row) {
@@ -748,9 +768,9 @@ static int ship_runs(struct shipper *s)
 		s->rows[s->cur].len = 0;
 		bool ok = sqlite3_step(row) == SQLITE_ROW;
 		if (ok)
-			encode_row(s, T_RUNS, row);
+			encode_row(s, STORE_T_RUNS, row);
 		sqlite3_finalize(row);
-		if (!ok || send_rows(s, T_RUNS, &s->rows[s->cur], 1) != 0) {
+		if (!ok || send_rows(s, STORE_T_RUNS, &s->rows[s->cur], 1) != 0) {
 			if (!ok)
 				fail(s, "local database: run %lld: %s", (long long)id, sqlite3_errmsg(s->db));
 			rc = -1;
@@ -899,8 +919,9 @@ int ship_database(const char *db_path, const char *url, const struct ship_option
 	free(ids);
 	if (r != 0)
 		goto out;
-	if (!stopping(&s) && (ship_table_by_id(&s, T_REQUESTS) != 0 ||
-			      ship_table_by_id(&s, T_FINDINGS) != 0))
+	if (!stopping(&s) && (ship_table_by_id(&s, STORE_T_REQUESTS) != 0 ||
+			      ship_table_by_id(&s, STORE_T_FINDINGS) != 0 ||
+			      ship_table_by_id(&s, STORE_T_ATTEMPTS) != 0))
 		goto out;
 	if (!stopping(&s) && ship_runs(&s) != 0)
 		goto out;
@@ -939,7 +960,7 @@ struct ship_bg {
 
 static void stats_add(struct ship_stats *a, const struct ship_stats *b)
 {
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < STORE_TABLES; i++)
 		a->rows[i] += b->rows[i];
 	a->inserts += b->inserts;
 	a->bytes += b->bytes;

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store.h"
+
 struct ship_options {
 	const char *sensor;           /* for runs made before runs.sensor; NULL: the host name */
 	size_t batch_rows;            /* rows per insert at most; 0: the default */
@@ -26,10 +28,14 @@ struct ship_options {
 };
 
 struct ship_stats {
-	uint64_t rows[4];             /* sent, by table (runs, connections, requests, findings) */
+	uint64_t rows[STORE_TABLES];  /* sent, by table (enum store_table) */
 	uint64_t inserts;             /* HTTP inserts accepted */
 	uint64_t bytes;               /* compressed bytes sent */
 };
+
+/* "1 runs, 5 connections, 9 requests, 0 findings, 0 attempts": rows sent,
+ * by table, into buf, which it returns. */
+const char *ship_rows_text(const struct ship_stats *st, char *buf, size_t len);
 
 /* "libcurl/7.88.1 OpenSSL/3.0..." (loading libcurl), or NULL when it
  * cannot be loaded. */

@@ -52,12 +52,13 @@ struct store {
 	sqlite3_stmt *ins_req;    /* INSERT INTO requests, one row */
 	sqlite3_stmt *ins_reqs;   /* the same, STORE_REQUEST_ROWS rows */
 	sqlite3_stmt *ins_find;   /* INSERT INTO findings */
+	sqlite3_stmt *ins_att;    /* INSERT INTO attempts */
 	sqlite3_stmt *ins_run;    /* INSERT INTO runs, when a run begins */
 	sqlite3_stmt *upd_run;    /* UPDATE runs, when it finishes */
 	struct store_decls decls; /* the tables, as declared */
 	/* What each statement binds: runs insert and update, connections,
 	 * requests, findings. */
-	struct bind_plan plan_run, plan_run_update, plan_conn, plan_req, plan_find;
+	struct bind_plan plan_run, plan_run_update, plan_conn, plan_req, plan_find, plan_att;
 	int64_t next_conn_id;     /* the next connection's id in this run */
 	int64_t stored_seq;       /* connections stored in this run (COL_SEQ) */
 	int64_t run_id;           /* current run, 0 between runs */
@@ -575,12 +576,14 @@ void store_decls_init(struct store_decls *d)
 		d->conn_parts[1 + i] = facts_section((enum facts_id)i)->columns;
 	d->requests = request_columns;
 	d->findings = finding_columns;
+	d->attempts = attempt_columns;
 	const struct table_decl t[STORE_TABLES] = {
-		{ "runs", &d->runs, 1, 0 },
-		{ "connections", d->conn_parts, 1 + FACTS_COUNT,
-		  TABLE_KEY_FROM_RECORD | TABLE_RUN_CHECKED },
-		{ "requests", &d->requests, 1, 0 },
-		{ "findings", &d->findings, 1, TABLE_RUN_CHECKED },
+		[STORE_T_RUNS] = { "runs", &d->runs, 1, 0 },
+		[STORE_T_CONNECTIONS] = { "connections", d->conn_parts, 1 + FACTS_COUNT,
+					  TABLE_KEY_FROM_RECORD | TABLE_RUN_CHECKED },
+		[STORE_T_REQUESTS] = { "requests", &d->requests, 1, 0 },
+		[STORE_T_FINDINGS] = { "findings", &d->findings, 1, TABLE_RUN_CHECKED },
+		[STORE_T_ATTEMPTS] = { "attempts", &d->attempts, 1, TABLE_RUN_CHECKED },
 	};
 	memcpy(d->tables, t, sizeof t);
 }
@@ -926,6 +929,7 @@ static void finalize_all(struct store *s)
 	sqlite3_finalize(s->ins_req);
 	sqlite3_finalize(s->ins_reqs);
 	sqlite3_finalize(s->ins_find);
+	sqlite3_finalize(s->ins_att);
 	sqlite3_finalize(s->ins_run);
 	sqlite3_finalize(s->upd_run);
 	free(s->plan_run.cols);
@@ -933,13 +937,14 @@ static void finalize_all(struct store *s)
 	free(s->plan_conn.cols);
 	free(s->plan_req.cols);
 	free(s->plan_find.cols);
+	free(s->plan_att.cols);
 }
 
 /* "UPDATE runs SET a = ?, ... WHERE id = ?": every column but the key and
  * those fixed at the start. */
 static int prepare_run_update(struct store *s)
 {
-	const struct table_decl *t = &s->decls.tables[0];
+	const struct table_decl *t = &s->decls.tables[STORE_T_RUNS];
 	struct sqlbuf b = { 0 };
 	sb_add(&b, "UPDATE runs SET ");
 	int n = 0;
@@ -981,20 +986,22 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 	    create_schema(s, path) != 0)
 		goto fail;
 	const struct table_decl *t = s->decls.tables;
-	if (plan_make(&s->plan_run, &t[0], 0) != SQLITE_OK ||
-	    plan_make(&s->plan_run_update, &t[0], COL_KEY | COL_FIXED) != SQLITE_OK ||
-	    plan_make(&s->plan_conn, &t[1], 0) != SQLITE_OK ||
-	    plan_make(&s->plan_req, &t[2], 0) != SQLITE_OK ||
-	    plan_make(&s->plan_find, &t[3], 0) != SQLITE_OK) {
+	if (plan_make(&s->plan_run, &t[STORE_T_RUNS], 0) != SQLITE_OK ||
+	    plan_make(&s->plan_run_update, &t[STORE_T_RUNS], COL_KEY | COL_FIXED) != SQLITE_OK ||
+	    plan_make(&s->plan_conn, &t[STORE_T_CONNECTIONS], 0) != SQLITE_OK ||
+	    plan_make(&s->plan_req, &t[STORE_T_REQUESTS], 0) != SQLITE_OK ||
+	    plan_make(&s->plan_find, &t[STORE_T_FINDINGS], 0) != SQLITE_OK ||
+	    plan_make(&s->plan_att, &t[STORE_T_ATTEMPTS], 0) != SQLITE_OK) {
 		set_err(s, "%s: out of memory", path);
 		goto fail;
 	}
-	if (prepare_insert(s, &t[0], 1, &s->ins_run) != SQLITE_OK ||
+	if (prepare_insert(s, &t[STORE_T_RUNS], 1, &s->ins_run) != SQLITE_OK ||
 	    prepare_run_update(s) != SQLITE_OK ||
-	    prepare_insert(s, &t[1], 1, &s->ins_conn) != SQLITE_OK ||
-	    prepare_insert(s, &t[2], 1, &s->ins_req) != SQLITE_OK ||
-	    prepare_insert(s, &t[2], STORE_REQUEST_ROWS, &s->ins_reqs) != SQLITE_OK ||
-	    prepare_insert(s, &t[3], 1, &s->ins_find) != SQLITE_OK) {
+	    prepare_insert(s, &t[STORE_T_CONNECTIONS], 1, &s->ins_conn) != SQLITE_OK ||
+	    prepare_insert(s, &t[STORE_T_REQUESTS], 1, &s->ins_req) != SQLITE_OK ||
+	    prepare_insert(s, &t[STORE_T_REQUESTS], STORE_REQUEST_ROWS, &s->ins_reqs) != SQLITE_OK ||
+	    prepare_insert(s, &t[STORE_T_FINDINGS], 1, &s->ins_find) != SQLITE_OK ||
+	    prepare_insert(s, &t[STORE_T_ATTEMPTS], 1, &s->ins_att) != SQLITE_OK) {
 		set_err(s, "%s: prepare: %s", path, sqlite3_errmsg(s->db));
 		goto fail;
 	}
@@ -1296,6 +1303,15 @@ int store_finding_add(struct store *s, const struct finding_record *f)
 	const void *recs[1] = { f };
 	int rc = bind_row(s, s->ins_find, 0, &s->plan_find, recs);
 	return batch_step(s, s->ins_find, rc == SQLITE_OK, "insert finding");
+}
+
+int store_attempt_add(struct store *s, const struct attempt_record *a)
+{
+	if (batch_open(s, "insert attempts") != 0)
+		return -1;
+	const void *recs[1] = { a };
+	int rc = bind_row(s, s->ins_att, 0, &s->plan_att, recs);
+	return batch_step(s, s->ins_att, rc == SQLITE_OK, "insert attempts");
 }
 
 int store_flush(struct store *s)

@@ -30,11 +30,14 @@
 struct store;
 
 /* The stored tables as declared (columns.h): runs, connections (the TCP
- * columns, then each fact section's), requests, findings.  For the store
- * itself, `kalens schema` and the docs test. */
-enum { STORE_TABLES = 4 };
+ * columns, then each fact section's), requests, findings, attempts.  For
+ * the store itself, `kalens schema`, shipping and the docs test. */
+enum store_table {
+	STORE_T_RUNS, STORE_T_CONNECTIONS, STORE_T_REQUESTS, STORE_T_FINDINGS, STORE_T_ATTEMPTS,
+	STORE_TABLES
+};
 struct store_decls {
-	struct column_list runs, requests, findings;
+	struct column_list runs, requests, findings, attempts;
 	struct column_list conn_parts[1 + FACTS_COUNT];
 	struct table_decl tables[STORE_TABLES];
 };
@@ -121,6 +124,8 @@ int store_request_add(struct store *s, const struct request_record *r);
 /* Add n requests at once (the fast path: a few rows per statement). */
 int store_requests_add(struct store *s, const struct request_record *r, size_t n);
 int store_finding_add(struct store *s, const struct finding_record *f);
+/* Add one sum of unanswered attempts (attempts.h). 0 or -1. */
+int store_attempt_add(struct store *s, const struct attempt_record *a);
 
 /* Commit the open batch now (live capture calls this every few seconds). */
 int store_flush(struct store *s);

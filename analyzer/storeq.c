@@ -20,7 +20,7 @@
 #define STOREQ_BLOCK_BYTES ((size_t)1 << 20)
 #define ALIGN8(n) (((n) + 7) & ~(size_t)7)
 
-enum rec_kind { REC_CONN = 1, REC_REQUEST, REC_FINDING };
+enum rec_kind { REC_CONN = 1, REC_REQUEST, REC_FINDING, REC_ATTEMPT };
 
 struct rec_head {
 	uint32_t len;                 /* whole record, header included, aligned */
@@ -109,6 +109,11 @@ static int write_record(struct storeq *q, const uint8_t *p, struct pending_reque
 		memcpy(&f, body, sizeof f);
 		f.detail = str_from(p, f.detail);
 		return store_finding_add(q->st, &f);
+	}
+	case REC_ATTEMPT: {
+		struct attempt_record a;
+		memcpy(&a, body, sizeof a);
+		return store_attempt_add(q->st, &a);
 	}
 	default:
 		return -1;
@@ -298,6 +303,17 @@ int storeq_finding(struct storeq *q, const struct finding_record *f)
 	uint8_t *tail = p + sizeof(struct rec_head) + sizeof c;
 	c.detail = str_put(p, &tail, f->detail, dn);
 	memcpy(p + sizeof(struct rec_head), &c, sizeof c);
+	return 0;
+}
+
+int storeq_attempt(struct storeq *q, const struct attempt_record *a)
+{
+	size_t len = ALIGN8(sizeof(struct rec_head) + sizeof *a);
+	uint8_t *p = reserve(q, len);
+	if (!p)
+		return -1;
+	put_head(p, len, REC_ATTEMPT);
+	memcpy(p + sizeof(struct rec_head), a, sizeof *a);
 	return 0;
 }
 

@@ -31,6 +31,7 @@ struct storeq *storeq_new(struct store *st);
 int storeq_conn(struct storeq *q, const struct conn_record *c);
 int storeq_request(struct storeq *q, const struct request_record *r);
 int storeq_finding(struct storeq *q, const struct finding_record *f);
+int storeq_attempt(struct storeq *q, const struct attempt_record *a);
 
 /* Wait until everything queued is stored.  0, or -1 if a row failed. */
 int storeq_sync(struct storeq *q);

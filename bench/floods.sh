@@ -4,7 +4,8 @@
 # The adversarial captures of issue 18 at full scale (tests/tools/floods.py: SYN flood, half
 # request heads never closed, 63,000-byte heads without CRLFCRLF, one-sided connections, 10 M
 # pipelined GETs), made in OUTDIR (default /tmp/kabench/floods, kept between runs), each read once
-# by `kalens read` under GNU time: wall, peak RSS, packets/s, and what was stored.  SCALE divides
+# by `kalens read` under GNU time: wall, peak RSS, packets/s, and what was stored (conns: rows of
+# `connections` plus the attempts summed in `attempts`).  SCALE divides
 # every count (default 1: the figures of the issue).  A measurement, never a test.
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -31,7 +32,8 @@ for spec in syn-flood:2000000 half-heads:500000 big-heads:16000 one-sided:100000
 	/usr/bin/time -f "%e %M" -o "$db.time" "$KALENS" read -q -o "$db" "$pcap" || true
 	read -r wall rss < "$db.time"
 	read -r packets conns reqs < <(sqlite3 -separator ' ' "$db" "SELECT (SELECT packets FROM runs),
-		(SELECT COUNT(*) FROM connections), (SELECT COUNT(*) FROM requests)")
+		(SELECT COUNT(*) FROM connections) + (SELECT COALESCE(SUM(attempts), 0) FROM attempts),
+		(SELECT COUNT(*) FROM requests)")
 	printf '%-11s %10s %9s %9d %11.0f %10s %10s\n' "$kind" "$packets" "$wall" $((rss / 1024)) \
 		"$(echo "$packets / $wall" | bc -l)" "$conns" "$reqs"
 	rm -rf "$(dirname "$db")"

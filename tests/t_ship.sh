@@ -71,7 +71,8 @@ compare() {  # what [--raw]
 fingerprint() {  # the data tables' contents, for "unchanged"
 	sqlite3 "$db" "SELECT (SELECT COUNT(*) || '/' || TOTAL(bytes_to_client) FROM connections),
 	    (SELECT COUNT(*) || '/' || TOTAL(length(uri)) FROM requests),
-	    (SELECT COUNT(*) FROM findings), (SELECT group_concat(status) FROM runs)"
+	    (SELECT COUNT(*) FROM findings), (SELECT TOTAL(attempts) FROM attempts),
+	    (SELECT group_concat(status) FROM runs)"
 }
 intact() {  # what
 	[ "$(sqlite3 "$db" 'PRAGMA integrity_check')" = ok ] || fail "$1: integrity_check"
@@ -79,7 +80,8 @@ intact() {  # what
 
 caps="captures/generated/nginx-keepalive-curl.pcap captures/public/zeek/http/bro.org.pcap
 captures/generated/h2-curl-tls-nginx.pcap captures/generated/stack/connect-proxy-https.pcap
-captures/generated/tlsclose/tls12-unwrap-late-fin.pcap captures/generated/nginx-pipelined-burst.pcap"
+captures/generated/tlsclose/tls12-unwrap-late-fin.pcap captures/generated/nginx-pipelined-burst.pcap
+captures/generated/attempts/unanswered.pcap"
 for c in $caps; do
 	k=""
 	[ -f "$src/${c%.pcap}.keylog" ] && k="--keylog $src/${c%.pcap}.keylog"
@@ -92,7 +94,7 @@ done
 compare "first ship"
 compare "first ship" --raw
 "$kalens" ship "$db" "$url" 2> "$tmp/again" || fail "second ship failed"
-grep -q ': 0 runs, 0 connections, 0 requests, 0 findings in 0 inserts' "$tmp/again" ||
+grep -q ': 0 runs, 0 connections, 0 requests, 0 findings, 0 attempts in 0 inserts' "$tmp/again" ||
 	fail "the second ship sent something: $(cat "$tmp/again")"
 compare "shipped twice" --raw
 n1=$(chq "$h1" "SELECT count() FROM kalens.connections_local")
@@ -165,7 +167,7 @@ bash "$src/tests/tools/clickhouse-local.sh" restart "$tmp/ch" 1 >/dev/null || di
 compare "shard killed and restarted"
 # Rows sent twice (kalens killed after an insert was stored) collapse:
 for h in "$h1" "$h2"; do
-	for t in runs connections requests findings; do
+	for t in runs connections requests findings attempts; do
 		chq "$h" "OPTIMIZE TABLE kalens.${t}_local FINAL" || fail "optimize $t"
 	done
 done
@@ -207,7 +209,7 @@ intact "bad input"
 "$kalens" ship -q "$db" "$url" || fail "the last ship failed"
 compare "last"
 chq "$h1" "SELECT sensor, count() FROM kalens.runs FINAL GROUP BY sensor ORDER BY sensor FORMAT TSV" > "$tmp/sensors"
-grep -q "^sensor-a	6$" "$tmp/sensors" || fail "runs of sensor-a: $(cat "$tmp/sensors")"
+grep -q "^sensor-a	7$" "$tmp/sensors" || fail "runs of sensor-a: $(cat "$tmp/sensors")"
 grep -q "^sensor-b	1$" "$tmp/sensors" || fail "runs of sensor-b: $(cat "$tmp/sensors")"
 
 # 7. read --ship: shipped while reading; with the server away, the read

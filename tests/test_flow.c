@@ -480,3 +480,34 @@ Test(flow, a_connection_gets_its_stream_with_its_first_payload_fin_or_rst)
 	}
 	flow_table_free(ft);
 }
+
+Test(flow, attempt_only_when_every_packet_was_the_clients_syn)
+{
+	/* A SYN and its retransmission, nothing back: an attempt.  A SYN
+	 * answered by an RST, a SYN-ACK, or followed by the client's ACK is a
+	 * connection. */
+	struct rec_log log = { .n = 0 };
+	struct flow_table *ft = table(&log, NULL);
+	const struct endpoint c2 = { { 10, 0, 0, 3 }, 40002 }, c3 = { { 10, 0, 0, 4 }, 40003 },
+			      c4 = { { 10, 0, 0, 5 }, 40004 };
+	struct decode_tcp d;
+	d = seg(&CLI, &SRV, KL_TCP_SYN, 1000, 0, NULL);                 flow_table_packet(ft, &d, T0);
+	d = seg(&CLI, &SRV, KL_TCP_SYN, 1000, 0, NULL);                 flow_table_packet(ft, &d, T0 + MS(1000));
+	d = seg(&c2, &SRV, KL_TCP_SYN, 2000, 0, NULL);                  flow_table_packet(ft, &d, T0 + MS(1));
+	d = seg(&SRV, &c2, KL_TCP_RST | KL_TCP_ACK, 0, 2001, NULL);     flow_table_packet(ft, &d, T0 + MS(2));
+	d = seg(&c3, &SRV, KL_TCP_SYN, 3000, 0, NULL);                  flow_table_packet(ft, &d, T0 + MS(3));
+	d = seg(&SRV, &c3, KL_TCP_SYN | KL_TCP_ACK, 7000, 3001, NULL);  flow_table_packet(ft, &d, T0 + MS(4));
+	d = seg(&c4, &SRV, KL_TCP_SYN, 4000, 0, NULL);                  flow_table_packet(ft, &d, T0 + MS(5));
+	d = seg(&c4, &SRV, KL_TCP_ACK, 4001, 9001, NULL);               flow_table_packet(ft, &d, T0 + MS(6));
+	flow_table_flush(ft);
+	cr_assert_eq(log.n, 4);
+	for (int i = 0; i < log.n; i++) {
+		const struct conn_record *r = &log.r[i];
+		bool want = r->client_port == 40000;
+		cr_expect_eq(r->attempt_only, want, "port %u: attempt_only %d", r->client_port,
+			     r->attempt_only);
+		if (want)
+			cr_expect_eq(r->packets[KL_TO_SERVER], 2);
+	}
+	flow_table_free(ft);
+}

@@ -298,9 +298,9 @@ Test(report, json_parses_and_equals_sql_aggregates)
 	char *flat = json_flat(tu_db_path(&d), 0);
 	char v[512];
 	cr_expect_str_eq(jget(flat, "keys", v, sizeof v),
-			 "runs,connections,handshake_rtt,http,requests_per_connection,"
-			 "idle_before_close,keep_alive_advertised,findings,reuse_saved,tls,tls_closes,"
-			 "shipping,http2,servers");
+			 "runs,connections,attempts,attempts_by_server,handshake_rtt,http,"
+			 "requests_per_connection,idle_before_close,keep_alive_advertised,findings,"
+			 "reuse_saved,tls,tls_closes,shipping,http2,servers");
 	static const char *const pairs[][2] = {
 		{ "runs.0.id", "SELECT id FROM runs" },
 		{ "runs.0.status", "SELECT status FROM runs" },
@@ -642,6 +642,33 @@ Test(report, schema_2_database_still_reports)
 	cr_expect_eq(tu_db_int(&d, "PRAGMA user_version"), 2, "the report upgraded it");
 	tu_db_close(&d);
 	tu_rmtree(tmp);
+}
+
+/* ---- connection attempts nothing answered ------------------------------------- */
+
+/* attempts/unanswered (captures/generated/make-attempts.sh): three curls
+ * timed out (their record: exit 28), two to one IPv4 port, one to an IPv6
+ * port; tshark counts 3 SYNs each (tests/expected/attempts). */
+Test(report, unanswered_attempts_in_text_and_json)
+{
+	struct tu_db d;
+	tu_db_read(&d, "", gen_path("attempts/unanswered"));
+	char *out = report_ok(tu_db_path(&d), 0, REPORT_TEXT);
+	expect_text(out, "\nConnection attempts nothing answered: 3 (9 SYNs) from 2 clients to 2 "
+		    "server ports\n  127.0.0.1:%lld  2 attempts, 6 SYNs, from 1 clients over ",
+		    tu_db_int(&d, "SELECT server_port FROM attempts WHERE ip_version = 4"));
+	expect_text(out, "\n  [::1]:%lld  1 attempts, 3 SYNs, from 1 clients over ",
+		    tu_db_int(&d, "SELECT server_port FROM attempts WHERE ip_version = 6"));
+	free(out);
+	char *flat = json_flat(tu_db_path(&d), 0);
+	char v[256];
+	cr_expect_str_eq(jget(flat, "attempts.attempts", v, sizeof v), "3");
+	cr_expect_str_eq(jget(flat, "attempts.syn_packets", v, sizeof v), "9");
+	cr_expect_str_eq(jget(flat, "attempts.server_ports", v, sizeof v), "2");
+	cr_expect_str_eq(jget(flat, "attempts_by_server.0.attempts", v, sizeof v), "2");
+	cr_expect_str_eq(jget(flat, "attempts_by_server.1.server_ip", v, sizeof v), "::1");
+	free(flat);
+	tu_db_close(&d);
 }
 
 /* ---- what was not analysed, and tunnels -------------------------------------- */

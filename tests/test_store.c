@@ -220,7 +220,8 @@ Test(store, schema_created_with_version_and_wal)
 	cr_assert_str_eq(buf, "wal");
 	row_text(db, "SELECT group_concat(type || ':' || name, ',') FROM"
 		 " (SELECT type, name FROM sqlite_master ORDER BY name)", buf, sizeof buf);
-	cr_assert_str_eq(buf, "view:conn_summary,view:connection_reuse,table:connections,index:connections_run,"
+	cr_assert_str_eq(buf, "table:attempts,view:conn_summary,view:connection_reuse,table:connections,"
+			 "index:connections_run,"
 			 "index:connections_server,table:findings,index:findings_run,"
 			 "view:keepalive_compliance,view:missed_reuse,table:requests,"
 			 "view:reuse_summary,table:runs,view:ship_backlog,table:ship_progress,"

@@ -27,6 +27,9 @@ AGG = {
                 " sum(pipelined)",
     "findings": "count(*), sum(length(kind)), sum(length(detail)), count(conn_id),"
                 " count(request_seq)",
+    "attempts": "count(*), sum(attempts), sum(syn_packets), sum(server_port),"
+                " sum(length(client_ip)), sum(length(server_ip)), round(sum(first_seen), 2),"
+                " round(sum(last_seen), 2)",
 }
 con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
 uuids = [r[0] for r in con.execute("SELECT run_uuid FROM runs")]

@@ -19,8 +19,9 @@ of these shapes, N units of it (defaults: the full-scale figures of issue
                1448-byte segments                            (N = 10,000,000)
 
 With --record, prints what it wrote as `key<TAB>value` lines (packets,
-connections, requests): the expected values of tests, made by the writer of
-the capture, not by kalens.  Python 3 standard library only; written with
+connections, of them unanswered (nothing but the client's SYN), requests):
+the expected values of tests, made by the writer of the capture, not by
+kalens.  Python 3 standard library only; written with
 struct, a few seconds per million packets.
 """
 import struct
@@ -78,12 +79,12 @@ def main():
     kind, out = args[0], args[1]
     n = int(args[2]) if len(args) > 2 else DEFAULTS[kind]
     p = Pcap(out)
-    conns = requests = 0
+    conns = requests = unanswered = 0
     if kind == "syn-flood":
         for i in range(n):
             c, cport = client_addr(i)
             p.tcp(c, SERVER, cport, 80, 1000 + i, 0, SYN)
-        conns = n
+        conns = unanswered = n
     elif kind == "half-heads":
         head = b"GET /index.html HTTP/1.1\r\nHost: exa"
         for i in range(n):
@@ -125,7 +126,8 @@ def main():
         conns, requests = 1, n
     p.close()
     if record:
-        print("packets\t%d\nconnections\t%d\nrequests\t%d" % (p.packets, conns, requests))
+        print("packets\t%d\nconnections\t%d\nunanswered\t%d\nrequests\t%d"
+              % (p.packets, conns, unanswered, requests))
 
 
 if __name__ == "__main__":

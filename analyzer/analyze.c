@@ -604,6 +604,10 @@ static int run_finish(struct run *r)
 	t->findings = r->actx.findings;
 	t->reasm_cap_hits = fs.reasm_cap_hits;
 	t->connections_evicted = fs.conns_evicted;
+	t->memcap = r->o->flow.memcap;
+	t->memory_peak = fs.memory_peak;
+	t->connections_evicted_memory = fs.conns_evicted_memory;
+	t->memory_shed = fs.memory_shed;
 	t->finished_at = wall_now();
 	int rc = run_status(r);
 	storeq_free(r->actx.q);

@@ -29,6 +29,7 @@ const char *conn_close_kind_name(enum conn_close_kind k)
 	case CONN_CLOSE_FIN: return "fin";
 	case CONN_CLOSE_RST: return "rst";
 	case CONN_CLOSE_IDLE: return "idle";
+	case CONN_CLOSE_EVICTED: return "evicted";
 	}
 	/* Out of range only through a bad cast: NULL, so the store refuses
 	 * the row instead of recording a guess. */
@@ -36,7 +37,7 @@ const char *conn_close_kind_name(enum conn_close_kind k)
 }
 
 const char *const conn_closer_names[] = { "client", "server", NULL };
-const char *const conn_close_kind_names[] = { "fin", "rst", "idle", "open", NULL };
+const char *const conn_close_kind_names[] = { "fin", "rst", "idle", "open", "evicted", NULL };
 
 const char *conn_ip_text(uint8_t ip_version, const uint8_t ip[16], char *buf, size_t len)
 {
@@ -101,7 +102,7 @@ const char *conn_ip_text(uint8_t ip_version, const uint8_t ip[16], char *buf, si
 	  "FIN or RST, unless a TLS `close_notify` (or fatal alert) of the other side came " \
 	  "before it (docs/keepalive.md, \"Who closed\"); `tcp_close_initiator` is TCP's view " \
 	  "alone", \
-	  "no FIN or RST seen (`close_kind` is `open` or `idle`)", \
+	  "no FIN or RST seen (`close_kind` is `open`, `idle` or `evicted`)", \
 	  cv_text(conn_closer_name(f->close_initiator))) \
 	X(close_kind, TEXT, COL_NOT_NULL, conn_close_kind_names, "", \
 	  "how it ended, see below", \
@@ -110,7 +111,7 @@ const char *conn_ip_text(uint8_t ip_version, const uint8_t ip[16], char *buf, si
 	X(close_ts, REAL, 0, NULL, "s, epoch", \
 	  "capture time the close began: that first FIN or RST, or the TLS alert before it " \
 	  "that `close_initiator` follows", \
-	  "`close_kind` is `open` or `idle`", \
+	  "`close_kind` is `open`, `idle` or `evicted`", \
 	  cv_seconds_if(f->close_kind == CONN_CLOSE_FIN || f->close_kind == CONN_CLOSE_RST, f->close_ts)) \
 	X(tcp_close_initiator, TEXT, 0, conn_closer_names, "", \
 	  "`client` or `server`: the side that sent the first FIN or RST (what tshark's " \

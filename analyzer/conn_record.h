@@ -24,7 +24,8 @@ enum conn_close_kind {
 	CONN_CLOSE_OPEN = 0,   /* still open when the capture (or run) ended */
 	CONN_CLOSE_FIN,        /* the first close seen was a FIN */
 	CONN_CLOSE_RST,        /* the first close seen was an RST */
-	CONN_CLOSE_IDLE,       /* evicted after the idle timeout, no FIN/RST */
+	CONN_CLOSE_IDLE,       /* ended after the idle timeout, no FIN/RST */
+	CONN_CLOSE_EVICTED,    /* ended early to make room (--max-conns, --memcap), no FIN/RST */
 };
 
 struct conn_record {
@@ -70,7 +71,8 @@ struct conn_record {
 };
 
 const char *conn_closer_name(enum conn_closer c);        /* "client", "server" or NULL */
-const char *conn_close_kind_name(enum conn_close_kind k); /* "open", "fin", "rst", "idle" */
+/* "open", "fin", "rst", "idle", "evicted" */
+const char *conn_close_kind_name(enum conn_close_kind k);
 
 /* The stored words of each (NULL-terminated), for column declarations. */
 extern const char *const conn_closer_names[];

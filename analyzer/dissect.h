@@ -122,6 +122,12 @@ struct dissector {
 	 * (e.g. "http/1.0"); NULL to use `name`.  Static storage. */
 	const char *(*protocol)(const void *ctx);
 
+	/* Bytes the ctx holds now: itself and every buffer it owns (their
+	 * allocated sizes).  Read by the flow layer after each segment, for
+	 * the memory cap (flow.h).  NULL: nothing beyond what it counts in
+	 * ctx_new's allocation is known (counted as 0). */
+	size_t (*mem)(const void *ctx);
+
 	/* Write what it knows of the connection into its sections of `set`
 	 * (facts.h), after eof in both directions and before ctx_free; `tcp`
 	 * has the TCP facts (the close, for idle times).  NULL: none. */

@@ -56,7 +56,10 @@ struct flow_key {
  * its tunnel. */
 enum alias_state { ALIAS_NONE = 0, ALIAS_ANY, ALIAS_PAIRED };
 
-enum conn_list { LIST_NONE = 0, LIST_OPEN, LIST_CLOSED, LIST_COUNT };
+/* Activity lists, each least recently active first: connections that
+ * have seen both directions, those that have seen one (eviction takes
+ * them before the first), those closed and lingering (taken first). */
+enum conn_list { LIST_NONE = 0, LIST_OPEN, LIST_HALF, LIST_CLOSED, LIST_COUNT };
 enum probe_state { PROBE_NONE = 0, PROBE_ACTIVE, PROBE_CLAIMED };
 
 struct conn;
@@ -84,6 +87,7 @@ struct layer {
 	bool switched;                /* the layer below handed over with a request (h2c) */
 	bool opaque;                  /* DISSECT_NEXT_NONE: not to be read */
 	bool seal_above;              /* a stream it makes is not to be read */
+	size_t mem;                   /* what its dissector last said it holds (dissector.mem) */
 };
 
 /* What a connection that carries bytes needs besides its TCP state: the
@@ -158,6 +162,10 @@ struct flow_table {
 	uint8_t *scratch;             /* dissect_conn_info.scratch */
 	struct facts_set *facts;      /* the facts of the connection being ended */
 	struct encap_table *encap;    /* the tunnels seen */
+	/* Memory accounted beyond the connection records and the index
+	 * (mem_total): stream parts with their layers and probe buffers,
+	 * and what the dissectors hold. */
+	size_t mem_streams, mem_dissect;
 };
 
 void flow_config_defaults(struct flow_config *cfg)
@@ -166,6 +174,7 @@ void flow_config_defaults(struct flow_config *cfg)
 	cfg->idle_timeout = 900 * KL_NS_PER_SEC;
 	cfg->closed_linger = 10 * KL_NS_PER_SEC;
 	cfg->max_conns = 1u << 20;
+	cfg->memcap = FLOW_MEMCAP_DEFAULT;
 	cfg->reasm_conn_cap = 1u << 20;
 	cfg->reasm_global_cap = (size_t)256 << 20;
 	cfg->max_tunnels = 1u << 16;
@@ -399,6 +408,35 @@ static void list_touch(struct flow_table *ft, struct conn *c, uint32_t idx, uint
 	list_append(ft, c, idx, list);
 }
 
+/* The list a connection belongs on now. */
+static uint8_t conn_list_of(const struct conn *c)
+{
+	if (c->closed)
+		return LIST_CLOSED;
+	return c->packets[0] && c->packets[1] ? LIST_OPEN : LIST_HALF;
+}
+
+/* The connection to end first to make room: the least recently active of
+ * the closed ones, else of those seen one way, else of the others. */
+static uint32_t eviction_victim(const struct flow_table *ft)
+{
+	static const uint8_t order[] = { LIST_CLOSED, LIST_HALF, LIST_OPEN };
+	for (size_t i = 0; i < sizeof order; i++)
+		if (ft->head[order[i]] != NIL)
+			return ft->head[order[i]];
+	return NIL;
+}
+
+/* ---- memory ---------------------------------------------------------------- */
+
+/* Every byte of analysis state the table accounts for (flow.h). */
+static size_t mem_total(const struct flow_table *ft)
+{
+	return (size_t)ft->count * sizeof(struct conn) +
+	       ((size_t)ft->mask + 1) * sizeof *ft->slots + ft->mem_streams + ft->mem_dissect +
+	       (size_t)tcp_reasm_pool_stats(ft->pool).bytes_buffered;
+}
+
 /* ---- dissector hand-off -------------------------------------------------- */
 
 static inline struct layer *layer_at(struct conn *c, unsigned level)
@@ -462,9 +500,11 @@ static uint32_t probe_offered(const struct layer *L)
 
 /* The kept first bytes are no longer needed: the layer was claimed, or
  * will not be. */
-static void probe_release(struct layer *L)
+static void probe_release(struct flow_table *ft, struct layer *L)
 {
 	for (int d = 0; d < 2; d++) {
+		if (L->probe_buf[d])
+			ft->mem_streams -= kl_heap_bytes(DISSECT_PROBE_BYTES);
 		free(L->probe_buf[d]);
 		L->probe_buf[d] = NULL;
 		L->probe_len[d] = 0;
@@ -508,14 +548,14 @@ static void probe_offer(struct conn *c, struct layer *L, enum kl_dir dir, const 
 			if (v == DISSECT_YES) {
 				claim(c, L, list[i], NULL);
 				if (L->probe != PROBE_CLAIMED) {
-					probe_release(L);
+					probe_release(c->s->ft, L);
 					return;
 				}
 				if (have) {
 					/* joined holds the kept bytes first */
 					layer_deliver(c, L, dir, joined, have, off - have, ts);
 				}
-				probe_release(L);
+				probe_release(c->s->ft, L);
 				if (L->handed[dir] && L->hand_at[dir] <= off)
 					layer_data(c, L->link.level + 1u, dir, p, n, off - L->hand_at[dir], ts);
 				else
@@ -527,7 +567,7 @@ static void probe_offer(struct conn *c, struct layer *L, enum kl_dir dir, const 
 		if (L->probe_dir[0] >= DISSECT_PROBE_BUDGET &&
 		    L->probe_dir[1] >= DISSECT_PROBE_BUDGET) {
 			L->probe = PROBE_NONE;        /* not a protocol we know */
-			probe_release(L);
+			probe_release(c->s->ft, L);
 			return;
 		}
 		if (L->probe_dir[dir] >= DISSECT_PROBE_BUDGET) {
@@ -536,8 +576,11 @@ static void probe_offer(struct conn *c, struct layer *L, enum kl_dir dir, const 
 		}
 		if (more && vn < DISSECT_PROBE_BYTES) {
 			/* vn < DISSECT_PROBE_BYTES: all of p was taken, n fits */
-			if (!L->probe_buf[dir] && !(L->probe_buf[dir] = malloc(DISSECT_PROBE_BYTES)))
-				return;           /* out of memory: decide on later segments alone */
+			if (!L->probe_buf[dir]) {
+				if (!(L->probe_buf[dir] = malloc(DISSECT_PROBE_BYTES)))
+					return;   /* out of memory: decide on later segments alone */
+				c->s->ft->mem_streams += kl_heap_bytes(DISSECT_PROBE_BYTES);
+			}
 			memcpy(L->probe_buf[dir] + have, p, n);
 			L->probe_len[dir] = (uint16_t)(have + n);
 			return;
@@ -630,8 +673,11 @@ static struct layer *layer_above(struct conn *c, struct layer *L, kl_time ts)
 		s->too_deep = true;
 		return NULL;
 	}
-	if (!s->up && !(s->up = calloc(DISSECT_MAX_LAYERS - 1, sizeof *s->up)))
-		return NULL;
+	if (!s->up) {
+		if (!(s->up = calloc(DISSECT_MAX_LAYERS - 1, sizeof *s->up)))
+			return NULL;
+		s->ft->mem_streams += kl_heap_bytes((DISSECT_MAX_LAYERS - 1) * sizeof *s->up);
+	}
 	struct layer *U = &s->up[level - 1];
 	memset(U, 0, sizeof *U);
 	U->link.c = c;
@@ -764,17 +810,35 @@ static void layers_report_unread(struct conn *c, kl_time ts)
 /* Free every layer's dissector state. */
 static void layers_free(struct conn *c)
 {
+	struct flow_table *ft = c->s->ft;
 	for (unsigned level = 0; level < c->s->nlayers; level++) {
 		struct layer *L = layer_at(c, level);
-		probe_release(L);
+		probe_release(ft, L);
 		if (L->dis)
 			L->dis->ctx_free(L->ctx);
+		ft->mem_dissect -= L->mem;
+		L->mem = 0;
 		L->dis = NULL;
 		L->ctx = NULL;
 	}
+	if (c->s->up)
+		ft->mem_streams -= kl_heap_bytes((DISSECT_MAX_LAYERS - 1) * sizeof *c->s->up);
 	free(c->s->up);
 	c->s->up = NULL;
 	c->s->nlayers = 0;
+}
+
+/* Read what each layer's dissector holds now (after a segment). */
+static void layers_account(struct flow_table *ft, struct conn *c)
+{
+	for (unsigned level = 0; level < c->s->nlayers; level++) {
+		struct layer *L = layer_at(c, level);
+		if (!L->dis || !L->dis->mem)
+			continue;
+		size_t m = L->dis->mem(L->ctx);
+		ft->mem_dissect += m - L->mem;   /* modulo 2^n: a decrease subtracts */
+		L->mem = m;
+	}
 }
 
 /* The stream part of c, made now if it has none (NULL: out of memory; the
@@ -795,6 +859,7 @@ static struct conn_stream *stream_get(struct flow_table *ft, struct conn *c)
 	tcp_reasm_set_origin(&s->reasm, c->origin);
 	c->s = s;
 	ft->st.streams++;
+	ft->mem_streams += kl_heap_bytes(sizeof *s);
 	return s;
 }
 
@@ -808,6 +873,7 @@ static void stream_free(struct flow_table *ft, struct conn *c)
 	layers_free(c);
 	free(c->s);
 	c->s = NULL;
+	ft->mem_streams -= kl_heap_bytes(sizeof(struct conn_stream));
 }
 
 /* ---- connection lifecycle ------------------------------------------------ */
@@ -945,11 +1011,10 @@ static struct conn *conn_new(struct flow_table *ft, const struct flow_key *k, ui
 			     const struct decode_tcp *d, bool src_is_a, kl_time ts)
 {
 	if (ft->count >= ft->cfg.max_conns) {
-		uint32_t victim = ft->head[LIST_CLOSED] != NIL ? ft->head[LIST_CLOSED]
-							       : ft->head[LIST_OPEN];
+		uint32_t victim = eviction_victim(ft);
 		if (victim == NIL)
 			return NULL;
-		conn_end(ft, conn_at(ft, victim), CONN_CLOSE_IDLE);
+		conn_end(ft, conn_at(ft, victim), CONN_CLOSE_EVICTED);
 		ft->st.conns_evicted++;
 	}
 	/* Room for its key and an alias: the index stays at most half full. */
@@ -990,7 +1055,7 @@ static struct conn *conn_new(struct flow_table *ft, const struct flow_key *k, ui
 	ft->slots[slot] = (struct slot){ idx + 1, hash };
 	ft->count++;
 	ft->st.conns_total++;
-	list_append(ft, c, idx, LIST_OPEN);
+	list_append(ft, c, idx, LIST_HALF);
 	if ((k->domain[0] | k->domain[1] | k->domain[2]) && stream_get(ft, c)) {
 		struct flow_key any = key_any_tunnel(k);
 		alias_add(ft, c, &any, ALIAS_ANY);
@@ -1041,6 +1106,20 @@ static bool starts_new_conn(const struct conn *c, enum kl_dir dir, const struct 
 		return false;
 	uint32_t dist = seq_distance(d->seq, c->snd_next[dir]);
 	return dist > FLOW_REUSE_JUMP;
+}
+
+/* The state passed memcap (`used` bytes): evict by the policy (flow.h)
+ * until it is 1/8 below, so that the next packets do not each evict one. */
+static void shed(struct flow_table *ft, size_t used)
+{
+	size_t low = ft->cfg.memcap - ft->cfg.memcap / 8, now = used;
+	uint32_t victim;
+	while (now > low && (victim = eviction_victim(ft)) != NIL) {
+		conn_end(ft, conn_at(ft, victim), CONN_CLOSE_EVICTED);
+		ft->st.conns_evicted_memory++;
+		now = mem_total(ft);
+	}
+	ft->st.memory_shed += used > now ? used - now : 0;
 }
 
 void flow_table_packet(struct flow_table *ft, const struct decode_tcp *d, kl_time ts)
@@ -1134,7 +1213,7 @@ void flow_table_packet(struct flow_table *ft, const struct decode_tcp *d, kl_tim
 	}
 	if (!c->closed && (c->rst_seen || (c->fin_seen[0] && c->fin_seen[1])))
 		c->closed = true;
-	list_touch(ft, c, idx, c->closed ? LIST_CLOSED : LIST_OPEN);
+	list_touch(ft, c, idx, conn_list_of(c));
 
 	struct tcp_seg seg = {
 		.seq = d->seq, .ack = d->ack, .flags = f,
@@ -1142,10 +1221,17 @@ void flow_table_packet(struct flow_table *ft, const struct decode_tcp *d, kl_tim
 	};
 	/* A connection's stream is made by its first payload, FIN or RST;
 	 * before that only where each direction starts is kept. */
-	if (c->s || ((d->payload_len || (f & (KL_TCP_FIN | KL_TCP_RST))) && stream_get(ft, c)))
+	if (c->s || ((d->payload_len || (f & (KL_TCP_FIN | KL_TCP_RST))) && stream_get(ft, c))) {
 		tcp_reasm_push(&c->s->reasm, dir, &seg, ts);
-	else
+		layers_account(ft, c);
+	} else {
 		tcp_reasm_origin_note(c->origin, dir, &seg);
+	}
+	size_t used = mem_total(ft);
+	if (used > ft->st.memory_peak)
+		ft->st.memory_peak = used;
+	if (ft->cfg.memcap && used > ft->cfg.memcap)
+		shed(ft, used);
 }
 
 void flow_table_expire(struct flow_table *ft, kl_time now)
@@ -1155,9 +1241,10 @@ void flow_table_expire(struct flow_table *ft, kl_time now)
 	while ((i = ft->head[LIST_CLOSED]) != NIL &&
 	       conn_at(ft, i)->last_seen + ft->cfg.closed_linger <= now)
 		conn_end(ft, conn_at(ft, i), CONN_CLOSE_OPEN);
-	while ((i = ft->head[LIST_OPEN]) != NIL &&
-	       conn_at(ft, i)->last_seen + ft->cfg.idle_timeout <= now)
-		conn_end(ft, conn_at(ft, i), CONN_CLOSE_IDLE);
+	for (int l = LIST_OPEN; l <= LIST_HALF; l++)
+		while ((i = ft->head[l]) != NIL &&
+		       conn_at(ft, i)->last_seen + ft->cfg.idle_timeout <= now)
+			conn_end(ft, conn_at(ft, i), CONN_CLOSE_IDLE);
 }
 
 void flow_table_flush(struct flow_table *ft)
@@ -1209,6 +1296,7 @@ struct flow_stats flow_table_stats(const struct flow_table *ft)
 	struct tcp_reasm_pool_stats ps = tcp_reasm_pool_stats(ft->pool);
 	s.reasm_cap_hits = ps.cap_hits;
 	s.reasm_bytes_peak = ps.bytes_buffered_peak;
+	s.memory = mem_total(ft);
 	return s;
 }
 

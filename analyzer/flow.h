@@ -12,7 +12,9 @@
  *   - a new SYN arrives on its 5-tuple with another ISN, or a segment far
  *     outside its sequence space arrives after it closed (port reuse);
  *   - no packet came for `idle_timeout` (close_kind 'idle');
- *   - the table is full and it is the least recently active (counted);
+ *   - the table is full, or the analysis state reached `memcap`, and it is
+ *     the first to go by the eviction policy below (close_kind 'evicted',
+ *     counted);
  *   - flow_table_flush() at the end of the input (close_kind as seen, or
  *     'open').
  * Each ending produces one struct conn_record through hooks->conn_done.
@@ -31,6 +33,15 @@
  * the opposite direction, when its acknowledgment number fits what that
  * direction sent (within 2^24; an exact match for a SYN-ACK).  From then
  * on both tunnels lead to it.
+ *
+ * Memory (docs/memory.md): every connection's state is accounted as it
+ * changes: its record, the index, its stream part, what reassembly holds
+ * out of order, and what each layer's dissector says it holds (its mem
+ * hook, read after every segment).  When the total passes `memcap`,
+ * connections are evicted until it is 1/8 below: first those already
+ * closed (lingering), then those that have seen one direction only (SYNs
+ * nothing answered, half-open, one-sided), then the others; least
+ * recently active first within each.
  *
  * Time comes only from packet timestamps, so a file reads the same at any
  * speed.
@@ -53,10 +64,14 @@
  * bytes), and what the dissector that claims it holds. */
 #define FLOW_CONN_BYTES 216
 
+/* The default memory cap: a small sensor's. */
+#define FLOW_MEMCAP_DEFAULT ((size_t)256 << 20)
+
 struct flow_config {
 	kl_time idle_timeout;         /* default 900 s */
 	kl_time closed_linger;        /* default 10 s */
 	uint32_t max_conns;           /* default 1 << 20 tracked at once */
+	size_t memcap;                /* analysis state at most, bytes; default FLOW_MEMCAP_DEFAULT, 0: none */
 	uint32_t max_tunnels;         /* tunnel identities told apart; default 1 << 16 (encap.h) */
 	size_t reasm_conn_cap;        /* default 1 MiB out-of-order per connection */
 	size_t reasm_global_cap;      /* default 256 MiB out-of-order in all */
@@ -82,7 +97,11 @@ struct flow_stats {
 	uint64_t conns_open;          /* tracked now */
 	uint64_t conns_total;         /* created so far */
 	uint64_t streams;             /* of them, ones that carried a payload, FIN or RST (or came in a tunnel) */
-	uint64_t conns_evicted;       /* ended because the table was full */
+	uint64_t conns_evicted;       /* ended because the table was full (max_conns) */
+	uint64_t conns_evicted_memory;   /* ended because the state reached memcap */
+	uint64_t memory_shed;         /* bytes of state those evictions freed */
+	uint64_t memory;              /* bytes of state accounted now */
+	uint64_t memory_peak;         /* ... at most, so far */
 	uint64_t conns_port_reused;   /* ended by a new connection on their 5-tuple */
 	uint64_t conns_paired;        /* directions joined across two tunnels */
 	uint64_t tunnels_overflow;    /* packets in a tunnel past max_tunnels */

@@ -9,6 +9,7 @@
 #ifndef KALENS_KL_H
 #define KALENS_KL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define KALENS_VERSION "0.1.0"
@@ -27,5 +28,14 @@ static inline double kl_time_seconds(kl_time t)
 enum kl_dir { KL_TO_SERVER = 0, KL_TO_CLIENT = 1 };
 
 #define KL_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* What malloc(n) takes from the heap with glibc's allocator: a header
+ * word, rounded up to 16 bytes, 32 at least.  The memory cap counts each
+ * block this way (flow.h), so many small ones are not undercounted. */
+static inline size_t kl_heap_bytes(size_t n)
+{
+	size_t c = (n + 8 + 15) & ~(size_t)15;
+	return c < 32 ? 32 : c;
+}
 
 #endif

@@ -93,7 +93,12 @@ static const char usage_read[] =
 	"      --linger SECS        keep a closed connection for trailing packets\n"
 	"                           (default 10)\n"
 	"      --max-conns N        connections tracked at once (default 1048576);\n"
-	"                           beyond, the least recently active is ended\n"
+	"                           beyond, one is evicted (as for --memcap)\n"
+	"      --memcap SIZE        analysis state held at most: connections,\n"
+	"                           reassembly, dissectors (default 256M; K, M, G\n"
+	"                           suffixes; 0: no cap); beyond, connections are\n"
+	"                           evicted: closed ones first, then those seen one\n"
+	"                           way, then the least recently active\n"
 	"      --reasm-conn-cap B   out-of-order bytes buffered per connection\n"
 	"                           (default 1048576)\n"
 	"      --reasm-cap B        out-of-order bytes buffered in all\n"
@@ -155,9 +160,9 @@ static const char usage_live[] =
 	"                           file and the database are open (they are handed\n"
 	"                           to NAME), as tcpdump -Z does\n"
 	"  -q, --quiet              no status line, no summary\n"
-	"      --idle-timeout SECS, --linger SECS, --max-conns N, --reasm-conn-cap B,\n"
-	"      --reasm-cap B, --head-limit B, --ka-tolerance SECS, --quick-close SECS,\n"
-	"      --reuse-window SECS\n"
+	"      --idle-timeout SECS, --linger SECS, --max-conns N, --memcap SIZE,\n"
+	"      --reasm-conn-cap B, --reasm-cap B, --head-limit B, --ka-tolerance SECS,\n"
+	"      --quick-close SECS, --reuse-window SECS\n"
 	"                           as for kalens read; idle connections end by the\n"
 	"                           clock even when no packet comes\n"
 	"      --keylog FILE        as for kalens read; lines the client appends to\n"
@@ -264,13 +269,14 @@ enum {
 	OPT_IDLE = 256, OPT_LINGER, OPT_MAX_CONNS, OPT_REASM_CONN, OPT_REASM, OPT_CSV, OPT_TSV,
 	OPT_JSON, OPT_HEAD_LIMIT, OPT_DURATION, OPT_IMMEDIATE, OPT_KA_TOLERANCE, OPT_QUICK_CLOSE,
 	OPT_REUSE_WINDOW, OPT_HTML, OPT_KEYLOG, OPT_MARKDOWN, OPT_SENSOR, OPT_CLICKHOUSE,
-	OPT_CLUSTER, OPT_DATABASE, OPT_BATCH, OPT_SHIP, OPT_SHIP_WAIT,
+	OPT_CLUSTER, OPT_DATABASE, OPT_BATCH, OPT_SHIP, OPT_SHIP_WAIT, OPT_MEMCAP,
 };
 
 #define FLOW_LONG_OPTIONS \
 	{ "idle-timeout", required_argument, NULL, OPT_IDLE }, \
 	{ "linger", required_argument, NULL, OPT_LINGER }, \
 	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS }, \
+	{ "memcap", required_argument, NULL, OPT_MEMCAP }, \
 	{ "reasm-conn-cap", required_argument, NULL, OPT_REASM_CONN }, \
 	{ "reasm-cap", required_argument, NULL, OPT_REASM }, \
 	{ "head-limit", required_argument, NULL, OPT_HEAD_LIMIT }, \
@@ -356,6 +362,24 @@ static int flow_option(int c, const char *arg, struct analyze_options *o, const 
 			return usage_error(usage, "bad connection count '%s'", arg);
 		f->max_conns = (uint32_t)v;
 		return 0;
+	case OPT_MEMCAP: {
+		/* A byte count with an optional binary suffix (256M = 256 MiB). */
+		char num[64];
+		size_t n = strlen(arg), mult = 1;
+		if (n && n < sizeof num && strchr("kKmMgG", arg[n - 1])) {
+			mult = (size_t)1 << (strchr("kK", arg[n - 1]) ? 10 : strchr("mM", arg[n - 1]) ? 20 : 30);
+			n--;
+		}
+		if (n == 0 || n >= sizeof num)
+			return usage_error(usage, "bad memory size '%s'", arg);
+		memcpy(num, arg, n);
+		num[n] = '\0';
+		if (!parse_number(num, (double)((size_t)1 << 44) / (double)mult, &v) ||
+		    (v > 0 && v * (double)mult < (double)(1u << 20)))
+			return usage_error(usage, "bad memory size '%s' (0, or 1M or more)", arg);
+		f->memcap = (size_t)(v * (double)mult);
+		return 0;
+	}
 	case OPT_HEAD_LIMIT:
 		if (!parse_number(arg, (double)(1u << 30), &v) || v < 1024)
 			return usage_error(usage, "bad head limit '%s' (1024 or more)", arg);
@@ -439,12 +463,17 @@ static void ship_end(struct ship_bg *b, const struct analyze_options *o, const c
 }
 
 /* What the user should know of a run's capture beyond its counts. */
-static void warn_time_backwards(const char *path, const struct store_run_totals *t)
+static void warn_run(const char *path, const struct store_run_totals *t)
 {
 	if (t->packets_time_backwards > 0)
 		fprintf(stderr, "kalens: %s: %llu packets are timestamped earlier than the packet "
 			"before them; intervals that would come out negative are stored as NULL\n",
 			path, (unsigned long long)t->packets_time_backwards);
+	if (t->connections_evicted_memory > 0)
+		fprintf(stderr, "kalens: %s: %llu connections were evicted to keep the analysis "
+			"state within --memcap %llu MiB (close_kind 'evicted'); a larger cap keeps "
+			"them whole\n", path, (unsigned long long)t->connections_evicted_memory,
+			(unsigned long long)(t->memcap >> 20));
 }
 
 static int cmd_read_with(int argc, char **argv, struct analyze_options *o)
@@ -509,7 +538,7 @@ static int cmd_read_with(int argc, char **argv, struct analyze_options *o)
 			status = 1;
 		}
 		if (!quiet)
-			warn_time_backwards(argv[i], &res.totals);
+			warn_run(argv[i], &res.totals);
 		if (!quiet && res.run_id > 0)
 			printf("%s: run %lld: %llu packets, %llu connections, %llu requests%s -> %s\n",
 			       argv[i], (long long)res.run_id,

@@ -122,6 +122,33 @@ static bool has_column(sqlite3 *db, const char *table, const char *column);
 	" AS before_the_other_sides_fin" \
 	" FROM connections WHERE" RUN_FILTER "AND tls_close_by IS NOT NULL"
 
+/* Connections a run ended early to make room (docs/memory.md). */
+static void print_evictions(sqlite3 *db, int64_t run_id, FILE *out)
+{
+	if (!has_column(db, "runs", "connections_evicted_memory"))
+		return;
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, "SELECT COALESCE(connections_evicted_memory, 0),"
+			       " COALESCE(connections_evicted, 0), COALESCE(memcap, 0),"
+			       " COALESCE(memory_peak, 0), COALESCE(memory_shed, 0) FROM runs WHERE id = ?1",
+			       -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_bind_int64(st, 1, run_id) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+		long long mem = sqlite3_column_int64(st, 0), count = sqlite3_column_int64(st, 1);
+		char cap[32], peak[32], shed[32];
+		fmt_bytes(cap, sizeof cap, sqlite3_column_double(st, 2));
+		fmt_bytes(peak, sizeof peak, sqlite3_column_double(st, 3));
+		fmt_bytes(shed, sizeof shed, sqlite3_column_double(st, 4));
+		if (mem > 0)
+			fprintf(out, "     %lld connections evicted to stay within --memcap %s (state "
+				"peaked at %s; %s shed); they are stored with close_kind 'evicted'\n",
+				mem, cap, peak, shed);
+		if (count > 0)
+			fprintf(out, "     %lld connections evicted because --max-conns were tracked\n",
+				count);
+	}
+	sqlite3_finalize(st);
+}
+
 static int print_runs(sqlite3 *db, int64_t run, int version, FILE *out, char *err,
 		      size_t errlen)
 {
@@ -167,6 +194,7 @@ static int print_runs(sqlite3 *db, int64_t run, int version, FILE *out, char *er
 			fprintf(out, "     %lld packets timestamped earlier than the one before them "
 				"(durations that would be negative are not stored)\n",
 				(long long)sqlite3_column_int64(st, 14));
+		print_evictions(db, sqlite3_column_int64(st, 0), out);
 	}
 	sqlite3_finalize(st);
 	if (n == 0) {

@@ -503,7 +503,8 @@ struct run_row {
 	  "not finished", \
 	  f->t ? cv_u64(f->t->reasm_cap_hits) : cv_null()) \
 	X(connections_evicted, INTEGER, 0, NULL, "", \
-	  "connections ended early because `--max-conns` were already tracked", \
+	  "connections ended early (`close_kind` `evicted`) because `--max-conns` were " \
+	  "already tracked", \
 	  "not finished", \
 	  f->t ? cv_u64(f->t->connections_evicted) : cv_null()) \
 	X(requests, INTEGER, 0, NULL, "", \
@@ -561,7 +562,24 @@ struct run_row {
 	  "`run_status(status, writer)` call it `interrupted (process ended)`, and the next " \
 	  "kalens that writes to the database marks it `interrupted`", \
 	  "a run made before this column", \
-	  f->info ? cv_text(f->writer) : cv_null())
+	  f->info ? cv_text(f->writer) : cv_null()) \
+	X(memcap, INTEGER, 0, NULL, "bytes", \
+	  "the memory cap the run read with (`--memcap`; docs/memory.md)", \
+	  "none (`--memcap 0`), a run made before this column, or not finished", \
+	  f->t && f->t->memcap ? cv_u64(f->t->memcap) : cv_null()) \
+	X(memory_peak, INTEGER, 0, NULL, "bytes", \
+	  "the most analysis state held at once, as kalens accounts it (docs/memory.md)", \
+	  "a run made before this column, or not finished", \
+	  f->t ? cv_u64(f->t->memory_peak) : cv_null()) \
+	X(connections_evicted_memory, INTEGER, 0, NULL, "", \
+	  "connections ended early (`close_kind` `evicted`) because the analysis state " \
+	  "reached `memcap`", \
+	  "a run made before this column, or not finished", \
+	  f->t ? cv_u64(f->t->connections_evicted_memory) : cv_null()) \
+	X(memory_shed, INTEGER, 0, NULL, "bytes", \
+	  "the state those evictions freed", \
+	  "a run made before this column, or not finished", \
+	  f->t ? cv_u64(f->t->memory_shed) : cv_null())
 
 #define COLUMN_REC struct run_row
 COLUMNS_DEFINE(RUN_COLUMNS, run_column_array)
@@ -874,6 +892,45 @@ int store_schema_sql(FILE *out)
 /* Create the schema (idempotent), or upgrade an older one in place, and
  * set user_version, all in one transaction so a crash leaves either
  * nothing or everything. */
+/* Does every table's CHECK know every word its columns declare?  A
+ * database made before a word was declared (close_kind 'evicted') has
+ * the older list, and SQLite cannot change a CHECK in place: this
+ * connection then does not enforce them (PRAGMA ignore_check_constraints;
+ * kalens writes only declared words, store.c binds them from the lists). */
+static int checks_cover_words(struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db, "SELECT sql FROM sqlite_master WHERE type = 'table' AND"
+			       " name = ?1", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	bool all = true;
+	for (size_t i = 0; all && i < STORE_TABLES; i++) {
+		const struct table_decl *t = &s->decls.tables[i];
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
+		const char *sql = sqlite3_step(st) == SQLITE_ROW ?
+				  (const char *)sqlite3_column_text(st, 0) : NULL;
+		for (size_t p = 0; sql && all && p < t->nparts; p++) {
+			for (size_t k = 0; all && k < t->parts[p].n; k++) {
+				const struct column *c = &t->parts[p].cols[k];
+				for (size_t w = 0; all && c->values && c->values[w]; w++) {
+					char want[128];
+					snprintf(want, sizeof want, "%s = '%s'", c->name, c->values[w]);
+					/* a column added by ALTER TABLE has no CHECK at all */
+					char col[96];
+					snprintf(col, sizeof col, "%s = '", c->name);
+					all = !strstr(sql, col) || strstr(sql, want);
+				}
+			}
+		}
+	}
+	sqlite3_finalize(st);
+	if (all)
+		return 0;
+	return sqlite3_exec(s->db, "PRAGMA ignore_check_constraints = ON", NULL, NULL, NULL) ==
+	       SQLITE_OK ? 0 : -1;
+}
+
 static int create_schema(struct store *s, const char *path)
 {
 	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
@@ -915,6 +972,10 @@ static int create_schema(struct store *s, const char *path)
 	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		set_err(s, "%s: create schema: commit: %s", path, sqlite3_errmsg(s->db));
 		goto fail;
+	}
+	if (checks_cover_words(s) != 0) {
+		set_err(s, "%s: %s", path, sqlite3_errmsg(s->db));
+		return -1;
 	}
 	return 0;
 fail:

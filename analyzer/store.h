@@ -82,6 +82,10 @@ struct store_run_totals {
 	uint64_t connections;
 	uint64_t reasm_cap_hits;      /* times a reassembly memory cap forced a gap */
 	uint64_t connections_evicted; /* removed for the connection cap */
+	uint64_t memcap;              /* the memory cap (flow.h); 0: none */
+	uint64_t memory_peak;         /* analysis state at most, bytes */
+	uint64_t connections_evicted_memory;   /* removed for the memory cap */
+	uint64_t memory_shed;         /* bytes those evictions freed */
 	uint64_t requests, findings;  /* rows of the run in requests / findings */
 	kl_time first_packet, last_packet; /* earliest and latest packet time, 0 when none */
 	uint64_t packets_time_backwards;   /* packets earlier than the packet before */

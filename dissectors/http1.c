@@ -724,6 +724,17 @@ static void *http1_ctx_new(const struct dissect_conn_info *info)
 	return c;
 }
 
+static size_t http1_mem(const void *ctx)
+{
+	const struct http1_conn *c = ctx;
+	return kl_heap_bytes(sizeof *c) + http1_parser_mem(c->parser[0]) +
+	       http1_parser_mem(c->parser[1]) +
+	       (c->q_cap ? kl_heap_bytes(c->q_cap * sizeof *c->q) : 0) +
+	       (c->arena_cap ? kl_heap_bytes(c->arena_cap) : 0) +
+	       (c->held ? kl_heap_bytes(HTTP1_HOLD_MAX) : 0) +
+	       (c->connect_target ? kl_heap_bytes(strlen(c->connect_target) + 1) : 0);
+}
+
 static void http1_ctx_free(void *ctx)
 {
 	struct http1_conn *c = ctx;
@@ -1001,5 +1012,6 @@ const struct dissector http1_dissector = {
 	.gap = http1_gap,
 	.eof = http1_eof,
 	.protocol = http1_protocol,
+	.mem = http1_mem,
 	.facts = http1_facts,
 };

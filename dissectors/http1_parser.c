@@ -1289,6 +1289,11 @@ struct http1_parser *http1_parser_new(bool requests, size_t head_limit,
 	return p;
 }
 
+size_t http1_parser_mem(const struct http1_parser *p)
+{
+	return p ? kl_heap_bytes(sizeof *p) + (p->bcap ? kl_heap_bytes(p->bcap) : 0) : 0;
+}
+
 void http1_parser_free(struct http1_parser *p)
 {
 	if (!p)

@@ -155,6 +155,9 @@ struct http1_parser *http1_parser_new(bool requests, size_t head_limit,
 				      const struct http1_callbacks *cb, void *ctx);
 void http1_parser_free(struct http1_parser *p);
 
+/* Bytes p holds: itself and its head buffer (the memory cap, dissect.h). */
+size_t http1_parser_mem(const struct http1_parser *p);
+
 /* Bytes [p, p+n), next in the stream, seen at time ts. */
 void http1_parser_feed(struct http1_parser *p, const uint8_t *data, size_t n, kl_time ts);
 

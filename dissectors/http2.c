@@ -163,6 +163,20 @@ static void *h2_ctx_new(const struct dissect_conn_info *info)
 	return c;
 }
 
+/* nghttp2 allocates its inflater itself: counted as its dynamic table's
+ * size (what a peer controls) plus a fixed H2_INFLATER_BYTES. */
+#define H2_INFLATER_BYTES 1024
+
+static size_t h2_mem(const void *ctx)
+{
+	const struct h2_conn *c = ctx;
+	size_t n = kl_heap_bytes(sizeof *c) + (c->cap_st ? kl_heap_bytes(c->cap_st * sizeof *c->st) : 0);
+	for (int i = 0; i < 2; i++)
+		if (c->d[i].hd)
+			n += H2_INFLATER_BYTES + nghttp2_hd_inflate_get_dynamic_table_size(c->d[i].hd);
+	return n;
+}
+
 static void h2_ctx_free(void *ctx)
 {
 	struct h2_conn *c = ctx;
@@ -872,8 +886,8 @@ static void h2_facts(const void *ctx, const struct conn_record *tcp, struct fact
 	h->expected_persistent = c->goaway_by == CONN_CLOSER_NONE ? 1 : 0;
 	h->close_announced_by = CONN_CLOSER_NONE;   /* no Connection: close in HTTP/2 */
 	h->has_idle_before_close = false;
-	if (c->last_response_end && tcp->close_kind != CONN_CLOSE_OPEN &&
-	    tcp->close_kind != CONN_CLOSE_IDLE && tcp->close_ts >= c->last_response_end &&
+	if (c->last_response_end && (tcp->close_kind == CONN_CLOSE_FIN ||
+	    tcp->close_kind == CONN_CLOSE_RST) && tcp->close_ts >= c->last_response_end &&
 	    c->active == 0) {
 		h->has_idle_before_close = true;
 		h->idle_before_close = tcp->close_ts - c->last_response_end;
@@ -972,5 +986,6 @@ const struct dissector http2_dissector = {
 	.gap = h2_gap,
 	.eof = h2_eof,
 	.protocol = h2_protocol,
+	.mem = h2_mem,
 	.facts = h2_facts,
 };

@@ -419,6 +419,12 @@ static void socks_facts(const void *ctx, const struct conn_record *tcp, struct f
 	snprintf(t->target, sizeof t->target, "%s", c->target);
 }
 
+static size_t socks_mem(const void *ctx)
+{
+	(void)ctx;
+	return kl_heap_bytes(sizeof(struct socks_conn));     /* no buffer of its own */
+}
+
 const struct dissector socks_dissector = {
 	.name = "socks",
 	.probe = socks_probe,
@@ -428,5 +434,6 @@ const struct dissector socks_dissector = {
 	.gap = socks_gap,
 	.eof = socks_eof,
 	.protocol = socks_protocol,
+	.mem = socks_mem,
 	.facts = socks_facts,
 };

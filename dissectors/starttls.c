@@ -282,6 +282,12 @@ static const char *starttls_protocol(const void *ctx)
 	return c->greeting_220 ? "smtp/ftp" : "unknown";
 }
 
+static size_t starttls_mem(const void *ctx)
+{
+	(void)ctx;
+	return kl_heap_bytes(sizeof(struct starttls_conn));  /* no buffer of its own */
+}
+
 const struct dissector starttls_dissector = {
 	.name = "starttls",
 	.probe = starttls_probe,
@@ -291,5 +297,6 @@ const struct dissector starttls_dissector = {
 	.gap = starttls_gap,
 	.eof = starttls_eof,
 	.protocol = starttls_protocol,
+	.mem = starttls_mem,
 	.facts = NULL,
 };

@@ -154,6 +154,17 @@ static void *tls_ctx_new(const struct dissect_conn_info *info)
 	return c;
 }
 
+static size_t tls_mem(const void *ctx)
+{
+	const struct tls_conn *c = ctx;
+	size_t n = kl_heap_bytes(sizeof *c) + (c->pt_own ? kl_heap_bytes(TLS_RECORD_MAX) : 0);
+	for (int i = 0; i < 2; i++)
+		n += (c->d[i].hs ? kl_heap_bytes(TLS_HS_KEEP) : 0) +
+		     (c->d[i].rec ? kl_heap_bytes(TLS_RECORD_MAX) : 0) +
+		     tls_recprot_mem(c->d[i].rp) + tls_recprot_mem(c->d[i].rp_next);
+	return n;
+}
+
 static void tls_ctx_free(void *ctx)
 {
 	struct tls_conn *c = ctx;
@@ -1031,5 +1042,6 @@ const struct dissector tls_dissector = {
 	.gap = tls_gap,
 	.eof = tls_eof,
 	.protocol = NULL,
+	.mem = tls_mem,
 	.facts = tls_facts,
 };

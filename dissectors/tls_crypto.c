@@ -17,6 +17,8 @@
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 
+#include "kl.h"
+
 static const struct tls_suite SUITES[] = {
 	{ 0x1301, "TLS_AES_128_GCM_SHA256", TLS_AES_GCM, 16, "SHA256", NULL, true },
 	{ 0x1302, "TLS_AES_256_GCM_SHA384", TLS_AES_GCM, 32, "SHA384", NULL, true },
@@ -88,6 +90,11 @@ static const EVP_CIPHER *suite_cipher(const struct tls_suite *s)
 		return s->key_len == 16 ? EVP_aes_128_cbc() : EVP_aes_256_cbc();
 	}
 	return NULL;
+}
+
+size_t tls_recprot_mem(const struct tls_recprot *p)
+{
+	return p ? kl_heap_bytes(sizeof *p) + TLS_RECPROT_OPENSSL_BYTES : 0;
 }
 
 void tls_recprot_free(struct tls_recprot *p)

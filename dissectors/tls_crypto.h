@@ -63,6 +63,12 @@ struct tls_recprot *tls13_recprot_next(const struct tls_recprot *p);
 
 void tls_recprot_free(struct tls_recprot *p);   /* NULL allowed */
 
+/* Bytes p holds, for the memory cap (dissect.h): its own, and a fixed
+ * TLS_RECPROT_OPENSSL_BYTES for OpenSSL's cipher and MAC contexts, which
+ * OpenSSL allocates and kalens does not measure.  0 for NULL. */
+#define TLS_RECPROT_OPENSSL_BYTES ((size_t)1024)
+size_t tls_recprot_mem(const struct tls_recprot *p);
+
 /* Open one record: `hdr` its 5-byte header as captured, `body` its n
  * bytes.  The plaintext goes to out (room for n bytes).  Returns the
  * plaintext length, or -1 when the record does not authenticate (wrong key,

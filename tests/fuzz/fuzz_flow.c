@@ -125,7 +125,7 @@ static int64_t on_conn_id(void *ctx)
 static void on_done(void *ctx, const struct conn_record *rec)
 {
 	struct fz *f = ctx;
-	if (rec->close_kind > CONN_CLOSE_IDLE || rec->last_seen < rec->first_seen ||
+	if (rec->close_kind > CONN_CLOSE_EVICTED || rec->last_seen < rec->first_seen ||
 	    (rec->packets[0] == 0 && rec->packets[1] == 0) ||
 	    rec->one_sided != (rec->packets[0] == 0 || rec->packets[1] == 0) ||
 	    !rec->protocol || (rec->has_handshake_rtt && rec->handshake_rtt < 0) ||
@@ -148,6 +148,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.reasm_conn_cap = 2048;
 	cfg.reasm_global_cap = 8192;
 	cfg.head_limit = 1024;
+	/* Small enough that a TLS connection's buffers or a few HTTP ones
+	 * pass it: evictions for memory run on every input that has them. */
+	cfg.memcap = 96u << 10;
 	cfg.dissectors = dissect_builtin();
 	cfg.keylog = fz_keylog;
 	struct fz f = { .next_id = 1 };
@@ -173,8 +176,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		memcpy(frame, data + pos, len);
 		struct decode_tcp d;
-		if (decode_packet(DLT_RAW, frame, (uint32_t)len, &d) == DECODE_TCP)
+		if (decode_packet(DLT_RAW, frame, (uint32_t)len, &d) == DECODE_TCP) {
 			flow_table_packet(ft, &d, ts);
+			/* Within the cap after every packet, unless nothing is
+			 * left to evict but the index. */
+			struct flow_stats st = flow_table_stats(ft);
+			if (st.memory > cfg.memcap && st.conns_open > 0)
+				abort();
+		}
 		free(frame);
 		pos += len;
 	}

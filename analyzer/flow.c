@@ -429,10 +429,14 @@ static uint32_t eviction_victim(const struct flow_table *ft)
 
 /* ---- memory ---------------------------------------------------------------- */
 
+/* What a tracked connection's record costs: its share of a chunk (a huge
+ * page holds CHUNK_SIZE records, with room to spare). */
+#define CONN_CHARGE (FLOW_HUGE_PAGE >> CHUNK_SHIFT)
+
 /* Every byte of analysis state the table accounts for (flow.h). */
 static size_t mem_total(const struct flow_table *ft)
 {
-	return (size_t)ft->count * sizeof(struct conn) +
+	return (size_t)ft->count * CONN_CHARGE +
 	       ((size_t)ft->mask + 1) * sizeof *ft->slots + ft->mem_streams + ft->mem_dissect +
 	       (size_t)tcp_reasm_pool_stats(ft->pool).bytes_buffered;
 }

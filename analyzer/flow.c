@@ -1156,6 +1156,7 @@ void flow_table_packet(struct flow_table *ft, const struct decode_tcp *d, kl_tim
 			c = NULL;
 		}
 	}
+	bool fresh = !c;
 	if (!c) {
 		c = conn_new(ft, &k, hash, d, src_is_a, ts);
 		if (!c)
@@ -1225,12 +1226,19 @@ void flow_table_packet(struct flow_table *ft, const struct decode_tcp *d, kl_tim
 	};
 	/* A connection's stream is made by its first payload, FIN or RST;
 	 * before that only where each direction starts is kept. */
+	/* Only a segment that carries something, or a new connection, can
+	 * make the state grow: a bare ACK is not accounted (half the packets
+	 * of most traffic). */
+	bool may_grow = fresh || d->payload_len || (f & (KL_TCP_SYN | KL_TCP_FIN | KL_TCP_RST));
 	if (c->s || ((d->payload_len || (f & (KL_TCP_FIN | KL_TCP_RST))) && stream_get(ft, c))) {
 		tcp_reasm_push(&c->s->reasm, dir, &seg, ts);
-		layers_account(ft, c);
+		if (may_grow)
+			layers_account(ft, c);
 	} else {
 		tcp_reasm_origin_note(c->origin, dir, &seg);
 	}
+	if (!may_grow)
+		return;
 	size_t used = mem_total(ft);
 	if (used > ft->st.memory_peak)
 		ft->st.memory_peak = used;

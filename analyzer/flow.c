@@ -1226,10 +1226,13 @@ void flow_table_packet(struct flow_table *ft, const struct decode_tcp *d, kl_tim
 	};
 	/* A connection's stream is made by its first payload, FIN or RST;
 	 * before that only where each direction starts is kept. */
-	/* Only a segment that carries something, or a new connection, can
-	 * make the state grow: a bare ACK is not accounted (half the packets
-	 * of most traffic). */
-	bool may_grow = fresh || d->payload_len || (f & (KL_TCP_SYN | KL_TCP_FIN | KL_TCP_RST));
+	/* Only a new connection, a segment that carries something, or an ACK
+	 * that may release held data to a dissector can make the state grow:
+	 * other bare ACKs are not accounted (half the packets of most
+	 * traffic). */
+	bool may_grow = fresh || d->payload_len || (f & (KL_TCP_SYN | KL_TCP_FIN | KL_TCP_RST)) ||
+			(c->s && (tcp_reasm_half_stats(&c->s->reasm, KL_TO_SERVER).ooo_bytes ||
+				  tcp_reasm_half_stats(&c->s->reasm, KL_TO_CLIENT).ooo_bytes));
 	if (c->s || ((d->payload_len || (f & (KL_TCP_FIN | KL_TCP_RST))) && stream_get(ft, c))) {
 		tcp_reasm_push(&c->s->reasm, dir, &seg, ts);
 		if (may_grow)

@@ -1357,22 +1357,25 @@ int store_request_add(struct store *s, const struct request_record *r)
 	return store_requests_add(s, r, 1);
 }
 
+/* One row of a one-part table (`what` names it in errors). */
+static int add_row(struct store *s, sqlite3_stmt *st, const struct bind_plan *pl,
+		   const void *rec, const char *what)
+{
+	if (batch_open(s, what) != 0)
+		return -1;
+	const void *recs[1] = { rec };
+	int rc = bind_row(s, st, 0, pl, recs);
+	return batch_step(s, st, rc == SQLITE_OK, what);
+}
+
 int store_finding_add(struct store *s, const struct finding_record *f)
 {
-	if (batch_open(s, "insert finding") != 0)
-		return -1;
-	const void *recs[1] = { f };
-	int rc = bind_row(s, s->ins_find, 0, &s->plan_find, recs);
-	return batch_step(s, s->ins_find, rc == SQLITE_OK, "insert finding");
+	return add_row(s, s->ins_find, &s->plan_find, f, "insert finding");
 }
 
 int store_attempt_add(struct store *s, const struct attempt_record *a)
 {
-	if (batch_open(s, "insert attempts") != 0)
-		return -1;
-	const void *recs[1] = { a };
-	int rc = bind_row(s, s->ins_att, 0, &s->plan_att, recs);
-	return batch_step(s, s->ins_att, rc == SQLITE_OK, "insert attempts");
+	return add_row(s, s->ins_att, &s->plan_att, a, "insert attempts");
 }
 
 int store_flush(struct store *s)

@@ -1046,6 +1046,26 @@ static char *dump_table(sqlite3 *db, const char *table, const char *where)
 	return out;
 }
 
+/* A copy of tests/fixtures/schema-v4.db at t->path. */
+static void copy_schema_v4(const struct tmp *t)
+{
+	char cmd[2048];
+	snprintf(cmd, sizeof cmd, "cp '%s' '%s'", tu_src_path("tests/fixtures/schema-v4.db"), t->path);
+	cr_assert_eq(system(cmd), 0);
+}
+
+/* `kalens read -q OPTIONS -o DB CAPTURE` (a path under the source tree),
+ * asserted to succeed. */
+static void kalens_read_into(const char *db, const char *options, const char *capture)
+{
+	char cmd[2048];
+	int st;
+	snprintf(cmd, sizeof cmd, "'%s' read -q %s -o '%s' '%s'", KALENS_BINARY, options, db,
+		 tu_src_path(capture));
+	free(tu_run(cmd, &st));
+	cr_assert_eq(st, 0, "%s", cmd);
+}
+
 /* tests/fixtures/schema-v4.db was written by the release before the
  * declared columns (commit e6a65f1): five runs (HTTP/1, h2c, HTTP/2,
  * a browser capture, TLS 1.2 decrypted).  Reading a capture into it
@@ -1054,9 +1074,7 @@ Test(store, database_of_the_previous_release_upgrades_with_its_rows_intact)
 {
 	struct tmp t;
 	tmp_init(&t);
-	char cmd[2048];
-	snprintf(cmd, sizeof cmd, "cp '%s' '%s'", tu_src_path("tests/fixtures/schema-v4.db"), t.path);
-	cr_assert_eq(system(cmd), 0);
+	copy_schema_v4(&t);
 	static const char *const tables[] = { "runs", "connections", "requests", "findings" };
 	char *before[4];
 	sqlite3 *db = raw_open(t.path);
@@ -1066,11 +1084,7 @@ Test(store, database_of_the_previous_release_upgrades_with_its_rows_intact)
 		before[i] = dump_table(db, tables[i], "1");
 	sqlite3_close(db);
 
-	int st;
-	snprintf(cmd, sizeof cmd, "'%s' read -q -o '%s' '%s'", KALENS_BINARY, t.path,
-		 tu_src_path("captures/generated/nginx-idle-timeout.pcap"));
-	free(tu_run(cmd, &st));
-	cr_assert_eq(st, 0);
+	kalens_read_into(t.path, "", "captures/generated/nginx-idle-timeout.pcap");
 
 	db = raw_open(t.path);
 	cr_assert_eq(query_int(db, "PRAGMA user_version"), STORE_SCHEMA_VERSION);
@@ -1114,9 +1128,7 @@ Test(store, a_word_newer_than_the_database_is_stored)
 {
 	struct tmp t;
 	tmp_init(&t);
-	char cmd[2048];
-	snprintf(cmd, sizeof cmd, "cp '%s' '%s'", tu_src_path("tests/fixtures/schema-v4.db"), t.path);
-	cr_assert_eq(system(cmd), 0);
+	copy_schema_v4(&t);
 	sqlite3 *db = raw_open(t.path);
 	char sql[4096];
 	row_text(db, "SELECT sql FROM sqlite_master WHERE name = 'connections'", sql, sizeof sql);
@@ -1126,11 +1138,7 @@ Test(store, a_word_newer_than_the_database_is_stored)
 	 * listeners' own connections, which never close (tshark: no FIN or
 	 * RST in those streams, tests/expected/attempts), are each evicted
 	 * open by the connection after them. */
-	int st;
-	snprintf(cmd, sizeof cmd, "'%s' read -q --max-conns 1 -o '%s' '%s'", KALENS_BINARY, t.path,
-		 tu_src_path("captures/generated/attempts/unanswered.pcap"));
-	free(tu_run(cmd, &st));
-	cr_assert_eq(st, 0);
+	kalens_read_into(t.path, "--max-conns 1", "captures/generated/attempts/unanswered.pcap");
 	db = raw_open(t.path);
 	cr_expect_eq(query_int(db, "SELECT COUNT(*) FROM connections WHERE run_id = 6"), 4);
 	cr_expect_eq(query_int(db, "SELECT COUNT(*) FROM connections WHERE run_id = 6 AND"

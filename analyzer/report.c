@@ -1204,7 +1204,17 @@ static int report_json(sqlite3 *db, int version, int64_t run, FILE *out, char *e
 	fputs("{\"runs\":", out);
 	/* A running run whose process is gone says so (run_status, store.c). */
 	bool writer = has_column(db, "runs", "writer");
-	if (json_rows(db, writer ?
+	/* The memory columns came after `writer` (docs/memory.md). */
+	bool mem = has_column(db, "runs", "memcap");
+	if (json_rows(db, mem ?
+			  "SELECT id, source, source_kind, filter, run_status(status, writer) AS status,"
+			  " message, link_type, started_at, finished_at, first_packet, last_packet,"
+			  " packets, bytes, packets_not_tcp, packets_fragment, packets_truncated,"
+			  " packets_malformed, packets_encrypted, packets_unsupported,"
+			  " fragments_reassembled, fragments_dropped, connections, kalens_version,"
+			  " sensor, run_uuid, connections_evicted, connections_evicted_memory, memcap,"
+			  " memory_peak, memory_shed FROM runs WHERE ?1 = 0 OR id = ?1 ORDER BY id" :
+			  writer ?
 			  "SELECT id, source, source_kind, filter, run_status(status, writer) AS status,"
 			  " message, link_type, started_at, finished_at, first_packet, last_packet,"
 			  " packets, bytes, packets_not_tcp, packets_fragment, packets_truncated,"

@@ -667,6 +667,18 @@ Test(report, unanswered_attempts_in_text_and_json)
 	cr_expect_str_eq(jget(flat, "attempts.server_ports", v, sizeof v), "2");
 	cr_expect_str_eq(jget(flat, "attempts_by_server.0.attempts", v, sizeof v), "2");
 	cr_expect_str_eq(jget(flat, "attempts_by_server.1.server_ip", v, sizeof v), "::1");
+	/* The run's memory figures, as stored. */
+	static const char *const mem[][2] = {
+		{ "runs.0.memcap", "SELECT memcap FROM runs" },
+		{ "runs.0.memory_peak", "SELECT memory_peak FROM runs" },
+		{ "runs.0.connections_evicted_memory", "SELECT connections_evicted_memory FROM runs" },
+	};
+	for (size_t i = 0; i < KL_ARRAY_LEN(mem); i++) {
+		char want[32];
+		snprintf(want, sizeof want, "%lld", tu_db_int(&d, mem[i][1]));
+		cr_expect_str_eq(jget(flat, mem[i][0], v, sizeof v), want, "%s", mem[i][0]);
+	}
+	cr_expect_str_eq(jget(flat, "runs.0.memcap", v, sizeof v), "268435456", "the default cap");
 	free(flat);
 	tu_db_close(&d);
 }

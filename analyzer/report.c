@@ -218,7 +218,7 @@ static int print_totals(sqlite3 *db, int64_t run, FILE *out, char *err, size_t e
 		" TOTAL(bytes_to_server), TOTAL(bytes_to_client),"
 		" TOTAL(gap_bytes), TOTAL(retransmitted_bytes),"
 		" COUNT(DISTINCT server_ip || ' ' || server_port),"
-		" COUNT(DISTINCT client_ip)"
+		" COUNT(DISTINCT client_ip), TOTAL(close_kind = 'evicted')"
 		" FROM connections WHERE" RUN_FILTER, run, err, errlen);
 	if (!st)
 		return -1;
@@ -242,6 +242,8 @@ static int print_totals(sqlite3 *db, int64_t run, FILE *out, char *err, size_t e
 	fprintf(out, "  closed by server    %lld   (FIN %lld, RST %lld)\n", COL(5) + COL(6), COL(5), COL(6));
 	fprintf(out, "  ended idle          %lld\n", COL(7));
 	fprintf(out, "  open at the end     %lld\n", COL(8));
+	if (COL(15) > 0)
+		fprintf(out, "  evicted             %lld   (to make room: --memcap, --max-conns)\n", COL(15));
 	fprintf(out, "  payload             %s to servers, %s to clients\n", up, down);
 	fprintf(out, "  missing / resent    %s gap, %s retransmitted\n", gap, rtx);
 #undef COL
@@ -1243,6 +1245,7 @@ static int report_json(sqlite3 *db, int version, int64_t run, FILE *out, char *e
 			  " COALESCE(SUM(close_initiator = 'server' AND close_kind = 'rst'), 0) AS server_rst,"
 			  " COALESCE(SUM(close_kind = 'idle'), 0) AS idle,"
 			  " COALESCE(SUM(close_kind = 'open'), 0) AS open,"
+			  " COALESCE(SUM(close_kind = 'evicted'), 0) AS evicted,"
 			  " COALESCE(SUM(bytes_to_server), 0) AS bytes_to_server,"
 			  " COALESCE(SUM(bytes_to_client), 0) AS bytes_to_client,"
 			  " COALESCE(SUM(gap_bytes), 0) AS gap_bytes,"

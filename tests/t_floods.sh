@@ -42,8 +42,13 @@ got=$(sqlite3 "$tmp/k.db" "SELECT status, (SELECT COUNT(*) FROM connections), me
 	connections_evicted_memory > 1000, memory_peak <= memcap + 131072, memory_shed > 0 FROM runs")
 [ "$got" = "complete|$(awk '$1 == "connections" { print $2 }' "$tmp/rec")|1048576|1|1|1|1" ] ||
 	fail "memcap 1M: status, connections, memcap, evictions stored, evictions, peak, shed: $got"
-"$kalens" report "$tmp/k.db" | grep -q "connections evicted to stay within --memcap 1.0 MB" ||
+"$kalens" report "$tmp/k.db" > "$tmp/report" || fail "memcap: kalens report failed"
+grep -q "connections evicted to stay within --memcap 1.0 MB" "$tmp/report" ||
 	fail "memcap: the report does not say connections were evicted"
+n=$(sqlite3 "$tmp/k.db" "SELECT COUNT(*) FROM connections WHERE close_kind = 'evicted'")
+grep -q "^  evicted             $n   " "$tmp/report" ||
+	fail "memcap: the report's connections do not count the $n evicted"
+
 "$kalens" read -q --memcap 3 -o "$tmp/k.db" "$tmp/cap.pcap" 2> "$tmp/err" &&
 	fail "memcap 3: accepted"
 grep -q "bad memory size '3'" "$tmp/err" || fail "memcap 3: $(cat "$tmp/err")"

@@ -184,6 +184,7 @@ struct run {
 	struct ipfrag *frag;          /* IP fragments being reassembled */
 
 	double started, last_progress, last_flush;   /* mono_now() */
+	double cpu_started;           /* this thread's CPU seconds when the run began */
 	enum run_stop stop;
 	double drain_until;           /* live: 0, or when the drain after a stop ends */
 	enum capture_status cs;       /* the last read */
@@ -266,6 +267,7 @@ static int run_abandon(struct run *r)
 static int run_start(struct run *r)
 {
 	r->t->packets_received = -1;
+	r->cpu_started = kl_thread_cpu_seconds();
 	r->dlt = capture_linktype(r->cap);
 	struct store_run_info info = {
 		.source = r->path, .source_kind = source_kind(r->source), .filter = r->o->filter,
@@ -608,6 +610,8 @@ static int run_finish(struct run *r)
 	t->memory_peak = fs.memory_peak;
 	t->connections_evicted_memory = fs.conns_evicted_memory;
 	t->memory_shed = fs.memory_shed;
+	t->cpu_read_s = kl_thread_cpu_seconds() - r->cpu_started;
+	t->cpu_store_s = storeq_writer_cpu(r->actx.q);
 	t->finished_at = wall_now();
 	int rc = run_status(r);
 	storeq_free(r->actx.q);

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define KALENS_VERSION "0.1.0"
 
@@ -28,6 +29,15 @@ static inline double kl_time_seconds(kl_time t)
 enum kl_dir { KL_TO_SERVER = 0, KL_TO_CLIENT = 1 };
 
 #define KL_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* CPU seconds the calling thread has used (runs.cpu_read_s, cpu_store_s). */
+static inline double kl_thread_cpu_seconds(void)
+{
+	struct timespec t;
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) != 0)
+		return 0;
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
 
 /* What malloc(n) takes from the heap with glibc's allocator: a header
  * word, rounded up to 16 bytes, 32 at least.  The memory cap counts each

@@ -149,6 +149,25 @@ static void print_evictions(sqlite3 *db, int64_t run_id, FILE *out)
 	sqlite3_finalize(st);
 }
 
+/* What the run's two threads cost: reading and analysing, and storing. */
+static void print_cpu(sqlite3 *db, int64_t run_id, FILE *out)
+{
+	if (!has_column(db, "runs", "cpu_read_s"))
+		return;
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, "SELECT cpu_read_s, cpu_store_s FROM runs WHERE id = ?1"
+			       " AND cpu_read_s IS NOT NULL AND cpu_store_s IS NOT NULL", -1, &st,
+			       NULL) == SQLITE_OK &&
+	    sqlite3_bind_int64(st, 1, run_id) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+		double rd = sqlite3_column_double(st, 0), wr = sqlite3_column_double(st, 1);
+		char a[32], b[32];
+		fmt_secs(a, sizeof a, rd, 0);
+		fmt_secs(b, sizeof b, wr, 0);
+		fprintf(out, "     CPU: reading and analysing %s, storing %s\n", a, b);
+	}
+	sqlite3_finalize(st);
+}
+
 static int print_runs(sqlite3 *db, int64_t run, int version, FILE *out, char *err,
 		      size_t errlen)
 {
@@ -195,6 +214,7 @@ static int print_runs(sqlite3 *db, int64_t run, int version, FILE *out, char *er
 				"(durations that would be negative are not stored)\n",
 				(long long)sqlite3_column_int64(st, 14));
 		print_evictions(db, sqlite3_column_int64(st, 0), out);
+		print_cpu(db, sqlite3_column_int64(st, 0), out);
 	}
 	sqlite3_finalize(st);
 	if (n == 0) {
@@ -1204,37 +1224,29 @@ static void json_quantile(sqlite3 *db, const char *col, int64_t run, double q, F
 static int report_json(sqlite3 *db, int version, int64_t run, FILE *out, char *err, size_t errlen)
 {
 	fputs("{\"runs\":", out);
-	/* A running run whose process is gone says so (run_status, store.c). */
+	/* The columns every database has, then those later kalens added, each
+	 * when the database has it (a running run whose process is gone says
+	 * so: run_status, store.c). */
 	bool writer = has_column(db, "runs", "writer");
-	/* The memory columns came after `writer` (docs/memory.md). */
-	bool mem = has_column(db, "runs", "memcap");
-	if (json_rows(db, mem ?
-			  "SELECT id, source, source_kind, filter, run_status(status, writer) AS status,"
-			  " message, link_type, started_at, finished_at, first_packet, last_packet,"
-			  " packets, bytes, packets_not_tcp, packets_fragment, packets_truncated,"
-			  " packets_malformed, packets_encrypted, packets_unsupported,"
-			  " fragments_reassembled, fragments_dropped, connections, kalens_version,"
-			  " sensor, run_uuid, connections_evicted, connections_evicted_memory, memcap,"
-			  " memory_peak, memory_shed FROM runs WHERE ?1 = 0 OR id = ?1 ORDER BY id" :
-			  writer ?
-			  "SELECT id, source, source_kind, filter, run_status(status, writer) AS status,"
-			  " message, link_type, started_at, finished_at, first_packet, last_packet,"
-			  " packets, bytes, packets_not_tcp, packets_fragment, packets_truncated,"
-			  " packets_malformed, packets_encrypted, packets_unsupported,"
-			  " fragments_reassembled, fragments_dropped, connections, kalens_version,"
-			  " sensor, run_uuid FROM runs WHERE ?1 = 0 OR id = ?1 ORDER BY id" :
-			  version >= 6 ?
-			  "SELECT id, source, source_kind, filter, status, message, link_type,"
-			  " started_at, finished_at, first_packet, last_packet, packets, bytes,"
-			  " packets_not_tcp, packets_fragment, packets_truncated, packets_malformed,"
-			  " packets_encrypted, packets_unsupported, fragments_reassembled,"
-			  " fragments_dropped,"
-			  " connections, kalens_version FROM runs WHERE ?1 = 0 OR id = ?1 ORDER BY id" :
-			  "SELECT id, source, source_kind, filter, status, message, link_type,"
-			  " started_at, finished_at, first_packet, last_packet, packets, bytes,"
-			  " packets_not_tcp, packets_fragment, packets_truncated, packets_malformed,"
-			  " connections, kalens_version FROM runs WHERE ?1 = 0 OR id = ?1 ORDER BY id",
-		      run, false, out, err, errlen) != 0)
+	char sql[2048];
+	int at = snprintf(sql, sizeof sql, "SELECT id, source, source_kind, filter, %s, message,"
+			  " link_type, started_at, finished_at, first_packet, last_packet, packets,"
+			  " bytes, packets_not_tcp, packets_fragment, packets_truncated,"
+			  " packets_malformed, connections, kalens_version",
+			  writer ? "run_status(status, writer) AS status" : "status");
+	static const char *const later[] = {
+		"packets_encrypted", "packets_unsupported", "fragments_reassembled",
+		"fragments_dropped", "sensor", "run_uuid", "connections_evicted",
+		"connections_evicted_memory", "memcap", "memory_peak", "memory_shed",
+		"cpu_read_s", "cpu_store_s",
+	};
+	for (size_t i = 0; i < KL_ARRAY_LEN(later) && at > 0 && (size_t)at < sizeof sql; i++)
+		if (has_column(db, "runs", later[i]))
+			at += snprintf(sql + at, sizeof sql - (size_t)at, ", %s", later[i]);
+	if (at > 0 && (size_t)at < sizeof sql)
+		snprintf(sql + at, sizeof sql - (size_t)at,
+			 " FROM runs WHERE ?1 = 0 OR id = ?1 ORDER BY id");
+	if (json_rows(db, sql, run, false, out, err, errlen) != 0)
 		return -1;
 	fputs(",\"connections\":", out);
 	if (json_rows(db, "SELECT COUNT(*) AS total, COALESCE(SUM(syn_seen), 0) AS syn_seen,"

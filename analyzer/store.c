@@ -579,7 +579,17 @@ struct run_row {
 	X(memory_shed, INTEGER, 0, NULL, "bytes", \
 	  "the state those evictions freed", \
 	  "a run made before this column, or not finished", \
-	  f->t ? cv_u64(f->t->memory_shed) : cv_null())
+	  f->t ? cv_u64(f->t->memory_shed) : cv_null()) \
+	X(cpu_read_s, REAL, 0, NULL, "s", \
+	  "CPU time of the thread that read the capture and analysed it (decoding, " \
+	  "connections, reassembly, dissectors, the keep-alive rules)", \
+	  "a run made before this column, or not finished", \
+	  f->t ? cv_real(f->t->cpu_read_s) : cv_null()) \
+	X(cpu_store_s, REAL, 0, NULL, "s", \
+	  "CPU time of the thread that wrote its rows to this database; with `cpu_read_s`, " \
+	  "which of the two a run waited on (they run at once, on two cores)", \
+	  "a run made before this column, or not finished", \
+	  f->t ? cv_real(f->t->cpu_store_s) : cv_null())
 
 #define COLUMN_REC struct run_row
 COLUMNS_DEFINE(RUN_COLUMNS, run_column_array)

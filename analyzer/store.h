@@ -86,6 +86,8 @@ struct store_run_totals {
 	uint64_t memory_peak;         /* analysis state at most, bytes */
 	uint64_t connections_evicted_memory;   /* removed for the memory cap */
 	uint64_t memory_shed;         /* bytes those evictions freed */
+	double cpu_read_s;            /* CPU seconds of the reading thread (decode to records) */
+	double cpu_store_s;           /* ... of the store's writer thread */
 	uint64_t requests, findings;  /* rows of the run in requests / findings */
 	kl_time first_packet, last_packet; /* earliest and latest packet time, 0 when none */
 	uint64_t packets_time_backwards;   /* packets earlier than the packet before */

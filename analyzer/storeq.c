@@ -55,6 +55,7 @@ struct storeq {
 	bool commit;                  /* commit once the full blocks are stored */
 	bool stop;
 	bool failed;                  /* read by the producer under mu */
+	double cpu;                   /* the writer's CPU seconds so far; under mu */
 	char err[512];
 };
 
@@ -139,11 +140,13 @@ static void *writer_main(void *arg)
 			const char *why = NULL;
 			if (!failed && store_flush(q->st) != 0)
 				why = store_errmsg(q->st);
+			double cpu = kl_thread_cpu_seconds();
 			pthread_mutex_lock(&q->mu);
 			if (why && !q->failed) {
 				q->failed = true;
 				snprintf(q->err, sizeof q->err, "%s", why);
 			}
+			q->cpu = cpu;
 			q->writing = false;
 			if (q->full_count == 0)
 				pthread_cond_broadcast(&q->drained);
@@ -175,11 +178,13 @@ static void *writer_main(void *arg)
 		if (failed)
 			why = store_errmsg(q->st);
 
+		double cpu = kl_thread_cpu_seconds();
 		pthread_mutex_lock(&q->mu);
 		if (failed && !q->failed) {
 			q->failed = true;
 			snprintf(q->err, sizeof q->err, "%s", why ? why : "store failed");
 		}
+		q->cpu = cpu;
 		q->free_list[q->free_count++] = b;
 		q->writing = false;
 		pthread_cond_signal(&q->has_free);
@@ -315,6 +320,14 @@ int storeq_attempt(struct storeq *q, const struct attempt_record *a)
 	put_head(p, len, REC_ATTEMPT);
 	memcpy(p + sizeof(struct rec_head), a, sizeof *a);
 	return 0;
+}
+
+double storeq_writer_cpu(struct storeq *q)
+{
+	pthread_mutex_lock(&q->mu);
+	double cpu = q->cpu;
+	pthread_mutex_unlock(&q->mu);
+	return cpu;
 }
 
 int storeq_flush(struct storeq *q)

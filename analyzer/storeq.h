@@ -42,6 +42,10 @@ int storeq_sync(struct storeq *q);
  * or -1 once the writer has failed. */
 int storeq_flush(struct storeq *q);
 
+/* CPU seconds the writer thread has used, as of the last block or commit
+ * it finished (after storeq_sync(): all of its work). */
+double storeq_writer_cpu(struct storeq *q);
+
 /* The first failure's message (from store_errmsg), or "". */
 const char *storeq_error(const struct storeq *q);
 

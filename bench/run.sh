@@ -221,7 +221,8 @@ for c in "${CAPTURES[@]}"; do
 			conns=$(sqlite3 "$DB" 'select count(*) from connections' 2>"$SCRATCH/err") ||
 				{ echo "bench/run.sh: $c: cannot count connections in the kalens DB: $(head -c 300 "$SCRATCH/err")" >&2; conns="?"; FAILED=1; }
 			REQS[$name]=$(sqlite3 "$DB" 'select count(*) from requests' 2>/dev/null || echo '?')
-			echo "#   kalens DB: $(stat -c %s "$DB" 2>/dev/null || echo '?') bytes, $conns connections, ${REQS[$name]} requests" >&2
+			cpu=$(sqlite3 "$DB" "select printf('%.3f s reading, %.3f s storing', cpu_read_s, cpu_store_s) from runs" 2>/dev/null || echo 'CPU per thread not recorded')
+			echo "#   kalens DB: $(stat -c %s "$DB" 2>/dev/null || echo '?') bytes, $conns connections, ${REQS[$name]} requests; CPU: $cpu (last run)" >&2
 		fi
 		rm -rf "$SCRATCH/work" "$SCRATCH/out"; mkdir "$SCRATCH/work"
 		[ -z "$PACKETS" ] || PKTS[$c]=$PACKETS

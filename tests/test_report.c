@@ -668,6 +668,7 @@ Test(report, unanswered_attempts_in_text_and_json)
 	cr_expect_str_eq(jget(flat, "attempts_by_server.0.attempts", v, sizeof v), "2");
 	cr_expect_str_eq(jget(flat, "attempts_by_server.1.server_ip", v, sizeof v), "::1");
 	/* The run's memory figures, as stored. */
+	char want_cpu[64];
 	static const char *const mem[][2] = {
 		{ "runs.0.memcap", "SELECT memcap FROM runs" },
 		{ "runs.0.memory_peak", "SELECT memory_peak FROM runs" },
@@ -679,6 +680,12 @@ Test(report, unanswered_attempts_in_text_and_json)
 		cr_expect_str_eq(jget(flat, mem[i][0], v, sizeof v), want, "%s", mem[i][0]);
 	}
 	cr_expect_str_eq(jget(flat, "runs.0.memcap", v, sizeof v), "268435456", "the default cap");
+	/* Each thread's CPU time: some, and no more than the run lasted. */
+	cr_expect_eq(tu_db_int(&d, "SELECT cpu_read_s > 0 AND cpu_store_s > 0 AND"
+			       " cpu_read_s <= finished_at - started_at + 0.01 AND"
+			       " cpu_store_s <= finished_at - started_at + 0.01 FROM runs"), 1);
+	cr_expect_str_eq(jget(flat, "runs.0.cpu_store_s", v, sizeof v),
+			 tu_db_text(&d, "SELECT cpu_store_s FROM runs", want_cpu, sizeof want_cpu));
 	free(flat);
 	tu_db_close(&d);
 }

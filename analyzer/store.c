@@ -354,9 +354,21 @@ static int check_version(struct store *s, const char *path, int64_t *version)
 	return 0;
 }
 
+/* Pages of a new database: rows are appended in bulk, and 16 KiB pages
+ * cost SQLite (and the WAL and its checkpoints) a quarter of the page
+ * writes of the default 4 KiB: manysmall 13% faster, medians of five
+ * paired runs (bench/README.md).  A database that exists keeps its own. */
+#define STORE_PAGE_SIZE 16384
+
 static int set_pragmas(struct store *s, const char *path)
 {
 	sqlite3_stmt *st = NULL;
+	char sql[48];
+	snprintf(sql, sizeof sql, "PRAGMA page_size = %d", STORE_PAGE_SIZE);
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		set_err(s, "%s: page_size: %s", path, sqlite3_errmsg(s->db));
+		return -1;
+	}
 	if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st, NULL) != SQLITE_OK) {
 		set_err(s, "%s: journal_mode: %s", path, sqlite3_errmsg(s->db));
 		return -1;

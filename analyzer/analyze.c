@@ -24,7 +24,7 @@ struct analyze_ctx {
 	const struct keepalive_config *keepalive;
 	const struct dissect_output *out;   /* findings of the analysis go here too */
 	struct attempts *attempts;    /* connections nothing answered, summed */
-	uint64_t connections, requests, findings, attempts_rows;
+	uint64_t connections, requests, findings;
 	int store_failed;
 };
 
@@ -36,7 +36,6 @@ struct analyze_ctx {
 static void on_attempts(void *ctx, const struct attempt_record *r)
 {
 	struct analyze_ctx *a = ctx;
-	a->attempts_rows++;
 	if (!a->store_failed && storeq_attempt(a->q, r) != 0)
 		a->store_failed = 1;
 }

@@ -115,8 +115,3 @@ size_t attempts_drain(struct attempts *a,
 	a->n = 0;
 	return n;
 }
-
-size_t attempts_bytes(const struct attempts *a)
-{
-	return sizeof *a + a->max * sizeof *a->sums + ((size_t)a->mask + 1) * sizeof *a->index;
-}

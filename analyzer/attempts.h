@@ -35,7 +35,4 @@ bool attempts_add(struct attempts *a, const struct conn_record *rec);
 size_t attempts_drain(struct attempts *a,
 		      void (*emit)(void *ctx, const struct attempt_record *r), void *ctx);
 
-/* Bytes the table holds (fixed from attempts_new on). */
-size_t attempts_bytes(const struct attempts *a);
-
 #endif

@@ -1231,8 +1231,7 @@ void flow_table_packet(struct flow_table *ft, const struct decode_tcp *d, kl_tim
 	 * other bare ACKs are not accounted (half the packets of most
 	 * traffic). */
 	bool may_grow = fresh || d->payload_len || (f & (KL_TCP_SYN | KL_TCP_FIN | KL_TCP_RST)) ||
-			(c->s && (tcp_reasm_half_stats(&c->s->reasm, KL_TO_SERVER).ooo_bytes ||
-				  tcp_reasm_half_stats(&c->s->reasm, KL_TO_CLIENT).ooo_bytes));
+			(c->s && tcp_reasm_holds(&c->s->reasm));
 	if (c->s || ((d->payload_len || (f & (KL_TCP_FIN | KL_TCP_RST))) && stream_get(ft, c))) {
 		tcp_reasm_push(&c->s->reasm, dir, &seg, ts);
 		if (may_grow)

@@ -255,6 +255,27 @@ static bool parse_number(const char *s, double max, double *out)
 	return true;
 }
 
+/* A byte count with an optional binary suffix (256M = 256 MiB; K, M, G),
+ * at most 16 TiB. */
+static bool parse_size(const char *s, size_t *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || v < 0 || v != v)
+		return false;
+	int shift = 0;
+	if (*end && !end[1])
+		shift = strchr("kK", *end) ? 10 : strchr("mM", *end) ? 20 : strchr("gG", *end) ? 30 : -1;
+	else if (*end)
+		shift = -1;
+	v *= (double)((size_t)1 << (shift > 0 ? shift : 0));
+	if (shift < 0 || v > (double)((size_t)1 << 44))
+		return false;
+	*out = (size_t)v;
+	return true;
+}
+
 /* --count: a whole number of packets, at least 1. */
 static bool parse_count(const char *s, uint64_t *out)
 {
@@ -362,24 +383,10 @@ static int flow_option(int c, const char *arg, struct analyze_options *o, const 
 			return usage_error(usage, "bad connection count '%s'", arg);
 		f->max_conns = (uint32_t)v;
 		return 0;
-	case OPT_MEMCAP: {
-		/* A byte count with an optional binary suffix (256M = 256 MiB). */
-		char num[64];
-		size_t n = strlen(arg), mult = 1;
-		if (n && n < sizeof num && strchr("kKmMgG", arg[n - 1])) {
-			mult = (size_t)1 << (strchr("kK", arg[n - 1]) ? 10 : strchr("mM", arg[n - 1]) ? 20 : 30);
-			n--;
-		}
-		if (n == 0 || n >= sizeof num)
-			return usage_error(usage, "bad memory size '%s'", arg);
-		memcpy(num, arg, n);
-		num[n] = '\0';
-		if (!parse_number(num, (double)((size_t)1 << 44) / (double)mult, &v) ||
-		    (v > 0 && v * (double)mult < (double)(1u << 20)))
+	case OPT_MEMCAP:
+		if (!parse_size(arg, &f->memcap) || (f->memcap && f->memcap < ((size_t)1 << 20)))
 			return usage_error(usage, "bad memory size '%s' (0, or 1M or more)", arg);
-		f->memcap = (size_t)(v * (double)mult);
 		return 0;
-	}
 	case OPT_HEAD_LIMIT:
 		if (!parse_number(arg, (double)(1u << 30), &v) || v < 1024)
 			return usage_error(usage, "bad head limit '%s' (1024 or more)", arg);

@@ -122,48 +122,40 @@ static bool has_column(sqlite3 *db, const char *table, const char *column);
 	" AS before_the_other_sides_fin" \
 	" FROM connections WHERE" RUN_FILTER "AND tls_close_by IS NOT NULL"
 
-/* Connections a run ended early to make room (docs/memory.md). */
-static void print_evictions(sqlite3 *db, int64_t run_id, FILE *out)
+/* What a run cost beyond its counts: connections ended early to make room
+ * (docs/memory.md), and each thread's CPU time.  `mem` and `cpu`: the
+ * database has those columns (later kalens added them). */
+static void print_run_costs(sqlite3 *db, int64_t run_id, bool mem, bool cpu, FILE *out)
 {
-	if (!has_column(db, "runs", "connections_evicted_memory"))
+	if (!mem && !cpu)
 		return;
+	char sql[384];
+	snprintf(sql, sizeof sql, "SELECT %s, %s FROM runs WHERE id = ?1",
+		 mem ? "COALESCE(connections_evicted_memory, 0), COALESCE(connections_evicted, 0),"
+		       " COALESCE(memcap, 0), COALESCE(memory_peak, 0), COALESCE(memory_shed, 0)"
+		     : "0, 0, 0, 0, 0",
+		 cpu ? "cpu_read_s, cpu_store_s" : "NULL, NULL");
 	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(db, "SELECT COALESCE(connections_evicted_memory, 0),"
-			       " COALESCE(connections_evicted, 0), COALESCE(memcap, 0),"
-			       " COALESCE(memory_peak, 0), COALESCE(memory_shed, 0) FROM runs WHERE id = ?1",
-			       -1, &st, NULL) == SQLITE_OK &&
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_bind_int64(st, 1, run_id) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-		long long mem = sqlite3_column_int64(st, 0), count = sqlite3_column_int64(st, 1);
-		char cap[32], peak[32], shed[32];
-		fmt_bytes(cap, sizeof cap, sqlite3_column_double(st, 2));
-		fmt_bytes(peak, sizeof peak, sqlite3_column_double(st, 3));
-		fmt_bytes(shed, sizeof shed, sqlite3_column_double(st, 4));
-		if (mem > 0)
+		long long evicted_mem = sqlite3_column_int64(st, 0), evicted = sqlite3_column_int64(st, 1);
+		char a[32], b[32], c[32];
+		if (evicted_mem > 0) {
+			fmt_bytes(a, sizeof a, sqlite3_column_double(st, 2));
+			fmt_bytes(b, sizeof b, sqlite3_column_double(st, 3));
+			fmt_bytes(c, sizeof c, sqlite3_column_double(st, 4));
 			fprintf(out, "     %lld connections evicted to stay within --memcap %s (state "
 				"peaked at %s; %s shed); they are stored with close_kind 'evicted'\n",
-				mem, cap, peak, shed);
-		if (count > 0)
+				evicted_mem, a, b, c);
+		}
+		if (evicted > 0)
 			fprintf(out, "     %lld connections evicted because --max-conns were tracked\n",
-				count);
-	}
-	sqlite3_finalize(st);
-}
-
-/* What the run's two threads cost: reading and analysing, and storing. */
-static void print_cpu(sqlite3 *db, int64_t run_id, FILE *out)
-{
-	if (!has_column(db, "runs", "cpu_read_s"))
-		return;
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(db, "SELECT cpu_read_s, cpu_store_s FROM runs WHERE id = ?1"
-			       " AND cpu_read_s IS NOT NULL AND cpu_store_s IS NOT NULL", -1, &st,
-			       NULL) == SQLITE_OK &&
-	    sqlite3_bind_int64(st, 1, run_id) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-		double rd = sqlite3_column_double(st, 0), wr = sqlite3_column_double(st, 1);
-		char a[32], b[32];
-		fmt_secs(a, sizeof a, rd, 0);
-		fmt_secs(b, sizeof b, wr, 0);
-		fprintf(out, "     CPU: reading and analysing %s, storing %s\n", a, b);
+				evicted);
+		if (sqlite3_column_type(st, 5) != SQLITE_NULL && sqlite3_column_type(st, 6) != SQLITE_NULL) {
+			fmt_secs(a, sizeof a, sqlite3_column_double(st, 5), 0);
+			fmt_secs(b, sizeof b, sqlite3_column_double(st, 6), 0);
+			fprintf(out, "     CPU: reading and analysing %s, storing %s\n", a, b);
+		}
 	}
 	sqlite3_finalize(st);
 }
@@ -174,6 +166,8 @@ static int print_runs(sqlite3 *db, int64_t run, int version, FILE *out, char *er
 	bool v6 = version >= 6;
 	/* A running run whose process is gone says so (run_status, store.c). */
 	bool writer = has_column(db, "runs", "writer");
+	bool mem = has_column(db, "runs", "connections_evicted_memory");
+	bool cpu = has_column(db, "runs", "cpu_read_s");
 	sqlite3_stmt *st = prep(db, writer ?
 		"SELECT id, source, run_status(status, writer), COALESCE(packets, 0),"
 		" COALESCE(connections, 0), "
@@ -213,8 +207,7 @@ static int print_runs(sqlite3 *db, int64_t run, int version, FILE *out, char *er
 			fprintf(out, "     %lld packets timestamped earlier than the one before them "
 				"(durations that would be negative are not stored)\n",
 				(long long)sqlite3_column_int64(st, 14));
-		print_evictions(db, sqlite3_column_int64(st, 0), out);
-		print_cpu(db, sqlite3_column_int64(st, 0), out);
+		print_run_costs(db, sqlite3_column_int64(st, 0), mem, cpu, out);
 	}
 	sqlite3_finalize(st);
 	if (n == 0) {

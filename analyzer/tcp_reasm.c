@@ -533,6 +533,11 @@ void tcp_reasm_swap(struct tcp_reasm *r)
 	r->half[1] = t;
 }
 
+bool tcp_reasm_holds(const struct tcp_reasm *r)
+{
+	return r->half[0].ooo || r->half[1].ooo;
+}
+
 struct tcp_reasm_half_stats tcp_reasm_half_stats(const struct tcp_reasm *r, enum kl_dir dir)
 {
 	const struct tcp_reasm_half *h = &r->half[dir];

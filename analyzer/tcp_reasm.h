@@ -182,6 +182,9 @@ void tcp_reasm_release(struct tcp_reasm *r);
  * was delivered).  Offsets and statistics move with their bytes. */
 void tcp_reasm_swap(struct tcp_reasm *r);
 
+/* Does r hold out-of-order data (which an ACK may release to the sink)? */
+bool tcp_reasm_holds(const struct tcp_reasm *r);
+
 struct tcp_reasm_half_stats tcp_reasm_half_stats(const struct tcp_reasm *r,
 						 enum kl_dir dir);
 

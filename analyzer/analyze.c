@@ -10,80 +10,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "attempts.h"
 #include "capture.h"
 #include "decode.h"
 #include "encap.h"
 #include "ipfrag.h"
 #include "keepalive.h"
 #include "storeq.h"
-
-struct analyze_ctx {
-	struct store *st;             /* only for connection ids while q runs */
-	struct storeq *q;
-	const struct keepalive_config *keepalive;
-	const struct dissect_output *out;   /* findings of the analysis go here too */
-	struct attempts *attempts;    /* connections nothing answered, summed */
-	uint64_t connections, requests, findings;
-	int store_failed;
-};
-
-/* Sums of unanswered attempts held before they go to the store: a flood
- * from more clients than this writes a row per client and port this many
- * at a time (about 1 MiB). */
-#define ANALYZE_ATTEMPT_KEYS 16384u
-
-static void on_attempts(void *ctx, const struct attempt_record *r)
-{
-	struct analyze_ctx *a = ctx;
-	if (!a->store_failed && storeq_attempt(a->q, r) != 0)
-		a->store_failed = 1;
-}
-
-/* The sums of unanswered attempts go to the store (full table, a commit,
- * the end of the run). */
-static void attempts_store(struct analyze_ctx *a)
-{
-	attempts_drain(a->attempts, on_attempts, a);
-}
-
-/* A connection ended: the keep-alive analysis judges it, then it is stored. */
-static void on_conn_done(void *ctx, const struct conn_record *rec)
-{
-	struct analyze_ctx *a = ctx;
-	if (rec->attempt_only) {
-		if (attempts_add(a->attempts, rec))
-			attempts_store(a);
-		return;
-	}
-	a->connections++;
-	struct conn_record r = *rec;
-	keepalive_conn_done(a->keepalive, &r, a->out);
-	if (!a->store_failed && storeq_conn(a->q, &r) != 0)
-		a->store_failed = 1;
-}
-
-static int64_t on_conn_id(void *ctx)
-{
-	struct analyze_ctx *a = ctx;
-	return store_conn_next_id(a->st);
-}
-
-static void on_request(void *ctx, const struct request_record *r)
-{
-	struct analyze_ctx *a = ctx;
-	a->requests++;
-	if (!a->store_failed && storeq_request(a->q, r) != 0)
-		a->store_failed = 1;
-}
-
-static void on_finding(void *ctx, const struct finding_record *f)
-{
-	struct analyze_ctx *a = ctx;
-	a->findings++;
-	if (!a->store_failed && storeq_finding(a->q, f) != 0)
-		a->store_failed = 1;
-}
+#include "workers.h"
 
 static kl_time wall_now(void)
 {
@@ -117,15 +50,13 @@ static void progress_line(const char *path, struct capture *cap, uint64_t packet
 }
 
 static void status_line(const char *iface, const struct store_run_totals *t,
-			struct capture *cap, const struct flow_table *ft, uint64_t requests,
-			bool final)
+			struct capture *cap, const struct workers_totals *wt, bool final)
 {
 	uint64_t recv = 0, drop = 0;
 	bool have = capture_stats(cap, &recv, &drop) == 0;
-	struct flow_stats fs = flow_table_stats(ft);
 	fprintf(stderr, "\r%s: %llu packets, %llu connections open, %llu requests, ", iface,
-		(unsigned long long)t->packets, (unsigned long long)fs.conns_open,
-		(unsigned long long)requests);
+		(unsigned long long)t->packets, (unsigned long long)wt->conns_open,
+		(unsigned long long)wt->requests);
 	if (have)
 		fprintf(stderr, "%llu dropped", (unsigned long long)drop);
 	else
@@ -177,10 +108,12 @@ struct run {
 	size_t errlen;
 
 	int dlt;
-	struct analyze_ctx actx;
-	struct dissect_output out;    /* points at actx, which points back */
-	struct flow_table *ft;
+	struct storeq *q;             /* rows to the store's writer thread */
+	struct workers *wk;           /* the flow stage, on one thread or several */
 	struct ipfrag *frag;          /* IP fragments being reassembled */
+	/* 0; 1: a row could not be queued (storeq_error); 2: the store failed
+	 * after the queue (store_errmsg). */
+	int store_failed;
 
 	double started, last_progress, last_flush;   /* mono_now() */
 	double cpu_started;           /* this thread's CPU seconds when the run began */
@@ -248,10 +181,9 @@ static bool stop_requested(const struct analyze_options *o)
  * made and return -1. */
 static int run_abandon(struct run *r)
 {
-	flow_table_free(r->ft);
+	workers_free(r->wk);
 	ipfrag_free(r->frag);
-	storeq_free(r->actx.q);
-	attempts_free(r->actx.attempts);
+	storeq_free(r->q);
 	r->t->status = STORE_RUN_ERROR;
 	r->t->message = r->err;
 	r->t->finished_at = wall_now();
@@ -292,21 +224,25 @@ static int run_start(struct run *r)
 		return run_abandon(r);
 	}
 
-	/* Rows go through a writer thread; this thread only numbers
-	 * connections in the store until storeq_sync(). */
-	r->actx = (struct analyze_ctx){
-		.st = r->st, .q = storeq_new(r->st), .keepalive = &r->o->keepalive, .out = &r->out,
-		.attempts = attempts_new(ANALYZE_ATTEMPT_KEYS),
-	};
-	r->out = (struct dissect_output){ on_request, on_finding, &r->actx };
-	if (!r->actx.q || !r->actx.attempts) {
+	/* Rows go through a writer thread, a lane for each analysis worker;
+	 * the workers only number connections in the store until
+	 * storeq_sync(). */
+	unsigned threads = r->o->threads ? r->o->threads : 1;
+	r->q = storeq_new(r->st, threads, WORKERS_ATTEMPT_KEYS);
+	if (!r->q) {
 		snprintf(r->err, r->errlen, "%s: cannot start the store writer", r->path);
 		return run_abandon(r);
 	}
-	struct flow_hooks hooks = { on_conn_done, on_conn_id, &r->actx, &r->out };
-	r->ft = flow_table_new(&r->o->flow, &hooks, r->err, r->errlen);
-	if (!r->ft)
+	struct workers_config wc = {
+		.threads = threads, .flow = &r->o->flow, .keepalive = &r->o->keepalive,
+		.st = r->st, .q = r->q,
+	};
+	char why[256];
+	r->wk = workers_new(&wc, why, sizeof why);
+	if (!r->wk) {
+		snprintf(r->err, r->errlen, "%s: %s", r->path, why);
 		return run_abandon(r);
+	}
 	r->frag = ipfrag_new(NULL);
 	if (!r->frag) {
 		snprintf(r->err, r->errlen, "%s: out of memory for IP fragments", r->path);
@@ -349,6 +285,13 @@ static void run_read(struct run *r)
 
 static bool run_tick_live(struct run *r);
 
+static bool run_store_failed(struct run *r)
+{
+	if (!r->store_failed && workers_failed(r->wk))
+		r->store_failed = 1;
+	return r->store_failed != 0;
+}
+
 /* Every 256 packets and at each read timeout.  false: stop reading. */
 static bool run_tick(struct run *r)
 {
@@ -359,7 +302,7 @@ static bool run_tick(struct run *r)
 		r->stop = RUN_STOP_SIGNAL;
 		return false;
 	}
-	return !r->actx.store_failed;
+	return !run_store_failed(r);
 }
 
 /* Live: told to stop at `now`; reading goes on for the drain. */
@@ -392,17 +335,18 @@ static bool run_live_keep_reading(struct run *r, double now)
 static bool run_tick_live(struct run *r)
 {
 	double now = mono_now();
-	if (r->cs == CAPTURE_TIMEOUT)
-		flow_table_expire(r->ft, wall_now());
+	if (r->cs == CAPTURE_TIMEOUT) {
+		workers_expire(r->wk, wall_now());
+		workers_kick(r->wk);
+	}
 	if (now - r->last_flush >= r->o->flush_interval) {
 		r->last_flush = now;
-		attempts_store(&r->actx);
-		if (storeq_flush(r->actx.q) != 0)
-			r->actx.store_failed = 1;
+		workers_commit(r->wk);
 	}
 	if (r->o->progress && now - r->last_progress >= 1.0) {
 		r->last_progress = now;
-		status_line(r->path, r->t, r->cap, r->ft, r->actx.requests, false);
+		struct workers_totals wt = workers_totals(r->wk);
+		status_line(r->path, r->t, r->cap, &wt, false);
 	}
 	return run_live_keep_reading(r, now);
 }
@@ -452,7 +396,7 @@ static void run_dispatch(struct run *r, const struct capture_pkt *pkt)
 		res = run_fragment(r, &d, pkt->ts);
 	switch (res) {
 	case DECODE_TCP:
-		flow_table_packet(r->ft, &d, pkt->ts);
+		workers_packet(r->wk, &d, pkt->ts);
 		break;
 	case DECODE_NOT_TCP:
 	case DECODE_UNSUPPORTED_LINK:
@@ -490,7 +434,7 @@ static bool run_after_packet(struct run *r)
 {
 	if (r->source == ANALYZE_FILE && (r->t->packets & 0xffff) == 0) {
 		run_file_progress(r);
-		if (r->actx.store_failed)
+		if (run_store_failed(r))
 			return false;
 	}
 	if (stop_requested(r->o)) {
@@ -524,10 +468,10 @@ static void run_kernel_counts(struct run *r)
 static int run_status(struct run *r)
 {
 	struct store_run_totals *t = r->t;
-	if (r->actx.store_failed) {
+	if (r->store_failed) {
 		t->status = STORE_RUN_ERROR;
 		snprintf(r->err, r->errlen, "%s: %s", r->path,
-			 r->actx.store_failed == 2 ? store_errmsg(r->st) : storeq_error(r->actx.q));
+			 r->store_failed == 2 ? store_errmsg(r->st) : storeq_error(r->q));
 		t->message = r->err;
 		return -1;
 	}
@@ -574,46 +518,45 @@ static int run_finish(struct run *r)
 	bool live = r->source == ANALYZE_LIVE;
 	if (live)
 		run_kernel_counts(r);
+	workers_finish(r->wk);
+	struct workers_totals wt = workers_totals(r->wk);
+	(void)run_store_failed(r);
 	if (r->o->progress && live)
-		status_line(r->path, t, r->cap, r->ft, r->actx.requests, true);
-	flow_table_flush(r->ft);
+		status_line(r->path, t, r->cap, &wt, true);
 	ipfrag_finish(r->frag);
-	attempts_store(&r->actx);
-	attempts_free(r->actx.attempts);
-	r->actx.attempts = NULL;
 	struct ipfrag_stats is = ipfrag_stats(r->frag);
 	t->fragments_reassembled = is.fragments_reassembled;
 	t->fragments_dropped = is.fragments_dropped;
 	ipfrag_free(r->frag);
 	r->frag = NULL;
-	struct flow_stats fs = flow_table_stats(r->ft);
-	flow_table_free(r->ft);
-	r->ft = NULL;
-	if (storeq_sync(r->actx.q) != 0)
-		r->actx.store_failed = 1;
+	workers_free(r->wk);
+	r->wk = NULL;
+	if (storeq_sync(r->q) != 0 && !r->store_failed)
+		r->store_failed = 1;
 	/* Every row of the run is stored: the rules that compare connections. */
 	uint64_t cross = 0;
-	if (!r->actx.store_failed &&
+	if (!r->store_failed &&
 	    store_cross_findings(r->st, r->o->keepalive.window_s, &cross) != 0)
-		r->actx.store_failed = 2;
-	r->actx.findings += cross;
+		r->store_failed = 2;
 	if (r->o->progress && !live)
 		progress_line(r->path, r->cap, t->packets, r->started, true);
 
-	t->connections = r->actx.connections;
-	t->requests = r->actx.requests;
-	t->findings = r->actx.findings;
-	t->reasm_cap_hits = fs.reasm_cap_hits;
-	t->connections_evicted = fs.conns_evicted;
+	const struct flow_stats *fs = &wt.flow;
+	t->connections = wt.connections;
+	t->requests = wt.requests;
+	t->findings = wt.findings + cross;
+	t->reasm_cap_hits = fs->reasm_cap_hits;
+	t->connections_evicted = fs->conns_evicted;
 	t->memcap = r->o->flow.memcap;
-	t->memory_peak = fs.memory_peak;
-	t->connections_evicted_memory = fs.conns_evicted_memory;
-	t->memory_shed = fs.memory_shed;
-	t->cpu_read_s = kl_thread_cpu_seconds() - r->cpu_started;
-	t->cpu_store_s = storeq_writer_cpu(r->actx.q);
+	t->memory_peak = fs->memory_peak;
+	t->connections_evicted_memory = fs->conns_evicted_memory;
+	t->memory_shed = fs->memory_shed;
+	/* Reading and analysis, in this thread and the workers. */
+	t->cpu_read_s = kl_thread_cpu_seconds() - r->cpu_started + wt.cpu;
+	t->cpu_store_s = storeq_writer_cpu(r->q);
 	t->finished_at = wall_now();
 	int rc = run_status(r);
-	storeq_free(r->actx.q);
+	storeq_free(r->q);
 	if (store_run_finish(r->st, t) != 0) {
 		snprintf(r->err, r->errlen, "%s: %s", r->path, store_errmsg(r->st));
 		rc = -1;

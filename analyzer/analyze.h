@@ -24,6 +24,9 @@ struct analyze_options {
 	struct flow_config flow;
 	struct keepalive_config keepalive;
 	bool progress;                /* a progress line on stderr */
+	/* Analysis workers (workers.h): 1 runs the flow stage in the reading
+	 * thread; 0 is taken as 1. */
+	unsigned threads;
 	/* Set (by a signal handler) to stop reading: the run is flushed and
 	 * marked interrupted (a file) or complete (live).  May be NULL. */
 	volatile sig_atomic_t *stop;

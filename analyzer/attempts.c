@@ -52,7 +52,7 @@ void attempts_free(struct attempts *a)
 	free(a);
 }
 
-static uint32_t key_hash(const struct attempts *a, const struct conn_record *r)
+static uint32_t key_hash(const struct attempts *a, const struct attempt_record *r)
 {
 	uint64_t w[4];
 	memcpy(&w[0], r->client_ip, 16);
@@ -65,14 +65,14 @@ static uint32_t key_hash(const struct attempts *a, const struct conn_record *r)
 	return (uint32_t)(h ^ (h >> 32));
 }
 
-static bool same_key(const struct attempt_record *s, const struct conn_record *r)
+static bool same_key(const struct attempt_record *s, const struct attempt_record *r)
 {
 	return s->server_port == r->server_port && s->ip_version == r->ip_version &&
 	       memcmp(s->client_ip, r->client_ip, 16) == 0 &&
 	       memcmp(s->server_ip, r->server_ip, 16) == 0;
 }
 
-bool attempts_add(struct attempts *a, const struct conn_record *r)
+bool attempts_merge(struct attempts *a, const struct attempt_record *r)
 {
 	uint32_t i = key_hash(a, r) & a->mask;
 	struct attempt_record *s = NULL;
@@ -87,21 +87,28 @@ bool attempts_add(struct attempts *a, const struct conn_record *r)
 			return true;          /* the owner did not drain: not counted */
 		s = &a->sums[a->n++];
 		a->index[i] = a->n;
-		memset(s, 0, sizeof *s);
-		s->ip_version = r->ip_version;
-		memcpy(s->client_ip, r->client_ip, 16);
-		memcpy(s->server_ip, r->server_ip, 16);
-		s->server_port = r->server_port;
-		s->first_seen = r->first_seen;
-		s->last_seen = r->last_seen;
+		*s = *r;
+		return a->n == a->max;
 	}
-	s->attempts++;
-	s->syn_packets += r->packets[KL_TO_SERVER];
+	s->attempts += r->attempts;
+	s->syn_packets += r->syn_packets;
 	if (r->first_seen < s->first_seen)
 		s->first_seen = r->first_seen;
 	if (r->last_seen > s->last_seen)
 		s->last_seen = r->last_seen;
 	return a->n == a->max;
+}
+
+bool attempts_add(struct attempts *a, const struct conn_record *rec)
+{
+	struct attempt_record r = {
+		.ip_version = rec->ip_version, .server_port = rec->server_port,
+		.attempts = 1, .syn_packets = rec->packets[KL_TO_SERVER],
+		.first_seen = rec->first_seen, .last_seen = rec->last_seen,
+	};
+	memcpy(r.client_ip, rec->client_ip, 16);
+	memcpy(r.server_ip, rec->server_ip, 16);
+	return attempts_merge(a, &r);
 }
 
 size_t attempts_drain(struct attempts *a,

@@ -30,6 +30,10 @@ void attempts_free(struct attempts *a);          /* NULL allowed; drops what it 
  * when the table is full: drain it before the next add. */
 bool attempts_add(struct attempts *a, const struct conn_record *rec);
 
+/* Add the sum `r` (another table's, drained) to its key's sum.  Returns
+ * like attempts_add(). */
+bool attempts_merge(struct attempts *a, const struct attempt_record *r);
+
 /* Hand every sum to emit(ctx, r), in the order their keys first came (r is
  * borrowed for the call), and empty the table.  Returns how many. */
 size_t attempts_drain(struct attempts *a,

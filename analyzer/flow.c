@@ -1130,7 +1130,7 @@ void flow_table_packet(struct flow_table *ft, const struct decode_tcp *d, kl_tim
 {
 	if (ts > ft->now)
 		ft->now = ts;
-	if (ft->now - ft->last_expire >= KL_NS_PER_SEC)
+	if (!ft->cfg.expire_by_caller && ft->now - ft->last_expire >= FLOW_EXPIRE_EVERY)
 		flow_table_expire(ft, ft->now);
 
 	uint32_t encap = 0, domain = ENCAP_DOMAIN_NONE;

@@ -64,6 +64,9 @@
  * bytes), and what the dissector that claims it holds. */
 #define FLOW_CONN_BYTES 216
 
+/* Packet time between two expiry passes of flow_table_packet(). */
+#define FLOW_EXPIRE_EVERY KL_NS_PER_SEC
+
 /* The default memory cap: a small sensor's. */
 #define FLOW_MEMCAP_DEFAULT ((size_t)256 << 20)
 
@@ -78,6 +81,11 @@ struct flow_config {
 	const struct dissector *const *dissectors;  /* NULL-terminated; NULL: none */
 	size_t head_limit;            /* message head limit for dissectors; 0: their default */
 	struct tls_keylog *keylog;    /* TLS secrets for dissectors, or NULL; borrowed */
+	/* flow_table_packet() leaves expiry to the caller, who calls
+	 * flow_table_expire() as its own clock says (analysis workers: the
+	 * reading thread's clock over all packets, so a table that sees some
+	 * of them ends connections when one table of all would). */
+	bool expire_by_caller;
 };
 
 void flow_config_defaults(struct flow_config *cfg);
@@ -120,7 +128,8 @@ struct flow_table *flow_table_new(const struct flow_config *cfg,
 void flow_table_packet(struct flow_table *ft, const struct decode_tcp *d, kl_time ts);
 
 /* End connections idle (or closed) long enough as of `now`.  Called by
- * flow_table_packet() as packet time advances; live capture calls it on
+ * flow_table_packet() each time packet time has advanced a second since
+ * the last call (unless cfg.expire_by_caller); live capture calls it on
  * timer ticks too. */
 void flow_table_expire(struct flow_table *ft, kl_time now);
 

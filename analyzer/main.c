@@ -24,6 +24,7 @@
 #include "sqlout.h"
 #include "store.h"
 #include "tls_keylog.h"
+#include "workers.h"
 
 #define DEFAULT_DB "kalens.db"
 
@@ -290,7 +291,7 @@ enum {
 	OPT_IDLE = 256, OPT_LINGER, OPT_MAX_CONNS, OPT_REASM_CONN, OPT_REASM, OPT_CSV, OPT_TSV,
 	OPT_JSON, OPT_HEAD_LIMIT, OPT_DURATION, OPT_IMMEDIATE, OPT_KA_TOLERANCE, OPT_QUICK_CLOSE,
 	OPT_REUSE_WINDOW, OPT_HTML, OPT_KEYLOG, OPT_MARKDOWN, OPT_SENSOR, OPT_CLICKHOUSE,
-	OPT_CLUSTER, OPT_DATABASE, OPT_BATCH, OPT_SHIP, OPT_SHIP_WAIT, OPT_MEMCAP,
+	OPT_CLUSTER, OPT_DATABASE, OPT_BATCH, OPT_SHIP, OPT_SHIP_WAIT, OPT_MEMCAP, OPT_THREADS,
 };
 
 #define FLOW_LONG_OPTIONS \
@@ -298,6 +299,7 @@ enum {
 	{ "linger", required_argument, NULL, OPT_LINGER }, \
 	{ "max-conns", required_argument, NULL, OPT_MAX_CONNS }, \
 	{ "memcap", required_argument, NULL, OPT_MEMCAP }, \
+	{ "threads", required_argument, NULL, OPT_THREADS }, \
 	{ "reasm-conn-cap", required_argument, NULL, OPT_REASM_CONN }, \
 	{ "reasm-cap", required_argument, NULL, OPT_REASM }, \
 	{ "head-limit", required_argument, NULL, OPT_HEAD_LIMIT }, \
@@ -386,6 +388,11 @@ static int flow_option(int c, const char *arg, struct analyze_options *o, const 
 	case OPT_MEMCAP:
 		if (!parse_size(arg, &f->memcap) || (f->memcap && f->memcap < ((size_t)1 << 20)))
 			return usage_error(usage, "bad memory size '%s' (0, or 1M or more)", arg);
+		return 0;
+	case OPT_THREADS:
+		if (!parse_number(arg, WORKERS_MAX, &v) || v < 1 || v != (double)(unsigned)v)
+			return usage_error(usage, "bad thread count '%s' (1 to 64)", arg);
+		o->threads = (unsigned)v;
 		return 0;
 	case OPT_HEAD_LIMIT:
 		if (!parse_number(arg, (double)(1u << 30), &v) || v < 1024)

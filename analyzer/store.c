@@ -18,6 +18,7 @@
 #include <limits.h>
 #include <sqlite3.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,7 +60,9 @@ struct store {
 	/* What each statement binds: runs insert and update, connections,
 	 * requests, findings. */
 	struct bind_plan plan_run, plan_run_update, plan_conn, plan_req, plan_find, plan_att;
-	int64_t next_conn_id;     /* the next connection's id in this run */
+	/* The next connection's id in this run: taken by the analysis
+	 * threads while the writer stores (store_conn_next_id). */
+	_Atomic int64_t next_conn_id;
 	int64_t stored_seq;       /* connections stored in this run (COL_SEQ) */
 	int64_t run_id;           /* current run, 0 between runs */
 	bool in_batch;            /* a BEGIN is open */
@@ -1270,7 +1273,7 @@ int64_t store_run_begin(struct store *s, const struct store_run_info *info)
 			db_err(s, "number connections");
 			return -1;
 		}
-		s->next_conn_id = max + 1;
+		atomic_store(&s->next_conn_id, max + 1);
 		s->stored_seq = 0;
 	}
 	return id;
@@ -1278,7 +1281,7 @@ int64_t store_run_begin(struct store *s, const struct store_run_info *info)
 
 int64_t store_conn_next_id(struct store *s)
 {
-	return s->next_conn_id++;
+	return atomic_fetch_add_explicit(&s->next_conn_id, 1, memory_order_relaxed);
 }
 
 /* Step one INSERT whose values are bound (`bound`; when false the binding

@@ -121,7 +121,8 @@ int64_t store_run_begin(struct store *s, const struct store_run_info *info);
 int store_conn_add(struct store *s, const struct conn_record *c);
 
 /* The id the next connection of the current run will be stored under
- * (conn_record.id); connections are numbered when they begin. */
+ * (conn_record.id); connections are numbered when they begin.  Any thread
+ * may call it while a storeq writes (an atomic counter). */
 int64_t store_conn_next_id(struct store *s);
 
 /* Add one request / finding of the current run (inside the open batch).

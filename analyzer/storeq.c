@@ -8,15 +8,20 @@
  */
 #include "storeq.h"
 
+#include "attempts.h"
+
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define STOREQ_BLOCKS 4
+/* Blocks: one being filled by each lane, two more for the writer's
+ * current one and the next, one spare. */
+#define STOREQ_SPARE_BLOCKS 3
 #define STOREQ_BLOCK_BYTES ((size_t)1 << 20)
 #define ALIGN8(n) (((n) + 7) & ~(size_t)7)
 
@@ -41,20 +46,34 @@ struct pending_requests {
 	size_t n;
 };
 
+/* One producer's side: the block it fills. */
+struct storeq_lane {
+	struct storeq *q;
+	int prod;                     /* the block being filled, or -1 */
+};
+
 struct storeq {
 	struct store *st;
 	struct pending_requests pending;   /* the writer's only */
+	/* Unanswered attempts summed across the lanes, so that a key makes
+	 * one row however the producers split it; the writer's only. */
+	struct attempts *attempts;
 	pthread_t writer;
 	pthread_mutex_t mu;
 	pthread_cond_t has_full, has_free, drained;
-	struct block blocks[STOREQ_BLOCKS];
-	int full[STOREQ_BLOCKS], full_head, full_count;
-	int free_list[STOREQ_BLOCKS], free_count;
-	int prod;                     /* the block being filled, or -1 */
+	int nblocks;
+	struct block *blocks;
+	int *full, full_head, full_count;
+	int *free_list, free_count;
+	unsigned nlanes;
+	struct storeq_lane *lanes;
+	unsigned flush_votes;         /* lanes flushed since the last commit; under mu */
 	bool writing;                 /* the writer holds a block */
 	bool commit;                  /* commit once the full blocks are stored */
 	bool stop;
-	bool failed;                  /* read by the producer under mu */
+	/* Set under mu; producers read it without, so that every push after
+	 * a failure is refused, not only the one that takes a new block. */
+	atomic_bool failed;
 	double cpu;                   /* the writer's CPU seconds so far; under mu */
 	char err[512];
 };
@@ -72,6 +91,27 @@ static int flush_requests(struct storeq *q, struct pending_requests *pr)
 	int rc = pr->n ? store_requests_add(q->st, pr->r, pr->n) : 0;
 	pr->n = 0;
 	return rc;
+}
+
+struct attempts_out {
+	struct store *st;
+	int rc;
+};
+
+static void attempt_out(void *ctx, const struct attempt_record *r)
+{
+	struct attempts_out *o = ctx;
+	if (o->rc == 0)
+		o->rc = store_attempt_add(o->st, r);
+}
+
+/* The summed attempts become rows: when their table is full, before a
+ * commit. */
+static int store_attempts(struct storeq *q)
+{
+	struct attempts_out o = { q->st, 0 };
+	attempts_drain(q->attempts, attempt_out, &o);
+	return o.rc;
 }
 
 static int write_record(struct storeq *q, const uint8_t *p, struct pending_requests *pr)
@@ -114,7 +154,7 @@ static int write_record(struct storeq *q, const uint8_t *p, struct pending_reque
 	case REC_ATTEMPT: {
 		struct attempt_record a;
 		memcpy(&a, body, sizeof a);
-		return store_attempt_add(q->st, &a);
+		return attempts_merge(q->attempts, &a) ? store_attempts(q) : 0;
 	}
 	default:
 		return -1;
@@ -138,7 +178,7 @@ static void *writer_main(void *arg)
 			bool failed = q->failed;
 			pthread_mutex_unlock(&q->mu);
 			const char *why = NULL;
-			if (!failed && store_flush(q->st) != 0)
+			if (!failed && (store_attempts(q) != 0 || store_flush(q->st) != 0))
 				why = store_errmsg(q->st);
 			double cpu = kl_thread_cpu_seconds();
 			pthread_mutex_lock(&q->mu);
@@ -155,7 +195,7 @@ static void *writer_main(void *arg)
 		if (q->full_count == 0)
 			break;                 /* stopped and drained */
 		int b = q->full[q->full_head];
-		q->full_head = (q->full_head + 1) % STOREQ_BLOCKS;
+		q->full_head = (q->full_head + 1) % q->nblocks;
 		q->full_count--;
 		q->writing = true;
 		bool failed = q->failed;
@@ -197,30 +237,36 @@ static void *writer_main(void *arg)
 
 /* ---- producer ----------------------------------------------------------- */
 
-/* Room for `need` bytes in the producer's block (handing over a full one
- * and waiting for a free one as needed); NULL once the writer failed. */
-static uint8_t *reserve(struct storeq *q, size_t need)
+/* Hand the lane's block to the writer (under mu). */
+static void hand_over(struct storeq *q, struct storeq_lane *l)
 {
-	if (need > STOREQ_BLOCK_BYTES)
+	q->full[(q->full_head + q->full_count) % q->nblocks] = l->prod;
+	q->full_count++;
+	l->prod = -1;
+	pthread_cond_signal(&q->has_full);
+}
+
+/* Room for `need` bytes in the lane's block (handing over a full one and
+ * waiting for a free one as needed); NULL once the writer failed. */
+static uint8_t *reserve(struct storeq_lane *l, size_t need)
+{
+	struct storeq *q = l->q;
+	if (need > STOREQ_BLOCK_BYTES || atomic_load_explicit(&q->failed, memory_order_relaxed))
 		return NULL;
-	if (q->prod < 0 || q->blocks[q->prod].used + need > STOREQ_BLOCK_BYTES) {
+	if (l->prod < 0 || q->blocks[l->prod].used + need > STOREQ_BLOCK_BYTES) {
 		pthread_mutex_lock(&q->mu);
-		if (q->prod >= 0) {
-			q->full[(q->full_head + q->full_count) % STOREQ_BLOCKS] = q->prod;
-			q->full_count++;
-			q->prod = -1;
-			pthread_cond_signal(&q->has_full);
-		}
+		if (l->prod >= 0)
+			hand_over(q, l);
 		while (q->free_count == 0)
 			pthread_cond_wait(&q->has_free, &q->mu);
-		q->prod = q->free_list[--q->free_count];
-		q->blocks[q->prod].used = 0;
+		l->prod = q->free_list[--q->free_count];
+		q->blocks[l->prod].used = 0;
 		bool failed = q->failed;
 		pthread_mutex_unlock(&q->mu);
 		if (failed)
 			return NULL;
 	}
-	struct block *b = &q->blocks[q->prod];
+	struct block *b = &q->blocks[l->prod];
 	uint8_t *p = b->mem + b->used;
 	b->used += need;
 	return p;
@@ -247,7 +293,7 @@ static void put_head(uint8_t *p, size_t len, enum rec_kind kind)
 /* A connection: the record, then a copy of each fact section it has, in
  * registry order, each at a multiple of 8 bytes (its pointer in the copy
  * of the record is only a marker: the writer points it at its copy). */
-int storeq_conn(struct storeq *q, const struct conn_record *c)
+int storeq_conn(struct storeq_lane *q, const struct conn_record *c)
 {
 	size_t len = ALIGN8(sizeof(struct rec_head) + sizeof *c);
 	for (int i = 0; i < FACTS_COUNT; i++)
@@ -269,7 +315,7 @@ int storeq_conn(struct storeq *q, const struct conn_record *c)
 	return 0;
 }
 
-int storeq_request(struct storeq *q, const struct request_record *r)
+int storeq_request(struct storeq_lane *q, const struct request_record *r)
 {
 #define STR_OF_(f) r->f,
 	const char *str[] = { REQUEST_RECORD_STRINGS(STR_OF_) };
@@ -296,7 +342,7 @@ int storeq_request(struct storeq *q, const struct request_record *r)
 	return 0;
 }
 
-int storeq_finding(struct storeq *q, const struct finding_record *f)
+int storeq_finding(struct storeq_lane *q, const struct finding_record *f)
 {
 	size_t dn = f->detail ? strlen(f->detail) : 0;
 	size_t len = ALIGN8(sizeof(struct rec_head) + sizeof *f + (f->detail ? dn + 1 : 0));
@@ -311,7 +357,7 @@ int storeq_finding(struct storeq *q, const struct finding_record *f)
 	return 0;
 }
 
-int storeq_attempt(struct storeq *q, const struct attempt_record *a)
+int storeq_attempt(struct storeq_lane *q, const struct attempt_record *a)
 {
 	size_t len = ALIGN8(sizeof(struct rec_head) + sizeof *a);
 	uint8_t *p = reserve(q, len);
@@ -330,18 +376,19 @@ double storeq_writer_cpu(struct storeq *q)
 	return cpu;
 }
 
-int storeq_flush(struct storeq *q)
+int storeq_flush(struct storeq_lane *l)
 {
+	struct storeq *q = l->q;
 	pthread_mutex_lock(&q->mu);
 	/* The part-filled block goes only if another is free to fill next:
 	 * this call must not wait for the writer. */
-	if (q->prod >= 0 && q->blocks[q->prod].used && q->free_count > 0) {
-		q->full[(q->full_head + q->full_count) % STOREQ_BLOCKS] = q->prod;
-		q->full_count++;
-		q->prod = -1;
+	if (l->prod >= 0 && q->blocks[l->prod].used && q->free_count > 0)
+		hand_over(q, l);
+	if (++q->flush_votes >= q->nlanes) {
+		q->flush_votes = 0;
+		q->commit = true;
+		pthread_cond_signal(&q->has_full);
 	}
-	q->commit = true;
-	pthread_cond_signal(&q->has_full);
 	int rc = q->failed ? -1 : 0;
 	pthread_mutex_unlock(&q->mu);
 	return rc;
@@ -350,16 +397,21 @@ int storeq_flush(struct storeq *q)
 int storeq_sync(struct storeq *q)
 {
 	pthread_mutex_lock(&q->mu);
-	if (q->prod >= 0) {
-		if (q->blocks[q->prod].used) {
-			q->full[(q->full_head + q->full_count) % STOREQ_BLOCKS] = q->prod;
-			q->full_count++;
-			pthread_cond_signal(&q->has_full);
+	for (unsigned i = 0; i < q->nlanes; i++) {
+		struct storeq_lane *l = &q->lanes[i];
+		if (l->prod < 0)
+			continue;
+		if (q->blocks[l->prod].used) {
+			hand_over(q, l);
 		} else {
-			q->free_list[q->free_count++] = q->prod;
+			q->free_list[q->free_count++] = l->prod;
+			l->prod = -1;
 		}
-		q->prod = -1;
 	}
+	/* The attempts still summed become rows, in a commit of their own. */
+	q->flush_votes = 0;
+	q->commit = true;
+	pthread_cond_signal(&q->has_full);
 	/* A commit asked by storeq_flush() is the writer's to finish first. */
 	while (q->full_count > 0 || q->writing || q->commit)
 		pthread_cond_wait(&q->drained, &q->mu);
@@ -373,14 +425,44 @@ const char *storeq_error(const struct storeq *q)
 	return q->err;
 }
 
-struct storeq *storeq_new(struct store *st)
+/* Free the memory of q (no thread runs). */
+static void storeq_release(struct storeq *q)
 {
+	for (int i = 0; q->blocks && i < q->nblocks; i++)
+		free(q->blocks[i].mem);
+	free(q->blocks);
+	free(q->full);
+	free(q->free_list);
+	free(q->lanes);
+	attempts_free(q->attempts);
+	free(q);
+}
+
+struct storeq_lane *storeq_lane(struct storeq *q, unsigned i)
+{
+	return i < q->nlanes ? &q->lanes[i] : NULL;
+}
+
+struct storeq *storeq_new(struct store *st, unsigned lanes, uint32_t attempt_keys)
+{
+	if (lanes == 0 || lanes > STOREQ_MAX_LANES)
+		return NULL;
 	struct storeq *q = calloc(1, sizeof *q);
 	if (!q)
 		return NULL;
 	q->st = st;
-	q->prod = -1;
-	for (int i = 0; i < STOREQ_BLOCKS; i++) {
+	q->nlanes = lanes;
+	q->nblocks = (int)lanes + STOREQ_SPARE_BLOCKS;
+	q->lanes = calloc(lanes, sizeof *q->lanes);
+	q->blocks = calloc((size_t)q->nblocks, sizeof *q->blocks);
+	q->full = calloc((size_t)q->nblocks, sizeof *q->full);
+	q->free_list = calloc((size_t)q->nblocks, sizeof *q->free_list);
+	q->attempts = attempts_new(attempt_keys);
+	if (!q->lanes || !q->blocks || !q->full || !q->free_list || !q->attempts)
+		goto fail;
+	for (unsigned i = 0; i < lanes; i++)
+		q->lanes[i] = (struct storeq_lane){ q, -1 };
+	for (int i = 0; i < q->nblocks; i++) {
 		q->blocks[i].mem = malloc(STOREQ_BLOCK_BYTES);
 		if (!q->blocks[i].mem)
 			goto fail;
@@ -410,9 +492,7 @@ struct storeq *storeq_new(struct store *st)
 	}
 	return q;
 fail:
-	for (int i = 0; i < STOREQ_BLOCKS; i++)
-		free(q->blocks[i].mem);
-	free(q);
+	storeq_release(q);
 	return NULL;
 }
 
@@ -430,7 +510,5 @@ void storeq_free(struct storeq *q)
 	pthread_cond_destroy(&q->has_full);
 	pthread_cond_destroy(&q->has_free);
 	pthread_cond_destroy(&q->drained);
-	for (int i = 0; i < STOREQ_BLOCKS; i++)
-		free(q->blocks[i].mem);
-	free(q);
+	storeq_release(q);
 }

@@ -259,6 +259,25 @@ size_t tls_keylog_refresh(struct tls_keylog *k)
 	return k->n - before;
 }
 
+struct tls_keylog *tls_keylog_clone(const struct tls_keylog *k)
+{
+	struct tls_keylog *c = malloc(sizeof *c);
+	if (!c)
+		return NULL;
+	*c = *k;
+	c->e = k->cap ? malloc(k->cap * sizeof *k->e) : NULL;
+	c->path = strdup(k->path);
+	if ((k->cap && !c->e) || !c->path) {
+		free(c->e);
+		free(c->path);
+		free(c);
+		return NULL;
+	}
+	if (k->cap)
+		memcpy(c->e, k->e, k->cap * sizeof *k->e);
+	return c;
+}
+
 void tls_keylog_free(struct tls_keylog *k)
 {
 	if (!k)

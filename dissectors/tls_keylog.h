@@ -33,6 +33,11 @@ struct tls_keylog;
 struct tls_keylog *tls_keylog_read(const char *path, char *err, size_t errlen);
 void tls_keylog_free(struct tls_keylog *k);   /* NULL allowed */
 
+/* A copy of k that refreshes on its own from where k stands (each
+ * analysis thread has one: refreshing changes the table).  Caller owns
+ * it; NULL when out of memory. */
+struct tls_keylog *tls_keylog_clone(const struct tls_keylog *k);
+
 /* Read the lines appended to the file since (a client still writing it
  * during a live capture); at most one stat() per 10 ms, and nothing more
  * when the file has not changed.  Lines that do not parse are skipped, a

@@ -208,14 +208,14 @@ static size_t push_mix(struct storeq *q, struct store *ref, int n, int conn_ever
 		bytes += sizeof r.r;
 		for (int k = 0; k < 10; k++)
 			bytes += strlen(r.s[k]);
-		cr_assert_eq(storeq_request(q, &r.r), 0, "request %d: %s", i, storeq_error(q));
+		cr_assert_eq(storeq_request(storeq_lane(q, 0), &r.r), 0, "request %d: %s", i, storeq_error(q));
 		spoil_req(&r);
 		if (ref)
 			cr_assert_eq(store_request_add(ref, &r2.r), 0, "%s", store_errmsg(ref));
 		if (i % 7 == 3) {
 			make_find(&f, conn, i);
 			make_find(&f2, conn, i);
-			cr_assert_eq(storeq_finding(q, &f.f), 0);
+			cr_assert_eq(storeq_finding(storeq_lane(q, 0), &f.f), 0);
 			memset(f.detail, 'Y', sizeof f.detail - 1);
 			if (ref)
 				cr_assert_eq(store_finding_add(ref, &f2.f), 0, "%s", store_errmsg(ref));
@@ -223,7 +223,7 @@ static size_t push_mix(struct storeq *q, struct store *ref, int n, int conn_ever
 		if (i % conn_every == conn_every - 1) {
 			make_conn(&c, conn, i, (i / conn_every) % 3 == 0);
 			make_conn(&c2, conn, i, (i / conn_every) % 3 == 0);
-			cr_assert_eq(storeq_conn(q, &c.c), 0);
+			cr_assert_eq(storeq_conn(storeq_lane(q, 0), &c.c), 0);
 			spoil_conn(&c);
 			if (ref)
 				cr_assert_eq(store_conn_add(ref, &c2.c), 0, "%s", store_errmsg(ref));
@@ -276,19 +276,19 @@ Test(storeq, every_string_and_section_reaches_the_store)
 {
 	char *dir = tu_tmpdir(), path[4200];
 	struct store *st = store_at(dir, "q.db", path, sizeof path);
-	struct storeq *q = storeq_new(st);
+	struct storeq *q = storeq_new(st, 1, 16384);
 	cr_assert_not_null(q);
 	struct req_src r;
 	make_req(&r, 1, 0);
-	cr_assert_eq(storeq_request(q, &r.r), 0);
+	cr_assert_eq(storeq_request(storeq_lane(q, 0), &r.r), 0);
 	spoil_req(&r);
 	struct find_src f;
 	make_find(&f, 1, 5);
-	cr_assert_eq(storeq_finding(q, &f.f), 0);
+	cr_assert_eq(storeq_finding(storeq_lane(q, 0), &f.f), 0);
 	memset(f.detail, 'Y', sizeof f.detail - 1);
 	struct conn_src c;
 	make_conn(&c, 1, 0, true);
-	cr_assert_eq(storeq_conn(q, &c.c), 0);
+	cr_assert_eq(storeq_conn(storeq_lane(q, 0), &c.c), 0);
 	spoil_conn(&c);
 	cr_assert_eq(storeq_sync(q), 0, "%s", storeq_error(q));
 	cr_expect_str_eq(storeq_error(q), "");
@@ -351,7 +351,7 @@ Test(storeq, rows_across_many_blocks_keep_order_and_values, .timeout = 60)
 	char *dir = tu_tmpdir(), qpath[4200], rpath[4200];
 	struct store *st = store_at(dir, "q.db", qpath, sizeof qpath);
 	struct store *ref = store_at(dir, "r.db", rpath, sizeof rpath);
-	struct storeq *q = storeq_new(st);
+	struct storeq *q = storeq_new(st, 1, 16384);
 	cr_assert_not_null(q);
 	int64_t conn = 1;
 	enum { N = 16000 };
@@ -384,7 +384,7 @@ Test(storeq, flush_makes_rows_visible_to_another_reader, .timeout = 30)
 {
 	char *dir = tu_tmpdir(), path[4200];
 	struct store *st = store_at(dir, "q.db", path, sizeof path);
-	struct storeq *q = storeq_new(st);
+	struct storeq *q = storeq_new(st, 1, 16384);
 	cr_assert_not_null(q);
 	int64_t conn = 1;
 	push_mix(q, NULL, 50, 10, &conn);
@@ -393,7 +393,7 @@ Test(storeq, flush_makes_rows_visible_to_another_reader, .timeout = 30)
 	struct timespec ms20 = { 0, 20000000 };
 	nanosleep(&ms20, NULL);
 	cr_expect_eq(tu_db_int(&d, "SELECT COUNT(*) FROM requests"), 0, "nothing before the flush");
-	cr_assert_eq(storeq_flush(q), 0);
+	cr_assert_eq(storeq_flush(storeq_lane(q, 0)), 0);
 	long long n = 0;
 	for (int i = 0; i < 500 && n < 50; i++) {
 		n = tu_db_int(&d, "SELECT COUNT(*) FROM requests");
@@ -420,18 +420,18 @@ static struct storeq *failed_queue(struct store **st, char *dir, char *path, siz
 				   int after)
 {
 	*st = store_at(dir, "q.db", path, n);
-	struct storeq *q = storeq_new(*st);
+	struct storeq *q = storeq_new(*st, 1, 16384);
 	cr_assert_not_null(q);
 	int64_t conn = 1;
 	push_mix(q, NULL, before, 10, &conn);
 	struct conn_src bad;
 	make_conn(&bad, conn++, 1, false);
 	bad.c.ip_version = 5;
-	cr_assert_eq(storeq_conn(q, &bad.c), 0, "queued: the writer has not seen it yet");
+	cr_assert_eq(storeq_conn(storeq_lane(q, 0), &bad.c), 0, "queued: the writer has not seen it yet");
 	struct req_src r;
 	for (int i = 0; i < after; i++) {
 		make_req(&r, conn, i);
-		(void)storeq_request(q, &r.r);    /* 0 until the producer learns of the failure */
+		(void)storeq_request(storeq_lane(q, 0), &r.r);    /* 0 until the producer learns of the failure */
 	}
 	cr_expect_eq(storeq_sync(q), -1);
 	cr_expect(strstr(storeq_error(q), "ip_version 5"), "%s", storeq_error(q));
@@ -450,8 +450,8 @@ Test(storeq, a_refused_row_keeps_earlier_rows_and_drops_later_ones, .timeout = 6
 	struct storeq *q = failed_queue(&st, dir, path, sizeof path, 3000, 3000);
 	struct req_src r;
 	make_req(&r, 1000, 0);
-	cr_expect_eq(storeq_request(q, &r.r), -1, "a push after the failure");
-	cr_expect_eq(storeq_flush(q), -1);
+	cr_expect_eq(storeq_request(storeq_lane(q, 0), &r.r), -1, "a push after the failure");
+	cr_expect_eq(storeq_flush(storeq_lane(q, 0)), -1);
 	storeq_free(q);
 	store_close(st);
 
@@ -466,11 +466,9 @@ Test(storeq, a_refused_row_keeps_earlier_rows_and_drops_later_ones, .timeout = 6
 	tu_rmtree(dir);
 }
 
-/* storeq.h: "0, or -1 once the writer has failed".  Only the push that
- * takes a fresh block learns of the failure; the pushes after it, into
- * that block, are answered 0 and dropped (storeq.c, reserve()).  Disabled
- * until that is fixed. */
-Test(storeq, every_push_after_a_failure_is_refused, .disabled = true)
+/* storeq.h: "0, or -1 once the writer has failed": every push after it,
+ * not only the one that takes a fresh block. */
+Test(storeq, every_push_after_a_failure_is_refused)
 {
 	char *dir = tu_tmpdir(), path[4200];
 	struct store *st;
@@ -478,10 +476,10 @@ Test(storeq, every_push_after_a_failure_is_refused, .disabled = true)
 	struct req_src r;
 	make_req(&r, 1000, 0);
 	for (int i = 0; i < 3; i++)
-		cr_expect_eq(storeq_request(q, &r.r), -1, "push %d after the failure", i);
+		cr_expect_eq(storeq_request(storeq_lane(q, 0), &r.r), -1, "push %d after the failure", i);
 	struct conn_src c;
 	make_conn(&c, 1000, 0, true);
-	cr_expect_eq(storeq_conn(q, &c.c), -1);
+	cr_expect_eq(storeq_conn(storeq_lane(q, 0), &c.c), -1);
 	storeq_free(q);
 	store_close(st);
 	tu_rmtree(dir);

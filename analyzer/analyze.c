@@ -205,6 +205,7 @@ static int run_start(struct run *r)
 		.link_type = r->dlt, .link_type_name = capture_linktype_name(r->cap),
 		.sensor = r->o->sensor,
 		.started_at = wall_now(),
+		.threads = r->o->threads,
 	};
 	r->res->run_id = store_run_begin(r->st, &info);
 	if (r->res->run_id < 0) {
@@ -551,8 +552,8 @@ static int run_finish(struct run *r)
 	t->memory_peak = fs->memory_peak;
 	t->connections_evicted_memory = fs->conns_evicted_memory;
 	t->memory_shed = fs->memory_shed;
-	/* Reading and analysis, in this thread and the workers. */
-	t->cpu_read_s = kl_thread_cpu_seconds() - r->cpu_started + wt.cpu;
+	t->cpu_read_s = kl_thread_cpu_seconds() - r->cpu_started;
+	t->cpu_workers_s = wt.cpu;
 	t->cpu_store_s = storeq_writer_cpu(r->q);
 	t->finished_at = wall_now();
 	int rc = run_status(r);

@@ -123,18 +123,20 @@ static bool has_column(sqlite3 *db, const char *table, const char *column);
 	" FROM connections WHERE" RUN_FILTER "AND tls_close_by IS NOT NULL"
 
 /* What a run cost beyond its counts: connections ended early to make room
- * (docs/memory.md), and each thread's CPU time.  `mem` and `cpu`: the
- * database has those columns (later kalens added them). */
-static void print_run_costs(sqlite3 *db, int64_t run_id, bool mem, bool cpu, FILE *out)
+ * (docs/memory.md), and each thread's CPU time.  `mem`, `cpu`, `workers`:
+ * the database has those columns (later kalens added them). */
+static void print_run_costs(sqlite3 *db, int64_t run_id, bool mem, bool cpu, bool workers,
+			    FILE *out)
 {
 	if (!mem && !cpu)
 		return;
-	char sql[384];
-	snprintf(sql, sizeof sql, "SELECT %s, %s FROM runs WHERE id = ?1",
+	char sql[448];
+	snprintf(sql, sizeof sql, "SELECT %s, %s, %s FROM runs WHERE id = ?1",
 		 mem ? "COALESCE(connections_evicted_memory, 0), COALESCE(connections_evicted, 0),"
 		       " COALESCE(memcap, 0), COALESCE(memory_peak, 0), COALESCE(memory_shed, 0)"
 		     : "0, 0, 0, 0, 0",
-		 cpu ? "cpu_read_s, cpu_store_s" : "NULL, NULL");
+		 cpu ? "cpu_read_s, cpu_store_s" : "NULL, NULL",
+		 workers ? "COALESCE(threads, 1), cpu_workers_s" : "1, NULL");
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_bind_int64(st, 1, run_id) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
@@ -154,7 +156,14 @@ static void print_run_costs(sqlite3 *db, int64_t run_id, bool mem, bool cpu, FIL
 		if (sqlite3_column_type(st, 5) != SQLITE_NULL && sqlite3_column_type(st, 6) != SQLITE_NULL) {
 			fmt_secs(a, sizeof a, sqlite3_column_double(st, 5), 0);
 			fmt_secs(b, sizeof b, sqlite3_column_double(st, 6), 0);
-			fprintf(out, "     CPU: reading and analysing %s, storing %s\n", a, b);
+			long long threads = sqlite3_column_int64(st, 7);
+			if (threads > 1 && sqlite3_column_type(st, 8) != SQLITE_NULL) {
+				fmt_secs(c, sizeof c, sqlite3_column_double(st, 8), 0);
+				fprintf(out, "     CPU: reading %s, analysing on %lld threads %s, storing %s\n",
+					a, threads, c, b);
+			} else {
+				fprintf(out, "     CPU: reading and analysing %s, storing %s\n", a, b);
+			}
 		}
 	}
 	sqlite3_finalize(st);
@@ -168,6 +177,7 @@ static int print_runs(sqlite3 *db, int64_t run, int version, FILE *out, char *er
 	bool writer = has_column(db, "runs", "writer");
 	bool mem = has_column(db, "runs", "connections_evicted_memory");
 	bool cpu = has_column(db, "runs", "cpu_read_s");
+	bool workers = has_column(db, "runs", "cpu_workers_s");
 	sqlite3_stmt *st = prep(db, writer ?
 		"SELECT id, source, run_status(status, writer), COALESCE(packets, 0),"
 		" COALESCE(connections, 0), "
@@ -207,7 +217,7 @@ static int print_runs(sqlite3 *db, int64_t run, int version, FILE *out, char *er
 			fprintf(out, "     %lld packets timestamped earlier than the one before them "
 				"(durations that would be negative are not stored)\n",
 				(long long)sqlite3_column_int64(st, 14));
-		print_run_costs(db, sqlite3_column_int64(st, 0), mem, cpu, out);
+		print_run_costs(db, sqlite3_column_int64(st, 0), mem, cpu, workers, out);
 	}
 	sqlite3_finalize(st);
 	if (n == 0) {
@@ -1231,7 +1241,7 @@ static int report_json(sqlite3 *db, int version, int64_t run, FILE *out, char *e
 		"packets_encrypted", "packets_unsupported", "fragments_reassembled",
 		"fragments_dropped", "sensor", "run_uuid", "connections_evicted",
 		"connections_evicted_memory", "memcap", "memory_peak", "memory_shed",
-		"cpu_read_s", "cpu_store_s",
+		"cpu_read_s", "cpu_store_s", "threads", "cpu_workers_s",
 	};
 	for (size_t i = 0; i < KL_ARRAY_LEN(later) && at > 0 && (size_t)at < sizeof sql; i++)
 		if (has_column(db, "runs", later[i]))

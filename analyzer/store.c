@@ -596,15 +596,26 @@ struct run_row {
 	  "a run made before this column, or not finished", \
 	  f->t ? cv_u64(f->t->memory_shed) : cv_null()) \
 	X(cpu_read_s, REAL, 0, NULL, "s", \
-	  "CPU time of the thread that read the capture and analysed it (decoding, " \
-	  "connections, reassembly, dissectors, the keep-alive rules)", \
+	  "CPU time of the thread that read the capture (decoding, IP fragments; with " \
+	  "`threads` 1 also the analysis: connections, reassembly, dissectors, the " \
+	  "keep-alive rules)", \
 	  "a run made before this column, or not finished", \
 	  f->t ? cv_real(f->t->cpu_read_s) : cv_null()) \
 	X(cpu_store_s, REAL, 0, NULL, "s", \
-	  "CPU time of the thread that wrote its rows to this database; with `cpu_read_s`, " \
-	  "which of the two a run waited on (they run at once, on two cores)", \
+	  "CPU time of the thread that wrote its rows to this database; with `cpu_read_s` " \
+	  "and `cpu_workers_s`, which a run waited on (the threads run at once)", \
 	  "a run made before this column, or not finished", \
-	  f->t ? cv_real(f->t->cpu_store_s) : cv_null())
+	  f->t ? cv_real(f->t->cpu_store_s) : cv_null()) \
+	X(threads, INTEGER, COL_FIXED, NULL, "", \
+	  "analysis workers the run used (`--threads`; docs/performance.md): 1, the " \
+	  "reading thread analysed; more, each took the connections that hash to it", \
+	  "a run made before this column", \
+	  f->info ? cv_int(f->info->threads ? f->info->threads : 1) : cv_null()) \
+	X(cpu_workers_s, REAL, 0, NULL, "s", \
+	  "CPU time of the analysis worker threads together (connections, reassembly, " \
+	  "dissectors, the keep-alive rules); 0 when `threads` is 1 (it is in `cpu_read_s`)", \
+	  "a run made before this column, or not finished", \
+	  f->t ? cv_real(f->t->cpu_workers_s) : cv_null())
 
 #define COLUMN_REC struct run_row
 COLUMNS_DEFINE(RUN_COLUMNS, run_column_array)

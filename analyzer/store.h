@@ -68,6 +68,7 @@ struct store_run_info {
 	const char *link_type_name;   /* e.g. "EN10MB" */
 	const char *sensor;           /* the sensor's name (runs.sensor); NULL: the host name */
 	kl_time started_at;           /* wall clock when the run began */
+	unsigned threads;             /* analysis workers (runs.threads); 0 is taken as 1 */
 };
 
 struct store_run_totals {
@@ -86,8 +87,9 @@ struct store_run_totals {
 	uint64_t memory_peak;         /* analysis state at most, bytes */
 	uint64_t connections_evicted_memory;   /* removed for the memory cap */
 	uint64_t memory_shed;         /* bytes those evictions freed */
-	double cpu_read_s;            /* CPU seconds of the reading thread (decode to records) */
+	double cpu_read_s;            /* CPU seconds of the reading thread (decode; the analysis when inline) */
 	double cpu_store_s;           /* ... of the store's writer thread */
+	double cpu_workers_s;         /* ... of the analysis workers together (0: inline) */
 	uint64_t requests, findings;  /* rows of the run in requests / findings */
 	kl_time first_packet, last_packet; /* earliest and latest packet time, 0 when none */
 	uint64_t packets_time_backwards;   /* packets earlier than the packet before */

@@ -14,6 +14,8 @@
 #   - --duration and --count end the run by themselves; -i any (SLL2);
 #   - an idle connection ends by the clock while no packet comes, and
 #     --max-conns evicts (counted in runs);
+#   - --threads 3: rows committed while running, idle ends by the clock,
+#     the rows match curl's record;
 #   - --write saves packets that `kalens read` turns into the same rows;
 #   - --user nobody: the capture runs as nobody, the database is nobody's;
 #   - --keylog: HTTPS (python ssl, TLS 1.3) decrypted with the key log curl
@@ -227,6 +229,46 @@ EOF
 	[ "$got" = 1 ] || fail "--idle-timeout 1: $got idle connections stored while the client held it open"
 	stop_kalens INT
 	grep -q " 200 " "$tmp/idle.rec" || fail "idle client: $(cat "$tmp/idle.rec")"
+fi
+# --- --threads 3: the same through analysis workers -------------------------
+# Connections spread over three workers: each worker's rows are committed
+# while kalens runs (the commit waits for every worker's part), an idle one
+# ends by the wall clock sent to every worker, and at the end the rows
+# match curl's record.
+db=$tmp/threads.db
+if start_kalens "$db" --threads 3 --idle-timeout 1 --linger 0.5; then
+	clients "$tmp/threads.rec" 6 "$base/t1" "$base/t2"
+	ok=0
+	for _ in $(seq 60); do
+		got=$("$kalens" sql --tsv "$db" "select count(*) from connections" 2>/dev/null | tail -n 1)
+		[ "$got" = 6 ] && { ok=1; break; }
+		sleep 0.1
+	done
+	[ "$ok" = 1 ] || fail "--threads 3: kalens sql saw ${got:-nothing} connections while running, want 6"
+	# One request, then silence until kalens has stopped (its close would
+	# make a connection of its own once the idle one has ended).
+	python3 - "$port" <<'EOF' > /dev/null &
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)
+s.sendall(b"GET /idle HTTP/1.1\r\nHost: t\r\n\r\n")
+s.recv(4096)
+time.sleep(8)
+s.close()
+EOF
+	idler=$!
+	pids+=("$idler")
+	ok=0
+	for _ in $(seq 60); do
+		got=$(q "$db" "select count(*) from connections where close_kind = 'idle' and requests = 1")
+		[ "$got" = 1 ] && { ok=1; break; }
+		sleep 0.1
+	done
+	[ "$ok" = 1 ] || fail "--threads 3: $got idle connections stored while the client held it open"
+	stop_kalens INT
+	[ "$krc" = 0 ] || fail "--threads 3: exit status $krc: $(cat "$db.err")"
+	kill "$idler" 2>/dev/null
+	echo "1 200 idle" >> "$tmp/threads.rec"
+	check_against_record "$db" "$tmp/threads.rec"
 fi
 db=$tmp/cap.db
 if start_kalens "$db" --max-conns 1; then

@@ -100,6 +100,9 @@ static const char usage_read[] =
 	"                           suffixes; 0: no cap); beyond, connections are\n"
 	"                           evicted: closed ones first, then those seen one\n"
 	"                           way, then the least recently active\n"
+	"      --threads N          analysis workers, 1 to 64 (default 1): each\n"
+	"                           takes the connections that hash to it; the rows\n"
+	"                           are the same for any N (docs/performance.md)\n"
 	"      --reasm-conn-cap B   out-of-order bytes buffered per connection\n"
 	"                           (default 1048576)\n"
 	"      --reasm-cap B        out-of-order bytes buffered in all\n"
@@ -162,8 +165,8 @@ static const char usage_live[] =
 	"                           to NAME), as tcpdump -Z does\n"
 	"  -q, --quiet              no status line, no summary\n"
 	"      --idle-timeout SECS, --linger SECS, --max-conns N, --memcap SIZE,\n"
-	"      --reasm-conn-cap B, --reasm-cap B, --head-limit B, --ka-tolerance SECS,\n"
-	"      --quick-close SECS, --reuse-window SECS\n"
+	"      --threads N, --reasm-conn-cap B, --reasm-cap B, --head-limit B,\n"
+	"      --ka-tolerance SECS, --quick-close SECS, --reuse-window SECS\n"
 	"                           as for kalens read; idle connections end by the\n"
 	"                           clock even when no packet comes\n"
 	"      --keylog FILE        as for kalens read; lines the client appends to\n"
@@ -976,6 +979,9 @@ int main(int argc, char **argv)
 		print_version();
 		return 0;
 	}
+	/* SQLite's memory statistics take a global mutex on every allocation:
+	 * kalens reads none of them. */
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	/* Each command parses its own options: argv[1] becomes its argv[0]. */
 	optind = 1;
 	if (!strcmp(cmd, "read"))

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/run.sh [-n RUNS] [-k KALENS_BIN] [--no-tshark] [OUTDIR]
+# bench/run.sh [-n RUNS] [-k KALENS_BIN] [-t THREADS] [--no-tshark] [OUTDIR]
 #
 # Whole-process benchmark of `kalens read` against the libpcap read-loop floor and tshark, on the
 # shared captures (../shared/bench, see bench/README.md):
@@ -17,6 +17,7 @@
 #
 #   -n RUNS       runs of readloop and kalens per capture (default 5, 1..50)
 #   -k KALENS     kalens binary (default build/kalens under the repository root)
+#   -t THREADS    kalens read --threads THREADS (default: kalens' default)
 #   --no-tshark   skip both tshark runs (together about 2 minutes)
 #   OUTDIR        where the captures are / are made (default /tmp/kabench)
 # Environment: KABENCH_SHARED (default REPO/../shared/bench), KABENCH_RUN_TIMEOUT (seconds a
@@ -31,11 +32,12 @@ SHARED=${KABENCH_SHARED:-$REPO/../shared/bench}
 RUNS=5
 KALENS=$REPO/build/kalens
 TSHARK=1
+THREADS=()
 OUTDIR=/tmp/kabench
 RUN_TIMEOUT=${KABENCH_RUN_TIMEOUT:-900}
 CAPTURES=(empty manysmall large large-vxlan)
 
-usage() { sed -n '2p;15,18p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2p;18,22p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 die() { echo "bench/run.sh: $*" >&2; exit 2; }
 
 ARGS=()
@@ -45,6 +47,7 @@ while [ $# -gt 0 ]; do
 		-n*) RUNS=${1#-n}; shift ;;
 		-k) [ $# -ge 2 ] || usage; KALENS=$2; shift 2 ;;
 		-k*) KALENS=${1#-k}; shift ;;
+		-t) [ $# -ge 2 ] || usage; THREADS=(--threads "$2"); shift 2 ;;
 		--no-tshark) TSHARK=0; shift ;;
 		-h|--help) usage ;;
 		--) shift; ARGS+=("$@"); break ;;
@@ -206,7 +209,7 @@ for c in "${CAPTURES[@]}"; do
 				kalens)
 					DB=$SCRATCH/work/k.db
 					rm -f "$DB" "$DB-wal" "$DB-shm" "$DB-journal"   # a fresh DB every run
-					timed "$name" /dev/null "$KALENS" read -q -o "$DB" "$PCAP" || { FAILED=1; break; } ;;
+					timed "$name" /dev/null "$KALENS" read -q ${THREADS[@]+"${THREADS[@]}"} -o "$DB" "$PCAP" || { FAILED=1; break; } ;;
 				tshark)
 					timed "$name" "$SCRATCH/out" tshark -r "$PCAP" -q -z conv,tcp || { FAILED=1; break; }
 					conns=$(grep -c -- '<->' "$SCRATCH/out" || true) ;;
@@ -221,7 +224,7 @@ for c in "${CAPTURES[@]}"; do
 			conns=$(sqlite3 "$DB" 'select count(*) from connections' 2>"$SCRATCH/err") ||
 				{ echo "bench/run.sh: $c: cannot count connections in the kalens DB: $(head -c 300 "$SCRATCH/err")" >&2; conns="?"; FAILED=1; }
 			REQS[$name]=$(sqlite3 "$DB" 'select count(*) from requests' 2>/dev/null || echo '?')
-			cpu=$(sqlite3 "$DB" "select printf('%.3f s reading, %.3f s storing', cpu_read_s, cpu_store_s) from runs" 2>/dev/null || echo 'CPU per thread not recorded')
+			cpu=$(sqlite3 "$DB" "select printf('%.3f s reading, %.3f s in %d analysis workers, %.3f s storing', cpu_read_s, cpu_workers_s, threads, cpu_store_s) from runs" 2>/dev/null || echo 'CPU per thread not recorded')
 			echo "#   kalens DB: $(stat -c %s "$DB" 2>/dev/null || echo '?') bytes, $conns connections, ${REQS[$name]} requests; CPU: $cpu (last run)" >&2
 		fi
 		rm -rf "$SCRATCH/work" "$SCRATCH/out"; mkdir "$SCRATCH/work"

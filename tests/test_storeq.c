@@ -2,7 +2,8 @@
  * test_storeq.c - the store's writer thread (analyzer/storeq.h): records
  * pushed through the queue reach the store in order with every string and
  * every fact section (HTTP, TLS, HTTP/2, tunnel) intact, however many
- * blocks they fill; storeq_flush() makes them visible to another reader
+ * blocks they fill, and each lane's in its order when several threads
+ * push at once; storeq_flush() makes them visible to another reader
  * before any sync; a row the store refuses stops the writer, keeps what
  * came before and drops what comes after.
  *
@@ -14,6 +15,7 @@
  * read back through SQLite connections of the test's own.
  */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -374,6 +376,81 @@ Test(storeq, rows_across_many_blocks_keep_order_and_values, .timeout = 60)
 		     N);
 	tu_db_close(&a);
 	tu_db_close(&b);
+	tu_rmtree(dir);
+}
+
+/* Producers on their own threads, one lane each (analysis workers,
+ * workers.h): every row reaches the store, each lane's rows in the order it
+ * pushed them, and the sums of attempts the lanes push for one key become
+ * one row with their total. */
+struct lane_job {
+	struct storeq *q;
+	unsigned lane;
+	int n;
+};
+
+enum { LANES = 4, LANE_ROWS = 6000 };
+
+static void *lane_push(void *arg)
+{
+	struct lane_job *j = arg;
+	struct storeq_lane *l = storeq_lane(j->q, j->lane);
+	struct req_src r;
+	for (int i = 0; i < j->n; i++) {
+		/* Lane k's requests are on connection k + 1, seq 1.. in push order. */
+		make_req(&r, (int64_t)j->lane + 1, i);
+		if (storeq_request(l, &r.r) != 0)
+			return "push failed";
+		if (i % 1000 == 999) {
+			struct attempt_record a = {
+				.ip_version = 4, .server_port = 80, .attempts = 1, .syn_packets = 2,
+				.first_seen = NS(1700000000 + i, j->lane), .last_seen = NS(1700000100 + i, 0),
+			};
+			a.client_ip[0] = 10;
+			a.server_ip[0] = 192;
+			if (storeq_attempt(l, &a) != 0)
+				return "attempt failed";
+		}
+	}
+	return NULL;
+}
+
+Test(storeq, lanes_on_threads_keep_their_order_and_sum_attempts, .timeout = 60)
+{
+	char *dir = tu_tmpdir(), path[4200];
+	struct store *st = store_at(dir, "q.db", path, sizeof path);
+	struct storeq *q = storeq_new(st, LANES, 16384);
+	cr_assert_not_null(q);
+	cr_assert_null(storeq_lane(q, LANES));
+	pthread_t th[LANES];
+	struct lane_job job[LANES];
+	for (unsigned k = 0; k < LANES; k++) {
+		job[k] = (struct lane_job){ q, k, LANE_ROWS };
+		cr_assert_eq(pthread_create(&th[k], NULL, lane_push, &job[k]), 0);
+	}
+	for (unsigned k = 0; k < LANES; k++) {
+		void *why;
+		pthread_join(th[k], &why);
+		cr_expect_null(why, "lane %u: %s", k, why ? (const char *)why : "");
+	}
+	cr_assert_eq(storeq_sync(q), 0, "%s", storeq_error(q));
+	storeq_free(q);
+	store_close(st);
+
+	struct tu_db d;
+	tu_db_open(&d, path);
+	cr_expect_eq(tu_db_int(&d, "SELECT COUNT(*) FROM requests"), LANES * LANE_ROWS);
+	/* Within each connection (lane), ids rise with seq: push order kept. */
+	cr_expect_eq(tu_db_int(&d, "SELECT COUNT(*) FROM requests a JOIN requests b"
+			       " ON a.conn_id = b.conn_id AND b.seq = a.seq + 1 WHERE b.id < a.id"), 0);
+	cr_expect_eq(tu_db_int(&d, "SELECT COUNT(DISTINCT conn_id) FROM requests"), LANES);
+	cr_expect_eq(tu_db_int(&d, "SELECT COUNT(*) FROM attempts"), 1);
+	cr_expect_eq(tu_db_int(&d, "SELECT attempts FROM attempts"), LANES * (LANE_ROWS / 1000));
+	cr_expect_eq(tu_db_int(&d, "SELECT syn_packets FROM attempts"),
+		     2 * LANES * (LANE_ROWS / 1000));
+	cr_expect_eq(tu_db_int(&d, "SELECT first_seen = 1700000999 FROM attempts"), 1);
+	cr_expect_eq(tu_db_int(&d, "SELECT last_seen = 1700000100 + 5999 FROM attempts"), 1);
+	tu_db_close(&d);
 	tu_rmtree(dir);
 }
 

@@ -235,10 +235,6 @@ static const char schema_sql[] =
 	" FROM connections WHERE tls_version IS NOT NULL"
 	" GROUP BY run_id, server_ip, server_port;";
 
-/* Requests go in STORE_REQUEST_ROWS at a time when they come in bulk: one
- * statement execution per row costs SQLite more than the row itself. */
-#define STORE_REQUEST_ROWS 32
-
 /* Columns of the widest table (connections: 59 today), for a row's values. */
 #define STORE_MAX_COLS 128
 

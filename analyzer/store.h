@@ -130,7 +130,10 @@ int64_t store_conn_next_id(struct store *s);
 /* Add one request / finding of the current run (inside the open batch).
  * 0 or -1. */
 int store_request_add(struct store *s, const struct request_record *r);
-/* Add n requests at once (the fast path: a few rows per statement). */
+/* Add n requests at once (the fast path: STORE_REQUEST_ROWS rows per
+ * statement, the rest one by one).  A statement execution per row costs
+ * SQLite more than the row itself. */
+#define STORE_REQUEST_ROWS 32
 int store_requests_add(struct store *s, const struct request_record *r, size_t n);
 int store_finding_add(struct store *s, const struct finding_record *f);
 /* Add one sum of unanswered attempts (attempts.h). 0 or -1. */

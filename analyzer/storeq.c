@@ -11,7 +11,6 @@
 #include "attempts.h"
 
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -39,7 +38,7 @@ struct block {
 
 /* Requests gathered for one store_requests_add() call; their strings
  * point into the block being written. */
-#define REQ_BATCH 32
+#define REQ_BATCH STORE_REQUEST_ROWS
 
 struct pending_requests {
 	struct request_record r[REQ_BATCH];
@@ -472,17 +471,7 @@ struct storeq *storeq_new(struct store *st, unsigned lanes, uint32_t attempt_key
 	pthread_cond_init(&q->has_full, NULL);
 	pthread_cond_init(&q->has_free, NULL);
 	pthread_cond_init(&q->drained, NULL);
-	/* The writer never takes SIGINT/SIGTERM: the reading thread does, and
-	 * decides when to stop. */
-	sigset_t block, old;
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
-	int rc = pthread_create(&q->writer, NULL, writer_main, q);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc == 0)
-		pthread_setname_np(q->writer, "kalens-store");   /* in top, perf */
+	int rc = kl_thread_start(&q->writer, writer_main, q, "kalens-store");
 	if (rc != 0) {
 		pthread_mutex_destroy(&q->mu);
 		pthread_cond_destroy(&q->has_full);

@@ -12,7 +12,6 @@
 #include "workers.h"
 
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -484,23 +483,14 @@ static bool worker_init(struct workers *w, struct worker *k, unsigned i,
 			return false;
 		}
 	}
-	/* Workers never take SIGINT/SIGTERM: the reading thread does, and
-	 * decides when to stop. */
-	sigset_t block, old;
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
-	int rc = pthread_create(&k->thread, NULL, worker_main, k);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	char name[16];
+	snprintf(name, sizeof name, "kalens-flow%u", i);
+	int rc = kl_thread_start(&k->thread, worker_main, k, name);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot start analysis worker %u: %s", i, strerror(rc));
 		return false;
 	}
 	k->started = true;
-	char name[16];
-	snprintf(name, sizeof name, "kalens-flow%u", i);
-	pthread_setname_np(k->thread, name);   /* in top, perf */
 	return true;
 }
 

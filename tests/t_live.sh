@@ -116,6 +116,18 @@ stop_kalens() {
 	krc=$?
 }
 
+# sql_reaches DB SQL WANT: true once `kalens sql` (a reader beside the
+# running kalens) answers WANT, within 6 s; sets $got to the last answer.
+sql_reaches() {
+	local _
+	for _ in $(seq 60); do
+		got=$("$kalens" sql --tsv "$1" "$2" 2>/dev/null | tail -n 1)
+		[ "$got" = "$3" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # clients FILE N URL...: N curl invocations, each fetching every URL on one
 # connection; appends curl's record (num_connects http_code url) to FILE.
 clients() {
@@ -174,13 +186,8 @@ if start_kalens "$db" --linger 0.5; then
 	clients "$tmp/term.rec" 2 "$base/x" "$base/y"
 	# finished connections are committed within the flush interval (2 s)
 	# once they end (linger 0.5 s after the FIN)
-	ok=0
-	for _ in $(seq 60); do
-		got=$("$kalens" sql --tsv "$db" "select count(*) from connections" 2>/dev/null | tail -n 1)
-		[ "$got" = 2 ] && { ok=1; break; }
-		sleep 0.1
-	done
-	[ "$ok" = 1 ] || fail "query while writing: kalens sql saw ${got:-nothing}, want 2 connections"
+	sql_reaches "$db" "select count(*) from connections" 2 ||
+		fail "query while writing: kalens sql saw ${got:-nothing}, want 2 connections"
 	kill -0 "$kpid" 2>/dev/null || fail "kalens live stopped before SIGTERM"
 	[ "$(q "$db" "select status from runs")" = running ] || fail "run not 'running' while capturing"
 	stop_kalens TERM
@@ -238,13 +245,8 @@ fi
 db=$tmp/threads.db
 if start_kalens "$db" --threads 3 --idle-timeout 1 --linger 0.5; then
 	clients "$tmp/threads.rec" 6 "$base/t1" "$base/t2"
-	ok=0
-	for _ in $(seq 60); do
-		got=$("$kalens" sql --tsv "$db" "select count(*) from connections" 2>/dev/null | tail -n 1)
-		[ "$got" = 6 ] && { ok=1; break; }
-		sleep 0.1
-	done
-	[ "$ok" = 1 ] || fail "--threads 3: kalens sql saw ${got:-nothing} connections while running, want 6"
+	sql_reaches "$db" "select count(*) from connections" 6 ||
+		fail "--threads 3: kalens sql saw ${got:-nothing} connections while running, want 6"
 	# One request, then silence until kalens has stopped (its close would
 	# make a connection of its own once the idle one has ended).
 	python3 - "$port" <<'EOF' > /dev/null &
@@ -257,13 +259,8 @@ s.close()
 EOF
 	idler=$!
 	pids+=("$idler")
-	ok=0
-	for _ in $(seq 60); do
-		got=$(q "$db" "select count(*) from connections where close_kind = 'idle' and requests = 1")
-		[ "$got" = 1 ] && { ok=1; break; }
-		sleep 0.1
-	done
-	[ "$ok" = 1 ] || fail "--threads 3: $got idle connections stored while the client held it open"
+	sql_reaches "$db" "select count(*) from connections where close_kind = 'idle' and requests = 1" 1 ||
+		fail "--threads 3: $got idle connections stored while the client held it open"
 	stop_kalens INT
 	[ "$krc" = 0 ] || fail "--threads 3: exit status $krc: $(cat "$db.err")"
 	kill "$idler" 2>/dev/null

@@ -2,8 +2,10 @@
  * workers.c - see workers.h.
  *
  * A batch holds items one after another, each 8-byte aligned: a header
- * (length, kind, time), then for a segment its struct decode_tcp and its
- * payload bytes (the struct's payload pointer is set again by the worker).
+ * (length, kind, time), then for a segment the part of its struct
+ * decode_tcp the flow table reads and its payload bytes (the struct's
+ * payload pointer is set again by the worker).  Most segments came in no
+ * tunnel: their struct stops at encap.depth, 81 bytes of 160.
  * Each worker has a ring of WORKERS_BATCHES: the reader fills batch
  * `handed % WORKERS_BATCHES` while it is free, the worker empties batch
  * `done % WORKERS_BATCHES`; the two meet once per batch (a few hundred
@@ -13,6 +15,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +27,8 @@
 #define ALIGN8(n) (((n) + 7) & ~(size_t)7)
 
 enum item_kind {
-	ITEM_SEGMENT = 1,             /* a decode_tcp and its payload */
+	ITEM_SEGMENT = 1,             /* a decode_tcp to its frag member, its payload */
+	ITEM_SEGMENT_PLAIN,           /* ... to encap.depth (0: no tunnel), its payload */
 	ITEM_EXPIRE,                  /* the clock says `ts` */
 	ITEM_COMMIT,                  /* live: attempts and rows to the store */
 };
@@ -141,15 +145,27 @@ static void worker_commit(struct worker *k)
 
 /* ---- worker threads ------------------------------------------------------ */
 
+/* How much of a segment's struct decode_tcp travels: to its frag member
+ * (never read by the flow table), or, in no tunnel, to encap.depth. */
+static size_t segment_struct_bytes(bool plain)
+{
+	return plain ? offsetof(struct decode_tcp, encap.depth) + sizeof(uint8_t)
+		     : offsetof(struct decode_tcp, frag);
+}
+
 static void worker_item(struct worker *k, const uint8_t *p)
 {
 	struct item_head h;
 	memcpy(&h, p, sizeof h);
 	switch ((enum item_kind)h.kind) {
-	case ITEM_SEGMENT: {
+	case ITEM_SEGMENT:
+	case ITEM_SEGMENT_PLAIN: {
+		/* The members past the copied part are not read: encap's others
+		 * when encap.depth is 0, frag always. */
 		struct decode_tcp d;
-		memcpy(&d, p + sizeof h, sizeof d);
-		d.payload = p + sizeof h + sizeof d;
+		size_t n = segment_struct_bytes(h.kind == ITEM_SEGMENT_PLAIN);
+		memcpy(&d, p + sizeof h, n);
+		d.payload = p + ALIGN8(sizeof h + n);
 		flow_table_packet(k->ft, &d, h.ts);
 		break;
 	}
@@ -244,23 +260,24 @@ static void item_put(struct worker *k, enum item_kind kind, kl_time ts)
 	memcpy(item_room(k, h.len), &h, sizeof h);
 }
 
-/* A segment's item: its header, its decode_tcp, its payload. */
+/* A segment's item: its header, its decode_tcp as far as the flow table
+ * reads it, its payload. */
 static void segment_put(struct worker *k, const struct decode_tcp *d, kl_time ts)
 {
-	struct item_head h = { 0, ITEM_SEGMENT, ts };
-	size_t fixed = sizeof h + sizeof *d;
+	bool plain = d->encap.depth == 0;
+	struct item_head h = { 0, plain ? ITEM_SEGMENT_PLAIN : ITEM_SEGMENT, ts };
+	size_t n = segment_struct_bytes(plain);
+	size_t fixed = ALIGN8(sizeof h + n);
 	uint32_t caplen = d->payload_caplen;
 	/* A snapshot length caps a segment well below a batch; a larger one
 	 * keeps what fits, as a capture cut short would. */
-	if (caplen > WORKERS_BATCH_BYTES - ALIGN8(fixed))
-		caplen = (uint32_t)(WORKERS_BATCH_BYTES - ALIGN8(fixed));
+	if (caplen > WORKERS_BATCH_BYTES - fixed)
+		caplen = (uint32_t)(WORKERS_BATCH_BYTES - fixed);
 	h.len = (uint32_t)ALIGN8(fixed + caplen);
 	uint8_t *p = item_room(k, h.len);
 	memcpy(p, &h, sizeof h);
-	struct decode_tcp c = *d;
-	c.payload = NULL;
-	c.payload_caplen = caplen;
-	memcpy(p + sizeof h, &c, sizeof c);
+	memcpy(p + sizeof h, d, n);
+	memcpy(p + sizeof h + offsetof(struct decode_tcp, payload_caplen), &caplen, sizeof caplen);
 	if (caplen)
 		memcpy(p + fixed, d->payload, caplen);
 }

@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -294,6 +295,14 @@ static int set_filter(pcap_t *p, const char *filter, char *err, size_t errlen)
 	return 0;
 }
 
+/* Only the reading thread touches the capture's FILE, and libpcap calls
+ * fread twice a packet: without stdio's lock on each call (the process
+ * has other threads, so glibc would take it). */
+static void unlocked_stdio(FILE *f)
+{
+	__fsetlocking(f, FSETLOCKING_BYCALLER);
+}
+
 /* A plain regular file: stdio straight from the file, with a large buffer.
  * Takes fd; 0, or -1 with a message in err. */
 static int open_plain_file(struct capture *c, int fd, char *err, size_t errlen)
@@ -314,6 +323,7 @@ static int open_plain_file(struct capture *c, int fd, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: cannot set a read buffer", c->path);
 		return -1;
 	}
+	unlocked_stdio(f);
 	return 0;
 }
 
@@ -338,6 +348,7 @@ static int open_input(struct capture *c, int fd, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: cannot set a read buffer", c->path);
 		return -1;
 	}
+	unlocked_stdio(c->fp);
 	return 0;
 }
 

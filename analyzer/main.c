@@ -6,10 +6,13 @@
 #include <getopt.h>
 #include <grp.h>
 #include <limits.h>
+#include <nghttp2/nghttp2.h>
+#include <openssl/crypto.h>
 #include <pcap/pcap.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <zlib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,12 +242,28 @@ static const char usage_ship[] =
 	"  -q, --quiet         no summary\n"
 	"  -h, --help          this text\n";
 
+/* After a usage error: the command's usage line and where its options
+ * are, not the whole help, which would bury the error.  Returns 2. */
+static int usage_hint(const char *usage)
+{
+	size_t n = strcspn(usage, "\n");
+	char cmd[32] = "";
+	/* "usage: kalens read [OPTIONS] FILE...": the command is its third
+	 * word, unless it is the placeholder of the main usage. */
+	if (sscanf(usage, "usage: kalens %31[a-z]", cmd) != 1)
+		cmd[0] = '\0';
+	fprintf(stderr, "%.*s\nTry 'kalens %s%s--help' for more.\n", (int)n, usage, cmd,
+		cmd[0] ? " " : "");
+	return 2;
+}
+
+/* "kalens: " and the message on one line, then usage_hint().  Returns 2. */
 static int usage_error(const char *usage, const char *fmt, const char *arg)
 {
 	fprintf(stderr, "kalens: ");
 	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n%s", usage);
-	return 2;
+	fputc('\n', stderr);
+	return usage_hint(usage);
 }
 
 /* A non-negative number, possibly fractional; false on junk. */
@@ -411,9 +430,8 @@ static int flow_option(int c, const char *arg, struct analyze_options *o, const 
 		else
 			f->reasm_conn_cap = (size_t)v;
 		return 0;
-	default:
-		fputs(usage, stderr);
-		return 2;
+	default:                          /* getopt said what was wrong */
+		return usage_hint(usage);
 	}
 }
 
@@ -781,10 +799,18 @@ static int cmd_report(int argc, char **argv)
 				return usage_error(usage_report, "bad run id '%s'", optarg);
 			run = (int64_t)v;
 			break;
-		case OPT_JSON: fmt = REPORT_JSON; break;
-		case OPT_HTML: fmt = REPORT_HTML; html = optarg; break;
+		case OPT_JSON:
+		case OPT_HTML:
+			/* Two formats asked for: say so rather than pick one. */
+			if (fmt != REPORT_TEXT && fmt != (c == OPT_JSON ? REPORT_JSON : REPORT_HTML))
+				return usage_error(usage_report, "%s",
+						   "--json and --html are two formats: give one");
+			fmt = c == OPT_JSON ? REPORT_JSON : REPORT_HTML;
+			if (c == OPT_HTML)
+				html = optarg;
+			break;
 		case 'h': fputs(usage_report, stdout); return 0;
-		default: fputs(usage_report, stderr); return 2;
+		default: return usage_hint(usage_report);
 		}
 	}
 	if (argc - optind != 1)
@@ -821,10 +847,14 @@ static int cmd_sql(int argc, char **argv)
 	int c;
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {
-		case OPT_CSV: fmt = SQLOUT_CSV; break;
-		case OPT_TSV: fmt = SQLOUT_TSV; break;
+		case OPT_CSV:
+		case OPT_TSV:
+			if (fmt != SQLOUT_TABLE && fmt != (c == OPT_CSV ? SQLOUT_CSV : SQLOUT_TSV))
+				return usage_error(usage_sql, "%s", "--csv and --tsv are two formats: give one");
+			fmt = c == OPT_CSV ? SQLOUT_CSV : SQLOUT_TSV;
+			break;
 		case 'h': fputs(usage_sql, stdout); return 0;
-		default: fputs(usage_sql, stderr); return 2;
+		default: return usage_hint(usage_sql);
 		}
 	}
 	if (argc - optind != 2)
@@ -868,7 +898,7 @@ static int cmd_schema(int argc, char **argv)
 		case OPT_CLUSTER: cluster = optarg; break;
 		case OPT_DATABASE: database = optarg; break;
 		case 'h': fputs(usage_schema, stdout); return 0;
-		default: fputs(usage_schema, stderr); return 2;
+		default: return usage_hint(usage_schema);
 		}
 	}
 	if (markdown && clickhouse)
@@ -931,7 +961,7 @@ static int cmd_ship(int argc, char **argv)
 		case 'C': o.cacert = optarg; break;
 		case 'q': quiet = true; break;
 		case 'h': fputs(usage_ship, stdout); return 0;
-		default: fputs(usage_ship, stderr); return 2;
+		default: return usage_hint(usage_ship);
 		}
 	}
 	if (argc - optind != 2)
@@ -955,11 +985,16 @@ static int cmd_ship(int argc, char **argv)
 	return stop_requested ? 1 : 0;
 }
 
+/* kalens' version and each library's, as the library itself reports it
+ * (the one loaded, not the one built against). */
 static void print_version(void)
 {
 	printf("kalens %s\n", KALENS_VERSION);
 	printf("%s\n", pcap_lib_version());
 	printf("SQLite %s\n", sqlite3_libversion());
+	printf("%s\n", OpenSSL_version(OPENSSL_VERSION));
+	printf("nghttp2 %s\n", nghttp2_version(0)->version_str);
+	printf("zlib %s\n", zlibVersion());
 	const char *curl = ship_curl_version();
 	printf("%s (for kalens ship)\n", curl ? curl : "libcurl: not found (kalens ship needs libcurl4)");
 }
@@ -996,6 +1031,5 @@ int main(int argc, char **argv)
 		return cmd_schema(argc - 1, argv + 1);
 	if (!strcmp(cmd, "ship"))
 		return cmd_ship(argc - 1, argv + 1);
-	fprintf(stderr, "kalens: unknown command '%s'\n\n%s", cmd, usage_main);
-	return 2;
+	return usage_error(usage_main, "unknown command '%s'", cmd);
 }

@@ -142,6 +142,52 @@ Test(cli, usage_errors_exit_2)
 	}
 }
 
+/* A usage error is one line saying what is wrong, the command's usage line
+ * and where its options are; not the whole help, which would bury it. */
+Test(cli, usage_error_is_short_and_points_at_help)
+{
+	static const struct {
+		const char *args, *says, *hint;
+	} cases[] = {
+		{ "read --idle-timeout abc x.pcap", "bad number of seconds 'abc'", "kalens read --help" },
+		{ "read --bogus x.pcap", "unrecognized option", "kalens read --help" },
+		{ "report", "expected one database", "kalens report --help" },
+		{ "frobnicate", "unknown command 'frobnicate'", "kalens --help" },
+		/* two formats at once are an error, not a silent choice */
+		{ "report --json --html r.html db", "--json and --html", "kalens report --help" },
+		{ "report --html r.html --json db", "--json and --html", "kalens report --help" },
+		{ "sql --csv --tsv db 'select 1'", "--csv and --tsv", "kalens sql --help" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int st;
+		char *out = kalens(cases[i].args, &st);
+		cr_expect_eq(st, 2, "'kalens %s' exited %d", cases[i].args, st);
+		cr_expect(out && strstr(out, cases[i].says), "'kalens %s': %s", cases[i].args, out);
+		cr_expect(out && strstr(out, cases[i].hint), "'kalens %s': %s", cases[i].args, out);
+		cr_expect(out && !strstr(out, "  -h, --help"), "'kalens %s' printed the whole help: %s",
+			  cases[i].args, out);
+		size_t lines = 0;
+		for (const char *c = out; c && *c; c++)
+			lines += *c == '\n';
+		cr_expect_leq(lines, 3, "'kalens %s': %zu lines: %s", cases[i].args, lines, out);
+		free(out);
+	}
+	cr_expect(access(path_in("r.html"), F_OK) != 0, "a refused report wrote its HTML file");
+}
+
+/* --version names every library kalens uses, with the version loaded. */
+Test(cli, version_lists_every_library)
+{
+	int st;
+	char *out = kalens("--version", &st);
+	cr_expect_eq(st, 0);
+	static const char *const libs[] = { "libpcap version ", "SQLite 3.", "OpenSSL 3.",
+					     "nghttp2 1.", "zlib 1." };
+	for (size_t i = 0; i < sizeof libs / sizeof libs[0]; i++)
+		cr_expect(out && strstr(out, libs[i]), "no '%s' in: %s", libs[i], out);
+	free(out);
+}
+
 Test(cli, help_and_version_exit_0)
 {
 	static const char *const cases[] = {

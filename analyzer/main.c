@@ -204,6 +204,9 @@ static const char usage_sql[] =
 	"\n"
 	"      --csv      comma-separated output (RFC 4180), with a header row\n"
 	"      --tsv      tab-separated output, with a header row\n"
+	"      --localtime  capture times (first_seen, request_ts, ...: columns\n"
+	"                 selected as they are stored) as local time,\n"
+	"                 2026-12-03 05:45:41.610549, not epoch seconds\n"
 	"  -h, --help     this text\n";
 
 static const char usage_schema[] =
@@ -314,6 +317,7 @@ enum {
 	OPT_JSON, OPT_HEAD_LIMIT, OPT_DURATION, OPT_IMMEDIATE, OPT_KA_TOLERANCE, OPT_QUICK_CLOSE,
 	OPT_REUSE_WINDOW, OPT_HTML, OPT_KEYLOG, OPT_MARKDOWN, OPT_SENSOR, OPT_CLICKHOUSE,
 	OPT_CLUSTER, OPT_DATABASE, OPT_BATCH, OPT_SHIP, OPT_SHIP_WAIT, OPT_MEMCAP, OPT_THREADS,
+	OPT_LOCALTIME,
 };
 
 #define FLOW_LONG_OPTIONS \
@@ -840,10 +844,12 @@ static int cmd_sql(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "tsv", no_argument, NULL, OPT_TSV },
+		{ "localtime", no_argument, NULL, OPT_LOCALTIME },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum sqlout_format fmt = SQLOUT_TABLE;
+	unsigned flags = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {
@@ -853,6 +859,7 @@ static int cmd_sql(int argc, char **argv)
 				return usage_error(usage_sql, "%s", "--csv and --tsv are two formats: give one");
 			fmt = c == OPT_CSV ? SQLOUT_CSV : SQLOUT_TSV;
 			break;
+		case OPT_LOCALTIME: flags |= SQLOUT_LOCALTIME; break;
 		case 'h': fputs(usage_sql, stdout); return 0;
 		default: return usage_hint(usage_sql);
 		}
@@ -860,7 +867,7 @@ static int cmd_sql(int argc, char **argv)
 	if (argc - optind != 2)
 		return usage_error(usage_sql, "%s", "expected a database and an SQL text");
 	char err[1024];
-	int rc = sqlout_run(argv[optind], argv[optind + 1], fmt, stdout, err, sizeof err);
+	int rc = sqlout_run(argv[optind], argv[optind + 1], fmt, flags, stdout, err, sizeof err);
 	if (rc != 0)
 		fprintf(stderr, "kalens: %s\n", err);
 	return rc == 0 ? 0 : 1;

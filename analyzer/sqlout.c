@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store.h"
 
@@ -94,10 +95,38 @@ static void fmt_real(double d, char *out, size_t outlen)
 }
 
 /* Read column i of the current row.  -1 when SQLite ran out of memory. */
-static int get_val(sqlite3_stmt *st, int i, char *num, size_t numlen, struct buf *hex,
-		   struct val *v)
+/* Epoch seconds as local time with microseconds; false if out of range. */
+static bool fmt_localtime(double secs, char *out, size_t outlen)
 {
-	switch (sqlite3_column_type(st, i)) {
+	if (!(secs > -1e11 && secs < 1e11))
+		return false;
+	double whole = floor(secs);
+	long usec = lround((secs - whole) * 1e6);
+	if (usec >= 1000000) {
+		whole += 1;
+		usec -= 1000000;
+	}
+	time_t t = (time_t)whole;
+	struct tm tm;
+	char day[32];
+	if (!localtime_r(&t, &tm) || !strftime(day, sizeof day, "%Y-%m-%d %H:%M:%S", &tm))
+		return false;
+	snprintf(out, outlen, "%.20s.%06u", day, (unsigned)usec % 1000000u);
+	return true;
+}
+
+/* Column i's value; `epoch`: the column is a stored capture time to print
+ * as local time (SQLOUT_LOCALTIME). */
+static int get_val(sqlite3_stmt *st, int i, bool epoch, char *num, size_t numlen,
+		   struct buf *hex, struct val *v)
+{
+	int type = sqlite3_column_type(st, i);
+	if (epoch && (type == SQLITE_FLOAT || type == SQLITE_INTEGER) &&
+	    fmt_localtime(sqlite3_column_double(st, i), num, numlen)) {
+		*v = (struct val){ num, strlen(num), VAL_TEXT };
+		return 0;
+	}
+	switch (type) {
 	case SQLITE_NULL:
 		*v = (struct val){ "", 0, VAL_NULL };
 		return 0;
@@ -353,6 +382,9 @@ static void table_print(struct table *t, FILE *out)
 struct run {
 	sqlite3 *db;
 	enum sqlout_format fmt;
+	unsigned flags;               /* SQLOUT_* */
+	const struct store_decls *decls;
+	bool *epoch;                  /* per result column of the statement running */
 	FILE *out;
 	bool printed;           /* a result set was printed (table: blank line before the next) */
 	char *err;
@@ -385,7 +417,7 @@ static int run_delimited(struct run *r, sqlite3_stmt *st)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		for (int i = 0; i < ncol; i++) {
 			struct val v;
-			if (get_val(st, i, num, sizeof num, &hex, &v) != 0) {
+			if (get_val(st, i, r->epoch[i], num, sizeof num, &hex, &v) != 0) {
 				free(hex.p);
 				return oom(r);
 			}
@@ -425,7 +457,7 @@ static int run_table(struct run *r, sqlite3_stmt *st)
 		for (size_t i = 0; i < n; i++) {
 			struct val v;
 			struct cell *c = &t.cells[t.rows * n + i];
-			if (get_val(st, (int)i, num, sizeof num, &hex, &v) != 0 ||
+			if (get_val(st, (int)i, r->epoch[i], num, sizeof num, &hex, &v) != 0 ||
 			    table_store(&t, &v, c) != 0) {
 				ret = oom(r);
 				goto out;
@@ -461,7 +493,20 @@ static int run_statement(struct run *r, sqlite3_stmt *st)
 		}
 		return 0;
 	}
+	/* Which result columns are stored capture times, by their origin. */
+	int ncol = sqlite3_column_count(st);
+	r->epoch = calloc((size_t)ncol, sizeof *r->epoch);
+	if (!r->epoch)
+		return oom(r);
+	for (int i = 0; (r->flags & SQLOUT_LOCALTIME) && i < ncol; i++) {
+		const char *table = sqlite3_column_table_name(st, i);
+		const char *name = sqlite3_column_origin_name(st, i);
+		const struct column *c = table && name ? store_decl_column(r->decls, table, name) : NULL;
+		r->epoch[i] = c && !strcmp(c->unit, "s, epoch");
+	}
 	int ret = r->fmt == SQLOUT_TABLE ? run_table(r, st) : run_delimited(r, st);
+	free(r->epoch);
+	r->epoch = NULL;
 	r->printed = true;
 	return ret;
 }
@@ -514,8 +559,8 @@ static int open_db(const char *path, struct store_reader *rd, struct guard *g, c
 	return rc == SQLITE_OK ? 0 : -1;
 }
 
-int sqlout_run(const char *db_path, const char *sql, enum sqlout_format fmt, FILE *out,
-	       char *err, size_t errlen)
+int sqlout_run(const char *db_path, const char *sql, enum sqlout_format fmt, unsigned flags,
+	       FILE *out, char *err, size_t errlen)
 {
 	struct store_reader rd;
 	struct guard g = { NULL };
@@ -524,7 +569,9 @@ int sqlout_run(const char *db_path, const char *sql, enum sqlout_format fmt, FIL
 		return 2;
 	}
 	sqlite3 *db = rd.db;
-	struct run r = { db, fmt, out, false, err, errlen };
+	struct store_decls decls;
+	store_decls_init(&decls);
+	struct run r = { db, fmt, flags, &decls, NULL, out, false, err, errlen };
 	int ret = 0;
 	const char *p = sql;
 	while (ret == 0 && *p) {

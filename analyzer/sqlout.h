@@ -26,11 +26,18 @@
 
 enum sqlout_format { SQLOUT_TABLE, SQLOUT_CSV, SQLOUT_TSV };
 
+/* A result column read straight from a stored column declared as a
+ * capture time ("s, epoch": first_seen, request_ts, started_at, ...)
+ * prints as local time, "2026-12-03 05:45:41.610549" (the TZ environment
+ * variable decides the zone), instead of epoch seconds.  Expressions over
+ * such columns (MIN(first_seen), last_seen - first_seen) stay numbers. */
+#define SQLOUT_LOCALTIME 1u
+
 /* Open db_path read-only (never created), run `sql`, write to `out`.
  * Returns 0, 1 on an SQL or output error, 2 when the database cannot be
  * opened; on failure err holds the message.  Output of the statements
  * before a failing one has already been written. */
-int sqlout_run(const char *db_path, const char *sql, enum sqlout_format fmt, FILE *out,
-	       char *err, size_t errlen);
+int sqlout_run(const char *db_path, const char *sql, enum sqlout_format fmt, unsigned flags,
+	       FILE *out, char *err, size_t errlen);
 
 #endif

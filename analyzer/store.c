@@ -638,6 +638,21 @@ void store_decls_init(struct store_decls *d)
 	memcpy(d->tables, t, sizeof t);
 }
 
+const struct column *store_decl_column(const struct store_decls *d, const char *table,
+				       const char *name)
+{
+	for (int i = 0; i < STORE_TABLES; i++) {
+		const struct table_decl *t = &d->tables[i];
+		if (strcmp(t->name, table) != 0)
+			continue;
+		for (size_t p = 0; p < t->nparts; p++)
+			for (size_t c = 0; c < t->parts[p].n; c++)
+				if (!strcmp(t->parts[p].cols[c].name, name))
+					return &t->parts[p].cols[c];
+	}
+	return NULL;
+}
+
 /* SQL text, grown as it is written; `oom` latches a failed allocation. */
 struct sqlbuf {
 	char *p;

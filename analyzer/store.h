@@ -43,6 +43,10 @@ struct store_decls {
 };
 void store_decls_init(struct store_decls *d);
 
+/* The declaration of column `name` of table `table`, or NULL. */
+const struct column *store_decl_column(const struct store_decls *d, const char *table,
+				       const char *name);
+
 /* The record of what was shipped where (ship.h, docs/fleet.md): made with
  * the schema, and by kalens ship in a database made before it. */
 extern const char store_ship_sql[];

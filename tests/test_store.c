@@ -641,16 +641,22 @@ Test(store, conn_summary_view)
 
 /* ---- sqlout ---- */
 
-static int sql_capture(const char *db, const char *sql, enum sqlout_format f, char **out,
-		       char *err, size_t errlen)
+static int sql_capture_flags(const char *db, const char *sql, enum sqlout_format f,
+			     unsigned flags, char **out, char *err, size_t errlen)
 {
 	size_t n = 0;
 	FILE *m = open_memstream(out, &n);
 	cr_assert_not_null(m);
 	err[0] = '\0';
-	int rc = sqlout_run(db, sql, f, m, err, errlen);
+	int rc = sqlout_run(db, sql, f, flags, m, err, errlen);
 	fclose(m);
 	return rc;
+}
+
+static int sql_capture(const char *db, const char *sql, enum sqlout_format f, char **out,
+		       char *err, size_t errlen)
+{
+	return sql_capture_flags(db, sql, f, 0, out, err, errlen);
 }
 
 /* t(id, name, score): every kind of value the formats treat differently. */
@@ -716,6 +722,56 @@ Test(sqlout, table_aligns_numbers_right_and_text_left)
 				 sizeof err), 0);
 	cr_assert_str_eq(out, "nm\n--\n");
 	free(out);
+	tu_rmtree(t.dir);
+}
+
+/* SQLOUT_LOCALTIME: the stored capture times (declared "s, epoch") print
+ * as local time, in any format and through a view or an alias; durations,
+ * other numbers and expressions over times stay numbers.  1700000000 is
+ * 2023-11-14 22:13:20 UTC (date -u -d @1700000000); under TZ=Asia/Tokyo
+ * (UTC+9, no DST) it is 2023-11-15 07:13:20. */
+Test(sqlout, localtime_prints_stored_capture_times_readably)
+{
+	struct tmp t;
+	tmp_init(&t);
+	struct store *s = open_ok(t.path);
+	cr_assert_eq(store_run_begin(s, &RUN_INFO), 1);
+	struct conn_record a = rec4();
+	cr_assert_eq(store_conn_add(s, &a), 0, "%s", store_errmsg(s));
+	cr_assert_eq(store_run_finish(s, &(struct store_run_totals){ .status = STORE_RUN_COMPLETE }), 0,
+		     "%s", store_errmsg(s));
+	store_close(s);
+	char *old = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+	static const struct {
+		const char *tz, *first, *close;
+	} zones[] = {
+		{ "UTC", "2023-11-14 22:13:20.123456", "2023-11-14 22:13:22.250000" },
+		{ "Asia/Tokyo", "2023-11-15 07:13:20.123456", "2023-11-15 07:13:22.250000" },
+	};
+	for (size_t z = 0; z < KL_ARRAY_LEN(zones); z++) {
+		setenv("TZ", zones[z].tz, 1);
+		tzset();
+		char err[512], *out = NULL, want[512];
+		cr_assert_eq(sql_capture_flags(t.path,
+			"SELECT first_seen, close_ts AS closed, handshake_rtt, client_port,"
+			" round(last_seen - first_seen, 6) AS span, MIN(first_seen) AS earliest FROM connections",
+			SQLOUT_CSV, SQLOUT_LOCALTIME, &out, err, sizeof err), 0, "%s", err);
+		snprintf(want, sizeof want, "first_seen,closed,handshake_rtt,client_port,span,earliest\n"
+			 "%s,%s,0.0015,51234,2.376544,1700000000.123456\n", zones[z].first, zones[z].close);
+		cr_expect_str_eq(out, want);
+		free(out);
+		/* Without the flag: epoch seconds, as before. */
+		cr_assert_eq(sql_capture(t.path, "SELECT first_seen FROM connections", SQLOUT_CSV, &out,
+					 err, sizeof err), 0, "%s", err);
+		cr_expect_str_eq(out, "first_seen\n1700000000.123456\n");
+		free(out);
+	}
+	if (old)
+		setenv("TZ", old, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(old);
 	tu_rmtree(t.dir);
 }
 

@@ -33,6 +33,16 @@ bool finding_kind_lookup(const char *name, enum finding_kind *k)
 	return false;
 }
 
+const char *finding_impact_name(enum finding_impact i)
+{
+	switch (i) {
+	case FINDING_IMPACT_FAILURE: return "failure";
+	case FINDING_IMPACT_WASTE: return "waste";
+	case FINDING_IMPACT_INFO: return "info";
+	}
+	return NULL;
+}
+
 const char *finding_impact_heading(enum finding_impact i)
 {
 	switch (i) {

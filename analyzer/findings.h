@@ -127,6 +127,10 @@ const char *finding_kind_name(enum finding_kind k);
  * true and *k, or false. */
 bool finding_kind_lookup(const char *name, enum finding_kind *k);
 
+/* An impact class as JSON and SQL name it: "failure", "waste", "info";
+ * NULL when out of range. */
+const char *finding_impact_name(enum finding_impact i);
+
 /* A heading for an impact class ("requests that failed"). */
 const char *finding_impact_heading(enum finding_impact i);
 

@@ -9,10 +9,13 @@
 #ifndef KALENS_KL_H
 #define KALENS_KL_H
 
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #define KALENS_VERSION "0.1.0"
@@ -48,6 +51,27 @@ static inline int kl_thread_start(pthread_t *t, void *(*fn)(void *), void *arg,
 	if (rc == 0)
 		pthread_setname_np(*t, name);
 	return rc;
+}
+
+/* Epoch seconds as local time with microseconds, "2026-12-03
+ * 05:45:41.610549" (TZ decides the zone); false if out of range. */
+static inline bool kl_fmt_localtime(double secs, char *out, size_t outlen)
+{
+	if (!(secs > -1e11 && secs < 1e11))
+		return false;
+	double whole = floor(secs);
+	long usec = lround((secs - whole) * 1e6);
+	if (usec >= 1000000) {
+		whole += 1;
+		usec -= 1000000;
+	}
+	time_t t = (time_t)whole;
+	struct tm tm;
+	char day[32];
+	if (!localtime_r(&t, &tm) || !strftime(day, sizeof day, "%Y-%m-%d %H:%M:%S", &tm))
+		return false;
+	snprintf(out, outlen, "%.20s.%06u", day, (unsigned)usec % 1000000u);
+	return true;
 }
 
 /* CPU seconds the calling thread has used (runs.cpu_read_s, cpu_store_s). */

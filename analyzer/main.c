@@ -26,6 +26,7 @@
 #include "ship.h"
 #include "sqlout.h"
 #include "store.h"
+#include "story.h"
 #include "tls_keylog.h"
 #include "workers.h"
 
@@ -68,6 +69,7 @@ static const char usage_main[] =
 	"  read    read capture files (pcap, pcapng, gzip) into a database\n"
 	"  live    capture on a network interface into a database\n"
 	"  report  print an overview of a database\n"
+	"  conn    tell one connection's story: its requests, its close, its findings\n"
 	"  sql     run read-only SQL against a database\n"
 	"  schema  print the database schema kalens creates\n"
 	"  ship    copy a database into ClickHouse (docs/fleet.md)\n"
@@ -193,6 +195,19 @@ static const char usage_report[] =
 	"      --html FILE  write one self-contained HTML page to FILE: requests per\n"
 	"                 connection, idle times against the advertised timeout, a\n"
 	"                 waterfall of the busiest server's connections, the findings\n"
+	"  -h, --help     this text\n";
+
+static const char usage_conn[] =
+	"usage: kalens conn [OPTIONS] DB ID\n"
+	"\n"
+	"Tell the story of connection ID (connections.id, as report and sql show\n"
+	"it): its endpoints, TLS, HTTP/2, tunnel; each request and response in\n"
+	"order with what both sides said about the connection, the idle gaps and\n"
+	"pipelining; how it closed, after how much idle, against what the server\n"
+	"advertised; its findings and what they mean.\n"
+	"\n"
+	"      --json     the connection's row, its requests and findings as one\n"
+	"                 JSON object\n"
 	"  -h, --help     this text\n";
 
 static const char usage_sql[] =
@@ -782,6 +797,37 @@ static int cmd_live(int argc, char **argv)
 	return rc;
 }
 
+static int cmd_conn(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum story_format fmt = STORY_TEXT;
+	int c;
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_JSON: fmt = STORY_JSON; break;
+		case 'h': fputs(usage_conn, stdout); return 0;
+		default: return usage_hint(usage_conn);
+		}
+	}
+	if (argc - optind != 2)
+		return usage_error(usage_conn, "%s", "expected a database and a connection id");
+	double v;
+	const char *id = argv[optind + 1];
+	if (!parse_number(id, 9e15, &v) || v < 1 || v != (double)(int64_t)v)
+		return usage_error(usage_conn, "bad connection id '%s'", id);
+	char err[1024] = "";
+	int rc = story_print(argv[optind], (int64_t)v, fmt, stdout, err, sizeof err);
+	if (rc != 0) {
+		fprintf(stderr, "kalens: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
 static int cmd_report(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1034,6 +1080,8 @@ int main(int argc, char **argv)
 		return cmd_report(argc - 1, argv + 1);
 	if (!strcmp(cmd, "sql"))
 		return cmd_sql(argc - 1, argv + 1);
+	if (!strcmp(cmd, "conn"))
+		return cmd_conn(argc - 1, argv + 1);
 	if (!strcmp(cmd, "schema"))
 		return cmd_schema(argc - 1, argv + 1);
 	if (!strcmp(cmd, "ship"))

@@ -8,6 +8,7 @@
 #include "report.h"
 
 #include "findings.h"
+#include "jsonout.h"
 
 #include <sqlite3.h>
 #include <stdbool.h>
@@ -1110,20 +1111,6 @@ static int report_html(sqlite3 *db, const char *db_path, int64_t run, FILE *out,
 
 /* ---- JSON ----------------------------------------------------------------- */
 
-static void json_string(FILE *out, const unsigned char *s)
-{
-	fputc('"', out);
-	for (; s && *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(out, "\\%c", *s);
-		else if (*s < 0x20)
-			fprintf(out, "\\u%04x", *s);
-		else
-			fputc(*s, out);
-	}
-	fputc('"', out);
-}
-
 /* Emit the rows of `sql` (bound to the run) as JSON objects keyed by the
  * column names: one object when `single`, else an array of them. */
 static int json_rows(sqlite3 *db, const char *sql, int64_t run, bool single, FILE *out,
@@ -1138,28 +1125,7 @@ static int json_rows(sqlite3 *db, const char *sql, int64_t run, bool single, FIL
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (rows++)
 			fputc(',', out);
-		fputc('{', out);
-		for (int i = 0; i < sqlite3_column_count(st); i++) {
-			if (i)
-				fputc(',', out);
-			json_string(out, (const unsigned char *)sqlite3_column_name(st, i));
-			fputc(':', out);
-			switch (sqlite3_column_type(st, i)) {
-			case SQLITE_INTEGER:
-				fprintf(out, "%lld", (long long)sqlite3_column_int64(st, i));
-				break;
-			case SQLITE_FLOAT:
-				fprintf(out, "%.17g", sqlite3_column_double(st, i));
-				break;
-			case SQLITE_NULL:
-				fputs("null", out);
-				break;
-			default:
-				json_string(out, sqlite3_column_text(st, i));
-				break;
-			}
-		}
-		fputc('}', out);
+		jsonout_row(out, st);
 		if (single)
 			break;
 	}
@@ -1399,10 +1365,9 @@ static void sql_finding_attr(sqlite3_context *cx, int argc, sqlite3_value **argv
 		sqlite3_result_null(cx);
 		return;
 	}
-	static const char *const impact[] = { "failure", "waste", "info" };
 	const struct finding_kind_info *fi = finding_kind(k);
-	sqlite3_result_text(cx, sqlite3_user_data(cx) ? fi->meaning : impact[fi->impact], -1,
-			    SQLITE_STATIC);
+	sqlite3_result_text(cx, sqlite3_user_data(cx) ? fi->meaning : finding_impact_name(fi->impact),
+			    -1, SQLITE_STATIC);
 }
 
 static int register_finding_functions(sqlite3 *db)

@@ -95,26 +95,6 @@ static void fmt_real(double d, char *out, size_t outlen)
 }
 
 /* Read column i of the current row.  -1 when SQLite ran out of memory. */
-/* Epoch seconds as local time with microseconds; false if out of range. */
-static bool fmt_localtime(double secs, char *out, size_t outlen)
-{
-	if (!(secs > -1e11 && secs < 1e11))
-		return false;
-	double whole = floor(secs);
-	long usec = lround((secs - whole) * 1e6);
-	if (usec >= 1000000) {
-		whole += 1;
-		usec -= 1000000;
-	}
-	time_t t = (time_t)whole;
-	struct tm tm;
-	char day[32];
-	if (!localtime_r(&t, &tm) || !strftime(day, sizeof day, "%Y-%m-%d %H:%M:%S", &tm))
-		return false;
-	snprintf(out, outlen, "%.20s.%06u", day, (unsigned)usec % 1000000u);
-	return true;
-}
-
 /* Column i's value; `epoch`: the column is a stored capture time to print
  * as local time (SQLOUT_LOCALTIME). */
 static int get_val(sqlite3_stmt *st, int i, bool epoch, char *num, size_t numlen,
@@ -122,7 +102,7 @@ static int get_val(sqlite3_stmt *st, int i, bool epoch, char *num, size_t numlen
 {
 	int type = sqlite3_column_type(st, i);
 	if (epoch && (type == SQLITE_FLOAT || type == SQLITE_INTEGER) &&
-	    fmt_localtime(sqlite3_column_double(st, i), num, numlen)) {
+	    kl_fmt_localtime(sqlite3_column_double(st, i), num, numlen)) {
 		*v = (struct val){ num, strlen(num), VAL_TEXT };
 		return 0;
 	}

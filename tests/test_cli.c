@@ -133,7 +133,8 @@ Test(cli, usage_errors_exit_2)
 {
 	static const char *const cases[] = {
 		"", "frobnicate", "read", "read --bogus x.pcap", "read --idle-timeout abc x.pcap",
-		"read --max-conns 0 x.pcap", "report", "report -r zero db", "sql db",
+		"read --max-conns 0 x.pcap", "report", "report -r zero db", "sql db", "conn db",
+		"conn db 0", "conn db x", "conn --bogus db 1",
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		int st;
@@ -191,7 +192,7 @@ Test(cli, version_lists_every_library)
 Test(cli, help_and_version_exit_0)
 {
 	static const char *const cases[] = {
-		"--help", "--version", "read --help", "report --help", "sql --help",
+		"--help", "--version", "read --help", "report --help", "sql --help", "conn --help",
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		int st;

@@ -23,6 +23,7 @@
 #include "findings.h"
 #include "report.h"
 #include "store.h"
+#include "story.h"
 #include "testutil.h"
 
 #define GEN "captures/generated/"
@@ -57,9 +58,16 @@ static char *report_ok(const char *db, int64_t run, enum report_format fmt)
  * with the top-level keys, then one line "path=value" per leaf (path: keys
  * and array indices joined by '.'; strings as they are, other values as
  * JSON writes them: 3, 0.5, null; an empty object or array as {} or []). */
+static char *json_flat_text(char *json);
+
 static char *json_flat(const char *db, int64_t run)
 {
-	char *json = report_ok(db, run, REPORT_JSON);
+	return json_flat_text(report_ok(db, run, REPORT_JSON));
+}
+
+/* The same of any JSON text (freed here). */
+static char *json_flat_text(char *json)
+{
 	char *tmp = tu_tmpdir(), path[4200], py[4200], cmd[9000];
 	snprintf(path, sizeof path, "%s/r.json", tmp);
 	snprintf(py, sizeof py, "%s/flat.py", tmp);
@@ -87,7 +95,7 @@ static char *json_flat(const char *db, int64_t run)
 	snprintf(cmd, sizeof cmd, "python3 '%s' < '%s' 2>&1", py, path);
 	int st;
 	char *out = tu_run(cmd, &st);
-	cr_assert_eq(st, 0, "the JSON report does not parse: %s", out ? out : "");
+	cr_assert_eq(st, 0, "the JSON does not parse: %s", out ? out : "");
 	tu_rmtree(tmp);
 	return out;
 }
@@ -742,6 +750,122 @@ Test(report, responses_with_and_without_a_request)
 	char *out = report_ok(tu_db_path(&d), 0, REPORT_TEXT);
 	expect_text(out, "  responses           5   (requests without one: 0, responses without a "
 			 "request: 2, pipelined requests: 0)\n");
+	free(out);
+	tu_db_close(&d);
+}
+
+/* ---- kalens conn: one connection's story ---------------------------------- */
+
+static char *story(const char *db, int64_t id, enum story_format fmt, int *rc, char *err,
+		   size_t errlen)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *m = open_memstream(&buf, &n);
+	cr_assert_not_null(m);
+	*rc = story_print(db, id, fmt, m, err, errlen);
+	fclose(m);
+	return buf;
+}
+
+/* `needles` occur in `text` in this order. */
+static void expect_in_order(const char *text, const char *const *needles, size_t n)
+{
+	const char *at = text;
+	for (size_t i = 0; i < n; i++) {
+		const char *hit = at ? strstr(at, needles[i]) : NULL;
+		cr_expect_not_null(hit, "'%s' not found after '%s' in:\n%s", needles[i],
+				   i ? needles[i - 1] : "", text);
+		at = hit ? hit + strlen(needles[i]) : at;
+	}
+}
+
+/* curl's keep-alive connection of nginx-keepalive-curl, as curl's record
+ * (captures/generated/nginx-keepalive-curl.client.tsv) tells it: from local
+ * port 51654, five URLs in this order, each 200 with size_download bytes,
+ * then curl exits and closes the connection it could have kept. */
+Test(story, a_keepalive_connection_as_curl_recorded_it)
+{
+	struct tu_db d;
+	tu_db_read(&d, "", tu_src_path("captures/generated/nginx-keepalive-curl.pcap"));
+	int64_t id = tu_db_int(&d, "SELECT id FROM connections WHERE client_port = 51654");
+	cr_assert_gt(id, 0);
+	char err[512];
+	int rc;
+	char *out = story(tu_db_path(&d), id, STORY_TEXT, &rc, err, sizeof err);
+	cr_assert_eq(rc, 0, "%s", err);
+	const char *const want[] = {
+		"client 127.0.0.1:51654 -> server 127.0.0.1:37729",
+		"Requests: 5, responses: 5",
+		"#1 GET /small.html HTTP/1.1 -> 200, 81 bytes",
+		"#2 GET /100k.bin HTTP/1.1 -> 200, 102400 bytes",
+		"#3 GET /1m.bin HTTP/1.1 -> 200, 1048576 bytes",
+		"#4 GET /small.html HTTP/1.1 -> 200, 81 bytes",
+		"#5 GET /100k.bin HTTP/1.1 -> 200, 102400 bytes",
+		"the client closed the connection with a FIN",
+		"Close: the client closed it with a FIN",
+		"client-closed-reusable",
+		finding_kind(FINDING_CLIENT_CLOSED_REUSABLE)->meaning,
+	};
+	expect_in_order(out, want, KL_ARRAY_LEN(want));
+	free(out);
+
+	/* The JSON: the stored rows themselves, and what each finding means. */
+	char *flat = json_flat_text(story(tu_db_path(&d), id, STORY_JSON, &rc, err, sizeof err));
+	cr_assert_eq(rc, 0, "%s", err);
+	char v[256];
+	cr_expect_str_eq(jget(flat, "keys", v, sizeof v) ? v : "", "connection,requests,findings");
+	cr_expect_str_eq(jget(flat, "connection.client_port", v, sizeof v) ? v : "", "51654");
+	cr_expect_eq(jlen(flat, "requests"), 5);
+	static const char *const uris[] = { "/small.html", "/100k.bin", "/1m.bin", "/small.html",
+					    "/100k.bin" };
+	for (size_t i = 0; i < KL_ARRAY_LEN(uris); i++) {
+		char path[64];
+		snprintf(path, sizeof path, "requests.%zu.uri", i);
+		cr_expect_str_eq(jget(flat, path, v, sizeof v) ? v : "", uris[i], "%s", path);
+	}
+	cr_expect_str_eq(jget(flat, "findings.0.kind", v, sizeof v) ? v : "", "client-closed-reusable");
+	cr_expect_str_eq(jget(flat, "findings.0.impact", v, sizeof v) ? v : "", "waste");
+	cr_expect_str_eq(jget(flat, "findings.0.meaning", v, sizeof v) ? v : "",
+			 finding_kind(FINDING_CLIENT_CLOSED_REUSABLE)->meaning);
+	free(flat);
+	tu_db_close(&d);
+}
+
+/* http.client's first connection of nginx-python-client-idle, as its
+ * record tells it: two answered GETs, 6 s asleep, nginx (keepalive_timeout
+ * 5s) closes first, the third GET gets no response; the close is told in
+ * its place, between the second request and the third. */
+Test(story, a_request_after_the_server_closed)
+{
+	struct tu_db d;
+	tu_db_read(&d, "", tu_src_path("captures/generated/nginx-python-client-idle.pcap"));
+	int64_t id = tu_db_int(&d, "SELECT id FROM connections WHERE client_port = 40486");
+	char err[512];
+	int rc;
+	char *out = story(tu_db_path(&d), id, STORY_TEXT, &rc, err, sizeof err);
+	cr_assert_eq(rc, 0, "%s", err);
+	static const char *const want[] = {
+		"#1 GET /small.html", "-> 200", "#2 GET /100k.bin", "-> 200",
+		"the server closed the connection with a FIN",
+		"#3 GET /small.html HTTP/1.1 -> no response",
+		"Close: the server closed it with a FIN",
+		"idle-close-race", "request #3",
+	};
+	expect_in_order(out, want, KL_ARRAY_LEN(want));
+	free(out);
+	char *flat = json_flat_text(story(tu_db_path(&d), id, STORY_JSON, &rc, err, sizeof err));
+	char v[64];
+	double idle = atof(jget(flat, "requests.2.idle_before", v, sizeof v) ? v : "0");
+	cr_expect(idle >= 6.0 && idle < 6.1, "idle before the third GET %f, the client slept 6.0 s",
+		  idle);
+	cr_expect_str_eq(jget(flat, "requests.2.status", v, sizeof v) ? v : "", "null");
+	free(flat);
+
+	/* An id the database does not have. */
+	out = story(tu_db_path(&d), 999999, STORY_TEXT, &rc, err, sizeof err);
+	cr_expect_eq(rc, 1);
+	cr_expect(strstr(err, "no connection 999999"), "%s", err);
 	free(out);
 	tu_db_close(&d);
 }

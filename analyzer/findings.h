@@ -50,6 +50,8 @@ enum finding_impact { FINDING_IMPACT_FAILURE, FINDING_IMPACT_WASTE, FINDING_IMPA
 	  PER_SERVER, "one request, while the client soon opened another: missed reuse")  \
 	X(CLIENT_CLOSED_REUSABLE, "client-closed-reusable", WASTE, "docs/keepalive.md",          \
 	  PER_SERVER, "client closed a connection the server would have kept")            \
+	X(UNUSED_CONNECTION, "unused-connection", WASTE, "docs/keepalive.md", NONE,               \
+	  "opened and closed (or left) without a byte sent: a handshake for nothing")             \
 	X(SERVER_IDLE_TIMEOUT, "server-idle-timeout", INFO, "docs/keepalive.md",                 \
 	  PER_SERVER, "server closed an idle connection at its timeout")                  \
 	X(KEEPALIVE_MAX_REACHED, "keepalive-max-reached", INFO, "docs/keepalive.md",             \

@@ -54,9 +54,34 @@ static const char *closed_by(const struct conn_record *r, const struct http_fact
 	return buf;
 }
 
+/* Opened and never used: the three-way handshake completed, then no byte
+ * of payload either way (a browser's preconnect it did not need, a check
+ * that only connects).  Any protocol: nothing was said. */
+static void unused_connection(const struct conn_record *r, const struct dissect_output *out)
+{
+	if (!r->has_handshake_rtt || r->bytes[KL_TO_SERVER] || r->bytes[KL_TO_CLIENT])
+		return;
+	char d[200];
+	double rtt = (double)r->handshake_rtt / KL_NS_PER_SEC;
+	double lived = (double)(r->last_seen - r->first_seen) / KL_NS_PER_SEC;
+	bool closed = (r->close_kind == CONN_CLOSE_FIN || r->close_kind == CONN_CLOSE_RST) &&
+		      r->close_initiator != CONN_CLOSER_NONE;
+	if (closed)
+		snprintf(d, sizeof d, "handshake completed (round trip %.6f s), then no byte either "
+			 "way; closed by the %s (%s) %.6f s after it opened", rtt,
+			 r->close_initiator == CONN_CLOSER_SERVER ? "server" : "client", close_how(r),
+			 (double)(r->close_ts - r->first_seen) / KL_NS_PER_SEC);
+	else
+		snprintf(d, sizeof d, "handshake completed (round trip %.6f s), then no byte either "
+			 "way for %.6f s, to the end of %s", rtt, lived,
+			 r->close_kind == CONN_CLOSE_OPEN ? "the capture" : "its tracking");
+	emit(out, r, 0, closed ? r->close_ts : r->last_seen, FINDING_UNUSED_CONNECTION, d);
+}
+
 void keepalive_conn_done(const struct keepalive_config *cfg, struct conn_record *r,
 			 const struct dissect_output *out)
 {
+	unused_connection(r, out);
 	struct http_facts *h = http_facts_of(r);
 	if (!h || h->requests == 0)
 		return;                   /* not HTTP, or nothing asked */

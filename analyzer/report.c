@@ -288,6 +288,49 @@ static int print_totals(sqlite3 *db, int64_t run, FILE *out, char *err, size_t e
 	return 0;
 }
 
+/* Per client: connections, requests, how many reused, to how many servers,
+ * the missed reuse and unused connections found on them (schema 2 on). */
+#define CLIENTS_SQL(version) ((version) < 2 ?                                              \
+	"SELECT client_ip, COUNT(*) AS connections, COUNT(DISTINCT server_ip || ':' ||"        \
+	" server_port) AS servers FROM connections WHERE" RUN_FILTER                           \
+	"GROUP BY 1 ORDER BY 2 DESC, 1" :                                                       \
+	"SELECT c.client_ip, COUNT(*) AS connections, COALESCE(SUM(c.requests), 0) AS requests," \
+	" COALESCE(SUM(c.requests > 1), 0) AS reused,"                                           \
+	" COUNT(DISTINCT c.server_ip || ':' || c.server_port) AS servers,"                        \
+	" COALESCE(SUM(f.short_lived), 0) AS missed_reuse, COALESCE(SUM(f.unused), 0) AS unused"  \
+	" FROM connections c LEFT JOIN (SELECT conn_id,"                                         \
+	"  SUM(kind = 'short-lived-connection') AS short_lived,"                                 \
+	"  SUM(kind = 'unused-connection') AS unused FROM findings WHERE conn_id IS NOT NULL"    \
+	"  GROUP BY conn_id) f ON f.conn_id = c.id"                                               \
+	" WHERE (?1 = 0 OR c.run_id = ?1) GROUP BY 1 ORDER BY 2 DESC, 1")
+
+static int print_clients(sqlite3 *db, int64_t run, int version, FILE *out, char *err,
+			 size_t errlen)
+{
+	if (version < 2)
+		return 0;
+	sqlite3_stmt *st = prep(db, CLIENTS_SQL(version), run, err, errlen);
+	if (!st)
+		return -1;
+	fprintf(out, "\nBy client (most connections first)\n");
+	fprintf(out, "  %-40s %7s %8s %7s %8s %12s %7s\n", "client", "conns", "requests", "reused",
+		"servers", "missed reuse", "unused");
+	int rows = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (++rows > REPORT_TOP_SERVERS) {
+			fprintf(out, "  (more clients: kalens report --json DB, \"clients\")\n");
+			break;
+		}
+		fprintf(out, "  %-40s %7lld %8lld %7lld %8lld %12lld %7lld\n",
+			(const char *)sqlite3_column_text(st, 0), (long long)sqlite3_column_int64(st, 1),
+			(long long)sqlite3_column_int64(st, 2), (long long)sqlite3_column_int64(st, 3),
+			(long long)sqlite3_column_int64(st, 4), (long long)sqlite3_column_int64(st, 5),
+			(long long)sqlite3_column_int64(st, 6));
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
 static int print_servers(sqlite3 *db, int64_t run, int version, FILE *out, char *err,
 			 size_t errlen)
 {
@@ -358,6 +401,19 @@ static long long one_int(sqlite3 *db, const char *sql, int64_t run)
 /* Does `table` have `column`?  A database of the current schema version
  * written by a kalens that did not declare a column yet lacks it (store.c
  * adds it only when it writes). */
+/* The database has view `name` (a later kalens added it; the database
+ * gets it the next time kalens writes to it). */
+static bool has_view(sqlite3 *db, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+	bool yes = sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'view'"
+				      " AND name = ?1", -1, &st, NULL) == SQLITE_OK &&
+		   sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) == SQLITE_OK &&
+		   sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return yes;
+}
+
 static bool has_column(sqlite3 *db, const char *table, const char *column)
 {
 	sqlite3_stmt *st = NULL;
@@ -451,6 +507,97 @@ static int print_shipping(sqlite3 *db, int64_t run, FILE *out, char *err, size_t
 	sqlite3_finalize(st);
 	if (rows)
 		fputc('\n', out);
+	return 0;
+}
+
+/* Missed reuse and what it cost (view missed_reuse_cost): connections that
+ * carried one request while the client soon opened another, and the
+ * handshakes of those others, in all, then the servers and clients with
+ * the most.  Nothing for a database without the view. */
+static int print_missed_reuse(sqlite3 *db, int64_t run, FILE *out, char *err, size_t errlen)
+{
+	if (!has_view(db, "missed_reuse_cost"))
+		return 0;
+	sqlite3_stmt *st = prep(db, "SELECT COUNT(*), TOTAL(cost_s), TOTAL(handshake_s),"
+				" TOTAL(tls_handshake_s) FROM missed_reuse_cost WHERE" RUN_FILTER,
+				run, err, errlen);
+	if (!st)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0) {
+		char a[32], b[32], c[32];
+		fmt_secs(a, sizeof a, sqlite3_column_double(st, 1), 0);
+		fmt_secs(b, sizeof b, sqlite3_column_double(st, 2), 0);
+		fmt_secs(c, sizeof c, sqlite3_column_double(st, 3), 0);
+		fprintf(out, "  missed reuse        %lld connections carried one request while the "
+			"client soon opened\n                      another; those handshakes cost %s "
+			"(TCP %s, TLS %s)\n", (long long)sqlite3_column_int64(st, 0), a, b, c);
+		sqlite3_finalize(st);
+		static const char *const by[2][2] = {
+			{ "by server", "CASE WHEN instr(server_ip, ':') THEN '[' || server_ip || ']'"
+				       " ELSE server_ip END || ':' || server_port" },
+			{ "by client", "client_ip" },
+		};
+		for (int k = 0; k < 2; k++) {
+			char sql[512];
+			snprintf(sql, sizeof sql, "SELECT %s AS who, COUNT(*), TOTAL(cost_s)"
+				 " FROM missed_reuse_cost WHERE" RUN_FILTER " GROUP BY who"
+				 " ORDER BY 3 DESC, 2 DESC, who LIMIT 5", by[k][1]);
+			st = prep(db, sql, run, err, errlen);
+			if (!st)
+				return -1;
+			fprintf(out, "    %-18s", by[k][0]);
+			for (int n = 0; sqlite3_step(st) == SQLITE_ROW; n++) {
+				fmt_secs(a, sizeof a, sqlite3_column_double(st, 2), 0);
+				fprintf(out, "%s%s %lld (%s)", n ? ", " : "",
+					(const char *)sqlite3_column_text(st, 0),
+					(long long)sqlite3_column_int64(st, 1), a);
+			}
+			fputc('\n', out);
+			sqlite3_finalize(st);
+		}
+		return 0;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* Connections opened and never used (finding unused-connection): how many,
+ * and the round trips their handshakes took. */
+static int print_unused(sqlite3 *db, int64_t run, FILE *out, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = prep(db, "SELECT COUNT(*), TOTAL(c.handshake_rtt) FROM findings f"
+				" JOIN connections c ON c.id = f.conn_id WHERE (?1 = 0 OR f.run_id = ?1)"
+				" AND f.kind = 'unused-connection'", run, err, errlen);
+	if (!st)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0) {
+		char a[32];
+		fmt_secs(a, sizeof a, sqlite3_column_double(st, 1), 0);
+		fprintf(out, "  unused              %lld connections opened and never used (%s of "
+			"handshakes)\n", (long long)sqlite3_column_int64(st, 0), a);
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* The responses by the version of their status line (requests.response_version). */
+static int print_response_versions(sqlite3 *db, int64_t run, FILE *out, char *err,
+				   size_t errlen)
+{
+	if (!has_column(db, "requests", "response_version"))
+		return 0;
+	sqlite3_stmt *st = prep(db, "SELECT response_version, COUNT(*) FROM requests WHERE" RUN_FILTER
+				"AND response_version IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1",
+				run, err, errlen);
+	if (!st)
+		return -1;
+	int n = 0;
+	for (; sqlite3_step(st) == SQLITE_ROW; n++)
+		fprintf(out, "%s%s %lld", n ? ", " : "  response versions   ",
+			(const char *)sqlite3_column_text(st, 0), (long long)sqlite3_column_int64(st, 1));
+	if (n)
+		fputc('\n', out);
+	sqlite3_finalize(st);
 	return 0;
 }
 
@@ -557,6 +704,10 @@ static int print_http(sqlite3 *db, int version, int64_t run, FILE *out, char *er
 			(long long)sqlite3_column_int64(st, 0), a);
 	}
 	sqlite3_finalize(st);
+	if (print_missed_reuse(db, run, out, err, errlen) != 0 ||
+	    print_unused(db, run, out, err, errlen) != 0 ||
+	    print_response_versions(db, run, out, err, errlen) != 0)
+		return -1;
 
 	st = prep(db,
 		"SELECT ka_timeout_advertised, COUNT(*), MIN(ka_max_advertised), MAX(ka_max_advertised)"
@@ -798,8 +949,7 @@ static int print_findings(sqlite3 *db, const char *db_path, int64_t run, FILE *o
 		if (*rows[i].meaning)
 			fprintf(out, "    %-30s %s\n", "", rows[i].meaning);
 	}
-	fprintf(out, "  look one up: kalens sql %s \"SELECT kind, request_seq, detail FROM findings"
-		" WHERE conn_id = N\"\n\n", db_path);
+	fprintf(out, "  look one up: kalens conn %s N (its requests, close and findings)\n\n", db_path);
 	return 0;
 }
 
@@ -1141,6 +1291,51 @@ static int json_rows(sqlite3 *db, const char *sql, int64_t run, bool single, FIL
 }
 
 /* A nearest-rank quantile as a JSON number or null. */
+/* "missed_reuse" (view missed_reuse_cost: null without it),
+ * "unused_connections" and "response_versions" (null without the column),
+ * as the text report's lines. */
+static int json_missed_reuse(sqlite3 *db, int64_t run, FILE *out, char *err, size_t errlen)
+{
+	fputs(",\"missed_reuse\":", out);
+	if (!has_view(db, "missed_reuse_cost")) {
+		fputs("null", out);
+	} else {
+		fputs("{\"total\":", out);
+		if (json_rows(db, "SELECT COUNT(*) AS connections, TOTAL(cost_s) AS cost_s,"
+				  " TOTAL(handshake_s) AS tcp_s, TOTAL(tls_handshake_s) AS tls_s"
+				  " FROM missed_reuse_cost WHERE" RUN_FILTER, run, true, out, err,
+				  errlen) != 0)
+			return -1;
+		fputs(",\"by_server\":", out);
+		if (json_rows(db, "SELECT server_ip, server_port, COUNT(*) AS connections,"
+				  " TOTAL(cost_s) AS cost_s FROM missed_reuse_cost WHERE" RUN_FILTER
+				  " GROUP BY server_ip, server_port ORDER BY cost_s DESC, connections DESC,"
+				  " server_ip, server_port", run, false, out, err, errlen) != 0)
+			return -1;
+		fputs(",\"by_client\":", out);
+		if (json_rows(db, "SELECT client_ip, COUNT(*) AS connections, TOTAL(cost_s) AS cost_s"
+				  " FROM missed_reuse_cost WHERE" RUN_FILTER " GROUP BY client_ip"
+				  " ORDER BY cost_s DESC, connections DESC, client_ip", run, false, out, err,
+				  errlen) != 0)
+			return -1;
+		fputc('}', out);
+	}
+	fputs(",\"unused_connections\":", out);
+	if (json_rows(db, "SELECT COUNT(*) AS connections, TOTAL(c.handshake_rtt) AS handshake_s"
+			  " FROM findings f JOIN connections c ON c.id = f.conn_id"
+			  " WHERE (?1 = 0 OR f.run_id = ?1) AND f.kind = 'unused-connection'", run, true,
+			  out, err, errlen) != 0)
+		return -1;
+	fputs(",\"response_versions\":", out);
+	if (!has_column(db, "requests", "response_version")) {
+		fputs("null", out);
+		return 0;
+	}
+	return json_rows(db, "SELECT response_version AS version, COUNT(*) AS responses"
+			 " FROM requests WHERE" RUN_FILTER "AND response_version IS NOT NULL"
+			 " GROUP BY 1 ORDER BY 2 DESC, 1", run, false, out, err, errlen);
+}
+
 /* Connections that came through tunnels, by their tunnels (the client's
  * packets', else the server's): "vxlan 3, gre > vxlan 2".  Nothing when none. */
 static int print_tunnels(sqlite3 *db, int64_t run, FILE *out, char *err, size_t errlen)
@@ -1292,6 +1487,8 @@ static int report_json(sqlite3 *db, int version, int64_t run, FILE *out, char *e
 				  RUN_FILTER "AND reuse_saved_s IS NOT NULL", run, true, out, err,
 				  errlen) != 0)
 			return -1;
+		if (json_missed_reuse(db, run, out, err, errlen) != 0)
+			return -1;
 	}
 	if (version >= 3) {
 		/* TLS: per server, versions and session reuse (schema 3). */
@@ -1347,6 +1544,9 @@ static int report_json(sqlite3 *db, int version, int64_t run, FILE *out, char *e
 		      " SUM(bytes_to_server) AS bytes_to_server, SUM(bytes_to_client) AS bytes_to_client"
 		      " FROM connections WHERE" RUN_FILTER "GROUP BY 1, 2 ORDER BY 3 DESC",
 		      run, false, out, err, errlen) != 0)
+		return -1;
+	fputs(",\"clients\":", out);
+	if (json_rows(db, CLIENTS_SQL(version), run, false, out, err, errlen) != 0)
 		return -1;
 	fputs("}\n", out);
 	return 0;
@@ -1439,6 +1639,7 @@ int report_print(const char *db_path, int64_t run_id, enum report_format fmt, FI
 	    (version < 3 || print_tls(db, run_id, out, err, errlen) == 0) &&
 	    (version < 4 || print_h2(db, run_id, out, err, errlen) == 0) &&
 	    print_servers(db, run_id, version, out, err, errlen) == 0 &&
+	    print_clients(db, run_id, version, out, err, errlen) == 0 &&
 	    print_shipping(db, run_id, out, err, errlen) == 0)
 		rc = 0;
 out:

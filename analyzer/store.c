@@ -212,6 +212,21 @@ static const char schema_sql[] =
 	"   AND x.server_port = c.server_port) AS could_have_been_reused"
 	" FROM connections c WHERE c.requests IS NOT NULL"
 	" GROUP BY c.run_id, c.client_ip, c.server_ip, c.server_port;"
+	/* What each missed reuse cost: a connection that carried one request
+	 * (short-lived-connection) and the same client's next connection to
+	 * the same server, whose handshakes reuse would have spared (the
+	 * pairing is the finding's own: store_cross_findings). */
+	"CREATE VIEW IF NOT EXISTS missed_reuse_cost AS"
+	" SELECT s.run_id, s.client_ip, s.server_ip, s.server_port, s.id AS conn_id,"
+	"  s.next_id AS next_conn_id, s.next_rtt AS handshake_s, s.next_tls AS tls_handshake_s,"
+	"  COALESCE(s.next_rtt, 0) + COALESCE(s.next_tls, 0) AS cost_s"
+	" FROM (SELECT id, run_id, client_ip, server_ip, server_port,"
+	"   LEAD(id) OVER w AS next_id, LEAD(handshake_rtt) OVER w AS next_rtt,"
+	"   LEAD(tls_handshake_s) OVER w AS next_tls"
+	"  FROM connections WHERE requests IS NOT NULL"
+	"  WINDOW w AS (PARTITION BY run_id, client_ip, server_ip, server_port"
+	"   ORDER BY first_seen, id)) s"
+	" JOIN findings f ON f.conn_id = s.id AND f.kind = 'short-lived-connection';"
 	/* One row per request, for plotting a waterfall. */
 	"CREATE VIEW IF NOT EXISTS timeline AS"
 	" SELECT r.run_id, r.conn_id, c.client_ip, c.client_port, c.server_ip, c.server_port,"

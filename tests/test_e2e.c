@@ -1,6 +1,9 @@
 /*
  * test_e2e.c - kalens on real captures, against tshark's reading.
  *
+ * The unused-connection finding is checked on the same rows: tshark saw
+ * the handshake complete and no payload either way.
+ *
  * Every tests/expected/conns/NAME.conns.tsv was written by
  * tests/tools/tshark-conns.py (tshark's tcp.stream, one row per stream,
  * with kalens's role rules applied to tshark's fields; see
@@ -121,6 +124,26 @@ static int compare_capture(const char *refdir, const char *file)
 			bad++;
 		}
 	}
+	/* unused-connection (docs/keepalive.md): exactly the streams where
+	 * tshark saw the handshake complete (an initial RTT) and no payload
+	 * byte either way. */
+	struct tu_table unused;
+	tu_db_table(&d, "SELECT (SELECT COUNT(*) FROM findings f WHERE f.conn_id = c.id"
+			" AND f.kind = 'unused-connection') FROM connections c"
+			" ORDER BY first_seen, client_port, server_port", &unused);
+	for (size_t i = 0; i < unused.nrows && i < ref.nrows; i++) {
+		bool want = *tu_cell(&ref, i, C_HANDSHAKE_RTT) &&
+			    !strcmp(tu_cell(&ref, i, C_BY_TO_SERVER), "0") &&
+			    !strcmp(tu_cell(&ref, i, C_BY_TO_CLIENT), "0");
+		const char *got = tu_cell(&unused, i, 0);
+		if (!strcmp(got, want ? "1" : "0"))
+			continue;
+		cr_expect_fail("%s: connection %zu (client port %s): %s unused-connection findings; "
+			       "tshark: %s", capture, i, tu_cell(&ref, i, C_CLIENT_PORT), got,
+			       want ? "handshake, then no payload" : "not unused");
+		bad++;
+	}
+	tu_table_free(&unused);
 	tu_table_free(&ref);
 	tu_table_free(&kal);
 	tu_db_close(&d);

@@ -308,7 +308,8 @@ Test(report, json_parses_and_equals_sql_aggregates)
 	cr_expect_str_eq(jget(flat, "keys", v, sizeof v),
 			 "runs,connections,attempts,attempts_by_server,handshake_rtt,http,"
 			 "requests_per_connection,idle_before_close,keep_alive_advertised,findings,"
-			 "reuse_saved,tls,tls_closes,shipping,http2,servers");
+			 "reuse_saved,missed_reuse,unused_connections,response_versions,tls,tls_closes,"
+			 "shipping,http2,servers,clients");
 	static const char *const pairs[][2] = {
 		{ "runs.0.id", "SELECT id FROM runs" },
 		{ "runs.0.status", "SELECT status FROM runs" },
@@ -638,7 +639,8 @@ Test(report, schema_2_database_still_reports)
 	char v[256];
 	cr_expect_str_eq(jget(flat, "keys", v, sizeof v),
 			 "runs,connections,handshake_rtt,http,requests_per_connection,"
-			 "idle_before_close,keep_alive_advertised,findings,reuse_saved,servers");
+			 "idle_before_close,keep_alive_advertised,findings,reuse_saved,missed_reuse,"
+			 "unused_connections,response_versions,servers,clients");
 	cr_expect_str_eq(jget(flat, "reuse_saved", v, sizeof v), "null");
 	cr_expect_str_eq(jget(flat, "http.requests", v, sizeof v), "4");
 	cr_expect_str_eq(jget(flat, "http.http10_connections", v, sizeof v), "1");
@@ -867,5 +869,130 @@ Test(story, a_request_after_the_server_closed)
 	cr_expect_eq(rc, 1);
 	cr_expect(strstr(err, "no connection 999999"), "%s", err);
 	free(out);
+	tu_db_close(&d);
+}
+
+/* ---- missed reuse, unused connections, clients, response versions -------- */
+
+/* The README's capture (zeek's bro.org.pcap): a browser's 13 connections to
+ * one server, 5 of them preconnects it closed unused.  From tshark's
+ * readings in tests/expected: conns (a row per stream: handshake RTT,
+ * payload bytes) and http (a row per request, its status). */
+Test(report, unused_connections_clients_and_versions_against_tshark)
+{
+	const char *base = "tests/expected/%s/captures__public__zeek__http__bro.org.pcap.%s.tsv";
+	char path[512];
+	struct tu_table conns, reqs;
+	snprintf(path, sizeof path, base, "conns", "conns");
+	tu_tsv_table(tu_src_path(path), 15, &conns);
+	snprintf(path, sizeof path, base, "http", "requests");
+	tu_tsv_table(tu_src_path(path), 9, &reqs);
+	/* Unused: the handshake completed (an initial RTT), no payload byte. */
+	size_t unused = 0;
+	double unused_rtt = 0;
+	for (size_t i = 0; i < conns.nrows; i++) {
+		if (*tu_cell(&conns, i, 12) && !strcmp(tu_cell(&conns, i, 8), "0") &&
+		    !strcmp(tu_cell(&conns, i, 9), "0")) {
+			unused++;
+			unused_rtt += atof(tu_cell(&conns, i, 12));
+		}
+	}
+	cr_assert_eq(unused, 5, "the reference changed: %zu unused", unused);
+	/* Reused: streams with more than one request. */
+	size_t reused = 0;
+	for (size_t i = 0; i < reqs.nrows; i++)
+		if (!strcmp(tu_cell(&reqs, i, 4), "2"))
+			reused++;
+
+	struct tu_db d;
+	tu_db_read(&d, "", tu_src_path("captures/public/zeek/http/bro.org.pcap"));
+	char *flat = json_flat(tu_db_path(&d), 0);
+	char v[128], want[64];
+	cr_expect_str_eq(jget(flat, "unused_connections.connections", v, sizeof v) ? v : "", "5");
+	double got = atof(jget(flat, "unused_connections.handshake_s", v, sizeof v) ? v : "0");
+	cr_expect(fabs(got - unused_rtt) < 5e-6, "unused handshakes %.6f s, tshark's RTTs %.6f s",
+		  got, unused_rtt);
+	cr_expect_eq(jlen(flat, "clients"), 1);
+	cr_expect_str_eq(jget(flat, "clients.0.client_ip", v, sizeof v) ? v : "", "10.0.2.15");
+	snprintf(want, sizeof want, "%zu", conns.nrows);
+	cr_expect_str_eq(jget(flat, "clients.0.connections", v, sizeof v) ? v : "", want);
+	snprintf(want, sizeof want, "%zu", reqs.nrows);
+	cr_expect_str_eq(jget(flat, "clients.0.requests", v, sizeof v) ? v : "", want);
+	snprintf(want, sizeof want, "%zu", reused);
+	cr_expect_str_eq(jget(flat, "clients.0.reused", v, sizeof v) ? v : "", want);
+	cr_expect_str_eq(jget(flat, "clients.0.servers", v, sizeof v) ? v : "", "1");
+	cr_expect_str_eq(jget(flat, "clients.0.unused", v, sizeof v) ? v : "", "5");
+	/* Responses: tshark's 30 statuses, and the one on client port 55081
+	 * whose body has a gap, which tshark leaves undissected and kalens
+	 * counts (test_e2e_http, GAP_IN_BODY); all HTTP/1.1 (tshark -Y
+	 * http.response -T fields -e http.response.version). */
+	size_t statuses = 0;
+	for (size_t i = 0; i < reqs.nrows; i++)
+		statuses += *tu_cell(&reqs, i, 8) != '\0';
+	snprintf(want, sizeof want, "%zu", statuses + 1);
+	cr_expect_eq(jlen(flat, "response_versions"), 1);
+	cr_expect_str_eq(jget(flat, "response_versions.0.version", v, sizeof v) ? v : "", "HTTP/1.1");
+	cr_expect_str_eq(jget(flat, "response_versions.0.responses", v, sizeof v) ? v : "", want);
+	free(flat);
+	char *out = report_ok(tu_db_path(&d), 0, REPORT_TEXT);
+	cr_expect(strstr(out, "  unused              5 connections opened and never used"), "%s", out);
+	cr_expect(strstr(out, "By client (most connections first)"), "%s", out);
+	free(out);
+	tu_table_free(&conns);
+	tu_table_free(&reqs);
+	tu_db_close(&d);
+}
+
+/* ab without -k (nginx-ab-close): ten one-request connections, one after
+ * another.  Each one-request connection the same client followed with
+ * another (short-lived-connection) cost that next connection's handshake:
+ * missed_reuse sums tshark's initial RTT of each successor, the next
+ * stream by start time that carried a request. */
+Test(report, missed_reuse_costs_the_next_handshakes)
+{
+	char path[512];
+	struct tu_table conns;
+	snprintf(path, sizeof path,
+		 "tests/expected/conns/captures__generated__nginx-ab-close.pcap.conns.tsv");
+	tu_tsv_table(tu_src_path(path), 15, &conns);
+	struct tu_db d;
+	tu_db_read(&d, "", tu_src_path("captures/generated/nginx-ab-close.pcap"));
+	/* The connections the finding names, by client port. */
+	struct tu_table shorts;
+	tu_db_table(&d, "SELECT c.client_port FROM findings f JOIN connections c ON c.id = f.conn_id"
+			" WHERE f.kind = 'short-lived-connection'", &shorts);
+	cr_assert_gt(shorts.nrows, 0);
+	double want = 0;
+	for (size_t s = 0; s < shorts.nrows; s++) {
+		/* The reference's rows are in start order; the successor is the
+		 * next that sent a payload (a request). */
+		size_t i = 0;
+		while (i < conns.nrows && strcmp(tu_cell(&conns, i, 1), tu_cell(&shorts, s, 0)))
+			i++;
+		cr_assert_lt(i, conns.nrows);
+		size_t j = i + 1;
+		while (j < conns.nrows && !strcmp(tu_cell(&conns, j, 8), "0"))
+			j++;
+		cr_assert_lt(j, conns.nrows, "no successor of client port %s", tu_cell(&shorts, s, 0));
+		want += atof(tu_cell(&conns, j, 12));
+	}
+	char *flat = json_flat(tu_db_path(&d), 0);
+	char v[128], n[32];
+	snprintf(n, sizeof n, "%zu", shorts.nrows);
+	cr_expect_str_eq(jget(flat, "missed_reuse.total.connections", v, sizeof v) ? v : "", n);
+	double got = atof(jget(flat, "missed_reuse.total.cost_s", v, sizeof v) ? v : "0");
+	cr_expect(fabs(got - want) < 1e-5, "missed reuse cost %.6f s, tshark's RTTs %.6f s", got, want);
+	cr_expect_str_eq(jget(flat, "missed_reuse.total.tls_s", v, sizeof v) ? v : "", "0");
+	cr_expect_str_eq(jget(flat, "missed_reuse.by_server.0.connections", v, sizeof v) ? v : "", n);
+	cr_expect_str_eq(jget(flat, "missed_reuse.by_client.0.client_ip", v, sizeof v) ? v : "",
+			 "127.0.0.1");
+	free(flat);
+	char *out = report_ok(tu_db_path(&d), 0, REPORT_TEXT);
+	char line[128];
+	snprintf(line, sizeof line, "  missed reuse        %s connections carried one request", n);
+	cr_expect(strstr(out, line), "%s", out);
+	free(out);
+	tu_table_free(&shorts);
+	tu_table_free(&conns);
 	tu_db_close(&d);
 }

@@ -223,7 +223,7 @@ Test(store, schema_created_with_version_and_wal)
 	cr_assert_str_eq(buf, "table:attempts,view:conn_summary,view:connection_reuse,table:connections,"
 			 "index:connections_run,"
 			 "index:connections_server,table:findings,index:findings_run,"
-			 "view:keepalive_compliance,view:missed_reuse,table:requests,"
+			 "view:keepalive_compliance,view:missed_reuse,view:missed_reuse_cost,table:requests,"
 			 "view:reuse_summary,table:runs,view:ship_backlog,table:ship_progress,"
 			 "table:ship_runs,index:sqlite_autoindex_ship_progress_1,"
 			 "index:sqlite_autoindex_ship_runs_1,view:timeline,view:tls_servers");

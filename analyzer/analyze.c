@@ -329,6 +329,23 @@ static bool run_live_keep_reading(struct run *r, double now)
 	return r->cs != CAPTURE_TIMEOUT && now < r->drain_until;
 }
 
+/* Live: the run's row says how far it got (its counts, the kernel's, the
+ * connections still open), written with the commit that follows. */
+static void run_progress(struct run *r)
+{
+	struct store_run_totals p = *r->t;
+	uint64_t recv;
+	if (capture_stats(r->cap, &recv, &p.packets_dropped) == 0)
+		p.packets_received = recv > INT64_MAX ? INT64_MAX : (int64_t)recv;
+	struct workers_totals wt = workers_totals(r->wk);
+	p.connections = wt.connections;
+	p.requests = wt.requests;
+	p.findings = wt.findings;
+	p.connections_open = wt.conns_open;
+	p.updated_at = wall_now();
+	storeq_progress(r->q, &p);
+}
+
 /* Live, by the wall clock since no packet may come: end idle connections,
  * commit every flush_interval (report and sql read the database while it
  * runs), refresh the status line, decide whether to stop.  false: stop
@@ -342,6 +359,7 @@ static bool run_tick_live(struct run *r)
 	}
 	if (now - r->last_flush >= r->o->flush_interval) {
 		r->last_flush = now;
+		run_progress(r);
 		workers_commit(r->wk);
 	}
 	if (r->o->progress && now - r->last_progress >= 1.0) {
@@ -555,7 +573,8 @@ static int run_finish(struct run *r)
 	t->cpu_read_s = kl_thread_cpu_seconds() - r->cpu_started;
 	t->cpu_workers_s = wt.cpu;
 	t->cpu_store_s = storeq_writer_cpu(r->q);
-	t->finished_at = wall_now();
+	t->finished_at = t->updated_at = wall_now();
+	t->connections_open = 0;
 	int rc = run_status(r);
 	storeq_free(r->q);
 	if (store_run_finish(r->st, t) != 0) {

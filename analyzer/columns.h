@@ -43,6 +43,7 @@ enum col_type { COL_INTEGER, COL_REAL, COL_TEXT };
 #define COL_FIXED 8u       /* set when the row is inserted, never updated */
 #define COL_SEQ 16u        /* the order the store wrote the row in, within its run; filled
 			    * by the store (INTEGER, never NULL in rows it writes) */
+#define COL_LIVE 32u       /* runs: refreshed at every commit while a live capture runs */
 
 /* CV_TEXT: text that outlives the row's insert (the record's, or static);
  * CV_TEXT_COPY: text formatted into the getter's buffer, to be copied. */

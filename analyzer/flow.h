@@ -67,6 +67,10 @@
 /* Packet time between two expiry passes of flow_table_packet(). */
 #define FLOW_EXPIRE_EVERY KL_NS_PER_SEC
 
+/* Live capture's default closed_linger, in seconds: a closed connection is
+ * stored this soon after its close (files: 10 s, flow_config_defaults). */
+#define FLOW_LIVE_LINGER_S 2
+
 /* The default memory cap: a small sensor's. */
 #define FLOW_MEMCAP_DEFAULT ((size_t)256 << 20)
 

@@ -172,8 +172,10 @@ static const char usage_live[] =
 	"      --idle-timeout SECS, --linger SECS, --max-conns N, --memcap SIZE,\n"
 	"      --threads N, --reasm-conn-cap B, --reasm-cap B, --head-limit B,\n"
 	"      --ka-tolerance SECS, --quick-close SECS, --reuse-window SECS\n"
-	"                           as for kalens read; idle connections end by the\n"
-	"                           clock even when no packet comes\n"
+	"                           as for kalens read, but --linger is 2 by default\n"
+	"                           (closed connections are stored sooner); idle\n"
+	"                           connections end by the clock even when no packet\n"
+	"                           comes\n"
 	"      --keylog FILE        as for kalens read; lines the client appends to\n"
 	"                           FILE during the capture are read as needed\n"
 	"      --sensor NAME, --ship URL, --ship-wait SECS\n"
@@ -792,6 +794,9 @@ static int cmd_live(int argc, char **argv)
 {
 	struct analyze_options o;
 	analyze_defaults(&o);
+	/* A closed connection reaches the database (and report, sql) once its
+	 * linger for trailing packets is over: live keeps it short. */
+	o.flow.closed_linger = KL_SEC(FLOW_LIVE_LINGER_S);
 	int rc = cmd_live_with(argc, argv, &o);
 	tls_keylog_free(o.flow.keylog);
 	return rc;

@@ -179,13 +179,17 @@ static int print_runs(sqlite3 *db, int64_t run, int version, FILE *out, char *er
 	bool mem = has_column(db, "runs", "connections_evicted_memory");
 	bool cpu = has_column(db, "runs", "cpu_read_s");
 	bool workers = has_column(db, "runs", "cpu_workers_s");
-	sqlite3_stmt *st = prep(db, writer ?
-		"SELECT id, source, run_status(status, writer), COALESCE(packets, 0),"
-		" COALESCE(connections, 0), "
-		"COALESCE(last_packet - first_packet, 0), COALESCE(link_type, '?'), "
-		"message, packets_not_tcp, packets_truncated, packets_malformed, packets_encrypted, "
-		"packets_unsupported, fragments_dropped, packets_time_backwards "
-		"FROM runs WHERE ?1 = 0 OR id = ?1 ORDER BY id" : v6 ?
+	/* ... and a live run whose updates stopped, or how recent they are. */
+	char with_writer[640];
+	snprintf(with_writer, sizeof with_writer,
+		 "SELECT id, source, run_status(status, writer%s), COALESCE(packets, 0),"
+		 " COALESCE(connections, 0), "
+		 "COALESCE(last_packet - first_packet, 0), COALESCE(link_type, '?'), "
+		 "message, packets_not_tcp, packets_truncated, packets_malformed, packets_encrypted, "
+		 "packets_unsupported, fragments_dropped, packets_time_backwards "
+		 "FROM runs WHERE ?1 = 0 OR id = ?1 ORDER BY id",
+		 has_column(db, "runs", "updated_at") ? ", updated_at" : "");
+	sqlite3_stmt *st = prep(db, writer ? with_writer : v6 ?
 		"SELECT id, source, status, COALESCE(packets, 0), COALESCE(connections, 0), "
 		"COALESCE(last_packet - first_packet, 0), COALESCE(link_type, '?'), "
 		"message, packets_not_tcp, packets_truncated, packets_malformed, packets_encrypted, "
@@ -1402,7 +1406,8 @@ static int report_json(sqlite3 *db, int version, int64_t run, FILE *out, char *e
 		"packets_encrypted", "packets_unsupported", "fragments_reassembled",
 		"fragments_dropped", "sensor", "run_uuid", "connections_evicted",
 		"connections_evicted_memory", "memcap", "memory_peak", "memory_shed",
-		"cpu_read_s", "cpu_store_s", "threads", "cpu_workers_s",
+		"cpu_read_s", "cpu_store_s", "threads", "cpu_workers_s", "updated_at",
+		"connections_open",
 	};
 	for (size_t i = 0; i < KL_ARRAY_LEN(later) && at > 0 && (size_t)at < sizeof sql; i++)
 		if (has_column(db, "runs", later[i]))

@@ -56,10 +56,12 @@ struct store {
 	sqlite3_stmt *ins_att;    /* INSERT INTO attempts */
 	sqlite3_stmt *ins_run;    /* INSERT INTO runs, when a run begins */
 	sqlite3_stmt *upd_run;    /* UPDATE runs, when it finishes */
+	sqlite3_stmt *upd_live;   /* UPDATE runs, its COL_LIVE columns: a live run's progress */
 	struct store_decls decls; /* the tables, as declared */
 	/* What each statement binds: runs insert and update, connections,
 	 * requests, findings. */
-	struct bind_plan plan_run, plan_run_update, plan_conn, plan_req, plan_find, plan_att;
+	struct bind_plan plan_run, plan_run_update, plan_run_live, plan_conn, plan_req, plan_find,
+		plan_att;
 	/* The next connection's id in this run: taken by the analysis
 	 * threads while the writer stores (store_conn_next_id). */
 	_Atomic int64_t next_conn_id;
@@ -457,15 +459,15 @@ struct run_row {
 	  "wall-clock time the run ended", \
 	  "not finished (`running`)", \
 	  f->t ? cv_seconds(f->t->finished_at) : cv_null()) \
-	X(packets, INTEGER, 0, NULL, "frames", \
+	X(packets, INTEGER, COL_LIVE, NULL, "frames", \
 	  "frames read from the capture", \
 	  "not finished", \
 	  f->t ? cv_u64(f->t->packets) : cv_null()) \
-	X(bytes, INTEGER, 0, NULL, "bytes", \
+	X(bytes, INTEGER, COL_LIVE, NULL, "bytes", \
 	  "their original (wire) length, summed", \
 	  "not finished", \
 	  f->t ? cv_u64(f->t->bytes) : cv_null()) \
-	X(packets_dropped, INTEGER, 0, NULL, "frames", \
+	X(packets_dropped, INTEGER, COL_LIVE, NULL, "frames", \
 	  "live: frames dropped by the kernel or the interface while capturing (libpcap's " \
 	  "`ps_drop + ps_ifdrop`); 0 for capture files", \
 	  "not finished", \
@@ -492,12 +494,12 @@ struct run_row {
 	  "the same as a pcap `DLT_` number, e.g. 1", \
 	  "never NULL in practice", \
 	  f->info ? cv_int(f->info->link_type) : cv_null()) \
-	X(first_packet, REAL, 0, NULL, "s, epoch", \
+	X(first_packet, REAL, COL_LIVE, NULL, "s, epoch", \
 	  "earliest capture timestamp of a frame (the first frame's, unless time went " \
 	  "backwards)", \
 	  "no frame read, or not finished", \
 	  f->t ? f->t->first_packet ? cv_seconds(f->t->first_packet) : cv_null() : cv_null()) \
-	X(last_packet, REAL, 0, NULL, "s, epoch", \
+	X(last_packet, REAL, COL_LIVE, NULL, "s, epoch", \
 	  "latest capture timestamp of a frame (the last frame's, unless time went " \
 	  "backwards)", \
 	  "no frame read, or not finished", \
@@ -519,7 +521,7 @@ struct run_row {
 	  "frames whose headers contradict themselves (lengths, versions)", \
 	  "not finished", \
 	  f->t ? cv_u64(f->t->packets_malformed) : cv_null()) \
-	X(connections, INTEGER, 0, NULL, "", \
+	X(connections, INTEGER, COL_LIVE, NULL, "", \
 	  "connections stored for this run", \
 	  "not finished", \
 	  f->t ? cv_u64(f->t->connections) : cv_null()) \
@@ -533,15 +535,15 @@ struct run_row {
 	  "already tracked", \
 	  "not finished", \
 	  f->t ? cv_u64(f->t->connections_evicted) : cv_null()) \
-	X(requests, INTEGER, 0, NULL, "", \
+	X(requests, INTEGER, COL_LIVE, NULL, "", \
 	  "rows the run wrote to `requests`", \
 	  "not finished", \
 	  f->t ? cv_u64(f->t->requests) : cv_null()) \
-	X(findings, INTEGER, 0, NULL, "", \
+	X(findings, INTEGER, COL_LIVE, NULL, "", \
 	  "rows the run wrote to `findings`", \
 	  "not finished", \
 	  f->t ? cv_u64(f->t->findings) : cv_null()) \
-	X(packets_received, INTEGER, 0, NULL, "frames", \
+	X(packets_received, INTEGER, COL_LIVE, NULL, "frames", \
 	  "live: frames the kernel received for the capture (libpcap's `ps_recv`; with a " \
 	  "filter, those that passed it)", \
 	  "a file run, a run made before schema 3, or not finished", \
@@ -626,7 +628,19 @@ struct run_row {
 	  "CPU time of the analysis worker threads together (connections, reassembly, " \
 	  "dissectors, the keep-alive rules); 0 when `threads` is 1 (it is in `cpu_read_s`)", \
 	  "a run made before this column, or not finished", \
-	  f->t ? cv_real(f->t->cpu_workers_s) : cv_null())
+	  f->t ? cv_real(f->t->cpu_workers_s) : cv_null()) \
+	X(updated_at, REAL, COL_LIVE, NULL, "s, epoch", \
+	  "wall-clock time the row was last written: each commit of a live capture (every 2 s, " \
+	  "with the counts the docs mark as refreshed), and the end " \
+	  "of any run; `report` says how long ago, and calls a live run whose updates stopped " \
+	  "a minute ago `stopped unexpectedly`", \
+	  "a run made before this column, or a file run not finished", \
+	  f->t && f->t->updated_at ? cv_seconds(f->t->updated_at) : cv_null()) \
+	X(connections_open, INTEGER, COL_LIVE, NULL, "", \
+	  "connections being followed when the row was written (a live run's still open, not " \
+	  "yet in `connections`); 0 at the end of a run", \
+	  "a run made before this column, or a file run not finished", \
+	  f->t ? cv_u64(f->t->connections_open) : cv_null())
 
 #define COLUMN_REC struct run_row
 COLUMNS_DEFINE(RUN_COLUMNS, run_column_array)
@@ -785,10 +799,19 @@ static bool col_is_interval(const struct column *c)
 	return c->type == COL_REAL && strcmp(c->unit, "s") == 0 && !(c->flags & COL_NOT_NULL);
 }
 
+/* A column a statement binds: inserted, none of `skip`'s flags, and all of
+ * `need`'s (0: any). */
+static bool col_planned(const struct table_decl *t, const struct column *c, unsigned skip,
+			unsigned need)
+{
+	return col_inserted(t, c) && !(c->flags & skip) && (c->flags & need) == need;
+}
+
 /* What one statement binds, in order: each column and which record of
  * the row (part) it is read from.  Made once when the store opens, so a
  * row's binding is one flat loop. */
-static int plan_make(struct bind_plan *pl, const struct table_decl *t, unsigned skip)
+static int plan_make(struct bind_plan *pl, const struct table_decl *t, unsigned skip,
+		     unsigned need)
 {
 	pl->t = t;
 	pl->n = pl->ncols = 0;
@@ -796,8 +819,7 @@ static int plan_make(struct bind_plan *pl, const struct table_decl *t, unsigned 
 	pl->seq_idx = -1;
 	for (size_t p = 0; p < t->nparts; p++) {
 		for (size_t i = 0; i < t->parts[p].n; i++)
-			pl->n += col_inserted(t, &t->parts[p].cols[i]) &&
-				 !(t->parts[p].cols[i].flags & skip);
+			pl->n += col_planned(t, &t->parts[p].cols[i], skip, need);
 		pl->ncols += t->parts[p].n;
 	}
 	if (pl->ncols > STORE_MAX_COLS)
@@ -809,7 +831,7 @@ static int plan_make(struct bind_plan *pl, const struct table_decl *t, unsigned 
 	for (size_t p = 0; p < t->nparts; p++) {
 		for (size_t i = 0; i < t->parts[p].n; i++, idx++) {
 			const struct column *c = &t->parts[p].cols[i];
-			if (col_inserted(t, c) && !(c->flags & skip)) {
+			if (col_planned(t, c, skip, need)) {
 				pl->cols[k].col = c;
 				pl->cols[k].interval = col_is_interval(c);
 				pl->cols[k++].idx = (uint16_t)idx;
@@ -1055,17 +1077,20 @@ static void finalize_all(struct store *s)
 	sqlite3_finalize(s->ins_att);
 	sqlite3_finalize(s->ins_run);
 	sqlite3_finalize(s->upd_run);
+	sqlite3_finalize(s->upd_live);
 	free(s->plan_run.cols);
 	free(s->plan_run_update.cols);
+	free(s->plan_run_live.cols);
 	free(s->plan_conn.cols);
 	free(s->plan_req.cols);
 	free(s->plan_find.cols);
 	free(s->plan_att.cols);
 }
 
-/* "UPDATE runs SET a = ?, ... WHERE id = ?": every column but the key and
- * those fixed at the start. */
-static int prepare_run_update(struct store *s)
+/* "UPDATE runs SET a = ?, ... WHERE id = ?" for the columns plan_make()
+ * would bind with `skip` and `need`: at the end every column but the key
+ * and those fixed at the start; while live, the refreshed ones. */
+static int prepare_run_update(struct store *s, unsigned skip, unsigned need, sqlite3_stmt **st)
 {
 	const struct table_decl *t = &s->decls.tables[STORE_T_RUNS];
 	struct sqlbuf b = { 0 };
@@ -1073,11 +1098,11 @@ static int prepare_run_update(struct store *s)
 	int n = 0;
 	for (size_t i = 0; i < t->parts[0].n; i++) {
 		const struct column *c = &t->parts[0].cols[i];
-		if (!(c->flags & (COL_KEY | COL_FIXED)))
+		if (col_planned(t, c, skip, need))
 			sb_add(&b, "%s%s = ?", n++ ? ", " : "", c->name);
 	}
 	sb_add(&b, " WHERE id = ?");
-	int rc = b.oom ? SQLITE_NOMEM : sqlite3_prepare_v2(s->db, b.p, -1, &s->upd_run, NULL);
+	int rc = b.oom ? SQLITE_NOMEM : sqlite3_prepare_v2(s->db, b.p, -1, st, NULL);
 	free(b.p);
 	return rc;
 }
@@ -1109,17 +1134,20 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 	    create_schema(s, path) != 0)
 		goto fail;
 	const struct table_decl *t = s->decls.tables;
-	if (plan_make(&s->plan_run, &t[STORE_T_RUNS], 0) != SQLITE_OK ||
-	    plan_make(&s->plan_run_update, &t[STORE_T_RUNS], COL_KEY | COL_FIXED) != SQLITE_OK ||
-	    plan_make(&s->plan_conn, &t[STORE_T_CONNECTIONS], 0) != SQLITE_OK ||
-	    plan_make(&s->plan_req, &t[STORE_T_REQUESTS], 0) != SQLITE_OK ||
-	    plan_make(&s->plan_find, &t[STORE_T_FINDINGS], 0) != SQLITE_OK ||
-	    plan_make(&s->plan_att, &t[STORE_T_ATTEMPTS], 0) != SQLITE_OK) {
+	if (plan_make(&s->plan_run, &t[STORE_T_RUNS], 0, 0) != SQLITE_OK ||
+	    plan_make(&s->plan_run_update, &t[STORE_T_RUNS], COL_KEY | COL_FIXED, 0) != SQLITE_OK ||
+	    plan_make(&s->plan_run_live, &t[STORE_T_RUNS], COL_KEY | COL_FIXED, COL_LIVE) !=
+		    SQLITE_OK ||
+	    plan_make(&s->plan_conn, &t[STORE_T_CONNECTIONS], 0, 0) != SQLITE_OK ||
+	    plan_make(&s->plan_req, &t[STORE_T_REQUESTS], 0, 0) != SQLITE_OK ||
+	    plan_make(&s->plan_find, &t[STORE_T_FINDINGS], 0, 0) != SQLITE_OK ||
+	    plan_make(&s->plan_att, &t[STORE_T_ATTEMPTS], 0, 0) != SQLITE_OK) {
 		set_err(s, "%s: out of memory", path);
 		goto fail;
 	}
 	if (prepare_insert(s, &t[STORE_T_RUNS], 1, &s->ins_run) != SQLITE_OK ||
-	    prepare_run_update(s) != SQLITE_OK ||
+	    prepare_run_update(s, COL_KEY | COL_FIXED, 0, &s->upd_run) != SQLITE_OK ||
+	    prepare_run_update(s, COL_KEY | COL_FIXED, COL_LIVE, &s->upd_live) != SQLITE_OK ||
 	    prepare_insert(s, &t[STORE_T_CONNECTIONS], 1, &s->ins_conn) != SQLITE_OK ||
 	    prepare_insert(s, &t[STORE_T_REQUESTS], 1, &s->ins_req) != SQLITE_OK ||
 	    prepare_insert(s, &t[STORE_T_REQUESTS], STORE_REQUEST_ROWS, &s->ins_reqs) != SQLITE_OK ||
@@ -1244,17 +1272,38 @@ static void mark_dead_runs(struct store *s)
 	sqlite3_finalize(up);
 }
 
+/* A live run that has not written its row for this long has stopped
+ * (it writes every commit, 2 s by default). */
+#define STORE_LIVE_STALE_S 60
+
 /* SQL run_status(status, writer): the status, or `interrupted (process
  * ended)` for a running run whose process is gone. */
 static void sql_run_status(sqlite3_context *cx, int argc, sqlite3_value **argv)
 {
-	(void)argc;
 	const char *status = (const char *)sqlite3_value_text(argv[0]);
 	const char *writer = (const char *)sqlite3_value_text(argv[1]);
-	if (status && !strcmp(status, "running") && store_writer_alive(writer) == 0)
+	bool running = status && !strcmp(status, "running");
+	if (running && store_writer_alive(writer) == 0) {
 		sqlite3_result_text(cx, "interrupted (process ended)", -1, SQLITE_STATIC);
-	else
-		sqlite3_result_value(cx, argv[0]);
+		return;
+	}
+	/* run_status(status, writer, updated_at): a live run writes its row
+	 * at every commit, so how long ago it last did tells a running
+	 * capture from one that stopped without ending its run (its machine
+	 * went away, the database was copied off it). */
+	if (running && argc == 3 && sqlite3_value_type(argv[2]) != SQLITE_NULL) {
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		double ago = (double)now.tv_sec + (double)now.tv_nsec / 1e9 - sqlite3_value_double(argv[2]);
+		char buf[96];
+		if (ago > STORE_LIVE_STALE_S)
+			snprintf(buf, sizeof buf, "stopped unexpectedly (no update for %.0f s)", ago);
+		else
+			snprintf(buf, sizeof buf, "running, updated %.0f s ago", ago < 0 ? 0 : ago);
+		sqlite3_result_text(cx, buf, -1, SQLITE_TRANSIENT);
+		return;
+	}
+	sqlite3_result_value(cx, argv[0]);
 }
 
 int store_uuid4(char *buf, size_t len)
@@ -1581,6 +1630,29 @@ int store_run_finish(struct store *s, const struct store_run_totals *t)
 	return ret;
 }
 
+int store_run_progress(struct store *s, const struct store_run_totals *t)
+{
+	if (s->run_id <= 0) {
+		set_err(s, "run progress: no run begun");
+		return -1;
+	}
+	if (batch_open(s, "run progress") != 0)
+		return -1;
+	struct run_row row = { NULL, t, store_run_status_names[STORE_RUN_RUNNING], NULL, NULL, NULL };
+	const void *recs[1] = { &row };
+	sqlite3_stmt *st = s->upd_live;
+	int rc = bind_row(s, st, 0, &s->plan_run_live, recs);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, sqlite3_bind_parameter_count(st), s->run_id);
+	int ret = 0;
+	if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
+		db_err(s, "run progress");
+		ret = -1;
+	}
+	(void)sqlite3_reset(st);
+	return ret;
+}
+
 const char *store_errmsg(const struct store *s)
 {
 	return s ? s->err : "no store";
@@ -1631,6 +1703,8 @@ int store_reader_open(struct store_reader *r, const char *path, char *err, size_
 	}
 	if (sqlite3_busy_timeout(r->db, STORE_BUSY_TIMEOUT_MS) != SQLITE_OK ||
 	    sqlite3_create_function(r->db, "run_status", 2, SQLITE_UTF8, NULL, sql_run_status, NULL,
+				    NULL) != SQLITE_OK ||
+	    sqlite3_create_function(r->db, "run_status", 3, SQLITE_UTF8, NULL, sql_run_status, NULL,
 				    NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(r->db));
 		return -1;

@@ -94,6 +94,8 @@ struct store_run_totals {
 	double cpu_read_s;            /* CPU seconds of the reading thread (decode; the analysis when inline) */
 	double cpu_store_s;           /* ... of the store's writer thread */
 	double cpu_workers_s;         /* ... of the analysis workers together (0: inline) */
+	kl_time updated_at;           /* wall clock of this write (a live run's progress, the end) */
+	uint64_t connections_open;    /* followed now (a live run's progress); 0 at the end */
 	uint64_t requests, findings;  /* rows of the run in requests / findings */
 	kl_time first_packet, last_packet; /* earliest and latest packet time, 0 when none */
 	uint64_t packets_time_backwards;   /* packets earlier than the packet before */
@@ -156,6 +158,11 @@ int store_flush(struct store *s);
  * of the run is stored; adds the rows to the run and their number to
  * *added.  0, or -1 (store_errmsg). */
 int store_cross_findings(struct store *s, double window_s, uint64_t *added);
+
+/* A live run's progress, inside the open batch (committed with it): the
+ * runs columns declared COL_LIVE (packets, connections so far,
+ * updated_at, ...) from t; the status stays 'running'.  0 or -1. */
+int store_run_progress(struct store *s, const struct store_run_totals *t);
 
 /* Commit the open batch and record the run's totals and status. 0 or -1. */
 int store_run_finish(struct store *s, const struct store_run_totals *t);

@@ -67,6 +67,9 @@ struct storeq {
 	unsigned nlanes;
 	struct storeq_lane *lanes;
 	unsigned flush_votes;         /* lanes flushed since the last commit; under mu */
+	/* A live run's progress to write with the next commit; under mu. */
+	struct store_run_totals progress;
+	bool has_progress;
 	bool writing;                 /* the writer holds a block */
 	bool commit;                  /* commit once the full blocks are stored */
 	bool stop;
@@ -175,9 +178,14 @@ static void *writer_main(void *arg)
 			q->commit = false;
 			q->writing = true;
 			bool failed = q->failed;
+			struct store_run_totals progress = q->progress;
+			bool has_progress = q->has_progress;
+			q->has_progress = false;
 			pthread_mutex_unlock(&q->mu);
 			const char *why = NULL;
-			if (!failed && (store_attempts(q) != 0 || store_flush(q->st) != 0))
+			if (!failed && (store_attempts(q) != 0 ||
+					(has_progress && store_run_progress(q->st, &progress) != 0) ||
+					store_flush(q->st) != 0))
 				why = store_errmsg(q->st);
 			double cpu = kl_thread_cpu_seconds();
 			pthread_mutex_lock(&q->mu);
@@ -365,6 +373,15 @@ int storeq_attempt(struct storeq_lane *q, const struct attempt_record *a)
 	put_head(p, len, REC_ATTEMPT);
 	memcpy(p + sizeof(struct rec_head), a, sizeof *a);
 	return 0;
+}
+
+void storeq_progress(struct storeq *q, const struct store_run_totals *t)
+{
+	pthread_mutex_lock(&q->mu);
+	q->progress = *t;
+	q->progress.message = NULL;
+	q->has_progress = true;
+	pthread_mutex_unlock(&q->mu);
 }
 
 double storeq_writer_cpu(struct storeq *q)

@@ -65,6 +65,10 @@ int storeq_sync(struct storeq *q);
  * once the writer has failed. */
 int storeq_flush(struct storeq_lane *l);
 
+/* A live run's progress (store_run_progress) for the writer to write with
+ * its next commit; a later call replaces one not yet written. */
+void storeq_progress(struct storeq *q, const struct store_run_totals *t);
+
 /* CPU seconds the writer thread has used, as of the last block or commit
  * it finished (after storeq_sync(): all of its work). */
 double storeq_writer_cpu(struct storeq *q);

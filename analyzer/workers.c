@@ -63,7 +63,7 @@ struct worker {
 	struct batch batches[WORKERS_BATCHES];
 	uint64_t handed, done;        /* batches handed by the reader, emptied; under mu */
 	bool finish;                  /* no batch comes after those handed; under mu */
-	atomic_uint_fast64_t seen_requests, seen_open, seen_connections;
+	atomic_uint_fast64_t seen_requests, seen_open, seen_connections, seen_findings;
 	double cpu;                   /* the thread's CPU seconds, when it ended */
 };
 
@@ -182,6 +182,7 @@ static void worker_publish(struct worker *k)
 {
 	atomic_store_explicit(&k->seen_requests, k->requests, memory_order_relaxed);
 	atomic_store_explicit(&k->seen_connections, k->connections, memory_order_relaxed);
+	atomic_store_explicit(&k->seen_findings, k->findings, memory_order_relaxed);
 	atomic_store_explicit(&k->seen_open, flow_table_stats(k->ft).conns_open,
 			      memory_order_relaxed);
 }
@@ -412,6 +413,7 @@ struct workers_totals workers_totals(struct workers *w)
 			t.requests += atomic_load_explicit(&k->seen_requests, memory_order_relaxed);
 			t.connections += atomic_load_explicit(&k->seen_connections,
 							      memory_order_relaxed);
+			t.findings += atomic_load_explicit(&k->seen_findings, memory_order_relaxed);
 			t.conns_open += atomic_load_explicit(&k->seen_open, memory_order_relaxed);
 			continue;
 		}

@@ -94,9 +94,9 @@ bool workers_failed(const struct workers *w);
  * stop the threads.  The caller then storeq_sync()s. */
 void workers_finish(struct workers *w);
 
-/* Totals so far: while running, connections, requests and conns_open as of
- * each worker's last batch (the live status line); exact after
- * workers_finish(). */
+/* Totals so far: while running, connections, requests, findings and
+ * conns_open as of each worker's last batch (the live status line and
+ * progress); exact after workers_finish(). */
 struct workers_totals workers_totals(struct workers *w);
 
 /* NULL allowed; threads still running end their connections first, as

@@ -16,6 +16,9 @@
 #     --max-conns evicts (counted in runs);
 #   - --threads 3: rows committed while running, idle ends by the clock,
 #     the rows match curl's record;
+#   - the run row while running: counts, open connections, updated_at;
+#     report's "running, updated N s ago", run_status's "stopped
+#     unexpectedly"; closed connections stored within the live linger;
 #   - --write saves packets that `kalens read` turns into the same rows;
 #   - --user nobody: the capture runs as nobody, the database is nobody's;
 #   - --keylog: HTTPS (python ssl, TLS 1.3) decrypted with the key log curl
@@ -237,6 +240,42 @@ EOF
 	stop_kalens INT
 	grep -q " 200 " "$tmp/idle.rec" || fail "idle client: $(cat "$tmp/idle.rec")"
 fi
+# --- honest live status: the run row while it runs ---------------------------
+# At every commit (2 s) the run row gets the packets, connections and
+# requests so far, the connections still open and the time; report says
+# "running, updated N s ago" with those counts; a run whose updates stopped
+# a minute ago reads "stopped unexpectedly"; with the live linger (2 s) a
+# closed connection is stored within about 4 s, without --linger.
+db=$tmp/status.db
+if start_kalens "$db"; then
+	clients "$tmp/status.rec" 2 "$base/s1" "$base/s2"
+	python3 - "$port" <<'EOF' > /dev/null &
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)
+s.sendall(b"GET /held HTTP/1.1\r\nHost: t\r\n\r\n")
+s.recv(4096)
+time.sleep(10)
+s.close()
+EOF
+	holder=$!
+	pids+=("$holder")
+	sql_reaches "$db" "select count(*) from connections" 2 ||
+		fail "status: ${got:-nothing} connections stored while running, curl closed 2 (live linger 2 s)"
+	sql_reaches "$db" "select packets > 0 and requests >= 4 and connections >= 2 and connections_open >= 1
+		and abs(updated_at - strftime('%s', 'now')) < 5 and status = 'running' from runs" 1 ||
+		fail "status: the run row while running: $(q "$db" "select packets, requests, connections, connections_open, updated_at, status from runs")"
+	out=$("$kalens" report "$db" 2>&1)
+	grep -Eq "\[running, updated [0-9]+ s ago" <<< "$out" || fail "status: report says: $(head -5 <<< "$out")"
+	grep -q " 0 packets" <<< "$out" && fail "status: report shows 0 packets while running: $(head -5 <<< "$out")"
+	got=$("$kalens" sql --tsv "$db" "select run_status(status, writer, updated_at - 120) from runs" | tail -n 1)
+	[[ $got == "stopped unexpectedly (no update for 1"[12]?" s)" ]] ||
+		fail "status: a run not updated for 2 minutes reads '$got'"
+	stop_kalens INT
+	kill "$holder" 2>/dev/null
+	[ "$(q "$db" "select connections_open = 0 and updated_at >= started_at from runs")" = 1 ] ||
+		fail "status: the finished run row: $(q "$db" "select connections_open, updated_at from runs")"
+fi
+
 # --- --threads 3: the same through analysis workers -------------------------
 # Connections spread over three workers: each worker's rows are committed
 # while kalens runs (the commit waits for every worker's part), an idle one

@@ -237,7 +237,7 @@ Test(store, schema_created_with_version_and_wal)
 			 "packets_unsupported,fragments_reassembled,fragments_dropped,"
 			 "packets_time_backwards,sensor,run_uuid,writer,memcap,memory_peak,"
 			 "connections_evicted_memory,memory_shed,cpu_read_s,cpu_store_s,threads,"
-			 "cpu_workers_s");
+			 "cpu_workers_s,updated_at,connections_open");
 	row_text(db, "SELECT group_concat(name, ',') FROM"
 		 " (SELECT name FROM pragma_table_info('connections') ORDER BY cid)", buf, sizeof buf);
 	cr_assert_str_eq(buf, "id,run_id,client_ip,client_port,server_ip,server_port,ip_version,"

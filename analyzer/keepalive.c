@@ -59,7 +59,9 @@ static const char *closed_by(const struct conn_record *r, const struct http_fact
  * that only connects).  Any protocol: nothing was said. */
 static void unused_connection(const struct conn_record *r, const struct dissect_output *out)
 {
-	if (!r->has_handshake_rtt || r->bytes[KL_TO_SERVER] || r->bytes[KL_TO_CLIENT])
+	const struct http_facts *h = http_facts_of(r);
+	if (!r->has_handshake_rtt || r->bytes[KL_TO_SERVER] || r->bytes[KL_TO_CLIENT] ||
+	    (h && h->requests))
 		return;
 	char d[200];
 	double rtt = (double)r->handshake_rtt / KL_NS_PER_SEC;

@@ -53,9 +53,10 @@ static inline int kl_thread_start(pthread_t *t, void *(*fn)(void *), void *arg,
 	return rc;
 }
 
-/* Epoch seconds as local time with microseconds, "2026-12-03
- * 05:45:41.610549" (TZ decides the zone); false if out of range. */
-static inline bool kl_fmt_localtime(double secs, char *out, size_t outlen)
+/* Epoch seconds with microseconds, as local time "2026-12-03
+ * 05:45:41.610549" (TZ decides the zone), or as ISO 8601 UTC
+ * "2026-12-03T05:45:41.610549Z" when `utc`; false if out of range. */
+static inline bool kl_fmt_time(double secs, bool utc, char *out, size_t outlen)
 {
 	if (!(secs > -1e11 && secs < 1e11))
 		return false;
@@ -68,10 +69,16 @@ static inline bool kl_fmt_localtime(double secs, char *out, size_t outlen)
 	time_t t = (time_t)whole;
 	struct tm tm;
 	char day[32];
-	if (!localtime_r(&t, &tm) || !strftime(day, sizeof day, "%Y-%m-%d %H:%M:%S", &tm))
+	if (!(utc ? gmtime_r(&t, &tm) : localtime_r(&t, &tm)) ||
+	    !strftime(day, sizeof day, utc ? "%Y-%m-%dT%H:%M:%S" : "%Y-%m-%d %H:%M:%S", &tm))
 		return false;
-	snprintf(out, outlen, "%.20s.%06u", day, (unsigned)usec % 1000000u);
+	snprintf(out, outlen, "%.20s.%06u%s", day, (unsigned)usec % 1000000u, utc ? "Z" : "");
 	return true;
+}
+
+static inline bool kl_fmt_localtime(double secs, char *out, size_t outlen)
+{
+	return kl_fmt_time(secs, false, out, outlen);
 }
 
 /* CPU seconds the calling thread has used (runs.cpu_read_s, cpu_store_s). */

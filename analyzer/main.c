@@ -21,6 +21,7 @@
 #include "analyze.h"
 #include "clickhouse.h"
 #include "dissect.h"
+#include "export.h"
 #include "kl.h"
 #include "report.h"
 #include "ship.h"
@@ -70,6 +71,7 @@ static const char usage_main[] =
 	"  live    capture on a network interface into a database\n"
 	"  report  print an overview of a database\n"
 	"  conn    tell one connection's story: its requests, its close, its findings\n"
+	"  export  write a database as HAR 1.2 or NDJSON, for other tools\n"
 	"  sql     run read-only SQL against a database\n"
 	"  schema  print the database schema kalens creates\n"
 	"  ship    copy a database into ClickHouse (docs/fleet.md)\n"
@@ -212,6 +214,20 @@ static const char usage_conn[] =
 	"                 JSON object\n"
 	"  -h, --help     this text\n";
 
+static const char usage_export[] =
+	"usage: kalens export (--har FILE | --ndjson) [-r ID] DB\n"
+	"\n"
+	"Write what DB holds in a format other tools read.\n"
+	"\n"
+	"      --har FILE   HAR 1.2, as browsers' developer tools save it: an entry\n"
+	"                   per request with its timings (connect and ssl on a\n"
+	"                   connection's first request) and its connection id\n"
+	"      --ndjson     one JSON object per line on standard output: runs,\n"
+	"                   connections, requests, findings and attempts, each with\n"
+	"                   \"type\" and its columns, times in ISO 8601 UTC\n"
+	"  -r, --run ID     only this run (default: all runs)\n"
+	"  -h, --help       this text\n";
+
 static const char usage_sql[] =
 	"usage: kalens sql [OPTIONS] DB SQL\n"
 	"\n"
@@ -334,7 +350,7 @@ enum {
 	OPT_JSON, OPT_HEAD_LIMIT, OPT_DURATION, OPT_IMMEDIATE, OPT_KA_TOLERANCE, OPT_QUICK_CLOSE,
 	OPT_REUSE_WINDOW, OPT_HTML, OPT_KEYLOG, OPT_MARKDOWN, OPT_SENSOR, OPT_CLICKHOUSE,
 	OPT_CLUSTER, OPT_DATABASE, OPT_BATCH, OPT_SHIP, OPT_SHIP_WAIT, OPT_MEMCAP, OPT_THREADS,
-	OPT_LOCALTIME,
+	OPT_LOCALTIME, OPT_HAR, OPT_NDJSON,
 };
 
 #define FLOW_LONG_OPTIONS \
@@ -802,6 +818,58 @@ static int cmd_live(int argc, char **argv)
 	return rc;
 }
 
+static int cmd_export(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "har", required_argument, NULL, OPT_HAR },
+		{ "ndjson", no_argument, NULL, OPT_NDJSON },
+		{ "run", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int64_t run = 0;
+	const char *har = NULL;
+	bool ndjson = false;
+	double v;
+	int c;
+	while ((c = getopt_long(argc, argv, "+r:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r':
+			if (!parse_number(optarg, 9e15, &v) || v < 1)
+				return usage_error(usage_export, "bad run id '%s'", optarg);
+			run = (int64_t)v;
+			break;
+		case OPT_HAR: har = optarg; break;
+		case OPT_NDJSON: ndjson = true; break;
+		case 'h': fputs(usage_export, stdout); return 0;
+		default: return usage_hint(usage_export);
+		}
+	}
+	if (!har == !ndjson)
+		return usage_error(usage_export, "%s", "give --har FILE or --ndjson, one of them");
+	if (argc - optind != 1)
+		return usage_error(usage_export, "%s", "expected one database");
+	char err[1024] = "";
+	FILE *out = stdout;
+	if (har && !(out = fopen(har, "w"))) {
+		fprintf(stderr, "kalens: %s: %s\n", har, strerror(errno));
+		return 1;
+	}
+	int rc = export_write(argv[optind], run, har ? EXPORT_HAR : EXPORT_NDJSON, out, err,
+			      sizeof err);
+	if (har && fclose(out) != 0 && rc == 0) {
+		snprintf(err, sizeof err, "%s: %s", har, strerror(errno));
+		rc = -1;
+	}
+	if (rc != 0) {
+		if (har)
+			unlink(har);      /* no half-written file left behind */
+		fprintf(stderr, "kalens: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
 static int cmd_conn(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1087,6 +1155,8 @@ int main(int argc, char **argv)
 		return cmd_sql(argc - 1, argv + 1);
 	if (!strcmp(cmd, "conn"))
 		return cmd_conn(argc - 1, argv + 1);
+	if (!strcmp(cmd, "export"))
+		return cmd_export(argc - 1, argv + 1);
 	if (!strcmp(cmd, "schema"))
 		return cmd_schema(argc - 1, argv + 1);
 	if (!strcmp(cmd, "ship"))

@@ -1,8 +1,8 @@
 /*
  * story.c - see story.h.
  *
- * Columns are looked up by name, so a database of an older kalens, which
- * lacks some, tells what it has.  Times are shown from the connection's
+ * Columns are looked up by name (sqlrow.h), so a database of an older
+ * kalens, which lacks some, tells what it has.  Times are shown from the connection's
  * first packet ("+1.204 ms"), so a story reads without epoch arithmetic.
  */
 #include "story.h"
@@ -15,41 +15,8 @@
 #include "findings.h"
 #include "jsonout.h"
 #include "kl.h"
+#include "sqlrow.h"
 #include "store.h"
-
-/* Column `name` of st's result, or -1. */
-static int col(sqlite3_stmt *st, const char *name)
-{
-	for (int i = 0; i < sqlite3_column_count(st); i++)
-		if (!strcmp(sqlite3_column_name(st, i), name))
-			return i;
-	return -1;
-}
-
-static bool has(sqlite3_stmt *st, const char *name)
-{
-	int i = col(st, name);
-	return i >= 0 && sqlite3_column_type(st, i) != SQLITE_NULL;
-}
-
-static const char *text(sqlite3_stmt *st, const char *name)
-{
-	int i = col(st, name);
-	const unsigned char *t = i >= 0 ? sqlite3_column_text(st, i) : NULL;
-	return t ? (const char *)t : "";
-}
-
-static double real(sqlite3_stmt *st, const char *name)
-{
-	int i = col(st, name);
-	return i >= 0 ? sqlite3_column_double(st, i) : 0;
-}
-
-static long long integer(sqlite3_stmt *st, const char *name)
-{
-	int i = col(st, name);
-	return i >= 0 ? (long long)sqlite3_column_int64(st, i) : 0;
-}
 
 /* A duration: "812 us", "1.204 ms", "5.005 s". */
 static void fmt_span(char *buf, size_t n, double s)
@@ -73,63 +40,63 @@ static void fmt_at(char *buf, size_t n, double t, double t0)
 
 static const char *ip_version(sqlite3_stmt *c)
 {
-	return integer(c, "ip_version") == 6 ? "IPv6" : "IPv4";
+	return sqlrow_int(c, "ip_version") == 6 ? "IPv6" : "IPv4";
 }
 
 /* "[2001:db8::1]:80" or "192.0.2.1:80". */
 static void endpoint(char *buf, size_t n, sqlite3_stmt *c, const char *ip, const char *port)
 {
-	bool v6 = integer(c, "ip_version") == 6;
-	snprintf(buf, n, "%s%s%s:%lld", v6 ? "[" : "", text(c, ip), v6 ? "]" : "",
-		 integer(c, port));
+	bool v6 = sqlrow_int(c, "ip_version") == 6;
+	snprintf(buf, n, "%s%s%s:%lld", v6 ? "[" : "", sqlrow_text(c, ip), v6 ? "]" : "",
+		 sqlrow_int(c, port));
 }
 
 static void print_layers(sqlite3_stmt *c, FILE *out)
 {
 	char a[32];
-	if (has(c, "tls_version")) {
-		fprintf(out, "  %s", text(c, "tls_version"));
-		if (has(c, "sni"))
-			fprintf(out, ", SNI %s", text(c, "sni"));
-		if (has(c, "alpn"))
-			fprintf(out, ", ALPN %s", text(c, "alpn"));
-		if (has(c, "cipher"))
-			fprintf(out, ", %s", text(c, "cipher"));
-		if (has(c, "tls_resumed"))
-			fprintf(out, ", %s", integer(c, "tls_resumed") ? "resumed" : "full handshake");
-		if (has(c, "tls_handshake_s")) {
-			fmt_span(a, sizeof a, real(c, "tls_handshake_s"));
+	if (sqlrow_has(c, "tls_version")) {
+		fprintf(out, "  %s", sqlrow_text(c, "tls_version"));
+		if (sqlrow_has(c, "sni"))
+			fprintf(out, ", SNI %s", sqlrow_text(c, "sni"));
+		if (sqlrow_has(c, "alpn"))
+			fprintf(out, ", ALPN %s", sqlrow_text(c, "alpn"));
+		if (sqlrow_has(c, "cipher"))
+			fprintf(out, ", %s", sqlrow_text(c, "cipher"));
+		if (sqlrow_has(c, "tls_resumed"))
+			fprintf(out, ", %s", sqlrow_int(c, "tls_resumed") ? "resumed" : "full handshake");
+		if (sqlrow_has(c, "tls_handshake_s")) {
+			fmt_span(a, sizeof a, sqlrow_real(c, "tls_handshake_s"));
 			fprintf(out, " of %s", a);
 		}
-		fprintf(out, "%s\n", integer(c, "decrypted") ? ", decrypted with the key log"
+		fprintf(out, "%s\n", sqlrow_int(c, "decrypted") ? ", decrypted with the key log"
 							     : ", not decrypted");
 	}
-	if (has(c, "h2_streams")) {
-		fprintf(out, "  HTTP/2: %lld streams, at most %lld at once", integer(c, "h2_streams"),
-			integer(c, "h2_peak_streams"));
-		if (has(c, "h2_max_concurrent_streams"))
-			fprintf(out, "; the server allows %lld", integer(c, "h2_max_concurrent_streams"));
-		if (has(c, "goaway_by"))
+	if (sqlrow_has(c, "h2_streams")) {
+		fprintf(out, "  HTTP/2: %lld streams, at most %lld at once", sqlrow_int(c, "h2_streams"),
+			sqlrow_int(c, "h2_peak_streams"));
+		if (sqlrow_has(c, "h2_max_concurrent_streams"))
+			fprintf(out, "; the server allows %lld", sqlrow_int(c, "h2_max_concurrent_streams"));
+		if (sqlrow_has(c, "goaway_by"))
 			fprintf(out, "; GOAWAY by the %s (error %lld, last stream %lld)",
-				text(c, "goaway_by"), integer(c, "goaway_error"),
-				integer(c, "goaway_last_stream"));
+				sqlrow_text(c, "goaway_by"), sqlrow_int(c, "goaway_error"),
+				sqlrow_int(c, "goaway_last_stream"));
 		fputc('\n', out);
 	}
-	if (has(c, "tunnel"))
-		fprintf(out, "  tunnel: %s to %s\n", text(c, "tunnel"), text(c, "tunnel_target"));
-	if (has(c, "encap_to_server") || has(c, "encap_to_client")) {
+	if (sqlrow_has(c, "tunnel"))
+		fprintf(out, "  tunnel: %s to %s\n", sqlrow_text(c, "tunnel"), sqlrow_text(c, "tunnel_target"));
+	if (sqlrow_has(c, "encap_to_server") || sqlrow_has(c, "encap_to_client")) {
 		fprintf(out, "  mirrored:");
-		if (has(c, "encap_to_server"))
-			fprintf(out, " to the server in %s %lld from %s", text(c, "encap_to_server"),
-				integer(c, "encap_id_to_server"), text(c, "encap_src_to_server"));
-		if (has(c, "encap_to_client"))
+		if (sqlrow_has(c, "encap_to_server"))
+			fprintf(out, " to the server in %s %lld from %s", sqlrow_text(c, "encap_to_server"),
+				sqlrow_int(c, "encap_id_to_server"), sqlrow_text(c, "encap_src_to_server"));
+		if (sqlrow_has(c, "encap_to_client"))
 			fprintf(out, "%s to the client in %s %lld from %s",
-				has(c, "encap_to_server") ? ";" : "", text(c, "encap_to_client"),
-				integer(c, "encap_id_to_client"), text(c, "encap_src_to_client"));
+				sqlrow_has(c, "encap_to_server") ? ";" : "", sqlrow_text(c, "encap_to_client"),
+				sqlrow_int(c, "encap_id_to_client"), sqlrow_text(c, "encap_src_to_client"));
 		fputc('\n', out);
 	}
-	if (has(c, "stack"))
-		fprintf(out, "  layers: %s\n", text(c, "stack"));
+	if (sqlrow_has(c, "stack"))
+		fprintf(out, "  layers: %s\n", sqlrow_text(c, "stack"));
 }
 
 static void print_head(sqlite3_stmt *c, FILE *out)
@@ -137,19 +104,19 @@ static void print_head(sqlite3_stmt *c, FILE *out)
 	char cl[96], sv[96], a[32];
 	endpoint(cl, sizeof cl, c, "client_ip", "client_port");
 	endpoint(sv, sizeof sv, c, "server_ip", "server_port");
-	fprintf(out, "Connection %lld (run %lld: %s)\n", integer(c, "id"), integer(c, "run_id"),
-		text(c, "run_source"));
+	fprintf(out, "Connection %lld (run %lld: %s)\n", sqlrow_int(c, "id"), sqlrow_int(c, "run_id"),
+		sqlrow_text(c, "run_source"));
 	fprintf(out, "  client %s -> server %s, %s, %s\n", cl, sv, ip_version(c),
-		text(c, "protocol"));
+		sqlrow_text(c, "protocol"));
 	char from[40];
-	if (!kl_fmt_localtime(real(c, "first_seen"), from, sizeof from))
-		snprintf(from, sizeof from, "%.6f", real(c, "first_seen"));
-	fmt_span(a, sizeof a, real(c, "last_seen") - real(c, "first_seen"));
+	if (!kl_fmt_localtime(sqlrow_real(c, "first_seen"), from, sizeof from))
+		snprintf(from, sizeof from, "%.6f", sqlrow_real(c, "first_seen"));
+	fmt_span(a, sizeof a, sqlrow_real(c, "last_seen") - sqlrow_real(c, "first_seen"));
 	fprintf(out, "  from %s (local time), lasting %s", from, a);
-	if (integer(c, "syn_seen")) {
+	if (sqlrow_int(c, "syn_seen")) {
 		fprintf(out, "; handshake seen");
-		if (has(c, "handshake_rtt")) {
-			fmt_span(a, sizeof a, real(c, "handshake_rtt"));
+		if (sqlrow_has(c, "handshake_rtt")) {
+			fmt_span(a, sizeof a, sqlrow_real(c, "handshake_rtt"));
 			fprintf(out, ", round trip %s", a);
 		}
 	} else {
@@ -157,10 +124,10 @@ static void print_head(sqlite3_stmt *c, FILE *out)
 	}
 	fputc('\n', out);
 	fprintf(out, "  %lld packets and %lld bytes to the server, %lld and %lld to the client",
-		integer(c, "packets_to_server"), integer(c, "bytes_to_server"),
-		integer(c, "packets_to_client"), integer(c, "bytes_to_client"));
-	if (integer(c, "gap_bytes"))
-		fprintf(out, "; %lld bytes missing from the capture", integer(c, "gap_bytes"));
+		sqlrow_int(c, "packets_to_server"), sqlrow_int(c, "bytes_to_server"),
+		sqlrow_int(c, "packets_to_client"), sqlrow_int(c, "bytes_to_client"));
+	if (sqlrow_int(c, "gap_bytes"))
+		fprintf(out, "; %lld bytes missing from the capture", sqlrow_int(c, "gap_bytes"));
 	fputc('\n', out);
 	print_layers(c, out);
 }
@@ -172,16 +139,16 @@ static void print_said(sqlite3_stmt *r, const char *who, const char *conn, const
 {
 	fprintf(out, "         %s: ", who);
 	bool any = false;
-	if (has(r, conn)) {
-		fprintf(out, "Connection: %s", text(r, conn));
+	if (sqlrow_has(r, conn)) {
+		fprintf(out, "Connection: %s", sqlrow_text(r, conn));
 		any = true;
 	}
-	if (has(r, ka)) {
-		fprintf(out, "%sKeep-Alive: %s", any ? "; " : "", text(r, ka));
+	if (sqlrow_has(r, ka)) {
+		fprintf(out, "%sKeep-Alive: %s", any ? "; " : "", sqlrow_text(r, ka));
 		any = true;
 	}
-	if (proxy && has(r, proxy)) {
-		fprintf(out, "%sProxy-Connection: %s", any ? "; " : "", text(r, proxy));
+	if (proxy && sqlrow_has(r, proxy)) {
+		fprintf(out, "%sProxy-Connection: %s", any ? "; " : "", sqlrow_text(r, proxy));
 		any = true;
 	}
 	fprintf(out, "%s\n", any ? "" : "nothing about the connection");
@@ -190,39 +157,40 @@ static void print_said(sqlite3_stmt *r, const char *who, const char *conn, const
 static void print_request(sqlite3_stmt *r, double t0, FILE *out)
 {
 	char at[40], a[32];
-	fmt_at(at, sizeof at, has(r, "request_ts") ? real(r, "request_ts") : t0, t0);
-	fprintf(out, "  %11s  #%lld %s %s %s", at, integer(r, "seq"), text(r, "method"),
-		text(r, "uri"), text(r, "version"));
-	if (has(r, "stream_id"))
-		fprintf(out, " (stream %lld)", integer(r, "stream_id"));
-	if (has(r, "status")) {
-		fprintf(out, " -> %lld", integer(r, "status"));
-		if (has(r, "response_version") && strcmp(text(r, "response_version"), text(r, "version")))
-			fprintf(out, " %s", text(r, "response_version"));
-		if (integer(r, "response_body_bytes") >= 0 && has(r, "response_body_bytes"))
-			fprintf(out, ", %lld bytes", integer(r, "response_body_bytes"));
-		if (has(r, "response_ts") && has(r, "request_ts")) {
-			fmt_span(a, sizeof a, real(r, "response_ts") - real(r, "request_ts"));
+	fmt_at(at, sizeof at, sqlrow_has(r, "request_ts") ? sqlrow_real(r, "request_ts") : t0, t0);
+	fprintf(out, "  %11s  #%lld %s %s %s", at, sqlrow_int(r, "seq"), sqlrow_text(r, "method"),
+		sqlrow_text(r, "uri"), sqlrow_text(r, "version"));
+	if (sqlrow_has(r, "stream_id"))
+		fprintf(out, " (stream %lld)", sqlrow_int(r, "stream_id"));
+	if (sqlrow_has(r, "status")) {
+		fprintf(out, " -> %lld", sqlrow_int(r, "status"));
+		if (sqlrow_has(r, "response_version") &&
+		    strcmp(sqlrow_text(r, "response_version"), sqlrow_text(r, "version")))
+			fprintf(out, " %s", sqlrow_text(r, "response_version"));
+		if (sqlrow_int(r, "response_body_bytes") >= 0 && sqlrow_has(r, "response_body_bytes"))
+			fprintf(out, ", %lld bytes", sqlrow_int(r, "response_body_bytes"));
+		if (sqlrow_has(r, "response_ts") && sqlrow_has(r, "request_ts")) {
+			fmt_span(a, sizeof a, sqlrow_real(r, "response_ts") - sqlrow_real(r, "request_ts"));
 			fprintf(out, " after %s", a);
 		}
 	} else {
 		fprintf(out, " -> no response");
 	}
 	fputc('\n', out);
-	if (integer(r, "pipelined") || has(r, "idle_before") || has(r, "upgrade")) {
+	if (sqlrow_int(r, "pipelined") || sqlrow_has(r, "idle_before") || sqlrow_has(r, "upgrade")) {
 		fprintf(out, "        ");
-		if (integer(r, "pipelined"))
+		if (sqlrow_int(r, "pipelined"))
 			fprintf(out, " pipelined: sent before the previous response ended;");
-		if (has(r, "idle_before")) {
-			fmt_span(a, sizeof a, real(r, "idle_before"));
+		if (sqlrow_has(r, "idle_before")) {
+			fmt_span(a, sizeof a, sqlrow_real(r, "idle_before"));
 			fprintf(out, " idle %s before it;", a);
 		}
-		if (has(r, "upgrade"))
-			fprintf(out, " Upgrade: %s;", text(r, "upgrade"));
+		if (sqlrow_has(r, "upgrade"))
+			fprintf(out, " Upgrade: %s;", sqlrow_text(r, "upgrade"));
 		fputc('\n', out);
 	}
 	print_said(r, "client", "req_connection", "req_keep_alive", "req_proxy_connection", out);
-	if (has(r, "status"))
+	if (sqlrow_has(r, "status"))
 		print_said(r, "server", "resp_connection", "resp_keep_alive", NULL, out);
 }
 
@@ -232,9 +200,9 @@ static const char *close_how(const char *kind);
 static void print_close_mark(sqlite3_stmt *c, double t0, FILE *out)
 {
 	char at[40];
-	fmt_at(at, sizeof at, real(c, "close_ts"), t0);
-	fprintf(out, "  %11s  the %s closed the connection %s\n", at, text(c, "close_initiator"),
-		close_how(text(c, "close_kind")));
+	fmt_at(at, sizeof at, sqlrow_real(c, "close_ts"), t0);
+	fprintf(out, "  %11s  the %s closed the connection %s\n", at, sqlrow_text(c, "close_initiator"),
+		close_how(sqlrow_text(c, "close_kind")));
 }
 
 static const char *close_how(const char *kind)
@@ -249,13 +217,13 @@ static const char *close_how(const char *kind)
 static void print_close(sqlite3_stmt *c, double t0, FILE *out)
 {
 	char at[40], a[32];
-	const char *kind = text(c, "close_kind");
+	const char *kind = sqlrow_text(c, "close_kind");
 	fprintf(out, "\nClose: ");
 	if (!strcmp(kind, "fin") || !strcmp(kind, "rst")) {
-		fmt_at(at, sizeof at, real(c, "close_ts"), t0);
-		fprintf(out, "the %s closed it %s at %s", text(c, "close_initiator"), close_how(kind), at);
-		if (has(c, "idle_before_close")) {
-			fmt_span(a, sizeof a, real(c, "idle_before_close"));
+		fmt_at(at, sizeof at, sqlrow_real(c, "close_ts"), t0);
+		fprintf(out, "the %s closed it %s at %s", sqlrow_text(c, "close_initiator"), close_how(kind), at);
+		if (sqlrow_has(c, "idle_before_close")) {
+			fmt_span(a, sizeof a, sqlrow_real(c, "idle_before_close"));
 			fprintf(out, ", %s after the last response", a);
 		}
 		fputc('\n', out);
@@ -266,25 +234,25 @@ static void print_close(sqlite3_stmt *c, double t0, FILE *out)
 	} else {
 		fprintf(out, "none seen: still open when the capture ended\n");
 	}
-	if (has(c, "tls_close_by"))
-		fprintf(out, "       TLS: the %s sent %s\n", text(c, "tls_close_by"),
-			has(c, "tls_close_alert") ? text(c, "tls_close_alert") : "an alert");
+	if (sqlrow_has(c, "tls_close_by"))
+		fprintf(out, "       TLS: the %s sent %s\n", sqlrow_text(c, "tls_close_by"),
+			sqlrow_has(c, "tls_close_alert") ? sqlrow_text(c, "tls_close_alert") : "an alert");
 	fprintf(out, "       the server advertised ");
-	if (has(c, "ka_timeout_advertised") || has(c, "ka_max_advertised")) {
-		if (has(c, "ka_timeout_advertised"))
-			fprintf(out, "timeout=%lld s", integer(c, "ka_timeout_advertised"));
-		if (has(c, "ka_max_advertised"))
-			fprintf(out, "%smax=%lld", has(c, "ka_timeout_advertised") ? ", " : "",
-				integer(c, "ka_max_advertised"));
+	if (sqlrow_has(c, "ka_timeout_advertised") || sqlrow_has(c, "ka_max_advertised")) {
+		if (sqlrow_has(c, "ka_timeout_advertised"))
+			fprintf(out, "timeout=%lld s", sqlrow_int(c, "ka_timeout_advertised"));
+		if (sqlrow_has(c, "ka_max_advertised"))
+			fprintf(out, "%smax=%lld", sqlrow_has(c, "ka_timeout_advertised") ? ", " : "",
+				sqlrow_int(c, "ka_max_advertised"));
 	} else {
 		fprintf(out, "no Keep-Alive timeout or max");
 	}
 	fputc('\n', out);
-	if (has(c, "expected_persistent"))
+	if (sqlrow_has(c, "expected_persistent"))
 		fprintf(out, "       by the RFC rules it was %spersistent\n",
-			integer(c, "expected_persistent") ? "" : "not ");
-	if (has(c, "max_idle")) {
-		fmt_span(a, sizeof a, real(c, "max_idle"));
+			sqlrow_int(c, "expected_persistent") ? "" : "not ");
+	if (sqlrow_has(c, "max_idle")) {
+		fmt_span(a, sizeof a, sqlrow_real(c, "max_idle"));
 		fprintf(out, "       the longest idle between requests was %s\n", a);
 	}
 }
@@ -296,23 +264,23 @@ static int print_findings(sqlite3_stmt *f, double t0, FILE *out)
 		if (n++ == 0)
 			fprintf(out, "\nFindings:\n");
 		enum finding_kind k;
-		const char *kind = text(f, "kind");
+		const char *kind = sqlrow_text(f, "kind");
 		bool known = finding_kind_lookup(kind, &k);
 		char at[40] = "";
-		if (has(f, "ts"))
-			fmt_at(at, sizeof at, real(f, "ts"), t0);
+		if (sqlrow_has(f, "ts"))
+			fmt_at(at, sizeof at, sqlrow_real(f, "ts"), t0);
 		fprintf(out, "  %s", kind);
 		if (known)
 			fprintf(out, " (%s)", finding_impact_heading(finding_kind(k)->impact));
-		if (has(f, "request_seq"))
-			fprintf(out, ", request #%lld", integer(f, "request_seq"));
+		if (sqlrow_has(f, "request_seq"))
+			fprintf(out, ", request #%lld", sqlrow_int(f, "request_seq"));
 		if (*at)
 			fprintf(out, ", at %s", at);
 		fprintf(out, "\n");
 		if (known)
 			fprintf(out, "      %s\n", finding_kind(k)->meaning);
-		if (has(f, "detail"))
-			fprintf(out, "      %s\n", text(f, "detail"));
+		if (sqlrow_has(f, "detail"))
+			fprintf(out, "      %s\n", sqlrow_text(f, "detail"));
 	}
 	if (n == 0 && rc == SQLITE_DONE)
 		fprintf(out, "\nFindings: none\n");
@@ -342,7 +310,7 @@ static int json_story(sqlite3_stmt *c, sqlite3_stmt *r, sqlite3_stmt *f, FILE *o
 		fputc('{', out);
 		jsonout_members(out, f);
 		enum finding_kind k;
-		if (finding_kind_lookup(text(f, "kind"), &k)) {
+		if (finding_kind_lookup(sqlrow_text(f, "kind"), &k)) {
 			fputs(",\"impact\":", out);
 			jsonout_string(out, finding_impact_name(finding_kind(k)->impact));
 			fputs(",\"meaning\":", out);
@@ -393,18 +361,19 @@ int story_print(const char *db_path, int64_t conn_id, enum story_format fmt, FIL
 		ret = 0;
 		goto out;
 	}
-	double t0 = real(c, "first_seen");
+	double t0 = sqlrow_real(c, "first_seen");
 	print_head(c, out);
-	long long n = integer(c, "requests");
+	long long n = sqlrow_int(c, "requests");
 	fprintf(out, "\nRequests: %lld", n);
-	if (has(c, "responses"))
-		fprintf(out, ", responses: %lld", integer(c, "responses"));
+	if (sqlrow_has(c, "responses"))
+		fprintf(out, ", responses: %lld", sqlrow_int(c, "responses"));
 	fputc('\n', out);
 	/* The close in its place in time: a request sent after it (a race)
 	 * reads after it. */
-	bool closed = !has(c, "close_ts");
+	bool closed = !sqlrow_has(c, "close_ts");
 	while ((rc = sqlite3_step(r)) == SQLITE_ROW) {
-		if (!closed && has(r, "request_ts") && real(r, "request_ts") > real(c, "close_ts")) {
+		if (!closed && sqlrow_has(r, "request_ts") &&
+		    sqlrow_real(r, "request_ts") > sqlrow_real(c, "close_ts")) {
 			print_close_mark(c, t0, out);
 			closed = true;
 		}

@@ -134,7 +134,8 @@ Test(cli, usage_errors_exit_2)
 	static const char *const cases[] = {
 		"", "frobnicate", "read", "read --bogus x.pcap", "read --idle-timeout abc x.pcap",
 		"read --max-conns 0 x.pcap", "report", "report -r zero db", "sql db", "conn db",
-		"conn db 0", "conn db x", "conn --bogus db 1",
+		"conn db 0", "conn db x", "conn --bogus db 1", "export db", "export --ndjson",
+		"export --har x.har --ndjson db",
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		int st;
@@ -193,6 +194,7 @@ Test(cli, help_and_version_exit_0)
 {
 	static const char *const cases[] = {
 		"--help", "--version", "read --help", "report --help", "sql --help", "conn --help",
+		"export --help",
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		int st;

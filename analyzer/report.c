@@ -10,6 +10,7 @@
 #include "findings.h"
 #include "jsonout.h"
 
+#include <math.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -1089,6 +1090,206 @@ static void html_idle_histogram(sqlite3 *db, int64_t run, FILE *out)
 
 /* The busiest server's connections, one row each, bars per request on a
  * common time axis, the close marked by who closed. */
+static void html_waterfall(sqlite3 *db, int64_t run, FILE *out);
+
+/* One figure of the HTML page, marked so a test (or a script) finds it:
+ * <td class="n" data-k="KEY">VALUE</td>. */
+static void html_num_row(FILE *out, const char *label, const char *key, const char *value)
+{
+	fputs("<tr><th>", out);
+	html_text(out, label);
+	fprintf(out, "</th><td class=\"n\" data-k=\"%s\">", key);
+	html_text(out, value);
+	fputs("</td></tr>\n", out);
+}
+
+/* The runs of the database, each linking to its section. */
+static void html_runs_table(sqlite3 *db, FILE *out)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, "SELECT id, source, status, COALESCE(packets, 0),"
+			       " COALESCE(connections, 0), COALESCE(requests, 0) FROM runs ORDER BY id",
+			       -1, &st, NULL) != SQLITE_OK)
+		return;
+	fputs("<h2>Runs</h2>\n<table><tr><th>run</th><th>source</th><th>status</th><th>packets</th>"
+	      "<th>connections</th><th>requests</th></tr>\n", out);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		long long id = sqlite3_column_int64(st, 0);
+		fprintf(out, "<tr><td><a href=\"#run-%lld\">%lld</a></td><td>", id, id);
+		html_text(out, (const char *)sqlite3_column_text(st, 1));
+		fputs("</td><td>", out);
+		html_text(out, (const char *)sqlite3_column_text(st, 2));
+		fprintf(out, "</td><td class=\"n\">%lld</td><td class=\"n\">%lld</td>"
+			"<td class=\"n\">%lld</td></tr>\n", (long long)sqlite3_column_int64(st, 3),
+			(long long)sqlite3_column_int64(st, 4), (long long)sqlite3_column_int64(st, 5));
+	}
+	fputs("</table>\n", out);
+	sqlite3_finalize(st);
+}
+
+/* What reuse saved and what missed reuse cost, as the text report says it. */
+static void html_reuse_table(sqlite3 *db, int64_t run, FILE *out)
+{
+	char v[96], a[32];
+	long long conns = one_int(db, "SELECT COUNT(*) FROM connections WHERE" RUN_FILTER, run);
+	long long http = one_int(db, "SELECT COUNT(*) FROM connections WHERE" RUN_FILTER
+				 "AND requests IS NOT NULL", run);
+	long long reqs = one_int(db, "SELECT COALESCE(SUM(requests), 0) FROM connections WHERE"
+				 RUN_FILTER, run);
+	long long reused = one_int(db, "SELECT COUNT(*) FROM connections WHERE" RUN_FILTER
+				   "AND requests > 1", run);
+	fputs("<table class=\"figures\">\n", out);
+	snprintf(v, sizeof v, "%lld", conns);
+	html_num_row(out, "TCP connections", "connections", v);
+	snprintf(v, sizeof v, "%lld", http);
+	html_num_row(out, "with HTTP", "http-connections", v);
+	snprintf(v, sizeof v, "%lld", reqs);
+	html_num_row(out, "requests", "requests", v);
+	snprintf(v, sizeof v, "%lld", reused);
+	html_num_row(out, "connections that carried more than one request", "reused", v);
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, "SELECT COALESCE(SUM(requests - 1), 0), TOTAL(reuse_saved_s)"
+			       " FROM connections WHERE" RUN_FILTER "AND reuse_saved_s IS NOT NULL", -1,
+			       &st, NULL) == SQLITE_OK &&
+	    sqlite3_bind_int64(st, 1, run) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+		fmt_secs(a, sizeof a, sqlite3_column_double(st, 1), 0);
+		snprintf(v, sizeof v, "%lld", (long long)sqlite3_column_int64(st, 0));
+		html_num_row(out, "reuse saved: TCP handshakes", "reuse-saved-handshakes", v);
+		html_num_row(out, "reuse saved: round trips", "reuse-saved-time", a);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (has_view(db, "missed_reuse_cost") &&
+	    sqlite3_prepare_v2(db, "SELECT COUNT(*), TOTAL(cost_s) FROM missed_reuse_cost WHERE"
+			       RUN_FILTER, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_bind_int64(st, 1, run) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+		fmt_secs(a, sizeof a, sqlite3_column_double(st, 1), 0);
+		snprintf(v, sizeof v, "%lld", (long long)sqlite3_column_int64(st, 0));
+		html_num_row(out, "missed reuse: one-request connections followed by another",
+			     "missed-reuse", v);
+		html_num_row(out, "missed reuse: the handshakes it cost", "missed-reuse-cost", a);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_prepare_v2(db, "SELECT COUNT(*), TOTAL(c.handshake_rtt) FROM findings f"
+			       " JOIN connections c ON c.id = f.conn_id WHERE (?1 = 0 OR f.run_id = ?1)"
+			       " AND f.kind = 'unused-connection'", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_bind_int64(st, 1, run) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(v, sizeof v, "%lld", (long long)sqlite3_column_int64(st, 0));
+		html_num_row(out, "connections opened and never used", "unused", v);
+	}
+	sqlite3_finalize(st);
+	fputs("</table>\n", out);
+}
+
+/* Rows of `sql` (bound to the run) as a table with these headings; nothing
+ * when there are none.  Returns the rows. */
+static int html_sql_table(sqlite3 *db, int64_t run, const char *sql, const char *const *heads,
+			  int nheads, FILE *out)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_int64(st, 1, run);
+	int rows = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (rows++ == 0) {
+			fputs("<table><tr>", out);
+			for (int i = 0; i < nheads; i++) {
+				fputs("<th>", out);
+				html_text(out, heads[i]);
+				fputs("</th>", out);
+			}
+			fputs("</tr>\n", out);
+		}
+		fputs("<tr>", out);
+		for (int i = 0; i < sqlite3_column_count(st) && i < nheads; i++) {
+			bool num = sqlite3_column_type(st, i) == SQLITE_INTEGER ||
+				   sqlite3_column_type(st, i) == SQLITE_FLOAT;
+			fputs(num ? "<td class=\"n\">" : "<td>", out);
+			const unsigned char *t = sqlite3_column_text(st, i);
+			html_text(out, t ? (const char *)t : "");
+			fputs("</td>", out);
+		}
+		fputs("</tr>\n", out);
+	}
+	if (rows)
+		fputs("</table>\n", out);
+	sqlite3_finalize(st);
+	return rows;
+}
+
+/* TLS and HTTP/2, per server, when the run has any. */
+static void html_tls_h2(sqlite3 *db, int64_t run, FILE *out)
+{
+	if (has_view(db, "tls_servers") &&
+	    one_int(db, "SELECT COUNT(*) FROM connections WHERE" RUN_FILTER "AND tls_version IS NOT NULL",
+		    run) > 0) {
+		static const char *const heads[] = { "server", "SNI", "connections", "TLS 1.3", "TLS 1.2",
+						     "resumed", "full", "full handshake ms",
+						     "resumed handshake ms", "ALPN", "decrypted" };
+		fputs("<h3>TLS</h3>\n", out);
+		html_sql_table(db, run,
+			"SELECT server_ip || ':' || server_port, sni, connections, tls13, tls12, resumed,"
+			" full_handshakes, round(mean_full_handshake_s * 1000, 3),"
+			" round(mean_resumed_handshake_s * 1000, 3), alpn, decrypted FROM tls_servers"
+			" WHERE" RUN_FILTER "ORDER BY connections DESC", heads, 11, out);
+	}
+	if (has_column(db, "connections", "h2_streams") &&
+	    one_int(db, "SELECT COUNT(*) FROM connections WHERE" RUN_FILTER "AND h2_streams IS NOT NULL",
+		    run) > 0) {
+		static const char *const heads[] = { "server", "connections", "streams",
+						     "most at once", "server's limit",
+						     "GOAWAY by the server" };
+		fputs("<h3>HTTP/2</h3>\n", out);
+		html_sql_table(db, run,
+			"SELECT server_ip || ':' || server_port, COUNT(*), SUM(h2_streams),"
+			" MAX(h2_peak_streams), MAX(h2_max_concurrent_streams), SUM(goaway_by IS 'server')"
+			" FROM connections WHERE" RUN_FILTER "AND h2_streams IS NOT NULL"
+			" GROUP BY 1 ORDER BY 2 DESC", heads, 6, out);
+	}
+}
+
+/* One run's figures (or all runs' when run is 0). */
+static void html_run_body(sqlite3 *db, int64_t run, FILE *out)
+{
+	fputs("<h3>Reuse</h3>\n", out);
+	html_reuse_table(db, run, out);
+	html_rpc_histogram(db, run, out);
+	fputs("<h3>Idle time</h3>\n", out);
+	html_idle_histogram(db, run, out);
+	html_tls_h2(db, run, out);
+	fputs("<h3>Connections of the busiest server</h3>\n", out);
+	html_waterfall(db, run, out);
+}
+
+/* A time axis under a plot of `plot` units from x = left: ticks at round
+ * steps (1, 2, 5 x 10^k seconds, about 8 of them) labelled from 0. */
+static void html_time_axis(FILE *out, double left, double plot, double y, double span)
+{
+	double step = pow(10, floor(log10(span / 8)));
+	if (span / step > 40)
+		step *= 5;
+	else if (span / step > 16)
+		step *= 2;
+	fprintf(out, "<g class=\"taxis\"><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+		"class=\"axis\"/>\n", left, y, left + plot, y);
+	for (int k = 0; k * step <= span * (1 + 1e-9) && k < 100; k++) {
+		double t = k * step, x = left + plot * t / span;
+		char lab[32];
+		if (step >= 1)
+			snprintf(lab, sizeof lab, "%g s", t);
+		else if (step >= 1e-3)
+			snprintf(lab, sizeof lab, "%g ms", t * 1e3);
+		else
+			snprintf(lab, sizeof lab, "%g us", t * 1e6);
+		fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"axis\"/>"
+			"<text x=\"%.1f\" y=\"%.1f\" class=\"lab\">%s</text>\n", x, y, x, y + 4, x,
+			y + 15, lab);
+	}
+	fputs("</g>\n", out);
+}
+
 static void html_waterfall(sqlite3 *db, int64_t run, FILE *out)
 {
 	sqlite3_stmt *st = NULL;
@@ -1145,13 +1346,15 @@ static void html_waterfall(sqlite3 *db, int64_t run, FILE *out)
 	const double w = 900, left = 150, rowh = 14;
 	double plot = w - left - 20;
 	fprintf(out, "<figure><figcaption>Connections to %s:%d, one row each, one bar per request "
-		"(time runs left to right over %.3f s); the tick at the end is the close: "
-		"<span class=\"srv\">server</span> or <span class=\"cli\">client</span>",
+		"(time from the first connection's start, over %.3f s); the tick at the end is the close: "
+		"<span class=\"srvt\">server</span> or <span class=\"clit\">client</span>",
 		ip, port, span);
 	if ((long long)n < total)
 		fprintf(out, ". Showing the %zu busiest of its %lld connections.", n, total);
-	fprintf(out, "</figcaption>\n<svg width=\"%.0f\" height=\"%.0f\" role=\"img\">\n", w,
-		(double)n * rowh + 30);
+	double axis_y = (double)n * rowh + 16;
+	fprintf(out, "</figcaption>\n<svg viewBox=\"0 0 %.0f %.0f\" width=\"100%%\" role=\"img\">\n",
+		w, axis_y + 24);
+	html_time_axis(out, left, plot, axis_y, span);
 	size_t bars = 0;
 	for (size_t i = 0; i < n; i++) {
 		double y = 10 + (double)i * rowh;
@@ -1209,36 +1412,40 @@ static int report_html(sqlite3 *db, const char *db_path, int64_t run, FILE *out,
 		return -1;
 	fputs("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 	      "<title>kalens report</title>\n<style>\n"
-	      "body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222;max-width:1000px}\n"
+	      "body{font:14px/1.4 system-ui,sans-serif;margin:1.5em 2em;color:#222}\n"
 	      "h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ccc}\n"
 	      "figure{margin:1em 0}figcaption{font-weight:600;margin-bottom:.3em}\n"
 	      ".axis{stroke:#888}.bar{fill:#4a7fb5}.bar.mark{fill:#e67e22}.val{font-size:11px;text-anchor:middle}\n"
 	      ".lab{font-size:11px;text-anchor:middle;fill:#555}.row{font-size:10px;text-anchor:end}\n"
-	      ".life{stroke:#bbb;stroke-width:1}.req{fill:#4a7fb5}.srv{fill:#c0392b;color:#c0392b}\n"
-	      ".cli{fill:#2e86de;color:#2e86de}.note{color:#555;font-size:12px}\n"
+	      ".life{stroke:#bbb;stroke-width:1}.req{fill:#4a7fb5}.srv{fill:#c0392b}.cli{fill:#2e86de}\n"
+	      ".srvt{color:#9a2e22}.clit{color:#1f5f9e}.note{color:#555;font-size:12px}\n"
 	      "table{border-collapse:collapse}td,th{padding:.2em .6em;border-bottom:1px solid #eee;"
-	      "text-align:left}td.n{text-align:right}\n"
+	      "text-align:left}td.n{text-align:right}figure svg{max-width:100%;height:auto}\n"
+	      ".taxis .lab{font-size:10px}section.run{border-top:3px solid #4a7fb5;margin-top:2em}\n"
 	      "</style></head><body>\n<h1>kalens report</h1>\n<p>", out);
 	html_text(out, db_path);
-	long long conns = one_int(db, "SELECT COUNT(*) FROM connections WHERE" RUN_FILTER, run);
-	long long http = one_int(db, "SELECT COUNT(*) FROM connections WHERE" RUN_FILTER
-				 "AND requests IS NOT NULL", run);
-	long long reqs = one_int(db, "SELECT COALESCE(SUM(requests), 0) FROM connections WHERE"
-				 RUN_FILTER, run);
-	long long reused = one_int(db, "SELECT COUNT(*) FROM connections WHERE" RUN_FILTER
-				   "AND requests > 1", run);
-	if (run)
-		fprintf(out, ", run %lld", (long long)run);
-	else
-		fputs(", all runs", out);
-	fprintf(out, ": %lld TCP connections, %lld with HTTP/1, %lld requests; %lld connections "
-		"carried more than one request.</p>\n", conns, http, reqs, reused);
-	fputs("<h2>Reuse</h2>\n", out);
-	html_rpc_histogram(db, run, out);
-	fputs("<h2>Idle time</h2>\n", out);
-	html_idle_histogram(db, run, out);
-	fputs("<h2>Connections of the busiest server</h2>\n", out);
-	html_waterfall(db, run, out);
+	fprintf(out, run ? ", run %lld.</p>\n" : ", all runs.</p>\n", (long long)run);
+	long long nruns = one_int(db, "SELECT COUNT(*) FROM runs WHERE" " (?1 = 0 OR id = ?1)", run);
+	if (run == 0 && nruns > 1) {
+		/* Several runs: a table of them, then a section each, so that
+		 * nothing of two captures is drawn as one. */
+		html_runs_table(db, out);
+		sqlite3_stmt *st = NULL;
+		if (sqlite3_prepare_v2(db, "SELECT id, source FROM runs ORDER BY id", -1, &st, NULL) ==
+		    SQLITE_OK) {
+			while (sqlite3_step(st) == SQLITE_ROW) {
+				long long id = sqlite3_column_int64(st, 0);
+				fprintf(out, "<section class=\"run\" id=\"run-%lld\"><h2>Run %lld: ", id, id);
+				html_text(out, (const char *)sqlite3_column_text(st, 1));
+				fputs("</h2>\n", out);
+				html_run_body(db, id, out);
+				fputs("</section>\n", out);
+			}
+		}
+		sqlite3_finalize(st);
+	} else {
+		html_run_body(db, run, out);
+	}
 	fputs("<h2>Findings, most serious first</h2>\n", out);
 	if (n == 0) {
 		fputs("<p>None.</p>\n", out);
@@ -1255,9 +1462,8 @@ static int report_html(sqlite3 *db, const char *db_path, int64_t run, FILE *out,
 			html_text(out, rows[i].examples);
 			fputs("</td></tr>\n", out);
 		}
-		fputs("</table>\n<p class=\"note\">Look one up: <code>kalens sql DB \"SELECT kind, "
-		      "request_seq, detail FROM findings WHERE conn_id = N\"</code>; the rules are in "
-		      "docs/keepalive.md.</p>\n", out);
+		fputs("</table>\n<p class=\"note\">Look one up: <code>kalens conn DB N</code> (its "
+		      "requests, close and findings); the rules are in docs/keepalive.md.</p>\n", out);
 	}
 	fputs("</body></html>\n", out);
 	return ferror(out) ? -1 : 0;

@@ -515,6 +515,17 @@ static int print_shipping(sqlite3 *db, int64_t run, FILE *out, char *err, size_t
 	return 0;
 }
 
+/* The run's missed reuse in all (view missed_reuse_cost) and its
+ * connections never used (finding unused-connection): the text, JSON and
+ * HTML reports read these, columns in this order. */
+#define MISSED_REUSE_SQL                                                                  \
+	"SELECT COUNT(*) AS connections, TOTAL(cost_s) AS cost_s, TOTAL(handshake_s) AS tcp_s," \
+	" TOTAL(tls_handshake_s) AS tls_s FROM missed_reuse_cost WHERE" RUN_FILTER
+#define UNUSED_SQL                                                                        \
+	"SELECT COUNT(*) AS connections, TOTAL(c.handshake_rtt) AS handshake_s FROM findings f" \
+	" JOIN connections c ON c.id = f.conn_id WHERE (?1 = 0 OR f.run_id = ?1)"              \
+	" AND f.kind = 'unused-connection'"
+
 /* Missed reuse and what it cost (view missed_reuse_cost): connections that
  * carried one request while the client soon opened another, and the
  * handshakes of those others, in all, then the servers and clients with
@@ -523,9 +534,7 @@ static int print_missed_reuse(sqlite3 *db, int64_t run, FILE *out, char *err, si
 {
 	if (!has_view(db, "missed_reuse_cost"))
 		return 0;
-	sqlite3_stmt *st = prep(db, "SELECT COUNT(*), TOTAL(cost_s), TOTAL(handshake_s),"
-				" TOTAL(tls_handshake_s) FROM missed_reuse_cost WHERE" RUN_FILTER,
-				run, err, errlen);
+	sqlite3_stmt *st = prep(db, MISSED_REUSE_SQL, run, err, errlen);
 	if (!st)
 		return -1;
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0) {
@@ -570,9 +579,7 @@ static int print_missed_reuse(sqlite3 *db, int64_t run, FILE *out, char *err, si
  * and the round trips their handshakes took. */
 static int print_unused(sqlite3 *db, int64_t run, FILE *out, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = prep(db, "SELECT COUNT(*), TOTAL(c.handshake_rtt) FROM findings f"
-				" JOIN connections c ON c.id = f.conn_id WHERE (?1 = 0 OR f.run_id = ?1)"
-				" AND f.kind = 'unused-connection'", run, err, errlen);
+	sqlite3_stmt *st = prep(db, UNUSED_SQL, run, err, errlen);
 	if (!st)
 		return -1;
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0) {
@@ -1160,8 +1167,7 @@ static void html_reuse_table(sqlite3 *db, int64_t run, FILE *out)
 	sqlite3_finalize(st);
 	st = NULL;
 	if (has_view(db, "missed_reuse_cost") &&
-	    sqlite3_prepare_v2(db, "SELECT COUNT(*), TOTAL(cost_s) FROM missed_reuse_cost WHERE"
-			       RUN_FILTER, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, MISSED_REUSE_SQL, -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_bind_int64(st, 1, run) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
 		fmt_secs(a, sizeof a, sqlite3_column_double(st, 1), 0);
 		snprintf(v, sizeof v, "%lld", (long long)sqlite3_column_int64(st, 0));
@@ -1171,9 +1177,7 @@ static void html_reuse_table(sqlite3 *db, int64_t run, FILE *out)
 	}
 	sqlite3_finalize(st);
 	st = NULL;
-	if (sqlite3_prepare_v2(db, "SELECT COUNT(*), TOTAL(c.handshake_rtt) FROM findings f"
-			       " JOIN connections c ON c.id = f.conn_id WHERE (?1 = 0 OR f.run_id = ?1)"
-			       " AND f.kind = 'unused-connection'", -1, &st, NULL) == SQLITE_OK &&
+	if (sqlite3_prepare_v2(db, UNUSED_SQL, -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_bind_int64(st, 1, run) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
 		snprintf(v, sizeof v, "%lld", (long long)sqlite3_column_int64(st, 0));
 		html_num_row(out, "connections opened and never used", "unused", v);
@@ -1511,10 +1515,7 @@ static int json_missed_reuse(sqlite3 *db, int64_t run, FILE *out, char *err, siz
 		fputs("null", out);
 	} else {
 		fputs("{\"total\":", out);
-		if (json_rows(db, "SELECT COUNT(*) AS connections, TOTAL(cost_s) AS cost_s,"
-				  " TOTAL(handshake_s) AS tcp_s, TOTAL(tls_handshake_s) AS tls_s"
-				  " FROM missed_reuse_cost WHERE" RUN_FILTER, run, true, out, err,
-				  errlen) != 0)
+		if (json_rows(db, MISSED_REUSE_SQL, run, true, out, err, errlen) != 0)
 			return -1;
 		fputs(",\"by_server\":", out);
 		if (json_rows(db, "SELECT server_ip, server_port, COUNT(*) AS connections,"
@@ -1531,10 +1532,7 @@ static int json_missed_reuse(sqlite3 *db, int64_t run, FILE *out, char *err, siz
 		fputc('}', out);
 	}
 	fputs(",\"unused_connections\":", out);
-	if (json_rows(db, "SELECT COUNT(*) AS connections, TOTAL(c.handshake_rtt) AS handshake_s"
-			  " FROM findings f JOIN connections c ON c.id = f.conn_id"
-			  " WHERE (?1 = 0 OR f.run_id = ?1) AND f.kind = 'unused-connection'", run, true,
-			  out, err, errlen) != 0)
+	if (json_rows(db, UNUSED_SQL, run, true, out, err, errlen) != 0)
 		return -1;
 	fputs(",\"response_versions\":", out);
 	if (!has_column(db, "requests", "response_version")) {

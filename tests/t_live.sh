@@ -119,6 +119,21 @@ stop_kalens() {
 	krc=$?
 }
 
+# hold_open PATH SECS: in the background, one GET of PATH on a connection
+# then kept open and silent for SECS; sets $held to its PID.
+hold_open() {
+	python3 - "$port" "$1" "$2" <<'EOF' > /dev/null &
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)
+s.sendall(b"GET " + sys.argv[2].encode() + b" HTTP/1.1\r\nHost: t\r\n\r\n")
+s.recv(4096)
+time.sleep(float(sys.argv[3]))
+s.close()
+EOF
+	held=$!
+	pids+=("$held")
+}
+
 # sql_reaches DB SQL WANT: true once `kalens sql` (a reader beside the
 # running kalens) answers WANT, within 6 s; sets $got to the last answer.
 sql_reaches() {
@@ -249,16 +264,8 @@ fi
 db=$tmp/status.db
 if start_kalens "$db"; then
 	clients "$tmp/status.rec" 2 "$base/s1" "$base/s2"
-	python3 - "$port" <<'EOF' > /dev/null &
-import socket, sys, time
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)
-s.sendall(b"GET /held HTTP/1.1\r\nHost: t\r\n\r\n")
-s.recv(4096)
-time.sleep(10)
-s.close()
-EOF
-	holder=$!
-	pids+=("$holder")
+	hold_open /held 10
+	holder=$held
 	sql_reaches "$db" "select count(*) from connections" 2 ||
 		fail "status: ${got:-nothing} connections stored while running, curl closed 2 (live linger 2 s)"
 	sql_reaches "$db" "select packets > 0 and requests >= 4 and connections >= 2 and connections_open >= 1
@@ -288,16 +295,8 @@ if start_kalens "$db" --threads 3 --idle-timeout 1 --linger 0.5; then
 		fail "--threads 3: kalens sql saw ${got:-nothing} connections while running, want 6"
 	# One request, then silence until kalens has stopped (its close would
 	# make a connection of its own once the idle one has ended).
-	python3 - "$port" <<'EOF' > /dev/null &
-import socket, sys, time
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5)
-s.sendall(b"GET /idle HTTP/1.1\r\nHost: t\r\n\r\n")
-s.recv(4096)
-time.sleep(8)
-s.close()
-EOF
-	idler=$!
-	pids+=("$idler")
+	hold_open /idle 8
+	idler=$held
 	sql_reaches "$db" "select count(*) from connections where close_kind = 'idle' and requests = 1" 1 ||
 		fail "--threads 3: $got idle connections stored while the client held it open"
 	stop_kalens INT

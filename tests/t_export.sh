@@ -7,8 +7,8 @@
 #     (captures/generated/*.client.tsv: url, http_code, size_download as the
 #     content size, one "connection" per local port); the first entry of a
 #     connection carries its handshake (connect, and ssl over TLS), the
-#     others -1; https URLs over TLS (h2 read with curl's key log); -r keeps
-#     one run.
+#     others -1; https URLs over TLS (h2 read with curl's key log); IPv6
+#     ([::1] URLs, serverIPAddress ::1); -r keeps one run.
 #   - NDJSON: every line is a JSON object jq reads, with "type"; as many
 #     of each type as the tables have rows; times are ISO 8601 UTC; -r.
 #   - usage errors: neither or both formats, no database.
@@ -29,22 +29,24 @@ db=$tmp/k.db
 "$kalens" read -q -o "$db" "$gen/nginx-keepalive-curl.pcap" || fail "read nginx-keepalive-curl"
 "$kalens" read -q --keylog "$gen/h2-curl-tls-nginx.keylog" -o "$db" "$gen/h2-curl-tls-nginx.pcap" ||
 	fail "read h2-curl-tls-nginx"
+"$kalens" read -q -o "$db" "$gen/nginx-ipv6-curl.pcap" || fail "read nginx-ipv6-curl"
 
 # --- HAR ----------------------------------------------------------------------
-for run in 1 2; do
+for run in 1 2 3; do
 	"$kalens" export --har "$tmp/r$run.har" -r "$run" "$db" || fail "export --har -r $run"
 	python3 "$src/tests/tools/har-validate.py" "$tmp/r$run.har" > "$tmp/v" ||
 		fail "run $run: not valid HAR 1.2: $(head -c 1500 "$tmp/v")"
 done
 python3 - "$tmp/r1.har" "$gen/nginx-keepalive-curl.client.tsv" "$tmp/r2.har" \
-	"$gen/h2-curl-tls-nginx.client.tsv" > "$tmp/diff" <<'EOF' || fail "HAR against curl's records: $(cat "$tmp/diff")"
+	"$gen/h2-curl-tls-nginx.client.tsv" "$tmp/r3.har" "$gen/nginx-ipv6-curl.client.tsv" \
+	> "$tmp/diff" <<'EOF' || fail "HAR against curl's records: $(cat "$tmp/diff")"
 import csv, json, sys
 bad = 0
 def say(*a):
     global bad
     bad += 1
     print(*a)
-for har_path, rec_path in ((sys.argv[1], sys.argv[2]), (sys.argv[3], sys.argv[4])):
+for har_path, rec_path in zip(sys.argv[1::2], sys.argv[2::2]):
     entries = json.load(open(har_path))["log"]["entries"]
     rows = [r for r in csv.DictReader((l for l in open(rec_path) if not l.startswith("#")),
                                       delimiter="\t")]

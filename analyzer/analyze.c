@@ -329,14 +329,22 @@ static bool run_live_keep_reading(struct run *r, double now)
 	return r->cs != CAPTURE_TIMEOUT && now < r->drain_until;
 }
 
+/* Live: the kernel's received and dropped counts into t, when it tells. */
+static void kernel_counts(struct capture *cap, struct store_run_totals *t)
+{
+	uint64_t recv;
+	if (capture_stats(cap, &recv, &t->packets_dropped) == 0)
+		t->packets_received = recv > INT64_MAX ? INT64_MAX : (int64_t)recv;
+	else
+		t->packets_dropped = 0;
+}
+
 /* Live: the run's row says how far it got (its counts, the kernel's, the
  * connections still open), written with the commit that follows. */
 static void run_progress(struct run *r)
 {
 	struct store_run_totals p = *r->t;
-	uint64_t recv;
-	if (capture_stats(r->cap, &recv, &p.packets_dropped) == 0)
-		p.packets_received = recv > INT64_MAX ? INT64_MAX : (int64_t)recv;
+	kernel_counts(r->cap, &p);
 	struct workers_totals wt = workers_totals(r->wk);
 	p.connections = wt.connections;
 	p.requests = wt.requests;
@@ -471,16 +479,6 @@ static bool run_after_packet(struct run *r)
 	return true;
 }
 
-/* Live: the kernel's received and dropped counts, when it tells. */
-static void run_kernel_counts(struct run *r)
-{
-	struct store_run_totals *t = r->t;
-	uint64_t recv;
-	if (capture_stats(r->cap, &recv, &t->packets_dropped) == 0)
-		t->packets_received = recv > INT64_MAX ? INT64_MAX : (int64_t)recv;
-	else
-		t->packets_dropped = 0;
-}
 
 /* How the run ended: t->status and t->message.  0, or -1 with a message
  * in r->err (which t->message may point to). */
@@ -536,7 +534,7 @@ static int run_finish(struct run *r)
 	struct store_run_totals *t = r->t;
 	bool live = r->source == ANALYZE_LIVE;
 	if (live)
-		run_kernel_counts(r);
+		kernel_counts(r->cap, r->t);
 	workers_finish(r->wk);
 	struct workers_totals wt = workers_totals(r->wk);
 	(void)run_store_failed(r);

@@ -29,6 +29,7 @@
 #define KALENS_COLUMNS_H
 
 #include <stdbool.h>
+#include <string.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -95,6 +96,13 @@ struct table_decl {
 
 #define TABLE_KEY_FROM_RECORD 1u  /* the record gives the key (else the store numbers rows) */
 #define TABLE_RUN_CHECKED 2u      /* run_id must name a row of `runs` (a foreign key) */
+
+/* The column holds a capture or wall-clock time (unit "s, epoch"), which
+ * readers may print as a date. */
+static inline bool column_is_time(const struct column *c)
+{
+	return strcmp(c->unit, "s, epoch") == 0;
+}
 
 /* Value constructors for getters. */
 static inline struct col_value cv_null(void)

@@ -219,7 +219,7 @@ static int ndjson_table(sqlite3 *db, const struct store_decls *d, const char *ta
 	bool epoch[256] = { false };
 	for (int i = 0; i < n && i < 256; i++) {
 		const struct column *c = store_decl_column(d, table, sqlite3_column_name(st, i));
-		epoch[i] = c && !strcmp(c->unit, "s, epoch");
+		epoch[i] = c && column_is_time(c);
 	}
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -232,14 +232,8 @@ static int ndjson_table(sqlite3 *db, const struct store_decls *d, const char *ta
 			int t = sqlite3_column_type(st, i);
 			if (i < 256 && epoch[i] && (t == SQLITE_FLOAT || t == SQLITE_INTEGER))
 				json_time(out, sqlite3_column_double(st, i));
-			else if (t == SQLITE_INTEGER)
-				fprintf(out, "%lld", (long long)sqlite3_column_int64(st, i));
-			else if (t == SQLITE_FLOAT)
-				fprintf(out, "%.17g", sqlite3_column_double(st, i));
-			else if (t == SQLITE_NULL)
-				fputs("null", out);
 			else
-				jsonout_string(out, (const char *)sqlite3_column_text(st, i));
+				jsonout_value(out, st, i);
 		}
 		fputs("}\n", out);
 	}
@@ -257,13 +251,7 @@ static int export_ndjson(sqlite3 *db, int64_t run, FILE *out)
 	};
 	for (size_t i = 0; i < KL_ARRAY_LEN(tables); i++) {
 		/* A database from before a table has none of its rows. */
-		sqlite3_stmt *st = NULL;
-		bool there = sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table'"
-						" AND name = ?1", -1, &st, NULL) == SQLITE_OK &&
-			     sqlite3_bind_text(st, 1, tables[i][0], -1, SQLITE_STATIC) == SQLITE_OK &&
-			     sqlite3_step(st) == SQLITE_ROW;
-		sqlite3_finalize(st);
-		if (there && ndjson_table(db, &d, tables[i][0], tables[i][1], run, out) != 0)
+		if (sqlrow_schema_has(db, "table", tables[i][0]) && ndjson_table(db, &d, tables[i][0], tables[i][1], run, out) != 0)
 			return -1;
 	}
 	return 0;

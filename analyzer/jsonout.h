@@ -16,6 +16,9 @@ void jsonout_string(FILE *out, const char *s);
  * strings. */
 void jsonout_row(FILE *out, sqlite3_stmt *st);
 
+/* Column i of the current row as a JSON value, as jsonout_row() writes it. */
+void jsonout_value(FILE *out, sqlite3_stmt *st, int i);
+
 /* The same members without the braces, to add others after them. */
 void jsonout_members(FILE *out, sqlite3_stmt *st);
 

@@ -9,6 +9,7 @@
 
 #include "findings.h"
 #include "jsonout.h"
+#include "sqlrow.h"
 
 #include <math.h>
 #include <sqlite3.h>
@@ -410,13 +411,7 @@ static long long one_int(sqlite3 *db, const char *sql, int64_t run)
  * gets it the next time kalens writes to it). */
 static bool has_view(sqlite3 *db, const char *name)
 {
-	sqlite3_stmt *st = NULL;
-	bool yes = sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'view'"
-				      " AND name = ?1", -1, &st, NULL) == SQLITE_OK &&
-		   sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) == SQLITE_OK &&
-		   sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return yes;
+	return sqlrow_schema_has(db, "view", name);
 }
 
 static bool has_column(sqlite3 *db, const char *table, const char *column)
@@ -514,6 +509,14 @@ static int print_shipping(sqlite3 *db, int64_t run, FILE *out, char *err, size_t
 		fputc('\n', out);
 	return 0;
 }
+
+/* What reuse saved: a TCP handshake for every request after a
+ * connection's first (schema 3 on); 0 when no connection has the figure
+ * (JSON and HTML). */
+#define REUSE_SAVED_SQL                                                                   \
+	"SELECT COALESCE(SUM(requests - 1), 0) AS handshakes,"                               \
+	" COALESCE(SUM(reuse_saved_s), 0) AS seconds FROM connections WHERE" RUN_FILTER       \
+	"AND reuse_saved_s IS NOT NULL"
 
 /* The run's missed reuse in all (view missed_reuse_cost) and its
  * connections never used (finding unused-connection): the text, JSON and
@@ -706,6 +709,7 @@ static int print_http(sqlite3 *db, int version, int64_t run, FILE *out, char *er
 	fprintf(out, "  longest idle between requests on a connection: median %s\n", a);
 	/* What reuse saved: a handshake for every request after the first
 	 * (schema 3; an older database shows it once kalens has written to it). */
+	/* Said only when some connection has the figure (NULL sum: none). */
 	st = version < 3 ? NULL : prep(db, "SELECT COALESCE(SUM(requests - 1), 0), SUM(reuse_saved_s) FROM connections"
 		      " WHERE" RUN_FILTER "AND reuse_saved_s IS NOT NULL", run, err, errlen);
 	if (version >= 3 && !st)
@@ -1155,9 +1159,7 @@ static void html_reuse_table(sqlite3 *db, int64_t run, FILE *out)
 	snprintf(v, sizeof v, "%lld", reused);
 	html_num_row(out, "connections that carried more than one request", "reused", v);
 	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(db, "SELECT COALESCE(SUM(requests - 1), 0), TOTAL(reuse_saved_s)"
-			       " FROM connections WHERE" RUN_FILTER "AND reuse_saved_s IS NOT NULL", -1,
-			       &st, NULL) == SQLITE_OK &&
+	if (sqlite3_prepare_v2(db, REUSE_SAVED_SQL, -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_bind_int64(st, 1, run) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
 		fmt_secs(a, sizeof a, sqlite3_column_double(st, 1), 0);
 		snprintf(v, sizeof v, "%lld", (long long)sqlite3_column_int64(st, 0));
@@ -1691,10 +1693,7 @@ static int report_json(sqlite3 *db, int version, int64_t run, FILE *out, char *e
 		fputs(",\"reuse_saved\":", out);
 		if (version < 3)
 			fputs("null", out);
-		else if (json_rows(db, "SELECT COALESCE(SUM(requests - 1), 0) AS handshakes,"
-				  " COALESCE(SUM(reuse_saved_s), 0) AS seconds FROM connections WHERE"
-				  RUN_FILTER "AND reuse_saved_s IS NOT NULL", run, true, out, err,
-				  errlen) != 0)
+		else if (json_rows(db, REUSE_SAVED_SQL, run, true, out, err, errlen) != 0)
 			return -1;
 		if (json_missed_reuse(db, run, out, err, errlen) != 0)
 			return -1;

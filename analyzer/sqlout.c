@@ -482,7 +482,7 @@ static int run_statement(struct run *r, sqlite3_stmt *st)
 		const char *table = sqlite3_column_table_name(st, i);
 		const char *name = sqlite3_column_origin_name(st, i);
 		const struct column *c = table && name ? store_decl_column(r->decls, table, name) : NULL;
-		r->epoch[i] = c && !strcmp(c->unit, "s, epoch");
+		r->epoch[i] = c && column_is_time(c);
 	}
 	int ret = r->fmt == SQLOUT_TABLE ? run_table(r, st) : run_delimited(r, st);
 	free(r->epoch);

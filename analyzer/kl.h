@@ -35,6 +35,10 @@ enum kl_dir { KL_TO_SERVER = 0, KL_TO_CLIENT = 1 };
 
 #define KL_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/* A macro's value as a string literal ("64" for WORKERS_MAX). */
+#define KL_STR_(x) #x
+#define KL_STR(x) KL_STR_(x)
+
 /* Start a helper thread named `name` (in top -H and perf; 15 characters
  * at most) that never takes SIGINT or SIGTERM: the reading thread does,
  * and decides when to stop.  0, or pthread_create()'s error. */

@@ -107,7 +107,7 @@ static const char usage_read[] =
 	"                           suffixes; 0: no cap); beyond, connections are\n"
 	"                           evicted: closed ones first, then those seen one\n"
 	"                           way, then the least recently active\n"
-	"      --threads N          analysis workers, 1 to 64 (default 1): each\n"
+	"      --threads N          analysis workers, 1 to " KL_STR(WORKERS_MAX) " (default 1): each\n"
 	"                           takes the connections that hash to it; the rows\n"
 	"                           are the same for any N (docs/performance.md)\n"
 	"      --reasm-conn-cap B   out-of-order bytes buffered per connection\n"
@@ -450,7 +450,8 @@ static int flow_option(int c, const char *arg, struct analyze_options *o, const 
 		return 0;
 	case OPT_THREADS:
 		if (!parse_number(arg, WORKERS_MAX, &v) || v < 1 || v != (double)(unsigned)v)
-			return usage_error(usage, "bad thread count '%s' (1 to 64)", arg);
+			return usage_error(usage, "bad thread count '%s' (1 to " KL_STR(WORKERS_MAX) ")",
+					   arg);
 		o->threads = (unsigned)v;
 		return 0;
 	case OPT_HEAD_LIMIT:

@@ -26,6 +26,9 @@
 
 #define ALIGN8(n) (((n) + 7) & ~(size_t)7)
 
+/* Worker i pushes through storeq lane i. */
+_Static_assert(WORKERS_MAX <= STOREQ_MAX_LANES, "a storeq lane for every worker");
+
 enum item_kind {
 	ITEM_SEGMENT = 1,             /* a decode_tcp to its frag member, its payload */
 	ITEM_SEGMENT_PLAIN,           /* ... to encap.depth (0: no tunnel), its payload */
@@ -46,7 +49,6 @@ struct batch {
 
 struct worker {
 	struct workers *all;
-	unsigned index;
 	struct flow_table *ft;
 	struct storeq_lane *lane;
 	struct attempts *attempts;
@@ -465,7 +467,6 @@ static bool worker_init(struct workers *w, struct worker *k, unsigned i,
 			const struct workers_config *c, char *err, size_t errlen)
 {
 	k->all = w;
-	k->index = i;
 	if (w->threaded) {
 		pthread_mutex_init(&k->mu, NULL);
 		pthread_cond_init(&k->has_full, NULL);
